@@ -1,0 +1,220 @@
+/* synfin: a userspace TCP/IPv4 stack — the embedding API.
+ *
+ * A stack is created from a runtime config (sf_config_default() fills the
+ * documented defaults). It never owns a thread, never reads a clock and never
+ * makes a system call: the application drives it.
+ *
+ *   for (;;) {
+ *       while ((n = read_frame(buf)) > 0)
+ *           sf_stack_input(st, buf, n, now_us());   // process, queue replies
+ *       sf_stack_poll(st, now_us());                // timers + all output
+ *       sleep_until(min(sf_stack_next_deadline(st), fd readable));
+ *   }
+ *
+ * Frames leave through cfg.transmit: connection output from inside
+ * sf_stack_poll(); from inside sf_stack_input() only immediate replies that
+ * belong to no connection (RST to a closed port, ICMP echo replies). Socket calls (sf_connect,
+ * sf_send, sf_close, ...) change state and queue output; the next sf_stack_poll() sends it
+ * (sf_stack_next_deadline() then returns a time <= now). Input is batched the same way: every frame
+ * of one wake-up is processed first, and each connection then sends at most one ACK for the whole
+ * batch (RFC 9293 §3.10.7.4, MUST-58/MUST-59).
+ *
+ * Threads: a stack and every handle on it belong to one thread at a time.
+ * Different stacks share nothing and may run on different threads.
+ */
+#ifndef SYNFIN_SYNFIN_H
+#define SYNFIN_SYNFIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synfin/error.h"
+#include "synfin/trace.h"
+#include "synfin/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sf_stack sf_stack_t;
+
+/* Allocation hook: every allocation the stack makes goes through it, so
+ * tests count leaks and inject out-of-memory. `size` is passed to free too. */
+typedef struct sf_allocator {
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr, size_t size);
+	void *ctx;
+} sf_allocator_t;
+
+typedef struct sf_config {
+	uint32_t addr;         /* our IPv4 address (host order); default 192.0.2.2 */
+	int prefix_len;        /* our subnet, for directed-broadcast checks; default 24 */
+	uint16_t mtu;          /* link MTU; our MSS is mtu - 40 (MUST-67); default 1500 */
+	uint32_t max_conns;    /* connection blocks (listeners included); default 1024 */
+	uint32_t max_timewait; /* TIME-WAIT records; default 4 * max_conns */
+	uint32_t sndbuf;       /* send buffer bytes per connection; default 64 KiB */
+	uint32_t rcvbuf;       /* receive buffer bytes per connection; default 64 KiB */
+	uint64_t buf_budget;   /* total buffer bytes for all connections; default unlimited (0) */
+	uint32_t msl_ms;       /* maximum segment lifetime; TIME-WAIT is 2*MSL; default 30000 */
+	uint32_t rto_init_ms;  /* RFC 6298 (2.1): 1000 */
+	uint32_t rto_min_ms;   /* 200 */
+	uint32_t rto_max_ms;   /* 60000 */
+	uint32_t r1;           /* retransmissions before negative advice (MUST-20); 3 */
+	uint32_t r2_ms;        /* give up on data after this long (MUST-20/21); 100 s */
+	uint32_t r2_syn_ms;    /* give up on a SYN after this long (MUST-22/23); 180 s */
+	uint32_t delack_ms;    /* delayed-ACK time, < 500 (MUST-40); 40; 0 = ACK at once */
+	uint32_t finwait2_ms;  /* orphaned FIN-WAIT-2 timeout; 60000 */
+	uint32_t keepidle_s;   /* keepalive idle time when enabled; 7200 (MUST-28) */
+	uint32_t keepintvl_s;  /* keepalive probe interval; 75 */
+	uint32_t keepcnt;      /* unanswered probes before giving up; 9 */
+	uint32_t syn_backlog;  /* half-open connections per listener at most; 256 */
+	uint8_t ttl;           /* IPv4 TTL of our datagrams (MUST-49); 64 */
+	bool wscale;           /* offer window scaling (RFC 7323); true */
+	bool sack;             /* offer SACK (RFC 2018); true */
+	bool timestamps;       /* offer timestamps (RFC 7323); true */
+	bool verify_checksums; /* check IPv4/TCP/ICMP checksums on input; true */
+	uint64_t seed;         /* secret for ISNs, hashing, ports; 0: the caller must
+	                          supply entropy (tests pass fixed seeds) */
+	uint16_t port_min, port_max; /* ephemeral range; 49152..65535 (RFC 6056) */
+	/* Called for every outgoing datagram (a complete IPv4 packet), from
+	 * inside sf_stack_poll() or sf_stack_input(), never from socket calls.
+	 * The frame is valid during the call only. */
+	int (*transmit)(void *ctx, const uint8_t *frame, size_t len, int64_t now_us);
+	void *transmit_ctx;
+	sf_trace_sink_t trace;    /* optional event sink */
+	sf_allocator_t allocator; /* optional; default malloc/free */
+} sf_config_t;
+
+/* Fills *cfg with the documented defaults above. */
+void sf_config_default(sf_config_t *cfg);
+
+/* Creates a stack. `now_us` is the driver's monotonic clock. Returns 0 and
+ * sets *out, or SF_EINVAL / SF_ENOMEM. Free with sf_stack_destroy(). */
+int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out);
+/* Frees the stack and every connection on it without sending anything. */
+void sf_stack_destroy(sf_stack_t *st);
+
+/* Hands one received IPv4 datagram to the stack. The frame is only read
+ * during the call. Replies are queued for the next sf_stack_poll().
+ * Returns 0, or the negative reason it was dropped (informational). */
+int sf_stack_input(sf_stack_t *st, const uint8_t *frame, size_t len, int64_t now_us);
+/* Runs due timers and sends every queued segment. Call after a batch of
+ * input, after socket calls, and when sf_stack_next_deadline() is reached. */
+void sf_stack_poll(sf_stack_t *st, int64_t now_us);
+/* The time by which sf_stack_poll() must be called next: <= the current
+ * time when output is queued, INT64_MAX when nothing is pending. */
+int64_t sf_stack_next_deadline(const sf_stack_t *st);
+
+/* Stack-wide counters. */
+typedef struct sf_stack_stats {
+	uint64_t ip_in, ip_out, tcp_in, tcp_out, icmp_in, icmp_out;
+	uint64_t retransmits, rst_out, challenge_acks;
+	uint64_t conns_active, conns_passive, conns_failed;
+	uint32_t conns_open, timewait_open;
+	uint64_t bytes_allocated, allocs_live;
+	uint64_t drops[SF_DROP_COUNT];
+} sf_stack_stats_t;
+void sf_stack_stats(const sf_stack_t *st, sf_stack_stats_t *out);
+
+/* ---- sockets ----
+ * Handles are small positive ints carrying a generation: a handle whose
+ * connection was freed is reported as SF_EBADF, never followed. Every call
+ * is non-blocking. */
+
+typedef int sf_sock_t;
+
+/* A new TCP socket in CLOSED state. Returns a handle or SF_ENOMEM. */
+sf_sock_t sf_socket(sf_stack_t *st);
+/* Binds the local port (0: an ephemeral port at connect). The local address
+ * is always the stack's address (MUST-43/44/45). */
+int sf_bind(sf_stack_t *st, sf_sock_t s, uint16_t port);
+/* Passive OPEN: LISTEN with a backlog of completed connections (accept
+ * queue). Several connections on one port are told apart by 4-tuple
+ * (MUST-41, MUST-42). Returns 0, SF_EADDRINUSE, SF_EINVAL. */
+int sf_listen(sf_stack_t *st, sf_sock_t s, int backlog);
+/* Takes one established connection from the accept queue. Returns its
+ * handle (owned by the caller; free with sf_close/sf_abort), or SF_EAGAIN. */
+sf_sock_t sf_accept(sf_stack_t *st, sf_sock_t s, uint32_t *peer_addr, uint16_t *peer_port);
+/* Active OPEN: queues a SYN (sent by the next sf_stack_poll). Returns
+ * SF_EINPROGRESS; completion shows as writable in sf_poll, failure as an
+ * error (SF_ECONNREFUSED, SF_ETIMEDOUT, SF_EUNREACH) from sf_sock_error /
+ * sf_send / sf_recv. SF_EADDRNOTAVAIL for broadcast/multicast/invalid
+ * destinations (MUST-46). */
+int sf_connect(sf_stack_t *st, sf_sock_t s, uint32_t addr, uint16_t port);
+/* Copies up to len bytes into the send buffer. Returns bytes taken (maybe
+ * fewer than len), SF_EAGAIN when the buffer is full, SF_EPIPE after
+ * shutdown/close, or the connection's error. */
+long sf_send(sf_stack_t *st, sf_sock_t s, const void *buf, size_t len);
+/* Reads up to len bytes. Returns bytes read, 0 at end of stream (the peer's
+ * FIN, after all data), SF_EAGAIN when nothing is there yet, or the
+ * connection's error (SF_ECONNRESET, ...). */
+long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len);
+#define SF_SHUT_RD   1
+#define SF_SHUT_WR   2
+#define SF_SHUT_RDWR 3
+/* SF_SHUT_WR sends FIN after the buffered data; receiving goes on
+ * (half-close). SF_SHUT_RD discards further data. */
+int sf_shutdown(sf_stack_t *st, sf_sock_t s, int how);
+/* CLOSE: the handle is released; the connection finishes in the
+ * background (FIN after buffered data, TIME-WAIT as due). If unread data
+ * is pending, or arrives later, the connection is reset instead (RFC 9293
+ * §3.6, RFC 2525 §2.17). */
+int sf_close(sf_stack_t *st, sf_sock_t s);
+/* ABORT: sends RST (when synchronized), frees the connection at once. */
+int sf_abort(sf_stack_t *st, sf_sock_t s);
+
+/* The pending error of a connection (and clears it), 0 if none. */
+int sf_sock_error(sf_stack_t *st, sf_sock_t s);
+int sf_getsockname(sf_stack_t *st, sf_sock_t s, uint32_t *addr, uint16_t *port);
+int sf_getpeername(sf_stack_t *st, sf_sock_t s, uint32_t *addr, uint16_t *port);
+/* The connection id used in trace events. */
+uint32_t sf_sock_conn_id(sf_stack_t *st, sf_sock_t s);
+
+enum sf_sockopt {
+	SF_SO_NODELAY = 1,  /* bool: disable Nagle (MUST-17) */
+	SF_SO_KEEPALIVE,    /* bool: keepalives (off by default, MUST-24/25) */
+	SF_SO_KEEPIDLE,     /* seconds */
+	SF_SO_KEEPINTVL,    /* seconds */
+	SF_SO_KEEPCNT,      /* probes */
+	SF_SO_USER_TIMEOUT, /* ms: R2 for this connection (MUST-21) */
+	SF_SO_LINGER,       /* int: -1 off; 0: close aborts with RST */
+	SF_SO_TTL,          /* IPv4 TTL (MUST-49) */
+	SF_SO_TOS,          /* DSCP<<2 | ECN (MUST-48) */
+};
+int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int value);
+int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *value);
+
+/* Readiness, as poll(2). */
+#define SF_POLLIN  0x01 /* data, end of stream, or a connection to accept */
+#define SF_POLLOUT 0x04 /* send buffer has room (and the connection is open) */
+#define SF_POLLERR 0x08 /* an error is pending */
+#define SF_POLLHUP 0x10 /* both directions are closed */
+typedef struct sf_pollfd {
+	sf_sock_t sock;
+	short events, revents;
+} sf_pollfd_t;
+/* Fills revents of each entry; returns the number with revents != 0.
+ * Never blocks: wait on the driver's side, then call again. */
+int sf_poll(sf_stack_t *st, sf_pollfd_t *fds, size_t n);
+
+/* Connection statistics, like Linux TCP_INFO. */
+typedef struct sf_tcp_info {
+	sf_state_t state;
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint32_t snd_mss, rcv_mss;
+	uint32_t cwnd, ssthresh;   /* bytes */
+	uint32_t snd_wnd, rcv_wnd; /* bytes */
+	uint32_t retransmits;      /* total segments retransmitted */
+	uint32_t backoff;          /* current RTO backoff count */
+	uint64_t bytes_sent, bytes_acked, bytes_received;
+	bool sack_ok, ts_ok;
+	uint8_t snd_wscale, rcv_wscale; /* meaningful when wscale_ok */
+	bool wscale_ok;
+} sf_tcp_info_t;
+int sf_tcp_info(sf_stack_t *st, sf_sock_t s, sf_tcp_info_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

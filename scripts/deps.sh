@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages synfin needs to build and test, when missing.
+# As root it installs them with apt-get (non-interactive, so tshark's debconf
+# question cannot block); otherwise it prints exactly what is missing and fails.
+# Usage: scripts/deps.sh [build|check|bench|all]   (default: check)
+set -euo pipefail
+what=${1:-check}
+build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
+check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3-scapy iproute2 curl
+       libxml2-utils netcat-openbsd)
+bench=(liblwip-dev ethtool)
+case "$what" in
+build) want=("${build[@]}") ;;
+check) want=("${build[@]}" "${check[@]}") ;;
+bench) want=("${build[@]}" "${bench[@]}") ;;
+all) want=("${build[@]}" "${check[@]}" "${bench[@]}") ;;
+*) echo "usage: $0 [build|check|bench|all]" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ "$st" == "install ok installed" ]] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "synfin: missing Debian packages: ${missing[*]}" >&2
+	echo "synfin: install them as root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "synfin: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,513 @@
+/* The socket facade: BSD-like, non-blocking calls on generation-checked
+ * handles (RFC 9293 §3.9.1 user calls: OPEN, SEND, RECEIVE, CLOSE, ABORT,
+ * STATUS). Calls change state and queue work; frames leave at the next
+ * sf_stack_poll(). A stale handle is reported as SF_EBADF, never followed.
+ */
+#include <string.h>
+
+#include "core/stack.h"
+
+#define IDX_BITS 22
+#define IDX_MASK ((1u << IDX_BITS) - 1)
+#define GEN_MASK 0x1ffu
+
+static sf_sock_t make_handle(const sf_stack_t *st, const sf_tcb_t *t)
+{
+	return (sf_sock_t)(((t->gen & GEN_MASK) << IDX_BITS) | (tcb_index(st, t) + 1));
+}
+
+static sf_tcb_t *get(sf_stack_t *st, sf_sock_t s)
+{
+	if (!st || s <= 0)
+		return NULL;
+	uint32_t idx = ((uint32_t)s & IDX_MASK) - 1;
+	if (idx >= st->max_conns)
+		return NULL;
+	sf_tcb_t *t = &st->tcbs[idx];
+	if (!(t->flags & F_HANDLE) || (t->gen & GEN_MASK) != ((uint32_t)s >> IDX_BITS))
+		return NULL;
+	return t;
+}
+
+sf_sock_t sf_socket(sf_stack_t *st)
+{
+	sf_tcb_t *t = sf_tcb_alloc(st);
+	if (!t)
+		return SF_ENOMEM;
+	t->flags |= F_HANDLE;
+	return make_handle(st, t);
+}
+
+int sf_bind(sf_stack_t *st, sf_sock_t s, uint16_t port)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (t->state != SF_CLOSED || t->raddr || t->lport)
+		return SF_EINVAL;
+	t->lport = port;
+	return 0;
+}
+
+int sf_listen(sf_stack_t *st, sf_sock_t s, int backlog)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (t->state != SF_CLOSED || t->raddr || !t->lport)
+		return SF_EINVAL;
+	int rc = sf_listener_add(st, t);
+	if (rc < 0)
+		return rc;
+	t->backlog = (uint16_t)(backlog < 1 ? 1 : backlog > 65535 ? 65535 : backlog);
+	t->acceptq_next = t->acceptq_tail = SF_NIL;
+	sf_tcb_set_state(st, t, SF_LISTEN, SF_CAUSE_APP_LISTEN);
+	return 0;
+}
+
+sf_sock_t sf_accept(sf_stack_t *st, sf_sock_t s, uint32_t *peer_addr, uint16_t *peer_port)
+{
+	sf_tcb_t *l = get(st, s);
+	if (!l)
+		return SF_EBADF;
+	if (l->state != SF_LISTEN)
+		return SF_EINVAL;
+	if (l->acceptq_next == SF_NIL)
+		return SF_EAGAIN;
+	sf_tcb_t *c = &st->tcbs[l->acceptq_next];
+	l->acceptq_next = c->acceptq_next;
+	if (l->acceptq_next == SF_NIL)
+		l->acceptq_tail = SF_NIL;
+	l->acceptq_len--;
+	c->acceptq_next = SF_NIL;
+	c->listener = SF_NIL;
+	c->flags &= ~(uint32_t)F_IN_ACCEPTQ;
+	c->flags |= F_HANDLE;
+	if (peer_addr)
+		*peer_addr = c->raddr;
+	if (peer_port)
+		*peer_port = c->rport;
+	return make_handle(st, c);
+}
+
+/* RFC 6056 §3.3.3 (Algorithm 3): a per-destination offset from a keyed hash
+ * plus a global counter, so ports are hard to guess and reuse is spread. */
+static int pick_port(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t *out)
+{
+	uint8_t b[10];
+	sf_put32(b, st->cfg.addr);
+	sf_put32(b + 4, raddr);
+	sf_put16(b + 8, rport);
+	uint32_t offset = (uint32_t)sf_siphash24(&st->port_key, b, sizeof b);
+	uint32_t num = (uint32_t)st->cfg.port_max - st->cfg.port_min + 1;
+	for (uint32_t i = 0; i < num; i++) {
+		uint16_t port = (uint16_t)(st->cfg.port_min + (offset + st->port_counter) % num);
+		st->port_counter++;
+		if (!sf_listener_find(st, port) && !sf_port_in_use(st, port, raddr, rport)) {
+			*out = port;
+			return 0;
+		}
+	}
+	return SF_EADDRINUSE;
+}
+
+int sf_connect(sf_stack_t *st, sf_sock_t s, uint32_t addr, uint16_t port)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (t->state != SF_CLOSED)
+		return t->state == SF_SYN_SENT ? SF_EALREADY : SF_EISCONN;
+	if (t->raddr)
+		return SF_EINVAL; /* a socket is opened once */
+	/* MUST-46: no OPEN to broadcast, multicast or invalid addresses. */
+	if (port == 0 || addr == st->cfg.addr ||
+	    sf_ipv4_addr_is_special(addr, st->cfg.addr, st->cfg.prefix_len))
+		return SF_EADDRNOTAVAIL;
+	if (t->lport) {
+		if (sf_port_in_use(st, t->lport, addr, port))
+			return SF_EADDRINUSE;
+	} else if (pick_port(st, addr, port, &t->lport) < 0) {
+		return SF_EADDRINUSE;
+	}
+	int rc = sf_tcb_buffers(st, t);
+	if (rc < 0)
+		return rc;
+	t->raddr = addr;
+	t->rport = port;
+	sf_tcb_connect_init(st, t);
+	t->flags |= F_ACTIVE;
+	t->rtt_start_us = st->now_us;
+	sf_tcb_set_state(st, t, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
+	sf_tcb_hash_insert(st, t);
+	st->stats.conns_active++;
+	sf_tcb_mark_dirty(st, t);
+	return SF_EINPROGRESS;
+}
+
+/* Takes the pending error once. */
+static int take_error(sf_tcb_t *t)
+{
+	int e = t->error;
+	t->error = 0;
+	return e;
+}
+
+long sf_send(sf_stack_t *st, sf_sock_t s, const void *buf, size_t len)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (t->error)
+		return take_error(t);
+	switch (t->state) {
+	case SF_SYN_SENT:
+	case SF_SYN_RECEIVED:
+	case SF_ESTABLISHED:
+	case SF_CLOSE_WAIT:
+		break;
+	case SF_CLOSED:
+	case SF_LISTEN:
+		return t->raddr ? SF_EPIPE : SF_ENOTCONN;
+	default:
+		return SF_EPIPE;
+	}
+	if (t->flags & F_FIN_QUEUED)
+		return SF_EPIPE;
+	if (len == 0)
+		return 0;
+	uint32_t n = sf_ring_write(&t->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+	if (n == 0)
+		return SF_EAGAIN;
+	sf_tcb_mark_dirty(st, t);
+	return (long)n;
+}
+
+long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (t->mem && t->rcv.len) {
+		uint32_t n =
+		        sf_ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+		/* A window update when the window grew enough to matter, not
+		 * held back by delayed ACK (RFC 9293 §3.8.6.2.2, RFC 1122 4.2.3.3). */
+		if (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 ||
+		    t->state == SF_FIN_WAIT_2) {
+			uint32_t edge = t->rcv_nxt + rcv_space(t);
+			uint32_t step =
+			        t->rcvbuf / 2 < 2u * t->rcv_mss ? t->rcvbuf / 2 : 2u * t->rcv_mss;
+			if (sf_seq_gt(edge, t->rcv_adv) && edge - t->rcv_adv >= step) {
+				t->flags |= F_ACK_NOW;
+				sf_tcb_mark_dirty(st, t);
+			}
+		}
+		return (long)n;
+	}
+	if (t->error)
+		return take_error(t);
+	if (t->flags & F_FIN_RCVD)
+		return 0;
+	if (t->state == SF_CLOSED || t->state == SF_LISTEN)
+		return SF_ENOTCONN;
+	return SF_EAGAIN;
+}
+
+/* Queues our FIN: ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK
+ * (RFC 9293 §3.10.4 CLOSE). A half-open passive connection gets its FIN
+ * once the handshake completes. */
+static int close_send_side(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (t->flags & F_FIN_QUEUED)
+		return 0;
+	switch (t->state) {
+	case SF_ESTABLISHED:
+		t->flags |= F_FIN_QUEUED;
+		sf_tcb_set_state(st, t, SF_FIN_WAIT_1, SF_CAUSE_APP_CLOSE);
+		break;
+	case SF_CLOSE_WAIT:
+		t->flags |= F_FIN_QUEUED;
+		sf_tcb_set_state(st, t, SF_LAST_ACK, SF_CAUSE_APP_CLOSE);
+		break;
+	case SF_SYN_RECEIVED:
+		t->flags |= F_FIN_QUEUED;
+		break;
+	default:
+		return SF_ENOTCONN;
+	}
+	sf_tcb_mark_dirty(st, t);
+	return 0;
+}
+
+int sf_shutdown(sf_stack_t *st, sf_sock_t s, int how)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (how < SF_SHUT_RD || how > SF_SHUT_RDWR)
+		return SF_EINVAL;
+	if (how & SF_SHUT_RD) {
+		t->flags |= F_RD_SHUT;
+		if (t->mem)
+			sf_ring_consume(&t->rcv, t->rcv.len);
+	}
+	if (how & SF_SHUT_WR)
+		return close_send_side(st, t);
+	return 0;
+}
+
+/* Releases the handle of a connection that is finished or never began. */
+static void release(sf_stack_t *st, sf_tcb_t *t)
+{
+	t->flags &= ~(uint32_t)F_HANDLE;
+	if (t->state != SF_CLOSED)
+		sf_tcb_close(st, t, 0, SF_CAUSE_APP_CLOSE);
+	else if (!(t->flags & F_DIRTY))
+		sf_tcb_free(st, t);
+}
+
+int sf_abort(sf_stack_t *st, sf_sock_t s)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	sf_send_rst(st, t); /* only for synchronized states */
+	t->flags &= ~(uint32_t)F_HANDLE;
+	if (t->state != SF_CLOSED)
+		sf_tcb_close(st, t, SF_ECONNABORTED, SF_CAUSE_APP_ABORT);
+	else if (!(t->flags & F_DIRTY))
+		sf_tcb_free(st, t);
+	return 0;
+}
+
+int sf_close(sf_stack_t *st, sf_sock_t s)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	switch (t->state) {
+	case SF_CLOSED:
+	case SF_LISTEN:
+	case SF_SYN_SENT:
+		release(st, t);
+		return 0;
+	default:
+		break;
+	}
+	/* RFC 9293 §3.6 / RFC 2525 §2.17: closing with unread data resets,
+	 * so the peer knows it was not read; so does SO_LINGER 0. */
+	if ((t->mem && t->rcv.len) || (t->flags & F_RST_ON_CLOSE))
+		return sf_abort(st, s);
+	if (t->state == SF_ESTABLISHED || t->state == SF_CLOSE_WAIT || t->state == SF_SYN_RECEIVED)
+		close_send_side(st, t);
+	t->flags &= ~(uint32_t)F_HANDLE;
+	t->flags |= F_ORPHAN;
+	if (t->state == SF_FIN_WAIT_2)
+		sf_tcb_timer_set(st, t, T_LINGER2,
+		                 st->now_us + (int64_t)st->cfg.finwait2_ms * 1000);
+	return 0;
+}
+
+int sf_sock_error(sf_stack_t *st, sf_sock_t s)
+{
+	sf_tcb_t *t = get(st, s);
+	return t ? take_error(t) : SF_EBADF;
+}
+
+int sf_getsockname(sf_stack_t *st, sf_sock_t s, uint32_t *addr, uint16_t *port)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (addr)
+		*addr = st->cfg.addr;
+	if (port)
+		*port = t->lport;
+	return 0;
+}
+
+int sf_getpeername(sf_stack_t *st, sf_sock_t s, uint32_t *addr, uint16_t *port)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (!t->raddr)
+		return SF_ENOTCONN;
+	if (addr)
+		*addr = t->raddr;
+	if (port)
+		*port = t->rport;
+	return 0;
+}
+
+uint32_t sf_sock_conn_id(sf_stack_t *st, sf_sock_t s)
+{
+	sf_tcb_t *t = get(st, s);
+	return t ? t->id : 0;
+}
+
+static void set_flag(sf_tcb_t *t, uint32_t f, int on)
+{
+	if (on)
+		t->flags |= f;
+	else
+		t->flags &= ~f;
+}
+
+int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	switch (opt) {
+	case SF_SO_NODELAY:
+		set_flag(t, F_NODELAY, v);
+		sf_tcb_mark_dirty(st, t);
+		return 0;
+	case SF_SO_KEEPALIVE:
+		set_flag(t, F_KEEPALIVE, v);
+		if (v && t->state == SF_ESTABLISHED)
+			sf_tcb_timer_set(st, t, T_KEEPALIVE,
+			                 st->now_us + (int64_t)t->keepidle_s * 1000000);
+		else if (!v)
+			sf_tcb_timer_clear(st, t, T_KEEPALIVE);
+		return 0;
+	case SF_SO_KEEPIDLE:
+		if (v < 1)
+			return SF_EINVAL;
+		t->keepidle_s = (uint32_t)v;
+		return 0;
+	case SF_SO_KEEPINTVL:
+		if (v < 1)
+			return SF_EINVAL;
+		t->keepintvl_s = (uint32_t)v;
+		return 0;
+	case SF_SO_KEEPCNT:
+		if (v < 1)
+			return SF_EINVAL;
+		t->keepcnt = (uint32_t)v;
+		return 0;
+	case SF_SO_USER_TIMEOUT:
+		if (v < 0)
+			return SF_EINVAL;
+		t->user_timeout_ms = (uint32_t)v;
+		return 0;
+	case SF_SO_LINGER:
+		set_flag(t, F_RST_ON_CLOSE, v == 0);
+		return 0;
+	case SF_SO_TTL:
+		if (v < 1 || v > 255)
+			return SF_EINVAL;
+		t->ttl = (uint8_t)v;
+		return 0;
+	case SF_SO_TOS:
+		if (v < 0 || v > 255)
+			return SF_EINVAL;
+		t->tos = (uint8_t)v;
+		return 0;
+	default:
+		return SF_ENOTSUP;
+	}
+}
+
+int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *v)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	switch (opt) {
+	case SF_SO_NODELAY:
+		*v = !!(t->flags & F_NODELAY);
+		return 0;
+	case SF_SO_KEEPALIVE:
+		*v = !!(t->flags & F_KEEPALIVE);
+		return 0;
+	case SF_SO_KEEPIDLE:
+		*v = (int)t->keepidle_s;
+		return 0;
+	case SF_SO_KEEPINTVL:
+		*v = (int)t->keepintvl_s;
+		return 0;
+	case SF_SO_KEEPCNT:
+		*v = (int)t->keepcnt;
+		return 0;
+	case SF_SO_USER_TIMEOUT:
+		*v = (int)t->user_timeout_ms;
+		return 0;
+	case SF_SO_LINGER:
+		*v = (t->flags & F_RST_ON_CLOSE) ? 0 : -1;
+		return 0;
+	case SF_SO_TTL:
+		*v = t->ttl;
+		return 0;
+	case SF_SO_TOS:
+		*v = t->tos;
+		return 0;
+	default:
+		return SF_ENOTSUP;
+	}
+}
+
+static short readiness(const sf_tcb_t *t)
+{
+	short r = 0;
+	if (t->state == SF_LISTEN)
+		return t->acceptq_len ? SF_POLLIN : 0;
+	if ((t->mem && t->rcv.len) || (t->flags & F_FIN_RCVD) || t->error)
+		r |= SF_POLLIN;
+	if ((t->state == SF_ESTABLISHED || t->state == SF_CLOSE_WAIT) &&
+	    !(t->flags & F_FIN_QUEUED) && sf_ring_free(&t->snd))
+		r |= SF_POLLOUT;
+	if (t->error)
+		r |= SF_POLLERR;
+	if ((t->state == SF_CLOSED && t->raddr) ||
+	    ((t->flags & F_FIN_RCVD) && (t->flags & F_FIN_QUEUED)))
+		r |= SF_POLLHUP;
+	return r;
+}
+
+int sf_poll(sf_stack_t *st, sf_pollfd_t *fds, size_t n)
+{
+	int ready = 0;
+	for (size_t i = 0; i < n; i++) {
+		sf_tcb_t *t = get(st, fds[i].sock);
+		if (!t) {
+			fds[i].revents = SF_POLLERR;
+		} else {
+			short r = readiness(t);
+			fds[i].revents = (short)(r & (fds[i].events | SF_POLLERR | SF_POLLHUP));
+		}
+		ready += fds[i].revents != 0;
+	}
+	return ready;
+}
+
+int sf_tcp_info(sf_stack_t *st, sf_sock_t s, sf_tcp_info_t *o)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	memset(o, 0, sizeof *o);
+	o->state = (sf_state_t)t->state;
+	o->srtt_us = (uint32_t)t->srtt_us;
+	o->rttvar_us = (uint32_t)t->rttvar_us;
+	o->rto_us = t->rto_us;
+	o->snd_mss = t->snd_mss;
+	o->rcv_mss = t->rcv_mss;
+	o->cwnd = t->cwnd;
+	o->ssthresh = t->ssthresh;
+	o->snd_wnd = t->snd_wnd;
+	o->rcv_wnd = sf_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	o->retransmits = t->retransmits;
+	o->backoff = t->backoff;
+	o->bytes_sent = t->bytes_sent;
+	o->bytes_acked = t->bytes_acked;
+	o->bytes_received = t->bytes_received;
+	o->sack_ok = t->flags & F_SACK_OK;
+	o->ts_ok = t->flags & F_TS_OK;
+	o->wscale_ok = t->flags & F_WS_OK;
+	o->snd_wscale = t->snd_wscale;
+	o->rcv_wscale = t->rcv_wscale;
+	return 0;
+}

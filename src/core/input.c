@@ -1,0 +1,775 @@
+/* TCP input: segment arrival processing in the order of RFC 9293 §3.10.7.
+ *
+ * A parsed segment is passed explicitly from function to function (never
+ * kept in globals). Each check drops what it must with a counted, traced
+ * reason; nothing from the wire is asserted on. Replies are queued on the
+ * connection (F_ACK_NOW, the dirty list) and leave in the next output pass,
+ * so a batch of segments yields one ACK (MUST-58, MUST-59). Resets and
+ * challenge ACKs follow RFC 5961; TIME-WAIT follows RFC 1337 and RFC 6191.
+ */
+#include <string.h>
+
+#include "core/stack.h"
+
+typedef struct seg {
+	const sf_ipv4_t *ip;
+	sf_tcp_t h;
+	const uint8_t *data; /* payload, possibly trimmed */
+	uint32_t seq;        /* sequence number of data[0] (after trimming) */
+	uint32_t len;        /* payload bytes left after trimming */
+	bool syn, fin;       /* after trimming */
+} seg_t;
+
+static void drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t id, const seg_t *s)
+{
+	sf_core_drop(st, why, id, s->ip, &s->h);
+}
+
+static void trace_rx(sf_stack_t *st, uint32_t id, const seg_t *s)
+{
+	if (!st->cfg.trace.fn)
+		return;
+	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
+	ev.u.seg.ip = *s->ip;
+	ev.u.seg.tcp = s->h;
+	sf_core_trace(st, &ev);
+}
+
+/* RFC 5961 §7: challenge ACKs are limited to a budget per second. */
+static void challenge_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
+{
+	if (st->now_us - st->challenge_epoch_us >= 1000000) {
+		st->challenge_epoch_us = st->now_us;
+		st->challenge_budget = 1000;
+	}
+	drop(st, SF_DROP_TCP_CHALLENGE, t->id, s);
+	if (!st->challenge_budget)
+		return;
+	st->challenge_budget--;
+	st->stats.challenge_acks++;
+	t->flags |= F_ACK_NOW;
+	sf_tcb_mark_dirty(st, t);
+}
+
+/* ---- option negotiation on SYN and SYN,ACK (RFC 9293 §3.7.1, RFC 7323,
+ * RFC 2018): each option is used only when both sides offered it. */
+static void negotiate(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o, bool we_offered)
+{
+	/* MUST-15: 536 when no MSS was received; MUST-16: effective MSS is the
+	 * smaller of what the peer takes and what our MTU carries. */
+	uint32_t mss = o->has_mss ? o->mss : 536;
+	uint32_t ours = st->cfg.mtu - 40u;
+	if (mss > ours)
+		mss = ours;
+	if (mss < 64)
+		mss = 64;
+	t->snd_mss = (uint16_t)mss;
+	if (o->has_wscale && st->cfg.wscale && we_offered) {
+		t->flags |= F_WS_OK;
+		t->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 §2.3 */
+	} else {
+		t->rcv_wscale = 0;
+	}
+	if (o->sack_perm && st->cfg.sack && we_offered)
+		t->flags |= F_SACK_OK;
+	if (o->has_ts && st->cfg.timestamps && we_offered) {
+		t->flags |= F_TS_OK;
+		t->ts_recent = o->ts_val;
+	}
+	/* RFC 6928: initial window of 10 segments (engine II tunes CC). */
+	t->cwnd = 10u * t->snd_mss;
+	t->ssthresh = UINT32_MAX;
+}
+
+static uint8_t pick_wscale(const sf_stack_t *st, uint32_t rcvbuf)
+{
+	if (!st->cfg.wscale)
+		return 0;
+	uint8_t ws = 0;
+	while (ws < 14 && (rcvbuf >> ws) > 0xffff)
+		ws++;
+	return ws;
+}
+
+/* Sets the fields every new connection shares. */
+static void init_conn(sf_stack_t *st, sf_tcb_t *t)
+{
+	t->rcv_mss = (uint16_t)(st->cfg.mtu - 40u);
+	t->rcv_wscale = pick_wscale(st, t->rcvbuf);
+	t->snd_mss = 536;
+}
+
+/* ISS and the send variables of a new connection (active or passive). */
+void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t)
+{
+	init_conn(st, t);
+	t->iss = sf_isn(st, t->raddr, t->lport, t->rport);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->snd_head = t->iss + 1;
+}
+
+/* ---- LISTEN (RFC 9293 §3.10.7.2) ---- */
+
+static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
+{
+	uint8_t f = s->h.flags;
+	if (f & SF_TCP_RST) {
+		drop(st, SF_DROP_TCP_RST_IGNORED, l->id, s);
+		return;
+	}
+	if (f & SF_TCP_ACK) {
+		drop(st, SF_DROP_TCP_NO_SOCKET, l->id, s);
+		sf_send_rst_for(st, s->ip, &s->h);
+		return;
+	}
+	if (!(f & SF_TCP_SYN)) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, l->id, s);
+		return;
+	}
+	if (l->synq_len >= st->cfg.syn_backlog || l->synq_len >= st->max_conns / 2) {
+		drop(st, SF_DROP_TCP_SYN_QUEUE_FULL, l->id, s);
+		return;
+	}
+	if (l->acceptq_len >= l->backlog) {
+		drop(st, SF_DROP_TCP_ACCEPT_QUEUE_FULL, l->id, s);
+		return;
+	}
+	sf_tcb_t *c = sf_tcb_alloc(st);
+	if (!c) {
+		drop(st, SF_DROP_TCP_NO_MEMORY, l->id, s);
+		return;
+	}
+	trace_rx(st, c->id, s);
+	c->raddr = s->ip->src;
+	c->rport = s->h.sport;
+	c->lport = s->h.dport;
+	c->listener = tcb_index(st, l);
+	c->sndbuf = l->sndbuf;
+	c->rcvbuf = l->rcvbuf;
+	c->flags |= l->flags & (F_NODELAY | F_KEEPALIVE);
+	c->flags |= F_FROM_LISTEN;
+	c->ttl = l->ttl;
+	c->tos = l->tos;
+	c->keepidle_s = l->keepidle_s;
+	c->keepintvl_s = l->keepintvl_s;
+	c->keepcnt = l->keepcnt;
+	c->user_timeout_ms = l->user_timeout_ms;
+	sf_tcb_connect_init(st, c);
+	c->irs = s->h.seq;
+	c->rcv_nxt = s->h.seq + 1; /* SYN data, if any, is not taken: the peer resends it */
+	c->rcv_adv = c->rcv_nxt;
+	negotiate(st, c, &s->h.opt, true);
+	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
+	c->snd_wnd = s->h.wnd;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->h.seq;
+	c->snd_wl2 = c->iss;
+	c->last_rx_us = st->now_us;
+	sf_tcb_set_state(st, c, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
+	sf_tcb_hash_insert(st, c);
+	l->synq_len++;
+	st->stats.conns_passive++;
+	sf_tcb_mark_dirty(st, c);
+}
+
+/* ---- SYN-SENT (RFC 9293 §3.10.7.3) ---- */
+
+static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause);
+
+static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
+{
+	uint8_t f = s->h.flags;
+	if (f & SF_TCP_ACK) {
+		/* An ACK of something we never sent. */
+		if (sf_seq_le(s->h.ack, t->iss) || sf_seq_gt(s->h.ack, t->snd_max)) {
+			drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
+			sf_send_rst_for(st, s->ip, &s->h);
+			return;
+		}
+	}
+	if (f & SF_TCP_RST) {
+		/* RFC 5961 §3.2 leaves SYN-SENT as RFC 793 has it: a RST is valid
+		 * when it acknowledges our SYN. */
+		if (f & SF_TCP_ACK) {
+			trace_rx(st, t->id, s);
+			sf_tcb_close(st, t, SF_ECONNREFUSED, SF_CAUSE_RCV_RST);
+		} else {
+			drop(st, SF_DROP_TCP_RST_IGNORED, t->id, s);
+		}
+		return;
+	}
+	if (!(f & SF_TCP_SYN)) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, t->id, s);
+		return;
+	}
+	trace_rx(st, t->id, s);
+	t->irs = s->h.seq;
+	t->rcv_nxt = s->h.seq + 1;
+	t->rcv_adv = t->rcv_nxt;
+	t->last_rx_us = st->now_us;
+	negotiate(st, t, &s->h.opt, true);
+	if (f & SF_TCP_ACK) {
+		t->snd_una = s->h.ack;
+		t->snd_wnd = s->h.wnd; /* unscaled on a SYN (RFC 7323 §2.2) */
+		t->max_snd_wnd = t->snd_wnd;
+		t->snd_wl1 = s->h.seq;
+		t->snd_wl2 = s->h.ack;
+		/* RFC 6298 (2.x): sample the handshake RTT unless the SYN was resent. */
+		if (!(t->flags & F_SYN_RETX))
+			sf_rtt_sample(st, t, st->now_us - t->rtt_start_us);
+		t->backoff = 0;
+		sf_tcb_timer_clear(st, t, T_RTO);
+		if (sf_tcb_buffers(st, t) < 0) {
+			sf_send_rst(st, t);
+			sf_tcb_close(st, t, SF_ENOMEM, SF_CAUSE_APP_ABORT);
+			return;
+		}
+		enter_established(st, t, SF_CAUSE_RCV_SYNACK);
+		/* RFC 9293: ACK the SYN at once (data or FIN in the segment is
+		 * left for the peer to resend; synfin does not take it here). */
+		t->flags |= F_ACK_NOW;
+		sf_tcb_mark_dirty(st, t);
+		return;
+	}
+	/* Simultaneous open (MUST-10): SYN-SENT -> SYN-RECEIVED, send SYN,ACK. */
+	t->snd_wnd = s->h.wnd;
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = s->h.seq;
+	t->snd_nxt = t->iss;
+	sf_tcb_timer_clear(st, t, T_RTO);
+	sf_tcb_set_state(st, t, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
+	sf_tcb_mark_dirty(st, t);
+}
+
+static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause)
+{
+	sf_tcb_set_state(st, t, SF_ESTABLISHED, cause);
+	if (t->flags & F_KEEPALIVE)
+		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
+}
+
+/* ---- synchronized states (RFC 9293 §3.10.7.4) ---- */
+
+/* First check: is the segment acceptable? Trims it to the window.
+ * Returns false when it must be dropped (an ACK is queued as the RFC says). */
+static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
+{
+	uint32_t wnd = sf_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t seg_len = s->len + s->syn + s->fin;
+	bool ok;
+	if (seg_len == 0)
+		ok = wnd == 0 ? s->seq == t->rcv_nxt : sf_seq_in_window(s->seq, t->rcv_nxt, wnd);
+	else if (wnd == 0)
+		ok = false;
+	else
+		ok = sf_seq_in_window(s->seq, t->rcv_nxt, wnd) ||
+		     sf_seq_in_window(s->seq + seg_len - 1, t->rcv_nxt, wnd);
+	if (!ok) {
+		/* MUST-66: with a zero window, a segment at RCV.NXT still has its
+		 * RST, ACK and URG processed; only its text is not taken. */
+		if (wnd == 0 && s->seq == t->rcv_nxt) {
+			s->len = 0;
+			s->fin = false;
+			return true;
+		}
+		if (s->h.flags & SF_TCP_RST) {
+			drop(st, SF_DROP_TCP_RST_IGNORED, t->id, s);
+			return false;
+		}
+		drop(st, SF_DROP_TCP_OUT_OF_WINDOW, t->id, s);
+		t->flags |= F_ACK_NOW;
+		sf_tcb_mark_dirty(st, t);
+		return false;
+	}
+	/* Trim what lies before RCV.NXT (a SYN there is old) ... */
+	if (sf_seq_lt(s->seq, t->rcv_nxt)) {
+		uint32_t cut = t->rcv_nxt - s->seq;
+		if (s->syn) {
+			s->syn = false;
+			cut--;
+			s->seq++;
+		}
+		if (cut > s->len)
+			cut = s->len;
+		s->data += cut;
+		s->len -= cut;
+		s->seq += cut;
+	}
+	/* ... and past the window (a FIN there is not yet ours). */
+	uint32_t right = t->rcv_nxt + wnd;
+	if (sf_seq_gt(s->seq + s->len, right)) {
+		s->len = sf_seq_gt(right, s->seq) ? right - s->seq : 0;
+		s->fin = false;
+	}
+	return true;
+}
+
+/* Fifth check, RST (RFC 5961 §3.2): only an exact match resets. */
+static bool check_rst(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
+{
+	if (!(s->h.flags & SF_TCP_RST))
+		return true;
+	if (s->h.seq != t->rcv_nxt) {
+		challenge_ack(st, t, s);
+		return false;
+	}
+	trace_rx(st, t->id, s);
+	int err = SF_ECONNRESET;
+	if (t->state == SF_SYN_RECEIVED)
+		err = (t->flags & F_FROM_LISTEN) ? 0 : SF_ECONNREFUSED;
+	if (t->state == SF_SYN_RECEIVED && (t->flags & F_FROM_LISTEN))
+		t->flags &= ~(uint32_t)F_HANDLE; /* nobody accepted it yet */
+	sf_tcb_close(st, t, err, SF_CAUSE_RCV_RST);
+	return false;
+}
+
+/* Out-of-order data: keep the range list (most recent first, RFC 2018 §4). */
+static void ooo_add(sf_tcb_t *t, uint32_t left, uint32_t right)
+{
+	sf_range_t r = {left, right};
+	uint8_t n = 0;
+	sf_range_t out[SF_MAX_OOO];
+	out[n++] = r;
+	for (uint8_t i = 0; i < t->ooo_cnt; i++) {
+		sf_range_t *o = &t->ooo[i];
+		if (sf_seq_le(o->left, out[0].right) && sf_seq_ge(o->right, out[0].left)) {
+			out[0].left = sf_seq_min(o->left, out[0].left);
+			out[0].right = sf_seq_max(o->right, out[0].right);
+		} else if (n < SF_MAX_OOO) {
+			out[n++] = *o;
+		}
+	}
+	/* A merge can bridge two old ranges: repeat until stable. */
+	for (uint8_t i = 1; i < n;) {
+		if (sf_seq_le(out[i].left, out[0].right) && sf_seq_ge(out[i].right, out[0].left)) {
+			out[0].left = sf_seq_min(out[i].left, out[0].left);
+			out[0].right = sf_seq_max(out[i].right, out[0].right);
+			out[i] = out[--n];
+			i = 1;
+		} else {
+			i++;
+		}
+	}
+	memcpy(t->ooo, out, n * sizeof *out);
+	t->ooo_cnt = n;
+}
+
+/* Moves RCV.NXT over out-of-order ranges the new data reached. */
+static uint32_t ooo_advance(sf_tcb_t *t)
+{
+	uint32_t gained = 0;
+	for (bool again = true; again;) {
+		again = false;
+		for (uint8_t i = 0; i < t->ooo_cnt; i++) {
+			sf_range_t *o = &t->ooo[i];
+			if (sf_seq_le(o->left, t->rcv_nxt)) {
+				if (sf_seq_gt(o->right, t->rcv_nxt)) {
+					gained += o->right - t->rcv_nxt;
+					t->rcv_nxt = o->right;
+				}
+				t->ooo[i] = t->ooo[--t->ooo_cnt];
+				again = true;
+				break;
+			}
+		}
+	}
+	return gained;
+}
+
+/* Seventh check: segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2). */
+static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
+{
+	if (!s->len || !t->mem)
+		return;
+	uint32_t base = t->rcv.len; /* ring offset of RCV.NXT */
+	if (s->seq == t->rcv_nxt) {
+		sf_ring_write_at(&t->rcv, base, s->data, s->len);
+		t->rcv_nxt += s->len;
+		uint32_t extra = t->ooo_cnt ? ooo_advance(t) : 0;
+		sf_ring_commit(&t->rcv, s->len + extra);
+		t->bytes_received += s->len + extra;
+		if (extra)
+			t->flags |= F_ACK_NOW; /* a hole filled: tell the sender now */
+		t->acks_owed++;
+		if (st->cfg.delack_ms == 0 || t->acks_owed >= 2 || t->ooo_cnt)
+			t->flags |= F_ACK_NOW;
+		else if (t->deadline[T_DELACK] == INT64_MAX)
+			sf_tcb_timer_set(st, t, T_DELACK, st->now_us + st->cfg.delack_ms * 1000ll);
+	} else {
+		/* RFC 5681 §4.2: out-of-order data is ACKed at once (dup ACK). */
+		sf_ring_write_at(&t->rcv, base + (s->seq - t->rcv_nxt), s->data, s->len);
+		ooo_add(t, s->seq, s->seq + s->len);
+		t->flags |= F_ACK_NOW;
+	}
+	sf_tcb_mark_dirty(st, t);
+}
+
+/* Fifth check, ACK, for states past SYN-RECEIVED. Returns false if the
+ * connection is gone or the segment must be dropped. */
+static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
+{
+	uint32_t ack = s->h.ack;
+	/* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+	if (sf_seq_gt(ack, t->snd_max) || sf_seq_lt(ack, t->snd_una - t->max_snd_wnd)) {
+		drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
+		t->flags |= F_ACK_NOW;
+		sf_tcb_mark_dirty(st, t);
+		return false;
+	}
+	uint32_t wnd = (uint32_t)s->h.wnd << ((t->flags & F_WS_OK) ? t->snd_wscale : 0);
+	if (sf_seq_gt(ack, t->snd_una)) {
+		uint32_t acked = ack - t->snd_una;
+		uint32_t data_end = t->snd_head + t->snd.len;
+		if ((t->flags & F_FIN_SENT) && ack == data_end + 1)
+			t->flags |= F_FIN_ACKED;
+		if (sf_seq_gt(ack, t->snd_head)) {
+			uint32_t n = sf_seq_lt(ack, data_end) ? ack - t->snd_head : t->snd.len;
+			sf_ring_consume(&t->snd, n);
+			t->snd_head += n;
+			t->bytes_acked += n;
+		}
+		t->snd_una = ack;
+		if (sf_seq_lt(t->snd_nxt, t->snd_una))
+			t->snd_nxt = t->snd_una;
+		/* RTT: from the echoed timestamp (RFC 7323 §4.1), else from the
+		 * timed segment, never from a retransmitted one (Karn, MUST-18). */
+		if ((t->flags & F_TS_OK) && s->h.opt.has_ts && s->h.opt.ts_ecr) {
+			uint32_t now_ts = (uint32_t)((st->now_us - st->epoch_us) / 1000) + 1;
+			sf_rtt_sample(st, t, (int64_t)(now_ts - s->h.opt.ts_ecr) * 1000);
+			t->flags &= ~(uint32_t)F_RTT_TIMING;
+		} else if ((t->flags & F_RTT_TIMING) && sf_seq_gt(ack, t->rtt_seq)) {
+			sf_rtt_sample(st, t, st->now_us - t->rtt_start_us);
+			t->flags &= ~(uint32_t)F_RTT_TIMING;
+		}
+		t->backoff = 0;
+		t->probes = 0;
+		/* Congestion control: RFC 5681 §3.1, NewReno RFC 6582 §3.2. */
+		if (t->flags & F_IN_RECOVERY) {
+			if (sf_seq_ge(ack, t->recover)) {
+				t->flags &= ~(uint32_t)F_IN_RECOVERY;
+				uint32_t flight = t->snd_max - t->snd_una;
+				uint32_t c = flight + t->snd_mss;
+				t->cwnd = t->ssthresh < c ? t->ssthresh : c;
+			} else {
+				/* Partial ACK: resend the next hole, deflate. */
+				t->snd_nxt = t->snd_una;
+				t->cwnd = t->cwnd > acked ? t->cwnd - acked : 0;
+				t->cwnd += t->snd_mss;
+			}
+		} else if (t->cwnd < t->ssthresh) {
+			t->cwnd += acked < t->snd_mss ? acked : t->snd_mss;
+		} else {
+			uint32_t inc = (uint32_t)((uint64_t)t->snd_mss * t->snd_mss / t->cwnd);
+			t->cwnd += inc ? inc : 1;
+		}
+		t->dupacks = 0;
+		/* RFC 6298 (5.2)/(5.3). */
+		if (t->snd_una == t->snd_max)
+			sf_tcb_timer_clear(st, t, T_RTO);
+		else
+			sf_tcb_timer_set(st, t, T_RTO, st->now_us + t->rto_us);
+		sf_tcb_mark_dirty(st, t);
+	} else if (ack == t->snd_una && s->len == 0 && !s->fin && !s->syn &&
+	           t->snd_una != t->snd_max && wnd == t->snd_wnd) {
+		/* A duplicate ACK (RFC 5681 §2): fast retransmit on the third. */
+		t->dupacks++;
+		if (t->dupacks == 3 && !(t->flags & F_IN_RECOVERY)) {
+			uint32_t flight = t->snd_max - t->snd_una;
+			uint32_t half = flight / 2;
+			t->ssthresh = half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
+			t->recover = t->snd_max;
+			t->cwnd = t->ssthresh + 3u * t->snd_mss;
+			t->flags |= F_IN_RECOVERY;
+			t->flags &= ~(uint32_t)F_RTT_TIMING;
+			t->snd_nxt = t->snd_una; /* resend the first unacked segment */
+			sf_tcb_mark_dirty(st, t);
+		} else if (t->dupacks > 3 && (t->flags & F_IN_RECOVERY)) {
+			t->cwnd += t->snd_mss;
+			sf_tcb_mark_dirty(st, t);
+		}
+	}
+	/* Window update (RFC 9293 §3.10.7.4): only from a segment newer than
+	 * the one that set it; a shrinking window is taken as is (MUST-34). */
+	if (sf_seq_lt(t->snd_wl1, s->h.seq) ||
+	    (t->snd_wl1 == s->h.seq && sf_seq_le(t->snd_wl2, ack))) {
+		bool opened = t->snd_wnd == 0 && wnd > 0;
+		t->snd_wnd = wnd;
+		t->snd_wl1 = s->h.seq;
+		t->snd_wl2 = ack;
+		if (wnd > t->max_snd_wnd)
+			t->max_snd_wnd = wnd;
+		if (opened) {
+			sf_tcb_timer_clear(st, t, T_PERSIST);
+			t->probes = 0;
+			sf_tcb_mark_dirty(st, t);
+		}
+	}
+	return true;
+}
+
+static void fin_acked_transitions(sf_stack_t *st, sf_tcb_t *t, bool fin_follows)
+{
+	if (!(t->flags & F_FIN_ACKED))
+		return;
+	if (t->state == SF_FIN_WAIT_1 && !fin_follows) {
+		sf_tcb_set_state(st, t, SF_FIN_WAIT_2, SF_CAUSE_RCV_ACK);
+		if (t->flags & F_ORPHAN) /* nobody will read: do not wait forever */
+			sf_tcb_timer_set(st, t, T_LINGER2,
+			                 st->now_us + (int64_t)st->cfg.finwait2_ms * 1000);
+	} else if (t->state == SF_CLOSING) {
+		sf_tcb_set_state(st, t, SF_TIME_WAIT, SF_CAUSE_RCV_ACK);
+		sf_tcb_mark_dirty(st, t);
+	} else if (t->state == SF_LAST_ACK) {
+		sf_tcb_close(st, t, 0, SF_CAUSE_RCV_ACK);
+	}
+}
+
+static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
+{
+	/* RFC 7323 §5.3 PAWS: an old timestamp marks an old duplicate. */
+	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && !(s->h.flags & SF_TCP_RST) &&
+	    sf_seq_lt(s->h.opt.ts_val, t->ts_recent)) {
+		drop(st, SF_DROP_TCP_PAWS, t->id, s);
+		t->flags |= F_ACK_NOW;
+		sf_tcb_mark_dirty(st, t);
+		return;
+	}
+	/* A retransmitted SYN in SYN-RECEIVED: our SYN,ACK was lost. */
+	if (t->state == SF_SYN_RECEIVED && s->syn && !(s->h.flags & (SF_TCP_ACK | SF_TCP_RST)) &&
+	    s->h.seq == t->irs) {
+		trace_rx(st, t->id, s);
+		t->snd_nxt = t->iss;
+		sf_tcb_mark_dirty(st, t);
+		return;
+	}
+	if (!check_sequence(st, t, s))
+		return;
+	if (!check_rst(st, t, s))
+		return;
+	/* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK. */
+	if (s->h.flags & SF_TCP_SYN) {
+		challenge_ack(st, t, s);
+		return;
+	}
+	if (!(s->h.flags & SF_TCP_ACK)) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, t->id, s);
+		return;
+	}
+	trace_rx(st, t->id, s);
+	t->last_rx_us = st->now_us;
+	t->probes = t->state == SF_ESTABLISHED ? 0 : t->probes;
+	if ((t->flags & F_KEEPALIVE) && t->state == SF_ESTABLISHED)
+		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
+	/* RFC 7323 §4.3: remember the newest timestamp of in-window data. */
+	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && sf_seq_le(s->h.seq, t->last_ack_sent))
+		t->ts_recent = s->h.opt.ts_val;
+
+	if (t->state == SF_SYN_RECEIVED) {
+		if (!(sf_seq_gt(s->h.ack, t->snd_una) && sf_seq_le(s->h.ack, t->snd_max))) {
+			drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
+			sf_send_rst_for(st, s->ip, &s->h);
+			return;
+		}
+		sf_tcb_t *l = t->listener != SF_NIL ? &st->tcbs[t->listener] : NULL;
+		if (l && l->acceptq_len >= l->backlog) {
+			/* No room to complete: stay half-open, the peer retries. */
+			drop(st, SF_DROP_TCP_ACCEPT_QUEUE_FULL, t->id, s);
+			return;
+		}
+		if (sf_tcb_buffers(st, t) < 0) {
+			drop(st, SF_DROP_TCP_NO_MEMORY, t->id, s);
+			sf_send_rst(st, t);
+			sf_tcb_close(st, t, SF_ENOMEM, SF_CAUSE_APP_ABORT);
+			return;
+		}
+		if (!(t->flags & F_SYN_RETX))
+			sf_rtt_sample(st, t, st->now_us - t->rtt_start_us);
+		t->snd_wnd = (uint32_t)s->h.wnd << ((t->flags & F_WS_OK) ? t->snd_wscale : 0);
+		t->max_snd_wnd = t->snd_wnd;
+		t->snd_wl1 = s->h.seq;
+		t->snd_wl2 = s->h.ack;
+		t->snd_una = s->h.ack;
+		t->backoff = 0;
+		sf_tcb_timer_clear(st, t, T_RTO);
+		enter_established(st, t, SF_CAUSE_RCV_ACK);
+		if (l) {
+			l->synq_len--;
+			t->flags |= F_IN_ACCEPTQ;
+			t->acceptq_next = SF_NIL;
+			uint32_t me = tcb_index(st, t);
+			if (l->acceptq_tail == SF_NIL)
+				l->acceptq_next = me;
+			else
+				st->tcbs[l->acceptq_tail].acceptq_next = me;
+			l->acceptq_tail = me;
+			l->acceptq_len++;
+		}
+		if (t->flags & F_FIN_QUEUED) /* closed while half-open */
+			sf_tcb_set_state(st, t, SF_FIN_WAIT_1, SF_CAUSE_APP_CLOSE);
+		sf_tcb_mark_dirty(st, t);
+	}
+	if (!process_ack(st, t, s))
+		return;
+	/* A FIN in this segment that we take (everything before it arrived)
+	 * moves FIN-WAIT-1 straight to TIME-WAIT below, not via FIN-WAIT-2. */
+	bool fin_in_order = s->fin && s->seq == t->rcv_nxt;
+	fin_acked_transitions(st, t, fin_in_order);
+	if (t->state == SF_CLOSED)
+		return;
+
+	/* Sixth check, URG (MUST-30, MUST-62): the pointer names the first
+	 * non-urgent byte; remember the furthest one seen. */
+	if ((s->h.flags & SF_TCP_URG) && (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 ||
+	                                  t->state == SF_FIN_WAIT_2)) {
+		uint32_t up = s->h.seq + s->h.urg;
+		if (!(t->flags & F_URG_VALID) || sf_seq_gt(up, t->up_rcv)) {
+			t->up_rcv = up;
+			t->flags |= F_URG_VALID;
+		}
+	}
+
+	/* Seventh: text. */
+	if (s->len) {
+		switch (t->state) {
+		case SF_ESTABLISHED:
+		case SF_FIN_WAIT_1:
+		case SF_FIN_WAIT_2:
+			if (t->flags & (F_ORPHAN | F_RD_SHUT)) {
+				/* RFC 9293 §3.6 / RFC 2525 §2.17: data for a closed
+				 * reader: reset rather than pretend it was read. */
+				sf_send_rst(st, t);
+				sf_tcb_close(st, t, SF_ECONNRESET, SF_CAUSE_APP_ABORT);
+				return;
+			}
+			take_text(st, t, s);
+			break;
+		default:
+			break; /* the peer already sent its FIN: ignore */
+		}
+	}
+
+	/* Eighth: FIN, only when everything before it has arrived. */
+	if (s->fin && s->seq + s->len == t->rcv_nxt) {
+		t->rcv_nxt++;
+		t->flags |= F_FIN_RCVD | F_ACK_NOW;
+		sf_tcb_mark_dirty(st, t);
+		switch (t->state) {
+		case SF_ESTABLISHED:
+			sf_tcb_set_state(st, t, SF_CLOSE_WAIT, SF_CAUSE_RCV_FIN);
+			break;
+		case SF_FIN_WAIT_1:
+			if (t->flags & F_FIN_ACKED)
+				sf_tcb_set_state(st, t, SF_TIME_WAIT, SF_CAUSE_RCV_FINACK);
+			else
+				sf_tcb_set_state(st, t, SF_CLOSING, SF_CAUSE_RCV_FIN);
+			break;
+		case SF_FIN_WAIT_2:
+			sf_tcb_timer_clear(st, t, T_LINGER2);
+			sf_tcb_set_state(st, t, SF_TIME_WAIT, SF_CAUSE_RCV_FIN);
+			break;
+		default:
+			break; /* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: a resent FIN */
+		}
+	} else if (fin_in_order) {
+		/* The FIN was not taken after all (its data was refused). */
+		fin_acked_transitions(st, t, false);
+	}
+}
+
+/* ---- TIME-WAIT records (RFC 9293 §3.10.7.4, RFC 1337, RFC 6191) ---- */
+
+/* Returns true when the record let a new SYN through (caller goes on to
+ * the listener). */
+static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
+{
+	uint8_t f = s->h.flags;
+	if (f & SF_TCP_RST) {
+		drop(st, SF_DROP_TCP_RST_IGNORED, w->id, s); /* RFC 1337 */
+		return false;
+	}
+	if ((f & SF_TCP_SYN) && !(f & SF_TCP_ACK)) {
+		/* RFC 6191 §2: reopen when the SYN is provably new: a newer
+		 * timestamp, or (without timestamps) a higher sequence number. */
+		bool newer = (w->flags & TW_TS) && s->h.opt.has_ts
+		                     ? sf_seq_gt(s->h.opt.ts_val, w->ts_recent)
+		                     : !(w->flags & TW_TS) && sf_seq_gt(s->h.seq, w->rcv_nxt);
+		if (newer) {
+			sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = w->id};
+			ev.u.state.from = SF_TIME_WAIT;
+			ev.u.state.to = SF_CLOSED;
+			ev.u.state.cause = SF_CAUSE_REUSE;
+			sf_core_trace(st, &ev);
+			sf_tw_free(st, w);
+			return true;
+		}
+	}
+	/* A retransmitted FIN (or anything else): ACK again; a FIN restarts
+	 * the 2*MSL wait (RFC 9293 §3.10.7.4, TIME-WAIT, eighth step). */
+	if (f & SF_TCP_FIN)
+		sf_tw_restart(st, w);
+	if ((f & SF_TCP_FIN) || s->len || (f & SF_TCP_SYN)) {
+		sf_tcp_opts_t o = {0};
+		if (w->flags & TW_TS) {
+			o.has_ts = true;
+			o.ts_val = (uint32_t)((st->now_us - st->epoch_us) / 1000) + 1;
+			o.ts_ecr = w->ts_recent;
+		}
+		sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = w->id};
+		ev.u.seg.ip = *s->ip;
+		ev.u.seg.tcp = s->h;
+		sf_core_trace(st, &ev);
+		sf_send_raw(st, w->raddr, w->lport, w->rport, w->snd_nxt, w->rcv_nxt, SF_TCP_ACK,
+		            w->wnd, &o, w->id);
+	}
+	return false;
+}
+
+/* ---- entry ---- */
+
+void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_t len)
+{
+	seg_t s = {.ip = ip};
+	int rc = sf_tcp_parse(buf, len, ip->src, ip->dst, st->cfg.verify_checksums, &s.h);
+	if (rc < 0) {
+		sf_drop_reason_t why = rc == SF_ECHECKSUM    ? SF_DROP_TCP_CHECKSUM
+		                       : rc == SF_ETRUNCATED ? SF_DROP_TCP_TRUNCATED
+		                                             : SF_DROP_TCP_MALFORMED;
+		sf_core_drop(st, why, 0, ip, NULL);
+		return;
+	}
+	st->stats.tcp_in++;
+	s.data = buf + s.h.payload_off;
+	s.len = s.h.payload_len;
+	s.seq = s.h.seq; /* SEG.SEQ; a SYN occupies it, data starts after */
+	s.syn = s.h.flags & SF_TCP_SYN;
+	s.fin = s.h.flags & SF_TCP_FIN;
+	uint8_t f = s.h.flags;
+	if ((f & SF_TCP_SYN) && (f & (SF_TCP_FIN | SF_TCP_RST))) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, 0, &s);
+		return;
+	}
+	if (s.h.sport == 0 || s.h.dport == 0) {
+		drop(st, SF_DROP_TCP_MALFORMED, 0, &s);
+		return;
+	}
+
+	sf_tcb_t *t = sf_tcb_lookup(st, ip->src, s.h.sport, s.h.dport);
+	if (t) {
+		if (t->state == SF_SYN_SENT)
+			syn_sent_input(st, t, &s);
+		else
+			synchronized_input(st, t, &s);
+		return;
+	}
+	sf_tw_t *w = sf_tw_lookup(st, ip->src, s.h.sport, s.h.dport);
+	if (w && !timewait_input(st, w, &s))
+		return;
+	sf_tcb_t *l = sf_listener_find(st, s.h.dport);
+	if (l) {
+		listen_input(st, l, &s);
+		return;
+	}
+	/* CLOSED (RFC 9293 §3.10.7.1): answer with a reset. */
+	drop(st, SF_DROP_TCP_NO_SOCKET, 0, &s);
+	sf_send_rst_for(st, ip, &s.h);
+}

@@ -1,0 +1,394 @@
+/* TCP output: building segments, deciding what to send, retransmission.
+ *
+ * sf_tcp_output() is the one place that decides what a connection sends:
+ * SYN or SYN,ACK while opening, data as the windows allow (Nagle and sender
+ * SWS avoidance, RFC 9293 §3.7.4 and §3.8.6.2.1), the FIN after the last
+ * byte, and otherwise an ACK when one is owed. Data is read from the send
+ * ring at its sequence offset, so retransmission needs no per-segment copy.
+ */
+#include <string.h>
+
+#include "core/stack.h"
+
+/* ---- IP and the transmit callback ---- */
+
+/* Writes the IPv4 header in front of st->frame[20..] and hands the datagram
+ * to the driver. */
+void sf_ip_output(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
+                  size_t payload_len)
+{
+	sf_ipv4_t ip = {.src = st->cfg.addr,
+	                .dst = dst,
+	                .proto = proto,
+	                .ttl = ttl,
+	                .dscp = tos >> 2,
+	                .ecn = tos & 3,
+	                .id = (uint16_t)st->stats.ip_out,
+	                .df = true};
+	if (sf_ipv4_emit(&ip, payload_len, st->frame, SF_IPV4_HDR_LEN) < 0)
+		return;
+	st->stats.ip_out++;
+	if (st->cfg.transmit)
+		st->cfg.transmit(st->cfg.transmit_ctx, st->frame, SF_IPV4_HDR_LEN + payload_len,
+		                 st->now_us);
+}
+
+static uint32_t ts_now(const sf_stack_t *st)
+{
+	/* RFC 7323 §5.4: a 1 ms timestamp clock. */
+	return (uint32_t)((st->now_us - st->epoch_us) / 1000) + 1;
+}
+
+/* Emits one TCP segment and traces it. */
+static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_t *payload,
+                 size_t len, uint8_t ttl, uint8_t tos, uint32_t conn_id)
+{
+	int n = sf_tcp_emit(h, st->cfg.addr, raddr, payload, len, st->frame + SF_IPV4_HDR_LEN,
+	                    sizeof st->frame - SF_IPV4_HDR_LEN);
+	if (n < 0)
+		return;
+	st->stats.tcp_out++;
+	if (h->flags & SF_TCP_RST)
+		st->stats.rst_out++;
+	if (st->cfg.trace.fn) {
+		sf_event_t ev = {.kind = SF_EV_SEG_TX, .now_us = st->now_us, .conn_id = conn_id};
+		ev.u.seg.ip = (sf_ipv4_t){
+		        .src = st->cfg.addr, .dst = raddr, .proto = SF_IP_PROTO_TCP, .ttl = ttl};
+		ev.u.seg.tcp = *h;
+		ev.u.seg.tcp.hdr_len = (uint16_t)(SF_TCP_HDR_LEN + sf_tcp_opts_len(&h->opt));
+		ev.u.seg.tcp.payload_len = (uint16_t)len;
+		sf_core_trace(st, &ev);
+	}
+	sf_ip_output(st, raddr, SF_IP_PROTO_TCP, ttl, tos, (size_t)n);
+}
+
+void sf_send_raw(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
+                 uint32_t ack, uint8_t flags, uint16_t wnd, const sf_tcp_opts_t *opt,
+                 uint32_t conn_id)
+{
+	sf_tcp_t h = {
+	        .sport = lport, .dport = rport, .seq = seq, .ack = ack, .flags = flags, .wnd = wnd};
+	if (opt)
+		h.opt = *opt;
+	emit(st, raddr, &h, NULL, 0, st->cfg.ttl, 0, conn_id);
+}
+
+/* RFC 9293 §3.10.7.1: the reset for a segment that belongs to no
+ * connection. Never in answer to a RST. */
+void sf_send_rst_for(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *tcp)
+{
+	if (tcp->flags & SF_TCP_RST)
+		return;
+	if (tcp->flags & SF_TCP_ACK)
+		sf_send_raw(st, ip->src, tcp->dport, tcp->sport, tcp->ack, 0, SF_TCP_RST, 0, NULL,
+		            0);
+	else
+		sf_send_raw(st, ip->src, tcp->dport, tcp->sport, 0, tcp->seq + sf_tcp_seg_len(tcp),
+		            SF_TCP_RST | SF_TCP_ACK, 0, NULL, 0);
+}
+
+/* RST of a synchronized connection we abort (RFC 9293 §3.10.4 ABORT).
+ * Queued, because the connection block may be gone before the next output
+ * pass; a full queue loses the RST, and the peer's next segment then meets
+ * the closed port's RST instead. */
+void sf_send_rst(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (t->state == SF_CLOSED || t->state == SF_LISTEN || t->state == SF_SYN_SENT)
+		return;
+	if (st->ctl_cnt == SF_CTL_MAX)
+		return;
+	st->ctl[st->ctl_cnt++] = (sf_ctl_t){.raddr = t->raddr,
+	                                    .seq = t->snd_nxt,
+	                                    .ack = t->rcv_nxt,
+	                                    .id = t->id,
+	                                    .lport = t->lport,
+	                                    .rport = t->rport,
+	                                    .flags = SF_TCP_RST | SF_TCP_ACK};
+}
+
+void sf_send_ctl_queue(sf_stack_t *st)
+{
+	for (uint32_t i = 0; i < st->ctl_cnt; i++) {
+		const sf_ctl_t *c = &st->ctl[i];
+		sf_send_raw(st, c->raddr, c->lport, c->rport, c->seq, c->ack, c->flags, 0, NULL,
+		            c->id);
+	}
+	st->ctl_cnt = 0;
+}
+
+/* ---- the receive window (RFC 9293 §3.8.6.2.2, receiver SWS avoidance) ----
+ * The right edge we advertise never moves left (MUST-34 on the peer's side:
+ * we do not shrink), and moves right only by at least min(buffer/2, MSS),
+ * so the peer is never invited to send tiny segments (MUST-39). */
+uint16_t sf_rcv_wnd_raw(sf_stack_t *st, sf_tcb_t *t)
+{
+	(void)st;
+	if (t->state == SF_SYN_SENT || t->state == SF_CLOSED)
+		return 0;
+	uint32_t space = rcv_space(t);
+	if (!t->mem)
+		space = t->rcvbuf;
+	uint32_t edge = t->rcv_nxt + space;
+	uint32_t step = t->rcvbuf / 2 < t->rcv_mss ? t->rcvbuf / 2 : t->rcv_mss;
+	if (sf_seq_gt(edge, t->rcv_adv) && (edge - t->rcv_adv >= step || space == t->rcvbuf))
+		t->rcv_adv = edge;
+	uint32_t wnd = sf_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint8_t ws = (t->flags & F_WS_OK) ? t->rcv_wscale : 0;
+	/* Round up so the edge we report is the one we keep room for. */
+	uint32_t raw = (wnd + (1u << ws) - 1) >> ws;
+	if (raw > 0xffff)
+		raw = 0xffff;
+	if ((raw << ws) > space && raw > 0 && t->mem)
+		raw = space >> ws;
+	return (uint16_t)raw;
+}
+
+static void fill_opts(sf_stack_t *st, sf_tcb_t *t, uint8_t flags, sf_tcp_opts_t *o)
+{
+	memset(o, 0, sizeof *o);
+	if (flags & SF_TCP_SYN) {
+		/* MSS only on SYNs (MUST-65), from our MTU (MUST-67). */
+		o->has_mss = true;
+		o->mss = t->rcv_mss;
+		bool passive = flags & SF_TCP_ACK;
+		if (st->cfg.wscale && (!passive || (t->flags & F_WS_OK))) {
+			o->has_wscale = true;
+			o->wscale = t->rcv_wscale;
+		}
+		if (st->cfg.sack && (!passive || (t->flags & F_SACK_OK)))
+			o->sack_perm = true;
+		if (st->cfg.timestamps && (!passive || (t->flags & F_TS_OK))) {
+			o->has_ts = true;
+			o->ts_val = ts_now(st);
+			o->ts_ecr = passive ? t->ts_recent : 0;
+		}
+		return;
+	}
+	if (t->flags & F_TS_OK) {
+		o->has_ts = true;
+		o->ts_val = ts_now(st);
+		o->ts_ecr = t->ts_recent;
+	}
+	if ((t->flags & F_SACK_OK) && t->ooo_cnt && !(flags & SF_TCP_RST)) {
+		/* RFC 2018 §4: the most recent block first; 3 fit beside
+		 * timestamps. */
+		uint8_t max = (t->flags & F_TS_OK) ? 3 : 4;
+		for (uint8_t i = 0; i < t->ooo_cnt && i < max; i++) {
+			o->sack[i].left = t->ooo[i].left;
+			o->sack[i].right = t->ooo[i].right;
+		}
+		o->sack_cnt = t->ooo_cnt < max ? t->ooo_cnt : max;
+	}
+}
+
+/* Sends one segment of connection t. Data comes from the send ring at seq. */
+static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	sf_tcp_t h = {.sport = t->lport, .dport = t->rport, .seq = seq, .flags = flags};
+	if (t->state != SF_SYN_SENT) {
+		h.flags |= SF_TCP_ACK;
+		h.ack = t->rcv_nxt;
+	}
+	h.wnd = sf_rcv_wnd_raw(st, t);
+	if (flags & SF_TCP_SYN)
+		h.wnd = (uint16_t)(t->rcvbuf > 0xffff ? 0xffff : t->rcvbuf); /* RFC 7323 §2.2 */
+	fill_opts(st, t, h.flags, &h.opt);
+	const uint8_t *payload = NULL;
+	if (len) {
+		sf_ring_peek(&t->snd, seq - t->snd_head, st->scratch, len);
+		payload = st->scratch;
+	}
+	emit(st, t->raddr, &h, payload, len, t->ttl, t->tos, t->id);
+	t->last_ack_sent = t->rcv_nxt;
+	if (h.flags & SF_TCP_ACK) {
+		t->flags &= ~(uint32_t)F_ACK_NOW;
+		t->acks_owed = 0;
+		sf_tcb_timer_clear(st, t, T_DELACK);
+	}
+}
+
+void sf_send_ack(sf_stack_t *st, sf_tcb_t *t)
+{
+	send_segment(st, t, t->snd_nxt, 0, 0);
+}
+
+/* Payload bytes per segment: the effective send MSS less the options we
+ * put on every segment (RFC 9293 §3.7.1, MUST-16). */
+static uint32_t seg_payload_max(const sf_tcb_t *t)
+{
+	uint32_t m = t->snd_mss;
+	if (t->flags & F_TS_OK)
+		m -= 12;
+	return m;
+}
+
+static void start_rto(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (t->deadline[T_RTO] == INT64_MAX) {
+		uint64_t rto = (uint64_t)t->rto_us << t->backoff;
+		if (rto > st->cfg.rto_max_ms * 1000ull)
+			rto = st->cfg.rto_max_ms * 1000ull;
+		sf_tcb_timer_set(st, t, T_RTO, st->now_us + (int64_t)rto);
+	}
+}
+
+static bool fin_may_be_sent(const sf_tcb_t *t)
+{
+	if (!(t->flags & F_FIN_QUEUED) || (t->flags & F_FIN_ACKED))
+		return false;
+	return t->state == SF_FIN_WAIT_1 || t->state == SF_LAST_ACK || t->state == SF_CLOSING;
+}
+
+void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
+{
+	switch (t->state) {
+	case SF_CLOSED:
+	case SF_LISTEN:
+	case SF_TIME_WAIT:
+		return;
+	case SF_SYN_SENT:
+	case SF_SYN_RECEIVED:
+		if (t->snd_nxt == t->iss) {
+			uint8_t fl = SF_TCP_SYN;
+			send_segment(st, t, t->iss, 0, fl);
+			t->snd_nxt = t->iss + 1;
+			if (sf_seq_gt(t->snd_nxt, t->snd_max))
+				t->snd_max = t->snd_nxt;
+			start_rto(st, t);
+			return;
+		}
+		if (t->state == SF_SYN_SENT)
+			return;
+		break;
+	default:
+		break;
+	}
+
+	bool sent = false;
+	uint32_t pmax = seg_payload_max(t);
+	for (;;) {
+		uint32_t data_end = t->snd_head + t->snd.len;
+		uint32_t avail = sf_seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
+		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
+		uint32_t right = t->snd_una + wnd;
+		uint32_t usable = sf_seq_gt(right, t->snd_nxt) ? right - t->snd_nxt : 0;
+		uint32_t len = avail < usable ? avail : usable;
+		if (len > pmax)
+			len = pmax;
+		bool fin = fin_may_be_sent(t) && len == avail && t->snd_nxt + len == data_end;
+		if (len == 0 && !fin)
+			break;
+		/* Sender SWS avoidance and Nagle (RFC 9293 §3.8.6.2.1, §3.7.4):
+		 * send a full segment, or everything that is queued when nothing
+		 * is unacknowledged (or Nagle is off), or at least half the
+		 * largest window the peer ever offered. A retransmission (below
+		 * snd_max) always goes. */
+		bool retx = sf_seq_lt(t->snd_nxt, t->snd_max);
+		bool idle = t->snd_nxt == t->snd_una || (t->flags & F_NODELAY);
+		if (!fin && !retx && len < pmax && !(idle && len == avail) &&
+		    len < t->max_snd_wnd / 2)
+			break;
+		uint8_t flags = 0;
+		if (len && len == avail)
+			flags |= SF_TCP_PSH; /* MUST-61: PSH on the last queued segment */
+		if (fin)
+			flags |= SF_TCP_FIN;
+		uint32_t seq = t->snd_nxt;
+		if (!retx && !(t->flags & F_RTT_TIMING) && len) {
+			t->flags |= F_RTT_TIMING;
+			t->rtt_seq = seq;
+			t->rtt_start_us = st->now_us;
+		}
+		if (retx) {
+			t->retransmits++;
+			st->stats.retransmits++;
+		}
+		send_segment(st, t, seq, len, flags);
+		t->snd_nxt += len + fin;
+		if (sf_seq_gt(t->snd_nxt, t->snd_max))
+			t->snd_max = t->snd_nxt;
+		t->bytes_sent += retx ? 0 : len;
+		if (fin)
+			t->flags |= F_FIN_SENT;
+		start_rto(st, t);
+		sent = true;
+		if (fin)
+			break;
+	}
+
+	/* Zero window with data waiting and nothing in flight: probe
+	 * (RFC 9293 §3.8.6.1, MUST-35/36). */
+	uint32_t data_end = t->snd_head + t->snd.len;
+	if (t->snd_wnd == 0 && sf_seq_lt(t->snd_nxt, data_end) && t->snd_una == t->snd_max &&
+	    t->deadline[T_PERSIST] == INT64_MAX) {
+		uint64_t rto = (uint64_t)t->rto_us << (t->probes < 10 ? t->probes : 10);
+		if (rto > st->cfg.rto_max_ms * 1000ull)
+			rto = st->cfg.rto_max_ms * 1000ull;
+		sf_tcb_timer_set(st, t, T_PERSIST, st->now_us + (int64_t)rto);
+	}
+
+	if (!sent && (t->flags & F_ACK_NOW))
+		sf_send_ack(st, t);
+}
+
+/* ---- RTT estimation (RFC 6298 §2) ---- */
+
+void sf_rtt_sample(sf_stack_t *st, sf_tcb_t *t, int64_t rtt_us)
+{
+	if (rtt_us < 1)
+		rtt_us = 1;
+	if (t->srtt_us == 0) {
+		t->srtt_us = (int32_t)rtt_us; /* (2.2) */
+		t->rttvar_us = (int32_t)(rtt_us / 2);
+	} else {
+		int64_t err = rtt_us - t->srtt_us; /* (2.3), alpha 1/8, beta 1/4 */
+		t->rttvar_us += (int32_t)(((err < 0 ? -err : err) - t->rttvar_us) / 4);
+		t->srtt_us += (int32_t)(err / 8);
+	}
+	int64_t rto =
+	        t->srtt_us + (4 * (int64_t)t->rttvar_us > 1000 ? 4 * (int64_t)t->rttvar_us : 1000);
+	if (rto < st->cfg.rto_min_ms * 1000ll) /* (2.4) */
+		rto = st->cfg.rto_min_ms * 1000ll;
+	if (rto > st->cfg.rto_max_ms * 1000ll) /* (2.5) */
+		rto = st->cfg.rto_max_ms * 1000ll;
+	t->rto_us = (uint32_t)rto;
+}
+
+/* ---- retransmission timeout (RFC 6298 §5, RFC 9293 §3.8.3) ---- */
+
+void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t)
+{
+	bool syn = t->state == SF_SYN_SENT || t->state == SF_SYN_RECEIVED;
+	if (t->backoff == 0)
+		t->first_retx_us = st->now_us;
+	/* R2: give up (MUST-20); for SYNs at least 3 minutes (MUST-23). */
+	uint32_t r2 =
+	        syn ? st->cfg.r2_syn_ms : (t->user_timeout_ms ? t->user_timeout_ms : st->cfg.r2_ms);
+	if (st->now_us - t->first_retx_us >= (int64_t)r2 * 1000) {
+		sf_tcb_close(st, t, SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
+		return;
+	}
+	/* R1 (MUST-20): "negative advice" to IP would go here; synfin has no
+	 * route cache to invalidate, so only the retransmission count grows. */
+	if (t->backoff < 30)
+		t->backoff++;
+	if (syn) {
+		t->flags |= F_SYN_RETX;
+	} else {
+		/* RFC 5681 (4): one segment after a timeout. */
+		uint32_t flight = t->snd_max - t->snd_una;
+		uint32_t half = flight / 2;
+		t->ssthresh = half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
+		t->cwnd = t->snd_mss;
+		t->flags &= ~(uint32_t)F_IN_RECOVERY;
+		t->dupacks = 0;
+	}
+	t->flags &= ~(uint32_t)F_RTT_TIMING; /* Karn: no sample from retransmits (MUST-18) */
+	t->snd_nxt = t->snd_una;             /* go back to the first unacked byte (or the SYN) */
+	if (syn) {
+		t->retransmits++;
+		st->stats.retransmits++;
+	}
+	sf_tcp_output(st, t);
+	start_rto(st, t);
+}

@@ -1,0 +1,439 @@
+/* The stack: creation from a config, the IPv4 input path, ICMP, the output
+ * pass over connections with queued work, timers and the next deadline.
+ *
+ * Sans-IO: the driver passes now_us into every entry point; frames leave
+ * through cfg.transmit. All memory comes from the allocator hook, sized at
+ * creation except connection buffers, which are taken when a connection
+ * first needs them.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "core/stack.h"
+
+void sf_config_default(sf_config_t *c)
+{
+	memset(c, 0, sizeof *c);
+	c->addr = 0xC0000202; /* 192.0.2.2, TEST-NET-1 */
+	c->prefix_len = 24;
+	c->mtu = 1500;
+	c->max_conns = 1024;
+	c->sndbuf = 64 * 1024;
+	c->rcvbuf = 64 * 1024;
+	c->msl_ms = 30000;
+	c->rto_init_ms = 1000;
+	c->rto_min_ms = 200;
+	c->rto_max_ms = 60000;
+	c->r1 = 3;
+	c->r2_ms = 100000;
+	c->r2_syn_ms = 180000;
+	c->delack_ms = 40;
+	c->finwait2_ms = 60000;
+	c->keepidle_s = 7200;
+	c->keepintvl_s = 75;
+	c->keepcnt = 9;
+	c->syn_backlog = 256;
+	c->ttl = 64;
+	c->wscale = c->sack = c->timestamps = true;
+	c->verify_checksums = true;
+	c->port_min = 49152;
+	c->port_max = 65535;
+}
+
+/* ---- allocation hook ---- */
+
+void *sf_core_alloc(sf_stack_t *st, size_t size)
+{
+	void *p = st->al.alloc(st->al.ctx, size);
+	if (p) {
+		memset(p, 0, size);
+		st->stats.bytes_allocated += size;
+		st->stats.allocs_live++;
+	}
+	return p;
+}
+
+void sf_core_free(sf_stack_t *st, void *p, size_t size)
+{
+	if (!p)
+		return;
+	st->stats.bytes_allocated -= size;
+	st->stats.allocs_live--;
+	st->al.free(st->al.ctx, p, size);
+}
+
+/* ---- tracing ---- */
+
+void sf_core_trace(sf_stack_t *st, const sf_event_t *ev)
+{
+	if (!st->cfg.trace.fn)
+		return;
+	sf_event_t e = *ev;
+	e.now_us = st->now_us;
+	st->cfg.trace.fn(st->cfg.trace.ctx, &e);
+}
+
+void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const sf_ipv4_t *ip,
+                  const sf_tcp_t *tcp)
+{
+	st->stats.drops[why]++;
+	if (!st->cfg.trace.fn)
+		return;
+	sf_event_t ev = {.kind = SF_EV_DROP, .conn_id = conn_id, .drop = why};
+	if (ip && tcp) {
+		ev.has_seg = true;
+		ev.u.seg.ip = *ip;
+		ev.u.seg.tcp = *tcp;
+	}
+	sf_core_trace(st, &ev);
+}
+
+/* ---- creation ---- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 16;
+	while (p < n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
+{
+	if (!cfg || !out || cfg->mtu < 68 + 40 || cfg->max_conns == 0 ||
+	    cfg->max_conns > (1u << 22) - 1 || cfg->sndbuf == 0 || cfg->rcvbuf == 0 ||
+	    cfg->port_min == 0 || cfg->port_min > cfg->port_max || cfg->delack_ms >= 500 ||
+	    cfg->rto_min_ms == 0 || cfg->rto_min_ms > cfg->rto_max_ms)
+		return SF_EINVAL;
+	sf_allocator_t al = cfg->allocator;
+	if (!al.alloc || !al.free)
+		al = sf_default_allocator();
+	sf_stack_t *st = al.alloc(al.ctx, sizeof *st);
+	if (!st)
+		return SF_ENOMEM;
+	memset(st, 0, sizeof *st);
+	st->al = al;
+	st->cfg = *cfg;
+	st->cfg.allocator = al;
+	st->stats.bytes_allocated = sizeof *st;
+	st->stats.allocs_live = 1;
+	st->now_us = st->epoch_us = now_us;
+	st->rng = cfg->seed;
+	st->isn_key = (sf_sipkey_t){splitmix64(&st->rng), splitmix64(&st->rng)};
+	st->hash_key = (sf_sipkey_t){splitmix64(&st->rng), splitmix64(&st->rng)};
+	st->port_key = (sf_sipkey_t){splitmix64(&st->rng), splitmix64(&st->rng)};
+	st->port_counter = (uint32_t)splitmix64(&st->rng);
+	st->next_conn_id = 1;
+	st->dirty_head = st->dirty_tail = SF_NIL;
+	sf_wheel_init(&st->wheel, now_us);
+
+	st->max_conns = cfg->max_conns;
+	st->max_tw = cfg->max_timewait ? cfg->max_timewait : 4 * cfg->max_conns;
+	uint32_t nb = pow2_at_least(cfg->max_conns);
+	uint32_t ntb = pow2_at_least(st->max_tw);
+	st->tcbs = sf_core_alloc(st, (size_t)st->max_conns * sizeof *st->tcbs);
+	st->buckets = sf_core_alloc(st, (size_t)nb * sizeof *st->buckets);
+	st->tw = sf_core_alloc(st, (size_t)st->max_tw * sizeof *st->tw);
+	st->tw_buckets = sf_core_alloc(st, (size_t)ntb * sizeof *st->tw_buckets);
+	if (!st->tcbs || !st->buckets || !st->tw || !st->tw_buckets) {
+		sf_stack_destroy(st);
+		return SF_ENOMEM;
+	}
+	st->bucket_mask = nb - 1;
+	st->tw_mask = ntb - 1;
+	memset(st->buckets, 0xff, (size_t)nb * sizeof *st->buckets);
+	memset(st->tw_buckets, 0xff, (size_t)ntb * sizeof *st->tw_buckets);
+	for (uint32_t i = 0; i < st->max_conns; i++)
+		st->tcbs[i].hash_next = i + 1 < st->max_conns ? i + 1 : SF_NIL;
+	st->free_head = 0;
+	for (uint32_t i = 0; i < st->max_tw; i++)
+		st->tw[i].hash_next = i + 1 < st->max_tw ? i + 1 : SF_NIL;
+	st->tw_free = 0;
+	st->tw_head = st->tw_tail = SF_NIL;
+	*out = st;
+	return 0;
+}
+
+void sf_stack_destroy(sf_stack_t *st)
+{
+	if (!st)
+		return;
+	if (st->tcbs)
+		for (uint32_t i = 0; i < st->max_conns; i++)
+			if (st->tcbs[i].mem)
+				sf_core_free(st, st->tcbs[i].mem, st->tcbs[i].mem_len);
+	sf_core_free(st, st->tcbs, (size_t)st->max_conns * sizeof *st->tcbs);
+	sf_core_free(st, st->buckets, (size_t)(st->bucket_mask + 1) * sizeof *st->buckets);
+	sf_core_free(st, st->tw, (size_t)st->max_tw * sizeof *st->tw);
+	sf_core_free(st, st->tw_buckets, (size_t)(st->tw_mask + 1) * sizeof *st->tw_buckets);
+	sf_core_free(st, st->listeners, st->listener_cap * sizeof *st->listeners);
+	sf_allocator_t al = st->al;
+	al.free(al.ctx, st, sizeof *st);
+}
+
+void sf_stack_stats(const sf_stack_t *st, sf_stack_stats_t *out)
+{
+	*out = st->stats;
+}
+
+/* ---- the output list: connections with something to send ---- */
+
+void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (t->flags & F_DIRTY)
+		return;
+	t->flags |= F_DIRTY;
+	t->dirty_next = SF_NIL;
+	uint32_t me = tcb_index(st, t);
+	if (st->dirty_tail == SF_NIL)
+		st->dirty_head = me;
+	else
+		st->tcbs[st->dirty_tail].dirty_next = me;
+	st->dirty_tail = me;
+}
+
+static void flush(sf_stack_t *st)
+{
+	if (st->ctl_cnt)
+		sf_send_ctl_queue(st);
+	while (st->dirty_head != SF_NIL) {
+		sf_tcb_t *t = &st->tcbs[st->dirty_head];
+		st->dirty_head = t->dirty_next;
+		if (st->dirty_head == SF_NIL)
+			st->dirty_tail = SF_NIL;
+		t->flags &= ~(uint32_t)F_DIRTY;
+		if (t->state == SF_CLOSED) {
+			if (!(t->flags & F_HANDLE))
+				sf_tcb_free(st, t);
+			continue;
+		}
+		if (t->state == SF_TIME_WAIT) {
+			/* The ACK of the peer's FIN leaves, then the TCB becomes a
+			 * compact record. */
+			sf_send_ack(st, t);
+			sf_tcb_to_timewait(st, t);
+			continue;
+		}
+		sf_tcp_output(st, t);
+	}
+}
+
+/* ---- timers ---- */
+
+static void keepalive_or_probe(sf_stack_t *st, sf_tcb_t *t)
+{
+	/* A segment one below SND.UNA, no data: the peer must answer it with an
+	 * ACK carrying its current window (RFC 9293 §3.10.7.4 first check). */
+	sf_send_raw(st, t->raddr, t->lport, t->rport, t->snd_una - 1, t->rcv_nxt, SF_TCP_ACK,
+	            sf_rcv_wnd_raw(st, t), NULL, t->id);
+}
+
+static void timer_event(sf_stack_t *st, sf_tcb_t *t, sf_timer_kind_t k, uint32_t count)
+{
+	sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = t->id};
+	ev.u.timer.timer = k;
+	ev.u.timer.count = count;
+	sf_core_trace(st, &ev);
+}
+
+void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
+{
+	int64_t now = st->now_us;
+	if (t->deadline[T_DELACK] <= now) {
+		t->deadline[T_DELACK] = INT64_MAX;
+		timer_event(st, t, SF_TIMER_DELACK, 0);
+		t->flags |= F_ACK_NOW;
+		sf_tcb_mark_dirty(st, t);
+	}
+	if (t->deadline[T_RTO] <= now) {
+		t->deadline[T_RTO] = INT64_MAX;
+		timer_event(st, t, SF_TIMER_RTO, t->backoff + 1u);
+		sf_tcp_retransmit_timeout(st, t);
+		if (t->state == SF_CLOSED)
+			return;
+	}
+	if (t->deadline[T_PERSIST] <= now) {
+		t->deadline[T_PERSIST] = INT64_MAX;
+		t->probes++;
+		timer_event(st, t, SF_TIMER_PERSIST, t->probes);
+		/* MUST-37: probing goes on as long as the peer answers; the
+		 * interval backs off to the RTO maximum. */
+		keepalive_or_probe(st, t);
+		sf_tcb_mark_dirty(st, t); /* output re-arms the persist timer */
+	}
+	if (t->deadline[T_KEEPALIVE] <= now) {
+		t->deadline[T_KEEPALIVE] = INT64_MAX;
+		if (t->probes >= t->keepcnt) {
+			sf_tcb_close(st, t, SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
+			return;
+		}
+		t->probes++;
+		timer_event(st, t, SF_TIMER_KEEPALIVE, t->probes);
+		keepalive_or_probe(st, t);
+		sf_tcb_timer_set(st, t, T_KEEPALIVE, now + (int64_t)t->keepintvl_s * 1000000);
+	}
+	if (t->deadline[T_LINGER2] <= now) {
+		t->deadline[T_LINGER2] = INT64_MAX;
+		timer_event(st, t, SF_TIMER_FINWAIT2, 0);
+		sf_tcb_close(st, t, SF_ETIMEDOUT, SF_CAUSE_FINWAIT2);
+		return;
+	}
+	/* Re-arm the wheel entry for what is left. */
+	int64_t m = INT64_MAX;
+	for (int i = 0; i < T_COUNT; i++)
+		if (t->deadline[i] < m)
+			m = t->deadline[i];
+	if (m != INT64_MAX && !sf_timer_armed(&t->timer))
+		sf_wheel_arm(&st->wheel, &t->timer, m);
+}
+
+static void on_wheel(void *ctx, sf_timer_t *tm)
+{
+	sf_stack_t *st = ctx;
+	sf_tcb_t *t = (sf_tcb_t *)((uint8_t *)tm - offsetof(sf_tcb_t, timer));
+	sf_tcb_timers_fire(st, t);
+}
+
+static void advance(sf_stack_t *st, int64_t now_us)
+{
+	if (now_us > st->now_us)
+		st->now_us = now_us;
+}
+
+void sf_stack_poll(sf_stack_t *st, int64_t now_us)
+{
+	advance(st, now_us);
+	sf_wheel_expire(&st->wheel, st->now_us, on_wheel, st);
+	sf_tw_expire(st);
+	flush(st);
+}
+
+int64_t sf_stack_next_deadline(const sf_stack_t *st)
+{
+	if (st->dirty_head != SF_NIL || st->ctl_cnt)
+		return st->now_us;
+	int64_t d = sf_wheel_next_deadline(&st->wheel);
+	if (st->tw_head != SF_NIL) {
+		int64_t tw = st->epoch_us + (int64_t)st->tw[st->tw_head].expire_ms * 1000;
+		if (tw < d)
+			d = tw;
+	}
+	return d;
+}
+
+/* ---- IPv4 and ICMP input ---- */
+
+static void icmp_echo_reply(sf_stack_t *st, const sf_ipv4_t *ip, const sf_icmp_t *ic,
+                            const uint8_t *msg)
+{
+	sf_icmp_t r = {.type = SF_ICMP_ECHO_REPLY, .id = ic->id, .seq = ic->seq};
+	int n = sf_icmp_emit(&r, msg + ic->data_off, ic->data_len, st->frame + SF_IPV4_HDR_LEN,
+	                     sizeof st->frame - SF_IPV4_HDR_LEN);
+	if (n < 0)
+		return;
+	st->stats.icmp_out++;
+	sf_ip_output(st, ip->src, SF_IP_PROTO_ICMP, st->cfg.ttl, 0, (size_t)n);
+}
+
+/* RFC 9293 §3.9.2.2, RFC 5927: ICMP errors for a connection. Hard errors
+ * (protocol or port unreachable) abort only a connection still opening;
+ * others are soft and never abort (MUST-56). Source quench is ignored
+ * (MUST-55). Fragmentation-needed lowers the MSS (RFC 1191). */
+void sf_icmp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *msg, size_t len)
+{
+	sf_icmp_t ic;
+	int rc = sf_icmp_parse(msg, len, &ic);
+	if (rc < 0) {
+		sf_core_drop(st,
+		             rc == SF_ECHECKSUM ? SF_DROP_ICMP_CHECKSUM : SF_DROP_ICMP_TRUNCATED, 0,
+		             ip, NULL);
+		return;
+	}
+	st->stats.icmp_in++;
+	if (ic.type == SF_ICMP_ECHO) {
+		icmp_echo_reply(st, ip, &ic, msg);
+		return;
+	}
+	bool error = ic.type == SF_ICMP_UNREACH || ic.type == SF_ICMP_TIME_EXCEEDED ||
+	             ic.type == SF_ICMP_PARAM_PROBLEM;
+	if (!error || !ic.has_quote || ic.q_ip.proto != SF_IP_PROTO_TCP ||
+	    ic.q_ip.src != st->cfg.addr) {
+		sf_core_drop(st, SF_DROP_ICMP_IGNORED, 0, ip, NULL);
+		return;
+	}
+	sf_tcb_t *t = sf_tcb_lookup(st, ic.q_ip.dst, ic.q_dport, ic.q_sport);
+	/* RFC 5927 §4.1: the quoted sequence number must be in flight. */
+	if (!t || sf_seq_lt(ic.q_seq, t->snd_una) || sf_seq_gt(ic.q_seq, t->snd_max)) {
+		sf_core_drop(st, SF_DROP_ICMP_IGNORED, t ? t->id : 0, ip, NULL);
+		return;
+	}
+	if (ic.type == SF_ICMP_UNREACH && ic.code == SF_ICMP_UNREACH_NEEDFRAG) {
+		if (ic.mtu >= 68 + 40 && ic.mtu - 40u < t->snd_mss) {
+			t->snd_mss = (uint16_t)(ic.mtu - 40u);
+			sf_tcb_mark_dirty(st, t);
+		}
+		return;
+	}
+	bool hard = ic.type == SF_ICMP_UNREACH &&
+	            (ic.code == SF_ICMP_UNREACH_PROTO || ic.code == SF_ICMP_UNREACH_PORT);
+	if (hard && (t->state == SF_SYN_SENT || t->state == SF_SYN_RECEIVED)) {
+		sf_tcb_close(st, t, SF_EUNREACH, SF_CAUSE_ICMP);
+		return;
+	}
+	/* Soft error: kept for the application to read, connection goes on. */
+	if (!t->error)
+		t->error = SF_EUNREACH;
+}
+
+int sf_stack_input(sf_stack_t *st, const uint8_t *frame, size_t len, int64_t now_us)
+{
+	advance(st, now_us);
+	sf_ipv4_t ip;
+	int rc = sf_ipv4_parse(frame, len, &ip);
+	if (rc < 0) {
+		sf_drop_reason_t why = rc == SF_ECHECKSUM    ? SF_DROP_IP_CHECKSUM
+		                       : rc == SF_ETRUNCATED ? SF_DROP_IP_TRUNCATED
+		                                             : SF_DROP_IP_MALFORMED;
+		sf_core_drop(st, why, 0, NULL, NULL);
+		return rc;
+	}
+	st->stats.ip_in++;
+	if (ip.dst != st->cfg.addr) {
+		/* MUST-57: broadcast and multicast are discarded silently, as is
+		 * anything else not addressed to us. */
+		bool bcast = sf_ipv4_addr_is_special(ip.dst, st->cfg.addr, st->cfg.prefix_len);
+		sf_core_drop(st, bcast ? SF_DROP_IP_BCAST_DEST : SF_DROP_IP_NOT_FOR_US, 0, &ip,
+		             NULL);
+		return SF_EINVAL;
+	}
+	if (sf_ipv4_addr_is_special(ip.src, st->cfg.addr, st->cfg.prefix_len) ||
+	    ip.src == st->cfg.addr) {
+		sf_core_drop(st, SF_DROP_IP_BAD_SOURCE, 0, &ip, NULL); /* MUST-63 */
+		return SF_EINVAL;
+	}
+	if (sf_ipv4_is_fragment(&ip)) {
+		sf_core_drop(st, SF_DROP_IP_FRAGMENT, 0, &ip, NULL);
+		return SF_ENOTSUP;
+	}
+	const uint8_t *payload = frame + ip.hdr_len;
+	size_t plen = (size_t)ip.total_len - ip.hdr_len;
+	switch (ip.proto) {
+	case SF_IP_PROTO_TCP:
+		sf_tcp_input(st, &ip, payload, plen);
+		return 0;
+	case SF_IP_PROTO_ICMP:
+		sf_icmp_input(st, &ip, payload, plen);
+		return 0;
+	default:
+		sf_core_drop(st, SF_DROP_IP_PROTO, 0, &ip, NULL);
+		return SF_ENOTSUP;
+	}
+}

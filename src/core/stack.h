@@ -1,0 +1,255 @@
+/* Internal structures of the synfin engine: the stack, the connection block
+ * (TCB) with RFC 9293 §3.3.1 variable names, and the compact TIME-WAIT
+ * record. Shared by the files of src/core and src/api; never installed.
+ */
+#ifndef SF_CORE_STACK_H
+#define SF_CORE_STACK_H
+
+#include "core/ring.h"
+#include "core/siphash.h"
+#include "core/wheel.h"
+#include "synfin/synfin.h"
+
+#define SF_NIL       UINT32_MAX /* "no index" in intrusive index links */
+#define SF_MAX_OOO   8          /* out-of-order ranges kept per connection */
+#define SF_FRAME_MAX 65535
+
+/* Per-connection deadlines multiplexed on one wheel entry. */
+enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_COUNT };
+
+/* Connection flags. */
+enum {
+	F_ACK_NOW = 1u << 0,    /* send an ACK at the next output */
+	F_FIN_QUEUED = 1u << 1, /* the application closed its sending side */
+	F_FIN_SENT = 1u << 2,   /* our FIN has a sequence number (snd_max covers it) */
+	F_FIN_RCVD = 1u << 3,   /* the peer's FIN was consumed: end of stream */
+	F_ORPHAN = 1u << 4,     /* no handle: the application closed it */
+	F_NODELAY = 1u << 5,    /* Nagle off */
+	F_KEEPALIVE = 1u << 6,
+	F_SACK_OK = 1u << 7,       /* both offered SACK-permitted */
+	F_TS_OK = 1u << 8,         /* both offered timestamps */
+	F_WS_OK = 1u << 9,         /* both offered window scaling */
+	F_DIRTY = 1u << 10,        /* on the stack's output list */
+	F_IN_ACCEPTQ = 1u << 11,   /* completed, waiting in the listener's accept queue */
+	F_RD_SHUT = 1u << 12,      /* SHUT_RD: discard what arrives */
+	F_RTT_TIMING = 1u << 13,   /* an RTT sample is running (Karn: not on retransmits) */
+	F_HANDLE = 1u << 14,       /* the application holds a handle */
+	F_ACTIVE = 1u << 15,       /* opened actively (for statistics) */
+	F_FROM_LISTEN = 1u << 16,  /* SYN-RECEIVED entered from LISTEN (MUST-11) */
+	F_IN_RECOVERY = 1u << 17,  /* fast recovery (RFC 6582) */
+	F_RST_ON_CLOSE = 1u << 18, /* SO_LINGER 0 */
+	F_SYN_RETX = 1u << 19,     /* our SYN was retransmitted (RFC 6298 (5.7)) */
+	F_FIN_ACKED = 1u << 20,    /* the peer acknowledged our FIN */
+	F_URG_VALID = 1u << 21,    /* up_rcv holds a received urgent pointer */
+};
+
+typedef struct sf_range {
+	uint32_t left, right; /* [left, right) in sequence space */
+} sf_range_t;
+
+typedef struct sf_tcb {
+	sf_timer_t timer;          /* one wheel entry: min of deadline[] */
+	int64_t deadline[T_COUNT]; /* INT64_MAX when off */
+	uint32_t hash_next;        /* chain in the 4-tuple table or free list */
+	uint32_t dirty_next;       /* chain in the output list */
+	uint32_t id;               /* connection id for traces (never reused) */
+	uint32_t listener;         /* index of the listener a child came from, or SF_NIL */
+	uint32_t acceptq_next;     /* accept queue chain (listener: head) */
+	uint32_t flags;
+	uint16_t gen;  /* handle generation */
+	uint8_t state; /* sf_state_t */
+	uint8_t ttl, tos;
+	int8_t error; /* pending error for the application, 0 if none */
+
+	uint32_t raddr;
+	uint16_t lport, rport;
+
+	/* send sequence variables (RFC 9293 §3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max; /* snd_max: highest ever sent */
+	uint32_t snd_head;                       /* sequence number of the send ring's first byte */
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint16_t snd_mss; /* effective send MSS (MUST-16) without options */
+	uint8_t snd_wscale, rcv_wscale;
+	/* receive sequence variables */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+	uint32_t up_rcv;                /* urgent pointer received (valid with F_URG) */
+	uint16_t rcv_mss;               /* the MSS we announced */
+	uint8_t acks_owed;              /* full segments received since our last ACK */
+
+	/* timestamps (RFC 7323) */
+	uint32_t ts_recent, last_ack_sent;
+	/* RTT (RFC 6298), microseconds */
+	int32_t srtt_us, rttvar_us;
+	uint32_t rto_us;
+	uint32_t rtt_seq;
+	int64_t rtt_start_us;
+	uint8_t backoff; /* consecutive RTO expirations */
+	uint8_t dupacks;
+	uint8_t probes;        /* keepalive / zero-window probes unanswered */
+	int64_t first_retx_us; /* when the current retransmission series began */
+	int64_t last_rx_us;    /* last segment from the peer (keepalive idle) */
+	/* congestion control (RFC 5681 / RFC 6582) */
+	uint32_t cwnd, ssthresh, recover;
+
+	/* buffers: snd holds [snd_una, snd_una + len); rcv holds bytes the
+	 * application has not read, then out-of-order bytes at their offsets */
+	sf_ring_t snd, rcv;
+	uint8_t *mem; /* snd and rcv storage, from the allocator */
+	uint32_t mem_len;
+	uint32_t sndbuf, rcvbuf;
+	sf_range_t ooo[SF_MAX_OOO]; /* out-of-order ranges, most recent first */
+	uint8_t ooo_cnt;
+
+	/* listener only */
+	uint16_t backlog, acceptq_len, synq_len;
+	uint32_t acceptq_tail;
+
+	/* per-connection settings */
+	uint32_t user_timeout_ms;
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+
+	/* statistics */
+	uint32_t retransmits;
+	uint64_t bytes_sent, bytes_acked, bytes_received;
+} sf_tcb_t;
+
+/* TIME-WAIT: a compact record instead of a whole TCB (RFC 9293 §3.6.1). */
+typedef struct sf_tw {
+	uint32_t raddr;
+	uint16_t lport, rport;
+	uint32_t snd_nxt, rcv_nxt;
+	uint32_t ts_recent;
+	uint32_t expire_ms;  /* stack-relative milliseconds */
+	uint32_t hash_next;  /* chain in the TIME-WAIT table, or free list */
+	uint32_t prev, next; /* expiry FIFO (all records live 2*MSL) */
+	uint32_t id;         /* connection id, for traces */
+	uint16_t wnd;        /* raw window to advertise in ACKs */
+	uint8_t flags;       /* TW_TS */
+	uint8_t pad;
+} sf_tw_t;
+enum { TW_TS = 1 };
+
+/* A control segment queued by a socket call (the RST of an abort), sent by
+ * the next output pass: socket calls never transmit. */
+typedef struct sf_ctl {
+	uint32_t raddr, seq, ack, id;
+	uint16_t lport, rport;
+	uint8_t flags;
+} sf_ctl_t;
+#define SF_CTL_MAX 256
+
+typedef struct sf_listener {
+	uint16_t port;
+	uint32_t tcb;
+} sf_listener_t;
+
+struct sf_stack {
+	sf_config_t cfg;
+	sf_allocator_t al;
+	int64_t now_us, epoch_us;
+	sf_sipkey_t isn_key, hash_key, port_key;
+	uint64_t rng;
+
+	sf_wheel_t wheel;
+	sf_tcb_t *tcbs;
+	uint32_t max_conns, free_head, next_conn_id;
+	uint32_t *buckets; /* 4-tuple hash heads (tcb indices) */
+	uint32_t bucket_mask;
+
+	sf_listener_t *listeners;
+	uint32_t listener_cnt, listener_cap;
+
+	sf_tw_t *tw;
+	uint32_t *tw_buckets;
+	uint32_t tw_mask, tw_free, tw_head, tw_tail, tw_cnt, max_tw;
+
+	uint32_t dirty_head, dirty_tail;
+	uint32_t port_counter;
+	uint32_t challenge_budget; /* RFC 5961 §7 rate limit */
+	int64_t challenge_epoch_us;
+
+	sf_ctl_t ctl[SF_CTL_MAX];
+	uint32_t ctl_cnt;
+
+	sf_stack_stats_t stats;
+	uint8_t frame[SF_FRAME_MAX];   /* the datagram being built */
+	uint8_t scratch[SF_FRAME_MAX]; /* payload gathered from a ring */
+};
+
+/* ---- helpers shared by src/core and src/api ---- */
+
+static inline uint32_t tcb_index(const sf_stack_t *st, const sf_tcb_t *t)
+{
+	return (uint32_t)(t - st->tcbs);
+}
+static inline int64_t now_ms_rel(const sf_stack_t *st)
+{
+	return (st->now_us - st->epoch_us) / 1000;
+}
+static inline uint32_t rcv_space(const sf_tcb_t *t)
+{
+	return t->rcv.cap ? sf_ring_free(&t->rcv) : 0;
+}
+
+/* The process heap (src/api/alloc.c): the allocator when the config names
+ * none. The core itself never calls malloc. */
+sf_allocator_t sf_default_allocator(void);
+void *sf_core_alloc(sf_stack_t *st, size_t size);
+void sf_core_free(sf_stack_t *st, void *p, size_t size);
+void sf_core_trace(sf_stack_t *st, const sf_event_t *ev);
+void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const sf_ipv4_t *ip,
+                  const sf_tcp_t *tcp);
+
+/* tcb.c: pool, demux, state machine, TIME-WAIT table */
+sf_tcb_t *sf_tcb_alloc(sf_stack_t *st);
+void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t);
+int sf_tcb_buffers(sf_stack_t *st, sf_tcb_t *t);
+sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t);
+void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t);
+sf_tcb_t *sf_listener_find(sf_stack_t *st, uint16_t port);
+int sf_listener_add(sf_stack_t *st, sf_tcb_t *t);
+void sf_listener_remove(sf_stack_t *st, sf_tcb_t *t);
+bool sf_port_in_use(sf_stack_t *st, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Changes state through the RFC 9293 Figure 5 edge table; illegal edges
+ * are a bug (assert). Emits SF_EV_STATE. */
+void sf_tcb_set_state(sf_stack_t *st, sf_tcb_t *t, sf_state_t to, sf_cause_t cause);
+bool sf_state_edge_legal(sf_state_t from, sf_state_t to);
+/* Ends a connection: reports `err` to a handle holder, or frees an orphan. */
+void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause);
+/* Moves a connection already in TIME-WAIT into a compact record and frees
+ * its TCB (done by the output pass, after the last ACK left). */
+void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t);
+sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+void sf_tw_free(sf_stack_t *st, sf_tw_t *tw);
+void sf_tw_restart(sf_stack_t *st, sf_tw_t *tw);
+void sf_tw_expire(sf_stack_t *st);
+uint32_t sf_isn(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport);
+
+/* timers: per-connection deadlines */
+void sf_tcb_timer_set(sf_stack_t *st, sf_tcb_t *t, int which, int64_t at_us);
+void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which);
+void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t);
+
+/* output.c */
+void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t);
+void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t);
+void sf_send_ack(sf_stack_t *st, sf_tcb_t *t);
+void sf_send_rst_for(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *tcp);
+void sf_send_rst(sf_stack_t *st, sf_tcb_t *t);
+void sf_send_ctl_queue(sf_stack_t *st);
+void sf_send_raw(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
+                 uint32_t ack, uint8_t flags, uint16_t wnd, const sf_tcp_opts_t *opt,
+                 uint32_t conn_id);
+void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t);
+void sf_rtt_sample(sf_stack_t *st, sf_tcb_t *t, int64_t rtt_us);
+uint16_t sf_rcv_wnd_raw(sf_stack_t *st, sf_tcb_t *t);
+void sf_ip_output(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
+                  size_t payload_len);
+
+/* input.c */
+void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t);
+void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *seg, size_t len);
+void sf_icmp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *msg, size_t len);
+
+#endif

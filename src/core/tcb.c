@@ -1,0 +1,456 @@
+/* Connection blocks: the pool, the 4-tuple demux table, listeners, the
+ * state machine's single entry point, per-connection timers and the compact
+ * TIME-WAIT table.
+ *
+ * Lookups hash the 4-tuple with a per-stack SipHash key, so a peer cannot
+ * aim many connections at one bucket; chains are intrusive index links, so
+ * nothing here allocates after sf_stack_create().
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "core/stack.h"
+
+/* ---- the pool ---- */
+
+sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
+{
+	if (st->free_head == SF_NIL)
+		return NULL;
+	sf_tcb_t *t = &st->tcbs[st->free_head];
+	st->free_head = t->hash_next;
+	uint16_t gen = t->gen;
+	memset(t, 0, sizeof *t);
+	t->gen = gen;
+	t->hash_next = t->dirty_next = t->acceptq_next = t->acceptq_tail = t->listener = SF_NIL;
+	for (int i = 0; i < T_COUNT; i++)
+		t->deadline[i] = INT64_MAX;
+	t->id = st->next_conn_id++;
+	t->state = SF_CLOSED;
+	t->ttl = st->cfg.ttl;
+	t->sndbuf = st->cfg.sndbuf;
+	t->rcvbuf = st->cfg.rcvbuf;
+	t->rto_us = st->cfg.rto_init_ms * 1000u;
+	t->keepidle_s = st->cfg.keepidle_s;
+	t->keepintvl_s = st->cfg.keepintvl_s;
+	t->keepcnt = st->cfg.keepcnt;
+	st->stats.conns_open++;
+	sf_event_t ev = {.kind = SF_EV_CONN_NEW, .conn_id = t->id};
+	sf_core_trace(st, &ev);
+	return t;
+}
+
+void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
+{
+	assert(!(t->flags & F_DIRTY) || t->state == SF_CLOSED);
+	sf_wheel_cancel(&st->wheel, &t->timer);
+	if (t->mem)
+		sf_core_free(st, t->mem, t->mem_len);
+	t->mem = NULL;
+	sf_event_t ev = {.kind = SF_EV_CONN_FREE, .conn_id = t->id};
+	sf_core_trace(st, &ev);
+	t->gen++;
+	t->state = SF_CLOSED;
+	t->flags = 0;
+	t->hash_next = st->free_head;
+	st->free_head = tcb_index(st, t);
+	st->stats.conns_open--;
+}
+
+/* Buffers come from the allocator when a connection first needs them, so
+ * an idle LISTEN or CLOSED block costs only its own size. */
+int sf_tcb_buffers(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (t->mem)
+		return 0;
+	uint32_t len = t->sndbuf + t->rcvbuf;
+	if (st->cfg.buf_budget && st->stats.bytes_allocated + len > st->cfg.buf_budget)
+		return SF_ENOMEM;
+	t->mem = sf_core_alloc(st, len);
+	if (!t->mem)
+		return SF_ENOMEM;
+	t->mem_len = len;
+	sf_ring_init(&t->snd, t->mem, t->sndbuf);
+	sf_ring_init(&t->rcv, t->mem + t->sndbuf, t->rcvbuf);
+	return 0;
+}
+
+/* ---- 4-tuple table (our address is fixed per stack) ---- */
+
+static uint32_t tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	uint8_t b[8];
+	sf_put32(b, raddr);
+	sf_put16(b + 4, rport);
+	sf_put16(b + 6, lport);
+	return (uint32_t)sf_siphash24(key, b, sizeof b);
+}
+
+sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	uint32_t i = st->buckets[tuple_hash(&st->hash_key, raddr, rport, lport) & st->bucket_mask];
+	while (i != SF_NIL) {
+		sf_tcb_t *t = &st->tcbs[i];
+		if (t->raddr == raddr && t->rport == rport && t->lport == lport)
+			return t;
+		i = t->hash_next;
+	}
+	return NULL;
+}
+
+void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t)
+{
+	uint32_t *head = &st->buckets[tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
+	                              st->bucket_mask];
+	t->hash_next = *head;
+	*head = tcb_index(st, t);
+}
+
+void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t)
+{
+	uint32_t *p = &st->buckets[tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
+	                           st->bucket_mask];
+	uint32_t me = tcb_index(st, t);
+	while (*p != SF_NIL) {
+		if (*p == me) {
+			*p = t->hash_next;
+			t->hash_next = SF_NIL;
+			return;
+		}
+		p = &st->tcbs[*p].hash_next;
+	}
+}
+
+/* ---- listeners: few, kept in a small array sorted by nothing ---- */
+
+sf_tcb_t *sf_listener_find(sf_stack_t *st, uint16_t port)
+{
+	for (uint32_t i = 0; i < st->listener_cnt; i++)
+		if (st->listeners[i].port == port)
+			return &st->tcbs[st->listeners[i].tcb];
+	return NULL;
+}
+
+int sf_listener_add(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (sf_listener_find(st, t->lport))
+		return SF_EADDRINUSE;
+	if (st->listener_cnt == st->listener_cap) {
+		uint32_t cap = st->listener_cap ? st->listener_cap * 2 : 8;
+		sf_listener_t *n = sf_core_alloc(st, cap * sizeof *n);
+		if (!n)
+			return SF_ENOMEM;
+		if (st->listeners) {
+			memcpy(n, st->listeners, st->listener_cnt * sizeof *n);
+			sf_core_free(st, st->listeners, st->listener_cap * sizeof *n);
+		}
+		st->listeners = n;
+		st->listener_cap = cap;
+	}
+	st->listeners[st->listener_cnt++] = (sf_listener_t){t->lport, tcb_index(st, t)};
+	return 0;
+}
+
+void sf_listener_remove(sf_stack_t *st, sf_tcb_t *t)
+{
+	for (uint32_t i = 0; i < st->listener_cnt; i++)
+		if (st->listeners[i].tcb == tcb_index(st, t)) {
+			st->listeners[i] = st->listeners[--st->listener_cnt];
+			return;
+		}
+}
+
+bool sf_port_in_use(sf_stack_t *st, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	if (raddr == 0)
+		return sf_listener_find(st, lport) != NULL;
+	return sf_tcb_lookup(st, raddr, rport, lport) || sf_tw_lookup(st, raddr, rport, lport);
+}
+
+/* ---- initial sequence numbers, RFC 6528 §3:
+ * ISN = M + F(localip, localport, remoteip, remoteport, secretkey)
+ * M is a 4-microsecond clock (MUST-8); F is SipHash-2-4 keyed with a secret
+ * drawn when the stack is created, so it cannot be computed from outside
+ * (MUST-9). */
+uint32_t sf_isn(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport)
+{
+	uint8_t b[12];
+	sf_put32(b, st->cfg.addr);
+	sf_put16(b + 4, lport);
+	sf_put32(b + 6, raddr);
+	sf_put16(b + 10, rport);
+	uint32_t f = (uint32_t)sf_siphash24(&st->isn_key, b, sizeof b);
+	return f + (uint32_t)(st->now_us / 4);
+}
+
+/* ---- the state machine: RFC 9293 Figure 5 ----
+ * Every change of state goes through sf_tcb_set_state(). The table lists the
+ * edges of Figure 5; any state may also go to CLOSED (ABORT, RST, timeout).
+ * A child connection made by a listener starts in SYN-RECEIVED: the listener
+ * itself stays in LISTEN, which is how "SYN-RECEIVED returns to LISTEN on
+ * RST" (MUST-11) looks when each connection has its own block. */
+static const uint16_t legal_edges[SF_STATE_COUNT] = {
+        [SF_CLOSED] = 1u << SF_LISTEN | 1u << SF_SYN_SENT | 1u << SF_SYN_RECEIVED,
+        [SF_LISTEN] = 1u << SF_SYN_RECEIVED | 1u << SF_SYN_SENT,
+        [SF_SYN_SENT] = 1u << SF_SYN_RECEIVED | 1u << SF_ESTABLISHED,
+        [SF_SYN_RECEIVED] =
+                1u << SF_ESTABLISHED | 1u << SF_FIN_WAIT_1 | 1u << SF_LISTEN | 1u << SF_CLOSE_WAIT,
+        [SF_ESTABLISHED] = 1u << SF_FIN_WAIT_1 | 1u << SF_CLOSE_WAIT,
+        [SF_FIN_WAIT_1] = 1u << SF_FIN_WAIT_2 | 1u << SF_CLOSING | 1u << SF_TIME_WAIT,
+        [SF_FIN_WAIT_2] = 1u << SF_TIME_WAIT,
+        [SF_CLOSE_WAIT] = 1u << SF_LAST_ACK,
+        [SF_CLOSING] = 1u << SF_TIME_WAIT,
+        [SF_LAST_ACK] = 0,
+        [SF_TIME_WAIT] = 0,
+};
+
+bool sf_state_edge_legal(sf_state_t from, sf_state_t to)
+{
+	if (from >= SF_STATE_COUNT || to >= SF_STATE_COUNT || from == to)
+		return false;
+	if (to == SF_CLOSED)
+		return true;
+	return (legal_edges[from] >> to) & 1u;
+}
+
+void sf_tcb_set_state(sf_stack_t *st, sf_tcb_t *t, sf_state_t to, sf_cause_t cause)
+{
+	sf_state_t from = (sf_state_t)t->state;
+	assert(sf_state_edge_legal(from, to));
+	t->state = (uint8_t)to;
+	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = t->id};
+	ev.u.state.from = from;
+	ev.u.state.to = to;
+	ev.u.state.cause = cause;
+	sf_core_trace(st, &ev);
+}
+
+static void unlink_from_listener(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (t->listener == SF_NIL)
+		return;
+	sf_tcb_t *l = &st->tcbs[t->listener];
+	if (t->flags & F_IN_ACCEPTQ) {
+		uint32_t me = tcb_index(st, t), *p = &l->acceptq_next, prev = SF_NIL;
+		while (*p != SF_NIL && *p != me) {
+			prev = *p;
+			p = &st->tcbs[*p].acceptq_next;
+		}
+		if (*p == me) {
+			*p = t->acceptq_next;
+			if (l->acceptq_tail == me)
+				l->acceptq_tail = prev;
+			l->acceptq_len--;
+		}
+		t->flags &= ~(uint32_t)F_IN_ACCEPTQ;
+	} else if (t->state == SF_SYN_RECEIVED) {
+		l->synq_len--;
+	}
+	t->listener = SF_NIL;
+}
+
+/* Leaves the demux and the output list; the block itself stays. */
+static void detach(sf_stack_t *st, sf_tcb_t *t)
+{
+	unlink_from_listener(st, t);
+	if (t->state == SF_LISTEN)
+		sf_listener_remove(st, t);
+	else if (t->lport && t->raddr)
+		sf_tcb_hash_remove(st, t);
+	for (int i = 0; i < T_COUNT; i++)
+		t->deadline[i] = INT64_MAX;
+	sf_wheel_cancel(&st->wheel, &t->timer);
+}
+
+void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause)
+{
+	if (t->state == SF_LISTEN) {
+		/* A listener takes its unaccepted children with it. */
+		while (t->acceptq_next != SF_NIL) {
+			sf_tcb_t *c = &st->tcbs[t->acceptq_next];
+			sf_send_rst(st, c);
+			sf_tcb_close(st, c, SF_ECONNABORTED, SF_CAUSE_APP_ABORT);
+		}
+		for (uint32_t i = 0; t->synq_len && i < st->max_conns; i++) {
+			sf_tcb_t *c = &st->tcbs[i];
+			if (c->listener == tcb_index(st, t) && c->state != SF_CLOSED) {
+				sf_send_rst(st, c);
+				sf_tcb_close(st, c, SF_ECONNABORTED, SF_CAUSE_APP_ABORT);
+			}
+		}
+	}
+	detach(st, t);
+	if (t->state != SF_CLOSED)
+		sf_tcb_set_state(st, t, SF_CLOSED, cause);
+	if (err && (t->state == SF_CLOSED))
+		st->stats.conns_failed += (t->flags & F_ACTIVE) && cause != SF_CAUSE_APP_ABORT;
+	if (t->flags & F_HANDLE) {
+		/* The handle holder learns the outcome; the block is freed when
+		 * it calls sf_close (MUST-12). */
+		if (err && !t->error)
+			t->error = (int8_t)err;
+		if (t->mem && !(t->flags & F_FIN_RCVD))
+			t->flags |= F_FIN_RCVD; /* readers see the error, then EOF */
+		return;
+	}
+	if (!(t->flags & F_DIRTY))
+		sf_tcb_free(st, t);
+	/* else: freed by the output pass, which skips CLOSED blocks */
+}
+
+/* ---- per-connection timers on one wheel entry ---- */
+
+static void rearm(sf_stack_t *st, sf_tcb_t *t)
+{
+	int64_t m = INT64_MAX;
+	for (int i = 0; i < T_COUNT; i++)
+		if (t->deadline[i] < m)
+			m = t->deadline[i];
+	if (m == INT64_MAX)
+		sf_wheel_cancel(&st->wheel, &t->timer);
+	else if (!sf_timer_armed(&t->timer) || t->timer.deadline_us != m)
+		sf_wheel_arm(&st->wheel, &t->timer, m);
+}
+
+void sf_tcb_timer_set(sf_stack_t *st, sf_tcb_t *t, int which, int64_t at_us)
+{
+	t->deadline[which] = at_us;
+	rearm(st, t);
+}
+
+void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which)
+{
+	if (t->deadline[which] == INT64_MAX)
+		return;
+	t->deadline[which] = INT64_MAX;
+	rearm(st, t);
+}
+
+/* ---- TIME-WAIT records (RFC 9293 §3.6.1, MUST-13) ----
+ * Every record lives exactly 2*MSL unless restarted, so expiry is a FIFO:
+ * O(1) insert, restart and expire, no timer per record. */
+
+static uint32_t tw_bucket(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	return tuple_hash(&st->hash_key, raddr, rport, lport) & st->tw_mask;
+}
+
+sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	if (!st->tw_cnt)
+		return NULL;
+	for (uint32_t i = st->tw_buckets[tw_bucket(st, raddr, rport, lport)]; i != SF_NIL;
+	     i = st->tw[i].hash_next) {
+		sf_tw_t *w = &st->tw[i];
+		if (w->raddr == raddr && w->rport == rport && w->lport == lport)
+			return w;
+	}
+	return NULL;
+}
+
+static void fifo_unlink(sf_stack_t *st, sf_tw_t *w)
+{
+	uint32_t me = (uint32_t)(w - st->tw);
+	if (w->prev != SF_NIL)
+		st->tw[w->prev].next = w->next;
+	else if (st->tw_head == me)
+		st->tw_head = w->next;
+	if (w->next != SF_NIL)
+		st->tw[w->next].prev = w->prev;
+	else if (st->tw_tail == me)
+		st->tw_tail = w->prev;
+	w->prev = w->next = SF_NIL;
+}
+
+static void fifo_append(sf_stack_t *st, sf_tw_t *w)
+{
+	uint32_t me = (uint32_t)(w - st->tw);
+	w->expire_ms = (uint32_t)(now_ms_rel(st) + 2 * (int64_t)st->cfg.msl_ms);
+	w->prev = st->tw_tail;
+	w->next = SF_NIL;
+	if (st->tw_tail != SF_NIL)
+		st->tw[st->tw_tail].next = me;
+	else
+		st->tw_head = me;
+	st->tw_tail = me;
+}
+
+void sf_tw_free(sf_stack_t *st, sf_tw_t *w)
+{
+	uint32_t me = (uint32_t)(w - st->tw);
+	uint32_t *p = &st->tw_buckets[tw_bucket(st, w->raddr, w->rport, w->lport)];
+	while (*p != SF_NIL && *p != me)
+		p = &st->tw[*p].hash_next;
+	if (*p == me)
+		*p = w->hash_next;
+	fifo_unlink(st, w);
+	w->hash_next = st->tw_free;
+	st->tw_free = me;
+	st->tw_cnt--;
+	st->stats.timewait_open--;
+}
+
+void sf_tw_restart(sf_stack_t *st, sf_tw_t *w)
+{
+	fifo_unlink(st, w);
+	fifo_append(st, w);
+}
+
+static void tw_closed(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause)
+{
+	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = w->id};
+	ev.u.state.from = SF_TIME_WAIT;
+	ev.u.state.to = SF_CLOSED;
+	ev.u.state.cause = cause;
+	sf_core_trace(st, &ev);
+	sf_tw_free(st, w);
+}
+
+void sf_tw_expire(sf_stack_t *st)
+{
+	int64_t now = now_ms_rel(st);
+	while (st->tw_head != SF_NIL && (int64_t)st->tw[st->tw_head].expire_ms <= now) {
+		sf_tw_t *w = &st->tw[st->tw_head];
+		sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = w->id};
+		ev.u.timer.timer = SF_TIMER_TIMEWAIT;
+		sf_core_trace(st, &ev);
+		tw_closed(st, w, SF_CAUSE_TIMEWAIT);
+	}
+}
+
+void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (st->tw_free == SF_NIL) {
+		/* Table full: the oldest record makes room (it has waited longest). */
+		tw_closed(st, &st->tw[st->tw_head], SF_CAUSE_TIMEWAIT);
+	}
+	sf_tw_t *w = &st->tw[st->tw_free];
+	st->tw_free = w->hash_next;
+	*w = (sf_tw_t){.raddr = t->raddr,
+	               .lport = t->lport,
+	               .rport = t->rport,
+	               .snd_nxt = t->snd_nxt,
+	               .rcv_nxt = t->rcv_nxt,
+	               .ts_recent = t->ts_recent,
+	               .id = t->id,
+	               .wnd = sf_rcv_wnd_raw(st, t),
+	               .flags = (t->flags & F_TS_OK) ? TW_TS : 0};
+	uint32_t me = (uint32_t)(w - st->tw);
+	uint32_t *head = &st->tw_buckets[tw_bucket(st, w->raddr, w->rport, w->lport)];
+	w->hash_next = *head;
+	*head = me;
+	fifo_append(st, w);
+	st->tw_cnt++;
+	st->stats.timewait_open++;
+
+	/* The TCB itself goes: an application still holding a handle sees the
+	 * connection as closed (end of stream). */
+	detach(st, t);
+	t->state = SF_CLOSED;
+	if (t->flags & F_HANDLE) {
+		t->flags |= F_FIN_RCVD;
+		return;
+	}
+	if (!(t->flags & F_DIRTY))
+		sf_tcb_free(st, t);
+}
