@@ -165,6 +165,7 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 	c->snd_wl1 = s->h.seq;
 	c->snd_wl2 = c->iss;
 	c->last_rx_us = st->now_us;
+	c->rtt_start_us = st->now_us; /* the SYN,ACK leaves in this batch */
 	sf_tcb_set_state(st, c, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
 	sf_tcb_hash_insert(st, c);
 	l->synq_len++;

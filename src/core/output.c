@@ -207,19 +207,23 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 	}
 }
 
+/* A pure ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT steps
+ * back to resend, and an ACK numbered below what the peer already received
+ * would fail its acceptability test and be dropped with the news it
+ * carries (RFC 9293 §3.10.7.4, first check). */
 void sf_send_ack(sf_stack_t *st, sf_tcb_t *t)
 {
-	send_segment(st, t, t->snd_nxt, 0, 0);
+	send_segment(st, t, t->snd_max, 0, 0);
 }
 
-/* Payload bytes per segment: the effective send MSS less the options we
- * put on every segment (RFC 9293 §3.7.1, MUST-16). */
-static uint32_t seg_payload_max(const sf_tcb_t *t)
+/* Payload bytes per segment: the effective send MSS less the options this
+ * segment carries (timestamps, SACK blocks), so header and data never
+ * exceed what the peer and our MTU take (RFC 9293 §3.7.1, MUST-16). */
+static uint32_t seg_payload_max(sf_stack_t *st, sf_tcb_t *t)
 {
-	uint32_t m = t->snd_mss;
-	if (t->flags & F_TS_OK)
-		m -= 12;
-	return m;
+	sf_tcp_opts_t o;
+	fill_opts(st, t, SF_TCP_ACK, &o);
+	return t->snd_mss - (uint32_t)sf_tcp_opts_len(&o);
 }
 
 static void start_rto(sf_stack_t *st, sf_tcb_t *t)
@@ -265,7 +269,7 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 	}
 
 	bool sent = false;
-	uint32_t pmax = seg_payload_max(t);
+	uint32_t pmax = seg_payload_max(st, t);
 	for (;;) {
 		uint32_t data_end = t->snd_head + t->snd.len;
 		uint32_t avail = sf_seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;

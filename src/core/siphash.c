@@ -1,0 +1,74 @@
+/* SipHash-2-4, written from J.-P. Aumasson and D. J. Bernstein, "SipHash: a
+ * fast short-input PRF" (2012), §2: four 64-bit words of state initialised
+ * from the key and the constants "somepseudorandomlygeneratedbytes", two
+ * SipRounds per 8-byte little-endian message word, the last word carrying the
+ * length mod 256 in its top byte, then 0xff xored into v2 and four SipRounds.
+ * Used for ISNs (RFC 6528 §3) and the 4-tuple hash. The key words are the
+ * 16 key bytes read as two little-endian 64-bit integers (k0 = bytes 0..7).
+ */
+#include "core/siphash.h"
+
+static uint64_t rotl(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void sip_round(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = rotl(v[1], 13);
+	v[1] ^= v[0];
+	v[0] = rotl(v[0], 32);
+	v[2] += v[3];
+	v[3] = rotl(v[3], 16);
+	v[3] ^= v[2];
+	v[0] += v[3];
+	v[3] = rotl(v[3], 21);
+	v[3] ^= v[0];
+	v[2] += v[1];
+	v[1] = rotl(v[1], 17);
+	v[1] ^= v[2];
+	v[2] = rotl(v[2], 32);
+}
+
+static void compress(uint64_t v[4], uint64_t m)
+{
+	v[3] ^= m;
+	sip_round(v);
+	sip_round(v);
+	v[0] ^= m;
+}
+
+uint64_t sf_siphash24(const sf_sipkey_t *key, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t v[4] = {
+	        key->k0 ^ UINT64_C(0x736f6d6570736575), /* "somepseu" */
+	        key->k1 ^ UINT64_C(0x646f72616e646f6d), /* "dorandom" */
+	        key->k0 ^ UINT64_C(0x6c7967656e657261), /* "lygenera" */
+	        key->k1 ^ UINT64_C(0x7465646279746573), /* "tedbytes" */
+	};
+	size_t full = len - len % 8;
+	for (size_t i = 0; i < full; i += 8)
+		compress(v, load_le64(p + i));
+
+	/* Last word: the 0..7 remaining bytes, little-endian, with len mod 256
+	 * in the most significant byte. */
+	uint64_t last = (uint64_t)(len & 0xff) << 56;
+	for (size_t i = 0; i < len % 8; i++)
+		last |= (uint64_t)p[full + i] << (8 * i);
+	compress(v, last);
+
+	v[2] ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
