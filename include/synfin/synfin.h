@@ -39,6 +39,12 @@ extern "C" {
 
 typedef struct sf_stack sf_stack_t;
 
+/* Congestion control algorithms (per stack, or per connection). */
+enum sf_cc_algo {
+	SF_CC_CUBIC = 0,   /* RFC 9438 */
+	SF_CC_NEWRENO = 1, /* RFC 5681 + RFC 6582 */
+};
+
 /* Allocation hook: every allocation the stack makes goes through it, so
  * tests count leaks and inject out-of-memory. `size` is passed to free too. */
 typedef struct sf_allocator {
@@ -70,12 +76,16 @@ typedef struct sf_config {
 	uint32_t keepcnt;      /* unanswered probes before giving up; 9 */
 	uint32_t syn_backlog;  /* half-open connections per listener at most; 256 */
 	uint8_t ttl;           /* IPv4 TTL of our datagrams (MUST-49); 64 */
-	bool wscale;           /* offer window scaling (RFC 7323); true */
-	bool sack;             /* offer SACK (RFC 2018); true */
-	bool timestamps;       /* offer timestamps (RFC 7323); true */
-	bool verify_checksums; /* check IPv4/TCP/ICMP checksums on input; true */
-	uint64_t seed;         /* secret for ISNs, hashing, ports; 0: the caller must
-	                          supply entropy (tests pass fixed seeds) */
+	uint32_t frag_slots;   /* IPv4 datagrams reassembled at once (64 KiB each); 4; 0 drops
+	                          fragments */
+	uint32_t frag_timeout_ms;    /* give up on an incomplete datagram after this; 30000 */
+	bool wscale;                 /* offer window scaling (RFC 7323); true */
+	bool sack;                   /* offer SACK (RFC 2018); true */
+	bool timestamps;             /* offer timestamps (RFC 7323); true */
+	bool verify_checksums;       /* check IPv4/TCP/ICMP checksums on input; true */
+	uint8_t congestion;          /* SF_CC_CUBIC (default, RFC 9438) or SF_CC_NEWRENO */
+	uint64_t seed;               /* secret for ISNs, hashing, ports; 0: the caller must
+	                                supply entropy (tests pass fixed seeds) */
 	uint16_t port_min, port_max; /* ephemeral range; 49152..65535 (RFC 6056) */
 	/* Called for every outgoing datagram (a complete IPv4 packet), from
 	 * inside sf_stack_poll() or sf_stack_input(), never from socket calls.
@@ -181,6 +191,9 @@ enum sf_sockopt {
 	SF_SO_LINGER,       /* int: -1 off; 0: close aborts with RST */
 	SF_SO_TTL,          /* IPv4 TTL (MUST-49) */
 	SF_SO_TOS,          /* DSCP<<2 | ECN (MUST-48) */
+	SF_SO_CONGESTION,   /* SF_CC_CUBIC or SF_CC_NEWRENO */
+	SF_SO_SNDBUF,       /* send buffer bytes, before the connection opens */
+	SF_SO_RCVBUF,       /* receive buffer bytes, before the connection opens */
 };
 int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int value);
 int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *value);

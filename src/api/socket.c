@@ -406,6 +406,24 @@ int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
 			return SF_EINVAL;
 		t->tos = (uint8_t)v;
 		return 0;
+	case SF_SO_CONGESTION:
+		if (v != SF_CC_CUBIC && v != SF_CC_NEWRENO)
+			return SF_EINVAL;
+		if (t->cc_algo != v) {
+			t->cc_algo = (uint8_t)v;
+			sf_cc_ops(v)->init(t, st->now_us);
+		}
+		return 0;
+	case SF_SO_SNDBUF:
+	case SF_SO_RCVBUF:
+		/* Buffers are sized once, when the connection first needs them. */
+		if (t->mem || v < 1024 || v > (1 << 30))
+			return t->mem ? SF_EISCONN : SF_EINVAL;
+		if (opt == SF_SO_SNDBUF)
+			t->sndbuf = (uint32_t)v;
+		else
+			t->rcvbuf = (uint32_t)v;
+		return 0;
 	default:
 		return SF_ENOTSUP;
 	}
@@ -443,6 +461,15 @@ int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *v)
 		return 0;
 	case SF_SO_TOS:
 		*v = t->tos;
+		return 0;
+	case SF_SO_CONGESTION:
+		*v = t->cc_algo;
+		return 0;
+	case SF_SO_SNDBUF:
+		*v = (int)t->sndbuf;
+		return 0;
+	case SF_SO_RCVBUF:
+		*v = (int)t->rcvbuf;
 		return 0;
 	default:
 		return SF_ENOTSUP;

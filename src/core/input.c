@@ -76,11 +76,11 @@ static void negotiate(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o, bool 
 		t->flags |= F_TS_OK;
 		t->ts_recent = o->ts_val;
 	}
-	/* RFC 6928: initial window of 10 segments (engine II tunes CC). */
+	/* RFC 6928: an initial window of 10 segments. */
 	t->cwnd = 10u * t->snd_mss;
 	t->ssthresh = UINT32_MAX;
+	sf_cc_ops(t->cc_algo)->init(t, st->now_us);
 }
-
 static uint8_t pick_wscale(const sf_stack_t *st, uint32_t rcvbuf)
 {
 	if (!st->cfg.wscale)
@@ -106,6 +106,7 @@ void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t)
 	t->iss = sf_isn(st, t->raddr, t->lport, t->rport);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->snd_head = t->iss + 1;
+	t->recover = t->high_rxt = t->iss;
 }
 
 /* ---- LISTEN (RFC 9293 §3.10.7.2) ---- */
@@ -153,6 +154,7 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 	c->keepidle_s = l->keepidle_s;
 	c->keepintvl_s = l->keepintvl_s;
 	c->keepcnt = l->keepcnt;
+	c->cc_algo = l->cc_algo;
 	c->user_timeout_ms = l->user_timeout_ms;
 	sf_tcb_connect_init(st, c);
 	c->irs = s->h.seq;
@@ -444,50 +446,20 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		}
 		t->backoff = 0;
 		t->probes = 0;
-		/* Congestion control: RFC 5681 §3.1, NewReno RFC 6582 §3.2. */
-		if (t->flags & F_IN_RECOVERY) {
-			if (sf_seq_ge(ack, t->recover)) {
-				t->flags &= ~(uint32_t)F_IN_RECOVERY;
-				uint32_t flight = t->snd_max - t->snd_una;
-				uint32_t c = flight + t->snd_mss;
-				t->cwnd = t->ssthresh < c ? t->ssthresh : c;
-			} else {
-				/* Partial ACK: resend the next hole, deflate. */
-				t->snd_nxt = t->snd_una;
-				t->cwnd = t->cwnd > acked ? t->cwnd - acked : 0;
-				t->cwnd += t->snd_mss;
-			}
-		} else if (t->cwnd < t->ssthresh) {
-			t->cwnd += acked < t->snd_mss ? acked : t->snd_mss;
-		} else {
-			uint32_t inc = (uint32_t)((uint64_t)t->snd_mss * t->snd_mss / t->cwnd);
-			t->cwnd += inc ? inc : 1;
-		}
-		t->dupacks = 0;
+		sf_recovery_on_ack(st, t, acked, false, &s->h.opt);
 		/* RFC 6298 (5.2)/(5.3). */
 		if (t->snd_una == t->snd_max)
 			sf_tcb_timer_clear(st, t, T_RTO);
 		else
 			sf_tcb_timer_set(st, t, T_RTO, st->now_us + t->rto_us);
 		sf_tcb_mark_dirty(st, t);
-	} else if (ack == t->snd_una && s->len == 0 && !s->fin && !s->syn &&
-	           t->snd_una != t->snd_max && wnd == t->snd_wnd) {
-		/* A duplicate ACK (RFC 5681 §2): fast retransmit on the third. */
-		t->dupacks++;
-		if (t->dupacks == 3 && !(t->flags & F_IN_RECOVERY)) {
-			uint32_t flight = t->snd_max - t->snd_una;
-			uint32_t half = flight / 2;
-			t->ssthresh = half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
-			t->recover = t->snd_max;
-			t->cwnd = t->ssthresh + 3u * t->snd_mss;
-			t->flags |= F_IN_RECOVERY;
-			t->flags &= ~(uint32_t)F_RTT_TIMING;
-			t->snd_nxt = t->snd_una; /* resend the first unacked segment */
-			sf_tcb_mark_dirty(st, t);
-		} else if (t->dupacks > 3 && (t->flags & F_IN_RECOVERY)) {
-			t->cwnd += t->snd_mss;
-			sf_tcb_mark_dirty(st, t);
-		}
+	} else {
+		/* RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries
+		 * no data, SYN or FIN, does not move the window, and arrives while
+		 * data is outstanding. */
+		bool dup = ack == t->snd_una && s->len == 0 && !s->fin && !s->syn &&
+		           t->snd_una != t->snd_max && wnd == t->snd_wnd;
+		sf_recovery_on_ack(st, t, 0, dup, &s->h.opt);
 	}
 	/* Window update (RFC 9293 §3.10.7.4): only from a segment newer than
 	 * the one that set it; a shrinking window is taken as is (MUST-34). */

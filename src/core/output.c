@@ -243,6 +243,65 @@ static bool fin_may_be_sent(const sf_tcb_t *t)
 	return t->state == SF_FIN_WAIT_1 || t->state == SF_LAST_ACK || t->state == SF_CLOSING;
 }
 
+/* Sends [seq, seq + len) from the send ring, with the FIN when `fin`;
+ * the bookkeeping shared by new data and retransmissions. */
+static void send_data(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, bool fin, bool retx)
+{
+	uint8_t flags = 0;
+	if (len && seq + len == t->snd_head + t->snd.len)
+		flags |= SF_TCP_PSH; /* MUST-61: PSH on the last queued segment */
+	if (fin)
+		flags |= SF_TCP_FIN;
+	if (retx) {
+		t->retransmits++;
+		st->stats.retransmits++;
+	} else if (len && !(t->flags & F_RTT_TIMING)) {
+		t->flags |= F_RTT_TIMING;
+		t->rtt_seq = seq;
+		t->rtt_start_us = st->now_us;
+	}
+	send_segment(st, t, seq, len, flags);
+	if (!retx)
+		t->bytes_sent += len;
+	if (fin)
+		t->flags |= F_FIN_SENT;
+	t->last_send_us = st->now_us;
+	start_rto(st, t);
+}
+
+void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq)
+{
+	uint32_t data_end = t->snd_head + t->snd.len;
+	uint32_t len = sf_seq_lt(seq, data_end) ? data_end - seq : 0;
+	uint32_t pmax = seg_payload_max(st, t);
+	if (len > pmax)
+		len = pmax;
+	bool fin = (t->flags & F_FIN_SENT) && !(t->flags & F_FIN_ACKED) && seq + len == data_end;
+	if (len || fin)
+		send_data(st, t, seq, len, fin, true);
+}
+
+/* New bytes the windows allow past SND.NXT: the peer's window and cwnd
+ * (RFC 5681), plus up to two segments of limited transmit on the first
+ * duplicate ACKs (RFC 3042); in SACK recovery, cwnd less the pipe. */
+static uint32_t usable_window(const sf_tcb_t *t)
+{
+	uint32_t right = t->snd_una + t->snd_wnd;
+	uint32_t by_peer = sf_seq_gt(right, t->snd_nxt) ? right - t->snd_nxt : 0;
+	uint32_t by_cc;
+	if ((t->flags & (F_IN_RECOVERY | F_SACK_OK)) == (F_IN_RECOVERY | F_SACK_OK)) {
+		uint32_t pipe = sf_pipe(t);
+		by_cc = t->cwnd > pipe ? t->cwnd - pipe : 0;
+	} else {
+		uint32_t cwnd = t->cwnd;
+		if (!(t->flags & F_IN_RECOVERY) && t->dupacks && t->dupacks < 3)
+			cwnd += t->dupacks * (uint32_t)t->snd_mss;
+		uint32_t cright = t->snd_una + cwnd;
+		by_cc = sf_seq_gt(cright, t->snd_nxt) ? cright - t->snd_nxt : 0;
+	}
+	return by_peer < by_cc ? by_peer : by_cc;
+}
+
 void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 {
 	switch (t->state) {
@@ -270,12 +329,26 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 
 	bool sent = false;
 	uint32_t pmax = seg_payload_max(st, t);
+	/* RFC 5681 §4.1: after an idle period longer than the RTO, restart
+	 * from no more than the initial window. */
+	if (t->snd_una == t->snd_max && t->last_send_us &&
+	    st->now_us - t->last_send_us > (int64_t)t->rto_us && t->cwnd > 10u * t->snd_mss)
+		t->cwnd = 10u * t->snd_mss;
+
+	/* SACK recovery (RFC 6675 §5): holes first, while pipe < cwnd. */
+	bool sack_rec = (t->flags & (F_IN_RECOVERY | F_SACK_OK)) == (F_IN_RECOVERY | F_SACK_OK);
+	uint32_t hole, hlen;
+	while (sack_rec && sf_pipe(t) < t->cwnd && sf_next_hole(t, &hole, &hlen)) {
+		uint32_t len = hlen < pmax ? hlen : pmax;
+		send_data(st, t, hole, len, false, true);
+		t->high_rxt = hole + len;
+		sent = true;
+	}
+
 	for (;;) {
 		uint32_t data_end = t->snd_head + t->snd.len;
 		uint32_t avail = sf_seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
-		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
-		uint32_t right = t->snd_una + wnd;
-		uint32_t usable = sf_seq_gt(right, t->snd_nxt) ? right - t->snd_nxt : 0;
+		uint32_t usable = usable_window(t);
 		uint32_t len = avail < usable ? avail : usable;
 		if (len > pmax)
 			len = pmax;
@@ -292,29 +365,10 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		if (!fin && !retx && len < pmax && !(idle && len == avail) &&
 		    len < t->max_snd_wnd / 2)
 			break;
-		uint8_t flags = 0;
-		if (len && len == avail)
-			flags |= SF_TCP_PSH; /* MUST-61: PSH on the last queued segment */
-		if (fin)
-			flags |= SF_TCP_FIN;
-		uint32_t seq = t->snd_nxt;
-		if (!retx && !(t->flags & F_RTT_TIMING) && len) {
-			t->flags |= F_RTT_TIMING;
-			t->rtt_seq = seq;
-			t->rtt_start_us = st->now_us;
-		}
-		if (retx) {
-			t->retransmits++;
-			st->stats.retransmits++;
-		}
-		send_segment(st, t, seq, len, flags);
+		send_data(st, t, t->snd_nxt, len, fin, retx);
 		t->snd_nxt += len + fin;
 		if (sf_seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
-		t->bytes_sent += retx ? 0 : len;
-		if (fin)
-			t->flags |= F_FIN_SENT;
-		start_rto(st, t);
 		sent = true;
 		if (fin)
 			break;
@@ -376,17 +430,10 @@ void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t)
 	 * route cache to invalidate, so only the retransmission count grows. */
 	if (t->backoff < 30)
 		t->backoff++;
-	if (syn) {
+	if (syn)
 		t->flags |= F_SYN_RETX;
-	} else {
-		/* RFC 5681 (4): one segment after a timeout. */
-		uint32_t flight = t->snd_max - t->snd_una;
-		uint32_t half = flight / 2;
-		t->ssthresh = half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
-		t->cwnd = t->snd_mss;
-		t->flags &= ~(uint32_t)F_IN_RECOVERY;
-		t->dupacks = 0;
-	}
+	else
+		sf_recovery_on_timeout(st, t);
 	t->flags &= ~(uint32_t)F_RTT_TIMING; /* Karn: no sample from retransmits (MUST-18) */
 	t->snd_nxt = t->snd_una;             /* go back to the first unacked byte (or the SYN) */
 	if (syn) {

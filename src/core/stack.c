@@ -34,6 +34,8 @@ void sf_config_default(sf_config_t *c)
 	c->keepcnt = 9;
 	c->syn_backlog = 256;
 	c->ttl = 64;
+	c->frag_slots = 4;
+	c->frag_timeout_ms = 30000;
 	c->wscale = c->sack = c->timestamps = true;
 	c->verify_checksums = true;
 	c->port_min = 49152;
@@ -143,7 +145,7 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	st->buckets = sf_core_alloc(st, (size_t)nb * sizeof *st->buckets);
 	st->tw = sf_core_alloc(st, (size_t)st->max_tw * sizeof *st->tw);
 	st->tw_buckets = sf_core_alloc(st, (size_t)ntb * sizeof *st->tw_buckets);
-	if (!st->tcbs || !st->buckets || !st->tw || !st->tw_buckets) {
+	if (!st->tcbs || !st->buckets || !st->tw || !st->tw_buckets || sf_frag_init(st) < 0) {
 		sf_stack_destroy(st);
 		return SF_ENOMEM;
 	}
@@ -175,6 +177,7 @@ void sf_stack_destroy(sf_stack_t *st)
 	sf_core_free(st, st->tw, (size_t)st->max_tw * sizeof *st->tw);
 	sf_core_free(st, st->tw_buckets, (size_t)(st->tw_mask + 1) * sizeof *st->tw_buckets);
 	sf_core_free(st, st->listeners, st->listener_cap * sizeof *st->listeners);
+	sf_frag_fini(st);
 	sf_allocator_t al = st->al;
 	al.free(al.ctx, st, sizeof *st);
 }
@@ -313,6 +316,8 @@ void sf_stack_poll(sf_stack_t *st, int64_t now_us)
 	advance(st, now_us);
 	sf_wheel_expire(&st->wheel, st->now_us, on_wheel, st);
 	sf_tw_expire(st);
+	if (st->frags)
+		sf_frag_expire(st);
 	flush(st);
 }
 
@@ -419,12 +424,10 @@ int sf_stack_input(sf_stack_t *st, const uint8_t *frame, size_t len, int64_t now
 		sf_core_drop(st, SF_DROP_IP_BAD_SOURCE, 0, &ip, NULL); /* MUST-63 */
 		return SF_EINVAL;
 	}
-	if (sf_ipv4_is_fragment(&ip)) {
-		sf_core_drop(st, SF_DROP_IP_FRAGMENT, 0, &ip, NULL);
-		return SF_ENOTSUP;
-	}
 	const uint8_t *payload = frame + ip.hdr_len;
 	size_t plen = (size_t)ip.total_len - ip.hdr_len;
+	if (sf_ipv4_is_fragment(&ip) && !sf_frag_input(st, &ip, &payload, &plen))
+		return 0; /* held for reassembly, or dropped */
 	switch (ip.proto) {
 	case SF_IP_PROTO_TCP:
 		sf_tcp_input(st, &ip, payload, plen);

@@ -5,14 +5,16 @@
 #ifndef SF_CORE_STACK_H
 #define SF_CORE_STACK_H
 
+#include "core/cc.h"
 #include "core/ring.h"
 #include "core/siphash.h"
 #include "core/wheel.h"
 #include "synfin/synfin.h"
 
-#define SF_NIL       UINT32_MAX /* "no index" in intrusive index links */
-#define SF_MAX_OOO   8          /* out-of-order ranges kept per connection */
-#define SF_FRAME_MAX 65535
+#define SF_NIL        UINT32_MAX /* "no index" in intrusive index links */
+#define SF_MAX_OOO    8          /* out-of-order ranges kept per connection */
+#define SF_MAX_SACKED 6          /* SACKed ranges remembered per connection */
+#define SF_FRAME_MAX  65535
 
 /* Per-connection deadlines multiplexed on one wheel entry. */
 enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_COUNT };
@@ -88,8 +90,19 @@ typedef struct sf_tcb {
 	uint8_t probes;        /* keepalive / zero-window probes unanswered */
 	int64_t first_retx_us; /* when the current retransmission series began */
 	int64_t last_rx_us;    /* last segment from the peer (keepalive idle) */
-	/* congestion control (RFC 5681 / RFC 6582) */
+	/* congestion control (src/core/cc.h) and loss recovery (recovery.c) */
 	uint32_t cwnd, ssthresh, recover;
+	uint32_t high_rxt;    /* next hole to retransmit in SACK recovery */
+	int64_t last_send_us; /* restart after idle (RFC 5681 §4.1) */
+	uint8_t cc_algo;      /* SF_CC_* */
+	uint8_t sacked_cnt;
+	sf_range_t sacked[SF_MAX_SACKED]; /* peer's SACK scoreboard above snd_una */
+	struct {
+		uint32_t w_max, w_last_max; /* bytes */
+		uint32_t w_est;             /* Reno-friendly estimate, bytes */
+		uint32_t k_ms;              /* time to reach w_max again */
+		int64_t epoch_us;           /* start of this congestion avoidance epoch */
+	} cubic;
 
 	/* buffers: snd holds [snd_una, snd_una + len); rcv holds bytes the
 	 * application has not read, then out-of-order bytes at their offsets */
@@ -138,6 +151,8 @@ typedef struct sf_ctl {
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
+typedef struct sf_frag_slot sf_frag_slot_t; /* ipfrag.c */
+
 typedef struct sf_listener {
 	uint16_t port;
 	uint32_t tcb;
@@ -167,6 +182,8 @@ struct sf_stack {
 	uint32_t port_counter;
 	uint32_t challenge_budget; /* RFC 5961 §7 rate limit */
 	int64_t challenge_epoch_us;
+
+	sf_frag_slot_t *frags; /* cfg.frag_slots reassembly slots */
 
 	sf_ctl_t ctl[SF_CTL_MAX];
 	uint32_t ctl_cnt;
@@ -242,10 +259,30 @@ void sf_send_raw(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport,
                  uint32_t ack, uint8_t flags, uint16_t wnd, const sf_tcp_opts_t *opt,
                  uint32_t conn_id);
 void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t);
+/* Resends one segment's worth of data (and the FIN if it is there) from
+ * seq, without moving SND.NXT. */
+void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq);
 void sf_rtt_sample(sf_stack_t *st, sf_tcb_t *t, int64_t rtt_us);
 uint16_t sf_rcv_wnd_raw(sf_stack_t *st, sf_tcb_t *t);
 void sf_ip_output(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
                   size_t payload_len);
+
+/* recovery.c */
+void sf_sack_update(sf_tcb_t *t, const sf_tcp_opts_t *o);
+uint32_t sf_pipe(const sf_tcb_t *t);
+bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len);
+/* After an ACK: acked = bytes of new data it acknowledged (0 if none), dup
+ * = it is a duplicate ACK (RFC 5681 §2). Runs fast retransmit/recovery and
+ * the congestion control algorithm. */
+void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
+                        const sf_tcp_opts_t *opt);
+void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t);
+
+/* ipfrag.c */
+int sf_frag_init(sf_stack_t *st);
+void sf_frag_fini(sf_stack_t *st);
+void sf_frag_expire(sf_stack_t *st);
+bool sf_frag_input(sf_stack_t *st, sf_ipv4_t *ip, const uint8_t **payload, size_t *len);
 
 /* input.c */
 void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t);

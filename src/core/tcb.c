@@ -34,6 +34,7 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	t->keepidle_s = st->cfg.keepidle_s;
 	t->keepintvl_s = st->cfg.keepintvl_s;
 	t->keepcnt = st->cfg.keepcnt;
+	t->cc_algo = st->cfg.congestion;
 	st->stats.conns_open++;
 	sf_event_t ev = {.kind = SF_EV_CONN_NEW, .conn_id = t->id};
 	sf_core_trace(st, &ev);

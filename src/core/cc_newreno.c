@@ -1,0 +1,48 @@
+/* NewReno congestion control: slow start and congestion avoidance per
+ * RFC 5681 §3.1 (with appropriate byte counting, L = 1 SMSS, RFC 3465);
+ * the NewReno recovery itself (partial ACKs, RFC 6582) is in recovery.c. */
+#include "core/stack.h"
+
+uint32_t sf_cc_half_flight(const sf_tcb_t *t)
+{
+	uint32_t half = (t->snd_max - t->snd_una) / 2;
+	return half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
+}
+
+static void reno_init(sf_tcb_t *t, int64_t now_us)
+{
+	(void)t;
+	(void)now_us;
+}
+
+static void reno_on_ack(sf_tcb_t *t, uint32_t acked, int64_t now_us)
+{
+	(void)now_us;
+	if (t->cwnd < t->ssthresh) {
+		/* RFC 5681 (2): slow start, at most one SMSS per ACK. */
+		t->cwnd += acked < t->snd_mss ? acked : t->snd_mss;
+		return;
+	}
+	/* RFC 5681 (3): about one SMSS per round trip. */
+	uint32_t inc = (uint32_t)((uint64_t)t->snd_mss * t->snd_mss / t->cwnd);
+	t->cwnd += inc ? inc : 1;
+}
+
+static void reno_on_loss(sf_tcb_t *t, int64_t now_us)
+{
+	(void)now_us;
+	t->ssthresh = sf_cc_half_flight(t);
+}
+
+const sf_cc_ops_t sf_cc_newreno = {
+        .name = "newreno",
+        .init = reno_init,
+        .on_ack = reno_on_ack,
+        .on_loss = reno_on_loss,
+        .on_timeout = reno_on_loss,
+};
+
+const sf_cc_ops_t *sf_cc_ops(int algo)
+{
+	return algo == SF_CC_NEWRENO ? &sf_cc_newreno : &sf_cc_cubic;
+}

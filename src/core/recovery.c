@@ -1,0 +1,223 @@
+/* Loss detection and recovery: duplicate ACKs, the SACK scoreboard, fast
+ * retransmit and fast recovery, timeouts.
+ *
+ * Without SACK: RFC 5681 §3.2 fast retransmit and NewReno partial ACKs
+ * (RFC 6582): exactly one segment is resent per loss signal, never the
+ * whole window. With SACK: a conservative RFC 6675 recovery — the
+ * scoreboard records what the peer holds, `pipe` estimates what is still in
+ * flight, and only holes are retransmitted while pipe < cwnd. How cwnd
+ * grows and where ssthresh goes is the algorithm's business (cc.h).
+ */
+#include "core/stack.h"
+
+/* ---- the scoreboard ---- */
+
+static void sack_insert(sf_tcb_t *t, uint32_t l, uint32_t r)
+{
+	/* Merge with every range it touches; keep the list disjoint. */
+	for (uint8_t i = 0; i < t->sacked_cnt;) {
+		sf_range_t *o = &t->sacked[i];
+		if (sf_seq_le(o->left, r) && sf_seq_ge(o->right, l)) {
+			l = sf_seq_min(l, o->left);
+			r = sf_seq_max(r, o->right);
+			*o = t->sacked[--t->sacked_cnt];
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+	if (t->sacked_cnt == SF_MAX_SACKED) {
+		/* Full: forget the highest range (retransmitting it is safe). */
+		uint8_t hi = 0;
+		for (uint8_t i = 1; i < t->sacked_cnt; i++)
+			if (sf_seq_gt(t->sacked[i].left, t->sacked[hi].left))
+				hi = i;
+		if (sf_seq_gt(l, t->sacked[hi].left))
+			return;
+		t->sacked[hi] = t->sacked[--t->sacked_cnt];
+	}
+	t->sacked[t->sacked_cnt++] = (sf_range_t){l, r};
+}
+
+/* Takes the SACK blocks of an ACK (RFC 2018 §5): blocks outside
+ * (SND.UNA, SND.MAX] are ignored (RFC 2883 D-SACKs included). */
+void sf_sack_update(sf_tcb_t *t, const sf_tcp_opts_t *o)
+{
+	for (uint8_t i = 0; i < o->sack_cnt; i++) {
+		uint32_t l = o->sack[i].left, r = o->sack[i].right;
+		if (!sf_seq_lt(l, r) || sf_seq_le(r, t->snd_una) || sf_seq_gt(r, t->snd_max))
+			continue;
+		if (sf_seq_lt(l, t->snd_una))
+			l = t->snd_una;
+		sack_insert(t, l, r);
+	}
+}
+
+/* Drops what SND.UNA has passed. */
+static void sack_trim(sf_tcb_t *t)
+{
+	for (uint8_t i = 0; i < t->sacked_cnt;) {
+		sf_range_t *o = &t->sacked[i];
+		if (sf_seq_le(o->right, t->snd_una)) {
+			*o = t->sacked[--t->sacked_cnt];
+			continue;
+		}
+		if (sf_seq_lt(o->left, t->snd_una))
+			o->left = t->snd_una;
+		i++;
+	}
+}
+
+/* SACKed bytes at or above seq. */
+static uint32_t sacked_from(const sf_tcb_t *t, uint32_t seq)
+{
+	uint32_t n = 0;
+	for (uint8_t i = 0; i < t->sacked_cnt; i++) {
+		const sf_range_t *o = &t->sacked[i];
+		if (sf_seq_le(o->right, seq))
+			continue;
+		n += o->right - sf_seq_max(o->left, seq);
+	}
+	return n;
+}
+
+static uint32_t high_sacked(const sf_tcb_t *t)
+{
+	uint32_t h = t->snd_una;
+	for (uint8_t i = 0; i < t->sacked_cnt; i++)
+		h = sf_seq_max(h, t->sacked[i].right);
+	return h;
+}
+
+/* The SACKed range containing seq, or NULL. */
+static const sf_range_t *sacked_at(const sf_tcb_t *t, uint32_t seq)
+{
+	for (uint8_t i = 0; i < t->sacked_cnt; i++)
+		if (sf_seq_in_window(seq, t->sacked[i].left,
+		                     t->sacked[i].right - t->sacked[i].left))
+			return &t->sacked[i];
+	return NULL;
+}
+
+/* RFC 6675 §4 SetPipe, simplified: outstanding bytes, less what the peer
+ * holds, less the holes below the highest SACK not yet retransmitted (they
+ * are taken as lost). */
+uint32_t sf_pipe(const sf_tcb_t *t)
+{
+	uint32_t out = t->snd_max - t->snd_una;
+	if (!t->sacked_cnt)
+		return out;
+	uint32_t hs = high_sacked(t);
+	uint32_t from = sf_seq_max(t->high_rxt, t->snd_una);
+	uint32_t lost = 0;
+	if (sf_seq_lt(from, hs))
+		lost = (hs - from) - sacked_from(t, from) + sacked_from(t, hs);
+	uint32_t sacked = sacked_from(t, t->snd_una);
+	uint32_t gone = sacked + lost;
+	return out > gone ? out - gone : 0;
+}
+
+/* RFC 6675 §4 NextSeg (rule 1): the first byte not SACKed and not yet
+ * retransmitted, below the highest SACKed byte. */
+bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
+{
+	if (!t->sacked_cnt)
+		return false;
+	uint32_t hs = high_sacked(t);
+	uint32_t s = sf_seq_max(t->high_rxt, t->snd_una);
+	for (const sf_range_t *r; (r = sacked_at(t, s));)
+		s = r->right;
+	if (!sf_seq_lt(s, hs))
+		return false;
+	/* The hole ends at the next SACKed range. */
+	uint32_t end = hs;
+	for (uint8_t i = 0; i < t->sacked_cnt; i++)
+		if (sf_seq_gt(t->sacked[i].left, s))
+			end = sf_seq_min(end, t->sacked[i].left);
+	*seq = s;
+	*len = end - s;
+	return true;
+}
+
+/* ---- reactions ---- */
+
+static void enter_recovery(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_cc_ops(t->cc_algo)->on_loss(t, st->now_us);
+	t->recover = t->snd_max;
+	t->flags |= F_IN_RECOVERY;
+	t->flags &= ~(uint32_t)F_RTT_TIMING;
+	t->high_rxt = t->snd_una;
+	if (t->flags & F_SACK_OK) {
+		/* RFC 6675 §5 (4): cwnd = ssthresh; pipe decides what goes. */
+		t->cwnd = t->ssthresh;
+	} else {
+		/* RFC 5681 §3.2 (2)-(3): resend one segment, inflate by 3. */
+		t->cwnd = t->ssthresh + 3u * t->snd_mss;
+		sf_retransmit_one(st, t, t->snd_una);
+	}
+	sf_tcb_mark_dirty(st, t);
+}
+
+void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
+                        const sf_tcp_opts_t *opt)
+{
+	uint32_t before = t->sacked_cnt ? sacked_from(t, t->snd_una) : 0;
+	if (t->flags & F_SACK_OK)
+		sf_sack_update(t, opt);
+	if (acked) {
+		sack_trim(t);
+		t->dupacks = 0;
+		if (t->flags & F_IN_RECOVERY) {
+			if (sf_seq_ge(t->snd_una, t->recover)) {
+				/* Full ACK: leave recovery (RFC 6582 §3.2 (3)). */
+				t->flags &= ~(uint32_t)F_IN_RECOVERY;
+				uint32_t flight = t->snd_max - t->snd_una;
+				uint32_t c = flight + t->snd_mss;
+				t->cwnd = t->ssthresh < c ? t->ssthresh : c;
+			} else if (!(t->flags & F_SACK_OK)) {
+				/* Partial ACK: the next hole is at SND.UNA; resend it
+				 * and deflate (RFC 6582 §3.2 (3)). */
+				sf_retransmit_one(st, t, t->snd_una);
+				t->cwnd = t->cwnd > acked ? t->cwnd - acked : 0;
+				if (acked >= t->snd_mss)
+					t->cwnd += t->snd_mss;
+			}
+		} else {
+			sf_cc_ops(t->cc_algo)->on_ack(t, acked, st->now_us);
+		}
+		return;
+	}
+	if (!dup)
+		return;
+	/* A duplicate ACK (RFC 5681 §2), or with SACK one that reports new
+	 * data held by the peer (RFC 6675 §2). */
+	bool sack_news = (t->flags & F_SACK_OK) && sacked_from(t, t->snd_una) > before;
+	t->dupacks++;
+	if (t->flags & F_IN_RECOVERY) {
+		if (!(t->flags & F_SACK_OK))
+			t->cwnd += t->snd_mss; /* RFC 5681 §3.2 (4) */
+		sf_tcb_mark_dirty(st, t);
+		return;
+	}
+	/* RFC 6582 §3.2 (1): a new recovery only past the previous one. */
+	bool lost = t->dupacks >= 3 || (sack_news && sacked_from(t, t->snd_una) >= 3u * t->snd_mss);
+	if (lost && sf_seq_gt(t->snd_una, t->recover))
+		enter_recovery(st, t);
+	else if (t->dupacks < 3)
+		sf_tcb_mark_dirty(st, t); /* limited transmit (RFC 3042) */
+}
+
+/* RFC 5681 (4) and RFC 6298 (5.5)-(5.7): after a timeout everything not yet
+ * acknowledged is presumed lost; the scoreboard is dropped, since the peer
+ * may have discarded what it SACKed (RFC 2018 §8). */
+void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_cc_ops(t->cc_algo)->on_timeout(t, st->now_us);
+	t->cwnd = t->snd_mss;
+	t->recover = t->snd_max;
+	t->flags &= ~(uint32_t)F_IN_RECOVERY;
+	t->dupacks = 0;
+	t->sacked_cnt = 0;
+	t->high_rxt = t->snd_una;
+}
