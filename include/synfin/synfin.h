@@ -156,6 +156,16 @@ int sf_connect(sf_stack_t *st, sf_sock_t s, uint32_t addr, uint16_t port);
  * fewer than len), SF_EAGAIN when the buffer is full, SF_EPIPE after
  * shutdown/close, or the connection's error. */
 long sf_send(sf_stack_t *st, sf_sock_t s, const void *buf, size_t len);
+/* Like sf_send, and marks the data as urgent: segments carry URG and an
+ * urgent pointer to the byte after it until it is acknowledged (RFC 9293
+ * §3.8.5, MUST-30/62). Returns as sf_send. */
+long sf_send_urgent(sf_stack_t *st, sf_sock_t s, const void *buf, size_t len);
+/* Urgent data in the receive stream (MUST-32/33): returns 1 and sets
+ * *bytes to how many bytes from the current read position up to the end
+ * of the urgent data (the peer's urgent pointer), or 0 when none is
+ * pending. Urgent data stays in line: sf_recv reads it in order. Readiness
+ * reports SF_POLLPRI while it is pending. */
+int sf_urgent_pending(sf_stack_t *st, sf_sock_t s, uint32_t *bytes);
 /* Reads up to len bytes. Returns bytes read, 0 at end of stream (the peer's
  * FIN, after all data), SF_EAGAIN when nothing is there yet, or the
  * connection's error (SF_ECONNRESET, ...). */
@@ -200,6 +210,7 @@ int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *value);
 
 /* Readiness, as poll(2). */
 #define SF_POLLIN  0x01 /* data, end of stream, or a connection to accept */
+#define SF_POLLPRI 0x02 /* urgent data pending (sf_urgent_pending) */
 #define SF_POLLOUT 0x04 /* send buffer has room (and the connection is open) */
 #define SF_POLLERR 0x08 /* an error is pending */
 #define SF_POLLHUP 0x10 /* both directions are closed */

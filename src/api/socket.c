@@ -183,6 +183,35 @@ long sf_send(sf_stack_t *st, sf_sock_t s, const void *buf, size_t len)
 	return (long)n;
 }
 
+long sf_send_urgent(sf_stack_t *st, sf_sock_t s, const void *buf, size_t len)
+{
+	long n = sf_send(st, s, buf, len);
+	if (n > 0) {
+		sf_tcb_t *t = get(st, s);
+		t->snd_up = t->snd_head + t->snd.len;
+		t->flags |= F_URG_SEND;
+	}
+	return n;
+}
+
+/* Sequence number of the next byte the application will read. */
+static uint32_t read_seq(const sf_tcb_t *t)
+{
+	return t->rcv_nxt - (t->mem ? t->rcv.len : 0) - !!(t->flags & F_FIN_RCVD);
+}
+
+int sf_urgent_pending(sf_stack_t *st, sf_sock_t s, uint32_t *bytes)
+{
+	sf_tcb_t *t = get(st, s);
+	if (!t)
+		return SF_EBADF;
+	if (!(t->flags & F_URG_VALID) || !sf_seq_gt(t->up_rcv, read_seq(t)))
+		return 0;
+	if (bytes)
+		*bytes = t->up_rcv - read_seq(t);
+	return 1;
+}
+
 long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len)
 {
 	sf_tcb_t *t = get(st, s);
@@ -483,6 +512,8 @@ static short readiness(const sf_tcb_t *t)
 		return t->acceptq_len ? SF_POLLIN : 0;
 	if ((t->mem && t->rcv.len) || (t->flags & F_FIN_RCVD) || t->error)
 		r |= SF_POLLIN;
+	if ((t->flags & F_URG_VALID) && sf_seq_gt(t->up_rcv, read_seq(t)))
+		r |= SF_POLLPRI;
 	if ((t->state == SF_ESTABLISHED || t->state == SF_CLOSE_WAIT) &&
 	    !(t->flags & F_FIN_QUEUED) && sf_ring_free(&t->snd))
 		r |= SF_POLLOUT;

@@ -432,6 +432,8 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 			t->bytes_acked += n;
 		}
 		t->snd_una = ack;
+		if ((t->flags & F_URG_SEND) && sf_seq_ge(ack, t->snd_up))
+			t->flags &= ~(uint32_t)F_URG_SEND;
 		if (sf_seq_lt(t->snd_nxt, t->snd_una))
 			t->snd_nxt = t->snd_una;
 		/* RTT: from the echoed timestamp (RFC 7323 §4.1), else from the

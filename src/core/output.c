@@ -193,6 +193,13 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 	if (flags & SF_TCP_SYN)
 		h.wnd = (uint16_t)(t->rcvbuf > 0xffff ? 0xffff : t->rcvbuf); /* RFC 7323 §2.2 */
 	fill_opts(st, t, h.flags, &h.opt);
+	if ((t->flags & F_URG_SEND) && sf_seq_gt(t->snd_up, seq)) {
+		/* RFC 9293 §3.8.5: the pointer is an offset from SEG.SEQ to the
+		 * first non-urgent byte (MUST-62); beyond 64 KiB it saturates. */
+		uint32_t up = t->snd_up - seq;
+		h.flags |= SF_TCP_URG;
+		h.urg = (uint16_t)(up > 0xffff ? 0xffff : up);
+	}
 	const uint8_t *payload = NULL;
 	if (len) {
 		sf_ring_peek(&t->snd, seq - t->snd_head, st->scratch, len);

@@ -43,6 +43,7 @@ enum {
 	F_SYN_RETX = 1u << 19,     /* our SYN was retransmitted (RFC 6298 (5.7)) */
 	F_FIN_ACKED = 1u << 20,    /* the peer acknowledged our FIN */
 	F_URG_VALID = 1u << 21,    /* up_rcv holds a received urgent pointer */
+	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
 };
 
 typedef struct sf_range {
@@ -69,6 +70,7 @@ typedef struct sf_tcb {
 	/* send sequence variables (RFC 9293 §3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max; /* snd_max: highest ever sent */
 	uint32_t snd_head;                       /* sequence number of the send ring's first byte */
+	uint32_t snd_up; /* first byte after our urgent data (with F_URG_SEND) */
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
 	uint16_t snd_mss; /* effective send MSS (MUST-16) without options */
 	uint8_t snd_wscale, rcv_wscale;
