@@ -130,9 +130,6 @@ int sf_connect(sf_stack_t *st, sf_sock_t s, uint32_t addr, uint16_t port)
 	} else if (pick_port(st, addr, port, &t->lport) < 0) {
 		return SF_EADDRINUSE;
 	}
-	int rc = sf_tcb_buffers(st, t);
-	if (rc < 0)
-		return rc;
 	t->raddr = addr;
 	t->rport = port;
 	sf_tcb_connect_init(st, t);
@@ -176,6 +173,8 @@ long sf_send(sf_stack_t *st, sf_sock_t s, const void *buf, size_t len)
 		return SF_EPIPE;
 	if (len == 0)
 		return 0;
+	if (sf_ring_acquire(st, &t->snd) < 0)
+		return SF_ENOMEM;
 	uint32_t n = sf_ring_write(&t->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 	if (n == 0)
 		return SF_EAGAIN;
@@ -197,7 +196,7 @@ long sf_send_urgent(sf_stack_t *st, sf_sock_t s, const void *buf, size_t len)
 /* Sequence number of the next byte the application will read. */
 static uint32_t read_seq(const sf_tcb_t *t)
 {
-	return t->rcv_nxt - (t->mem ? t->rcv.len : 0) - !!(t->flags & F_FIN_RCVD);
+	return t->rcv_nxt - t->rcv.len - !!(t->flags & F_FIN_RCVD);
 }
 
 int sf_urgent_pending(sf_stack_t *st, sf_sock_t s, uint32_t *bytes)
@@ -217,9 +216,11 @@ long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len)
 	sf_tcb_t *t = get(st, s);
 	if (!t)
 		return SF_EBADF;
-	if (t->mem && t->rcv.len) {
+	if (t->rcv.len) {
 		uint32_t n =
 		        sf_ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+		if (!t->rcv.len && !t->ooo_cnt)
+			sf_ring_release(st, &t->rcv);
 		/* A window update when the window grew enough to matter, not
 		 * held back by delayed ACK (RFC 9293 §3.8.6.2.2, RFC 1122 4.2.3.3). */
 		if (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 ||
@@ -278,8 +279,9 @@ int sf_shutdown(sf_stack_t *st, sf_sock_t s, int how)
 		return SF_EINVAL;
 	if (how & SF_SHUT_RD) {
 		t->flags |= F_RD_SHUT;
-		if (t->mem)
-			sf_ring_consume(&t->rcv, t->rcv.len);
+		sf_ring_consume(&t->rcv, t->rcv.len);
+		if (!t->ooo_cnt)
+			sf_ring_release(st, &t->rcv);
 	}
 	if (how & SF_SHUT_WR)
 		return close_send_side(st, t);
@@ -326,7 +328,7 @@ int sf_close(sf_stack_t *st, sf_sock_t s)
 	}
 	/* RFC 9293 §3.6 / RFC 2525 §2.17: closing with unread data resets,
 	 * so the peer knows it was not read; so does SO_LINGER 0. */
-	if ((t->mem && t->rcv.len) || (t->flags & F_RST_ON_CLOSE))
+	if (t->rcv.len || (t->flags & F_RST_ON_CLOSE))
 		return sf_abort(st, s);
 	if (t->state == SF_ESTABLISHED || t->state == SF_CLOSE_WAIT || t->state == SF_SYN_RECEIVED)
 		close_send_side(st, t);
@@ -446,12 +448,14 @@ int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
 	case SF_SO_SNDBUF:
 	case SF_SO_RCVBUF:
 		/* Buffers are sized once, when the connection first needs them. */
-		if (t->mem || v < 1024 || v > (1 << 30))
-			return t->mem ? SF_EISCONN : SF_EINVAL;
+		if (t->state != SF_CLOSED && t->state != SF_LISTEN)
+			return SF_EISCONN;
+		if (v < 1024 || v > (1 << 30))
+			return SF_EINVAL;
 		if (opt == SF_SO_SNDBUF)
-			t->sndbuf = (uint32_t)v;
+			t->sndbuf = t->snd.cap = (uint32_t)v;
 		else
-			t->rcvbuf = (uint32_t)v;
+			t->rcvbuf = t->rcv.cap = (uint32_t)v;
 		return 0;
 	default:
 		return SF_ENOTSUP;
@@ -510,7 +514,7 @@ static short readiness(const sf_tcb_t *t)
 	short r = 0;
 	if (t->state == SF_LISTEN)
 		return t->acceptq_len ? SF_POLLIN : 0;
-	if ((t->mem && t->rcv.len) || (t->flags & F_FIN_RCVD) || t->error)
+	if (t->rcv.len || (t->flags & F_FIN_RCVD) || t->error)
 		r |= SF_POLLIN;
 	if ((t->flags & F_URG_VALID) && sf_seq_gt(t->up_rcv, read_seq(t)))
 		r |= SF_POLLPRI;

@@ -145,8 +145,8 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 	c->rport = s->h.sport;
 	c->lport = s->h.dport;
 	c->listener = tcb_index(st, l);
-	c->sndbuf = l->sndbuf;
-	c->rcvbuf = l->rcvbuf;
+	c->sndbuf = c->snd.cap = l->sndbuf;
+	c->rcvbuf = c->rcv.cap = l->rcvbuf;
 	c->flags |= l->flags & (F_NODELAY | F_KEEPALIVE);
 	c->flags |= F_FROM_LISTEN;
 	c->ttl = l->ttl;
@@ -222,11 +222,6 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 			sf_rtt_sample(st, t, st->now_us - t->rtt_start_us);
 		t->backoff = 0;
 		sf_tcb_timer_clear(st, t, T_RTO);
-		if (sf_tcb_buffers(st, t) < 0) {
-			sf_send_rst(st, t);
-			sf_tcb_close(st, t, SF_ENOMEM, SF_CAUSE_APP_ABORT);
-			return;
-		}
 		enter_established(st, t, SF_CAUSE_RCV_SYNACK);
 		/* RFC 9293: ACK the SYN at once (data or FIN in the segment is
 		 * left for the peer to resend; synfin does not take it here). */
@@ -382,8 +377,13 @@ static uint32_t ooo_advance(sf_tcb_t *t)
 /* Seventh check: segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2). */
 static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 {
-	if (!s->len || !t->mem)
+	if (!s->len)
 		return;
+	if (sf_ring_acquire(st, &t->rcv) < 0) {
+		/* No storage: not acknowledged, so the peer sends it again. */
+		drop(st, SF_DROP_TCP_NO_MEMORY, t->id, s);
+		return;
+	}
 	uint32_t base = t->rcv.len; /* ring offset of RCV.NXT */
 	if (s->seq == t->rcv_nxt) {
 		sf_ring_write_at(&t->rcv, base, s->data, s->len);
@@ -430,6 +430,8 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 			sf_ring_consume(&t->snd, n);
 			t->snd_head += n;
 			t->bytes_acked += n;
+			if (!t->snd.len)
+				sf_ring_release(st, &t->snd);
 		}
 		t->snd_una = ack;
 		if ((t->flags & F_URG_SEND) && sf_seq_ge(ack, t->snd_up))
@@ -549,12 +551,6 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		if (l && l->acceptq_len >= l->backlog) {
 			/* No room to complete: stay half-open, the peer retries. */
 			drop(st, SF_DROP_TCP_ACCEPT_QUEUE_FULL, t->id, s);
-			return;
-		}
-		if (sf_tcb_buffers(st, t) < 0) {
-			drop(st, SF_DROP_TCP_NO_MEMORY, t->id, s);
-			sf_send_rst(st, t);
-			sf_tcb_close(st, t, SF_ENOMEM, SF_CAUSE_APP_ABORT);
 			return;
 		}
 		if (!(t->flags & F_SYN_RETX))

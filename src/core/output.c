@@ -126,8 +126,6 @@ uint16_t sf_rcv_wnd_raw(sf_stack_t *st, sf_tcb_t *t)
 	if (t->state == SF_SYN_SENT || t->state == SF_CLOSED)
 		return 0;
 	uint32_t space = rcv_space(t);
-	if (!t->mem)
-		space = t->rcvbuf;
 	uint32_t edge = t->rcv_nxt + space;
 	uint32_t step = t->rcvbuf / 2 < t->rcv_mss ? t->rcvbuf / 2 : t->rcv_mss;
 	if (sf_seq_gt(edge, t->rcv_adv) && (edge - t->rcv_adv >= step || space == t->rcvbuf))
@@ -138,7 +136,7 @@ uint16_t sf_rcv_wnd_raw(sf_stack_t *st, sf_tcb_t *t)
 	uint32_t raw = (wnd + (1u << ws) - 1) >> ws;
 	if (raw > 0xffff)
 		raw = 0xffff;
-	if ((raw << ws) > space && raw > 0 && t->mem)
+	if ((raw << ws) > space && raw > 0)
 		raw = space >> ws;
 	return (uint16_t)raw;
 }

@@ -169,9 +169,11 @@ void sf_stack_destroy(sf_stack_t *st)
 	if (!st)
 		return;
 	if (st->tcbs)
-		for (uint32_t i = 0; i < st->max_conns; i++)
-			if (st->tcbs[i].mem)
-				sf_core_free(st, st->tcbs[i].mem, st->tcbs[i].mem_len);
+		for (uint32_t i = 0; i < st->max_conns; i++) {
+			sf_ring_release(st, &st->tcbs[i].snd);
+			sf_ring_release(st, &st->tcbs[i].rcv);
+		}
+	sf_bufpool_fini(st);
 	sf_core_free(st, st->tcbs, (size_t)st->max_conns * sizeof *st->tcbs);
 	sf_core_free(st, st->buckets, (size_t)(st->bucket_mask + 1) * sizeof *st->buckets);
 	sf_core_free(st, st->tw, (size_t)st->max_tw * sizeof *st->tw);

@@ -109,8 +109,6 @@ typedef struct sf_tcb {
 	/* buffers: snd holds [snd_una, snd_una + len); rcv holds bytes the
 	 * application has not read, then out-of-order bytes at their offsets */
 	sf_ring_t snd, rcv;
-	uint8_t *mem; /* snd and rcv storage, from the allocator */
-	uint32_t mem_len;
 	uint32_t sndbuf, rcvbuf;
 	sf_range_t ooo[SF_MAX_OOO]; /* out-of-order ranges, most recent first */
 	uint8_t ooo_cnt;
@@ -155,6 +153,13 @@ typedef struct sf_ctl {
 
 typedef struct sf_frag_slot sf_frag_slot_t; /* ipfrag.c */
 
+/* A free list of ring blocks of one size (bufpool.c). */
+#define SF_BUF_CLASSES 4
+typedef struct sf_bufclass {
+	uint32_t size, free_cnt;
+	void *head;
+} sf_bufclass_t;
+
 typedef struct sf_listener {
 	uint16_t port;
 	uint32_t tcb;
@@ -186,6 +191,8 @@ struct sf_stack {
 	int64_t challenge_epoch_us;
 
 	sf_frag_slot_t *frags; /* cfg.frag_slots reassembly slots */
+	sf_bufclass_t pool[SF_BUF_CLASSES];
+	uint64_t buf_bytes; /* ring storage allocated, pooled included */
 
 	sf_ctl_t ctl[SF_CTL_MAX];
 	uint32_t ctl_cnt;
@@ -205,9 +212,11 @@ static inline int64_t now_ms_rel(const sf_stack_t *st)
 {
 	return (st->now_us - st->epoch_us) / 1000;
 }
+/* Receive space: the ring's free bytes (the whole size while no storage
+ * is held). */
 static inline uint32_t rcv_space(const sf_tcb_t *t)
 {
-	return t->rcv.cap ? sf_ring_free(&t->rcv) : 0;
+	return sf_ring_free(&t->rcv);
 }
 
 /* The process heap (src/api/alloc.c): the allocator when the config names
@@ -222,7 +231,11 @@ void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const 
 /* tcb.c: pool, demux, state machine, TIME-WAIT table */
 sf_tcb_t *sf_tcb_alloc(sf_stack_t *st);
 void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t);
-int sf_tcb_buffers(sf_stack_t *st, sf_tcb_t *t);
+/* bufpool.c: ring storage held only while a ring has bytes. acquire sets
+ * r->buf for r->cap bytes (0 or SF_ENOMEM); release returns it (r empty). */
+int sf_ring_acquire(sf_stack_t *st, sf_ring_t *r);
+void sf_ring_release(sf_stack_t *st, sf_ring_t *r);
+void sf_bufpool_fini(sf_stack_t *st);
 sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t);

@@ -34,6 +34,8 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	t->keepidle_s = st->cfg.keepidle_s;
 	t->keepintvl_s = st->cfg.keepintvl_s;
 	t->keepcnt = st->cfg.keepcnt;
+	t->snd.cap = t->sndbuf;
+	t->rcv.cap = t->rcvbuf;
 	t->cc_algo = st->cfg.congestion;
 	st->stats.conns_open++;
 	sf_event_t ev = {.kind = SF_EV_CONN_NEW, .conn_id = t->id};
@@ -45,9 +47,8 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 {
 	assert(!(t->flags & F_DIRTY) || t->state == SF_CLOSED);
 	sf_wheel_cancel(&st->wheel, &t->timer);
-	if (t->mem)
-		sf_core_free(st, t->mem, t->mem_len);
-	t->mem = NULL;
+	sf_ring_release(st, &t->snd);
+	sf_ring_release(st, &t->rcv);
 	sf_event_t ev = {.kind = SF_EV_CONN_FREE, .conn_id = t->id};
 	sf_core_trace(st, &ev);
 	t->gen++;
@@ -56,24 +57,6 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 	t->hash_next = st->free_head;
 	st->free_head = tcb_index(st, t);
 	st->stats.conns_open--;
-}
-
-/* Buffers come from the allocator when a connection first needs them, so
- * an idle LISTEN or CLOSED block costs only its own size. */
-int sf_tcb_buffers(sf_stack_t *st, sf_tcb_t *t)
-{
-	if (t->mem)
-		return 0;
-	uint32_t len = t->sndbuf + t->rcvbuf;
-	if (st->cfg.buf_budget && st->stats.bytes_allocated + len > st->cfg.buf_budget)
-		return SF_ENOMEM;
-	t->mem = sf_core_alloc(st, len);
-	if (!t->mem)
-		return SF_ENOMEM;
-	t->mem_len = len;
-	sf_ring_init(&t->snd, t->mem, t->sndbuf);
-	sf_ring_init(&t->rcv, t->mem + t->sndbuf, t->rcvbuf);
-	return 0;
 }
 
 /* ---- 4-tuple table (our address is fixed per stack) ---- */
@@ -290,8 +273,7 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause)
 		 * it calls sf_close (MUST-12). */
 		if (err && !t->error)
 			t->error = (int8_t)err;
-		if (t->mem && !(t->flags & F_FIN_RCVD))
-			t->flags |= F_FIN_RCVD; /* readers see the error, then EOF */
+		t->flags |= F_FIN_RCVD; /* readers see the error, then EOF */
 		return;
 	}
 	if (!(t->flags & F_DIRTY))
