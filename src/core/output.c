@@ -200,8 +200,13 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 	}
 	const uint8_t *payload = NULL;
 	if (len) {
-		sf_ring_peek(&t->snd, seq - t->snd_head, st->scratch, len);
-		payload = st->scratch;
+		/* Gather the payload straight into its place in the frame;
+		 * sf_tcp_emit then only sums it (no second copy). */
+		size_t at = SF_IPV4_HDR_LEN + SF_TCP_HDR_LEN + sf_tcp_opts_len(&h.opt);
+		if (at + len > sizeof st->frame)
+			return;
+		sf_ring_peek(&t->snd, seq - t->snd_head, st->frame + at, len);
+		payload = st->frame + at;
 	}
 	emit(st, t->raddr, &h, payload, len, t->ttl, t->tos, t->id);
 	t->last_ack_sent = t->rcv_nxt;

@@ -198,8 +198,7 @@ struct sf_stack {
 	uint32_t ctl_cnt;
 
 	sf_stack_stats_t stats;
-	uint8_t frame[SF_FRAME_MAX];   /* the datagram being built */
-	uint8_t scratch[SF_FRAME_MAX]; /* payload gathered from a ring */
+	uint8_t frame[SF_FRAME_MAX]; /* the datagram being built */
 };
 
 /* ---- helpers shared by src/core and src/api ---- */
