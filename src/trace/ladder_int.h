@@ -1,0 +1,117 @@
+/* Internal model shared by the ladder builder (ladder.c), the capture reader
+ * (capture.c) and the two renderers (ladder_text.c, ladder_svg.c).
+ *
+ * Whatever the source, a ladder ends up as a list of rows sorted by time:
+ * segment arrows (sender, send and receive time, headers, lost and
+ * retransmission marks), notes (a timer fired, a packet was dropped) and
+ * rows that only carry a state change. Any row may carry a state change for
+ * either side. The renderers add the section titles, the initial row and
+ * the final row on their own, from the same rows, so text and SVG agree.
+ */
+#ifndef SYNFIN_TRACE_LADDER_INT_H
+#define SYNFIN_TRACE_LADDER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synfin/ladder.h"
+
+enum lrow_kind {
+	LROW_SEG = 0, /* an arrow from `side` to the other side */
+	LROW_NOTE,    /* a note on `side` */
+	LROW_STATE,   /* only a state change */
+};
+
+enum lnote_kind {
+	LNOTE_NONE = 0,
+	LNOTE_TIMER, /* timer, count */
+	LNOTE_DROP,  /* drop (on a SEG row: the receiver dropped it) */
+};
+
+/* Section titles, in the order they may appear. */
+enum lsection {
+	LSEC_HANDSHAKE = 0,
+	LSEC_DATA,
+	LSEC_CLOSE,
+	LSEC_RESET,
+	LSEC_COUNT,
+	LSEC_NONE = -1,
+};
+
+typedef struct lrow {
+	uint8_t kind; /* enum lrow_kind */
+	uint8_t side; /* SEG: the sender; NOTE, STATE: whose */
+	uint8_t note; /* enum lnote_kind */
+	bool lost;    /* SEG: sent and never received */
+	bool retrans; /* SEG: repeats sequence space already sent */
+	bool has_state[2];
+	sf_state_t state[2]; /* the state each side enters at this row */
+	int64_t t_us;        /* when it happened (SEG: sent) */
+	int64_t t_rx_us;     /* SEG: when received (== t_us when not known) */
+	uint64_t order;      /* tie-break for equal times */
+	sf_tcp_t tcp;        /* SEG */
+	sf_timer_kind_t timer;
+	uint32_t count;
+	sf_drop_reason_t drop;
+	/* builder bookkeeping (live events): which events made this row */
+	size_t ev_tx, ev_rx; /* index in the sender's / receiver's list, or SIZE_MAX */
+} lrow_t;
+
+/* One stored trace event. */
+typedef struct lev {
+	sf_event_t ev;
+	uint64_t order; /* global add order */
+	bool used;      /* belongs to the drawn connection */
+	size_t match;   /* SEG_TX: index of the receiving event on the other side */
+	size_t row;     /* row built from it, SIZE_MAX if none */
+} lev_t;
+
+struct sf_ladder {
+	bool from_capture; /* rows come from a capture; no events */
+	bool built;        /* rows are up to date with the events */
+	bool nomem;        /* an allocation failed in the sink */
+	lev_t *ev[2];
+	size_t ev_cnt[2], ev_cap[2];
+	uint64_t next_order;
+	bool conn_set[2];
+	uint32_t conn_id[2];
+
+	lrow_t *rows;
+	size_t row_cnt, row_cap;
+	bool has_ep[2]; /* addr/port of each end known */
+	uint32_t addr[2];
+	uint16_t port[2];
+	sf_state_t init[2];  /* state before the first row */
+	sf_state_t final[2]; /* state after the last row */
+	bool has_isn[2];
+	uint32_t isn[2]; /* first sequence number each side used */
+	int64_t t0_us;   /* time of the first row */
+};
+
+/* Appends a zeroed row (ev_tx/ev_rx set to SIZE_MAX); NULL when out of
+ * memory. The pointer is valid until the next append. */
+lrow_t *sf_ladder_row_push(sf_ladder_t *l);
+/* Sorts the rows by (t_us, order), marks retransmissions, and computes t0,
+ * ISNs and final states (final from the rows when `final_from_rows`). */
+void sf_ladder_rows_finish(sf_ladder_t *l, bool final_from_rows);
+/* Builds the rows from the events if needed. Returns 0 or SF_ENOMEM. */
+int sf_ladder_build(sf_ladder_t *l);
+
+/* Section starting before row i (LSEC_NONE if none); `sec` has row_cnt
+ * entries. */
+void sf_ladder_sections(const sf_ladder_t *l, int *sec);
+
+/* Text pieces shared by the renderers. Each writes a NUL-terminated UTF-8
+ * string into buf (truncated to cap) and returns buf. */
+char *sf_ladder_seg_label(const sf_ladder_t *l, const lrow_t *r, const sf_ladder_opts_t *o,
+                          char *buf, size_t cap);
+char *sf_ladder_note_text(const lrow_t *r, const sf_ladder_opts_t *o, char *buf, size_t cap);
+char *sf_ladder_time_str(const sf_ladder_t *l, int64_t t_us, char *buf, size_t cap);
+const char *sf_ladder_section_title(int sec, sf_ladder_lang_t lang);
+const char *sf_ladder_role(int side, sf_ladder_lang_t lang);
+/* "client 192.0.2.1:40000" or just "client" when the address is unknown. */
+char *sf_ladder_end_str(const sf_ladder_t *l, int side, sf_ladder_lang_t lang, char *buf,
+                        size_t cap);
+
+#endif

@@ -1,0 +1,279 @@
+/* Text rendering of a ladder diagram.
+ *
+ * One line per row, in five columns:
+ *
+ *   time (ms) | left state | lifeline, arrow or note, lifeline | right state
+ *
+ *      0.000   SYN-SENT |---- SYN seq=0 win=64240 mss=1460 ---->|
+ *      0.103 ESTABLISHED |<--- SYN+ACK seq=0 ack=1 win=65535 ----| SYN-RECEIVED
+ *
+ * The left states are right-aligned against the left lifeline, the right
+ * states left-aligned after the right one. Widths are measured in display
+ * columns (sf_ladder_display_width), so Chinese labels line up in a
+ * terminal. Section titles are rules across the arrow area; the first line
+ * under the header gives both initial states and the last both final
+ * states. Lines never end in blanks, and nothing depends on the locale or
+ * the clock, so the output is byte-for-byte stable.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/ladder_int.h"
+
+#define LABEL_CAP 512
+#define MIN_AREA  40
+
+/* A growable line. */
+struct line {
+	char *buf;
+	size_t len, cap;
+	bool nomem;
+};
+
+static void line_add_n(struct line *ln, const char *s, size_t n)
+{
+	if (ln->nomem)
+		return;
+	if (ln->len + n + 1 > ln->cap) {
+		size_t ncap = ln->cap ? ln->cap : 256;
+		while (ln->len + n + 1 > ncap)
+			ncap *= 2;
+		char *b = realloc(ln->buf, ncap);
+		if (b == NULL) {
+			ln->nomem = true;
+			return;
+		}
+		ln->buf = b;
+		ln->cap = ncap;
+	}
+	memcpy(ln->buf + ln->len, s, n);
+	ln->len += n;
+	ln->buf[ln->len] = '\0';
+}
+
+static void line_add(struct line *ln, const char *s)
+{
+	line_add_n(ln, s, strlen(s));
+}
+
+static void line_repeat(struct line *ln, char c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		line_add_n(ln, &c, 1);
+}
+
+/* s, padded with blanks to `width` columns on the left or the right. */
+static void line_pad(struct line *ln, const char *s, size_t width, bool right_align)
+{
+	size_t w = sf_ladder_display_width(s);
+	size_t pad = w < width ? width - w : 0;
+	if (right_align)
+		line_repeat(ln, ' ', pad);
+	line_add(ln, s);
+	if (!right_align)
+		line_repeat(ln, ' ', pad);
+}
+
+/* Writes the line without trailing blanks and starts a new one. */
+static void line_flush(struct line *ln, FILE *out)
+{
+	if (!ln->nomem) {
+		size_t n = ln->len;
+		while (n > 0 && ln->buf[n - 1] == ' ')
+			n--;
+		if (n > 0)
+			fwrite(ln->buf, 1, n, out);
+		fputc('\n', out);
+	}
+	ln->len = 0;
+	if (ln->buf)
+		ln->buf[0] = '\0';
+}
+
+struct layout {
+	size_t time_w, left_w, area_w;
+	const sf_ladder_opts_t *o;
+};
+
+/* One row: time, left cell, the arrow area (already `area_w` columns
+ * wide), right cell. `lifelines` false blanks the lifelines (header). */
+static void put_row(struct line *ln, const struct layout *lay, const char *time, const char *left,
+                    const char *area, const char *right, bool lifelines)
+{
+	line_pad(ln, lay->o->hide_time ? "" : time, lay->time_w, true);
+	line_add(ln, "  ");
+	line_pad(ln, left, lay->left_w, true);
+	line_add(ln, lifelines ? " |" : "  ");
+	line_add(ln, area);
+	line_add(ln, lifelines ? "| " : "  ");
+	line_add(ln, right);
+}
+
+static const char *state_cell(const lrow_t *r, int s)
+{
+	return r->has_state[s] ? sf_state_name(r->state[s]) : "";
+}
+
+/* The arrow of a segment row, `w` columns wide. */
+static void build_arrow(struct line *a, const lrow_t *r, const char *label, size_t w)
+{
+	size_t lw = sf_ladder_display_width(label);
+	if (r->side == 0) {
+		/* ---- label ------>|   or   ---- label ---X   | */
+		line_add(a, "---- ");
+		line_add(a, label);
+		line_add(a, " ");
+		size_t used = 5 + lw + 1;
+		size_t tail = r->lost ? 4 : 1;
+		line_repeat(a, '-', w > used + tail ? w - used - tail : 1);
+		line_add(a, r->lost ? "X   " : ">");
+	} else {
+		/* |<--- label ------   or   |   X--- label ------ */
+		line_add(a, r->lost ? "   X--- " : "<--- ");
+		line_add(a, label);
+		line_add(a, " ");
+		size_t used = (r->lost ? 8 : 5) + lw + 1;
+		line_repeat(a, '-', w > used ? w - used : 1);
+	}
+}
+
+static void build_note(struct line *a, const lrow_t *r, const char *text, size_t w)
+{
+	size_t tw = sf_ladder_display_width(text) + 3;
+	if (r->side == 0) {
+		line_add(a, " * ");
+		line_add(a, text);
+		line_repeat(a, ' ', w > tw ? w - tw : 0);
+	} else {
+		line_repeat(a, ' ', w > tw ? w - tw : 0);
+		line_add(a, text);
+		line_add(a, " * ");
+	}
+}
+
+static void build_rule(struct line *a, const char *title, size_t w)
+{
+	size_t tw = sf_ladder_display_width(title) + 2;
+	size_t left = w > tw ? (w - tw) / 2 : 0;
+	size_t right = w > tw + left ? w - tw - left : 0;
+	line_repeat(a, '=', left);
+	line_add(a, " ");
+	line_add(a, title);
+	line_add(a, " ");
+	line_repeat(a, '=', right);
+}
+
+static void max_width(size_t *w, const char *s)
+{
+	size_t n = sf_ladder_display_width(s);
+	if (n > *w)
+		*w = n;
+}
+
+int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out)
+{
+	static const sf_ladder_opts_t defaults;
+	if (l == NULL || out == NULL)
+		return SF_EINVAL;
+	if (l->nomem)
+		return SF_ENOMEM;
+	int err = sf_ladder_build(l);
+	if (err < 0)
+		return err;
+	const sf_ladder_opts_t *o = opts ? opts : &defaults;
+	bool zh = o->lang == SF_LADDER_LANG_ZH;
+	char label[LABEL_CAP], tbuf[32];
+
+	int *sec = calloc(l->row_cnt ? l->row_cnt : 1, sizeof *sec);
+	if (sec == NULL)
+		return SF_ENOMEM;
+	sf_ladder_sections(l, sec);
+
+	/* Column widths. */
+	struct layout lay = {0, 0, MIN_AREA, o};
+	const char *time_head = zh ? "时间(ms)" : "t(ms)";
+	const char *end_head = zh ? "结束" : "end";
+	max_width(&lay.time_w, time_head);
+	max_width(&lay.time_w, end_head);
+	max_width(&lay.left_w, sf_ladder_role(0, o->lang));
+	max_width(&lay.left_w, sf_state_name(l->init[0]));
+	max_width(&lay.left_w, sf_state_name(l->final[0]));
+	for (size_t i = 0; i < l->row_cnt; i++) {
+		const lrow_t *r = &l->rows[i];
+		max_width(&lay.time_w, sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf));
+		max_width(&lay.left_w, state_cell(r, 0));
+		size_t need = 0;
+		if (r->kind == LROW_SEG)
+			need = sf_ladder_display_width(
+			               sf_ladder_seg_label(l, r, o, label, sizeof label)) +
+			       12;
+		else if (r->kind == LROW_NOTE)
+			need = sf_ladder_display_width(
+			               sf_ladder_note_text(r, o, label, sizeof label)) +
+			       4;
+		if (sec[i] != LSEC_NONE) {
+			size_t t =
+			        sf_ladder_display_width(sf_ladder_section_title(sec[i], o->lang)) +
+			        8;
+			need = need > t ? need : t;
+		}
+		if (need > lay.area_w)
+			lay.area_w = need;
+	}
+	if (o->hide_time)
+		lay.time_w = 0;
+
+	struct line ln = {0}, area = {0};
+	char end0[96], end1[96];
+	line_add(&ln, zh ? "TCP 时序图：" : "TCP ladder: ");
+	line_add(&ln, sf_ladder_end_str(l, 0, o->lang, end0, sizeof end0));
+	line_add(&ln, " <-> ");
+	line_add(&ln, sf_ladder_end_str(l, 1, o->lang, end1, sizeof end1));
+	line_flush(&ln, out);
+	line_flush(&ln, out);
+
+	line_repeat(&area, ' ', lay.area_w);
+	put_row(&ln, &lay, time_head, sf_ladder_role(0, o->lang), area.buf ? area.buf : "",
+	        sf_ladder_role(1, o->lang), false);
+	line_flush(&ln, out);
+	put_row(&ln, &lay, "", sf_state_name(l->init[0]), area.buf ? area.buf : "",
+	        sf_state_name(l->init[1]), true);
+	line_flush(&ln, out);
+
+	for (size_t i = 0; i < l->row_cnt; i++) {
+		const lrow_t *r = &l->rows[i];
+		if (sec[i] != LSEC_NONE) {
+			area.len = 0;
+			build_rule(&area, sf_ladder_section_title(sec[i], o->lang), lay.area_w);
+			put_row(&ln, &lay, "", "", area.buf ? area.buf : "", "", true);
+			line_flush(&ln, out);
+		}
+		area.len = 0;
+		if (area.buf)
+			area.buf[0] = '\0';
+		if (r->kind == LROW_SEG) {
+			build_arrow(&area, r, sf_ladder_seg_label(l, r, o, label, sizeof label),
+			            lay.area_w);
+		} else if (r->kind == LROW_NOTE) {
+			build_note(&area, r, sf_ladder_note_text(r, o, label, sizeof label),
+			           lay.area_w);
+		} else {
+			line_repeat(&area, ' ', lay.area_w);
+		}
+		put_row(&ln, &lay, sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf),
+		        state_cell(r, 0), area.buf ? area.buf : "", state_cell(r, 1), true);
+		line_flush(&ln, out);
+	}
+
+	area.len = 0;
+	line_repeat(&area, ' ', lay.area_w);
+	put_row(&ln, &lay, end_head, sf_state_name(l->final[0]), area.buf ? area.buf : "",
+	        sf_state_name(l->final[1]), true);
+	line_flush(&ln, out);
+
+	err = ln.nomem || area.nomem ? SF_ENOMEM : 0;
+	free(ln.buf);
+	free(area.buf);
+	free(sec);
+	return err;
+}

@@ -1,0 +1,1122 @@
+/* Unit tests of the ladder diagram (include/synfin/ladder.h).
+ *
+ * Part one builds trace events by hand, as two stacks would emit them, and
+ * checks the rendered text (exact bytes for a handshake, in English and
+ * Chinese; states in the right columns and in the right order for a whole
+ * connection; lost arrows, retransmissions, timers, resets) and the SVG
+ * (well-formed per xmllint when it is installed, arrows present). Part two
+ * writes pcap files with libpcap, from segments built with the wire codecs,
+ * and checks the states the capture reader infers: a full connection, a
+ * simultaneous close, two connections and --conn selection, link types,
+ * offloaded checksums, snap-length cuts, and the errors for a file that is
+ * not a capture and a capture without TCP.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pcap/pcap.h>
+
+#include "synfin/ladder.h"
+
+#define CLI_ADDR 0xC0000201u /* 192.0.2.1 */
+#define SRV_ADDR 0xC0000202u /* 192.0.2.2 */
+#define CLI_PORT 40000
+#define SRV_PORT 80
+#define CLI_ISN  1000u
+#define SRV_ISN  5000u
+#define CLI_CONN 1
+#define SRV_CONN 2
+
+#define F_SYN SF_TCP_SYN
+#define F_ACK SF_TCP_ACK
+#define F_FIN SF_TCP_FIN
+#define F_RST SF_TCP_RST
+#define F_PSH SF_TCP_PSH
+
+/* ---- building events ---- */
+
+/* Every event added is also recorded here, per side, while `recording`. */
+static bool recording;
+static sf_event_t rec_ev[2][128];
+static size_t rec_cnt[2];
+
+static void put(sf_ladder_t *l, int side, const sf_event_t *ev)
+{
+	assert_int_equal(sf_ladder_add_event(l, side, ev), 0);
+	if (recording) {
+		assert_true(rec_cnt[side] < 128);
+		rec_ev[side][rec_cnt[side]++] = *ev;
+	}
+}
+
+static sf_event_t seg_event(sf_event_kind_t kind, int64_t t_us, uint32_t conn, int from,
+                            uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd, uint16_t len)
+{
+	sf_event_t ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = kind;
+	ev.now_us = t_us;
+	ev.conn_id = conn;
+	ev.u.seg.ip.src = from == 0 ? CLI_ADDR : SRV_ADDR;
+	ev.u.seg.ip.dst = from == 0 ? SRV_ADDR : CLI_ADDR;
+	ev.u.seg.ip.proto = SF_IP_PROTO_TCP;
+	ev.u.seg.tcp.sport = from == 0 ? CLI_PORT : SRV_PORT;
+	ev.u.seg.tcp.dport = from == 0 ? SRV_PORT : CLI_PORT;
+	ev.u.seg.tcp.seq = seq;
+	ev.u.seg.tcp.ack = ack;
+	ev.u.seg.tcp.flags = flags;
+	ev.u.seg.tcp.wnd = wnd;
+	ev.u.seg.tcp.payload_len = len;
+	if (flags & F_SYN) {
+		ev.u.seg.tcp.opt.has_mss = true;
+		ev.u.seg.tcp.opt.mss = 1460;
+		ev.u.seg.tcp.opt.has_wscale = from == 0;
+		ev.u.seg.tcp.opt.wscale = 7;
+		ev.u.seg.tcp.opt.sack_perm = from == 0;
+	}
+	return ev;
+}
+
+static uint32_t conn_of(int side)
+{
+	return side == 0 ? CLI_CONN : SRV_CONN;
+}
+
+/* A segment sent by `from` at t_us and received by the other side at
+ * rx_us (rx_us < 0: lost). */
+static void seg(sf_ladder_t *l, int from, int64_t t_us, int64_t rx_us, uint8_t flags, uint32_t seq,
+                uint32_t ack, uint16_t wnd, uint16_t len)
+{
+	sf_event_t tx =
+	        seg_event(SF_EV_SEG_TX, t_us, conn_of(from), from, flags, seq, ack, wnd, len);
+	put(l, from, &tx);
+	if (rx_us >= 0) {
+		sf_event_t rx = seg_event(SF_EV_SEG_RX, rx_us, conn_of(1 - from), from, flags, seq,
+		                          ack, wnd, len);
+		put(l, 1 - from, &rx);
+	}
+}
+
+static void state(sf_ladder_t *l, int side, int64_t t_us, sf_state_t from, sf_state_t to,
+                  sf_cause_t cause)
+{
+	sf_event_t ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SF_EV_STATE;
+	ev.now_us = t_us;
+	ev.conn_id = conn_of(side);
+	ev.u.state.from = from;
+	ev.u.state.to = to;
+	ev.u.state.cause = cause;
+	put(l, side, &ev);
+}
+
+static void timer(sf_ladder_t *l, int side, int64_t t_us, sf_timer_kind_t kind, uint32_t count)
+{
+	sf_event_t ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SF_EV_TIMER;
+	ev.now_us = t_us;
+	ev.conn_id = conn_of(side);
+	ev.u.timer.timer = kind;
+	ev.u.timer.count = count;
+	put(l, side, &ev);
+}
+
+/* The handshake as two stacks trace it, 1 ms one way. Events are added in
+ * time order, the way a simulator's sinks see them. */
+static void add_handshake(sf_ladder_t *l)
+{
+	state(l, 1, 0, SF_CLOSED, SF_LISTEN, SF_CAUSE_APP_LISTEN);
+	state(l, 0, 0, SF_CLOSED, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
+	seg(l, 0, 0, 1000, F_SYN, CLI_ISN, 0, 64240, 0);
+	state(l, 1, 1000, SF_LISTEN, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
+	seg(l, 1, 1000, 2000, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 65535, 0);
+	state(l, 0, 2000, SF_SYN_SENT, SF_ESTABLISHED, SF_CAUSE_RCV_SYNACK);
+	seg(l, 0, 2000, 3000, F_ACK, CLI_ISN + 1, SRV_ISN + 1, 502, 0);
+	state(l, 1, 3000, SF_SYN_RECEIVED, SF_ESTABLISHED, SF_CAUSE_RCV_ACK);
+}
+
+/* 100 bytes up, 200 bytes down, each acknowledged. */
+static void add_data(sf_ladder_t *l)
+{
+	seg(l, 0, 4000, 5000, F_PSH | F_ACK, CLI_ISN + 1, SRV_ISN + 1, 502, 100);
+	seg(l, 1, 5000, 6000, F_ACK, SRV_ISN + 1, CLI_ISN + 101, 509, 0);
+	seg(l, 1, 7000, 8000, F_PSH | F_ACK, SRV_ISN + 1, CLI_ISN + 101, 509, 200);
+	seg(l, 0, 8000, 9000, F_ACK, CLI_ISN + 101, SRV_ISN + 201, 501, 0);
+}
+
+/* The client closes first; its TIME-WAIT ends 60 s later (2*MSL). */
+static void add_close(sf_ladder_t *l)
+{
+	state(l, 0, 10000, SF_ESTABLISHED, SF_FIN_WAIT_1, SF_CAUSE_APP_CLOSE);
+	seg(l, 0, 10000, 11000, F_FIN | F_ACK, CLI_ISN + 101, SRV_ISN + 201, 501, 0);
+	state(l, 1, 11000, SF_ESTABLISHED, SF_CLOSE_WAIT, SF_CAUSE_RCV_FIN);
+	seg(l, 1, 11000, 12000, F_ACK, SRV_ISN + 201, CLI_ISN + 102, 509, 0);
+	state(l, 0, 12000, SF_FIN_WAIT_1, SF_FIN_WAIT_2, SF_CAUSE_RCV_ACK);
+	state(l, 1, 13000, SF_CLOSE_WAIT, SF_LAST_ACK, SF_CAUSE_APP_CLOSE);
+	seg(l, 1, 13000, 14000, F_FIN | F_ACK, SRV_ISN + 201, CLI_ISN + 102, 509, 0);
+	state(l, 0, 14000, SF_FIN_WAIT_2, SF_TIME_WAIT, SF_CAUSE_RCV_FIN);
+	seg(l, 0, 14000, 15000, F_ACK, CLI_ISN + 102, SRV_ISN + 202, 501, 0);
+	state(l, 1, 15000, SF_LAST_ACK, SF_CLOSED, SF_CAUSE_RCV_ACK);
+	timer(l, 0, 74000, SF_TIMER_TIMEWAIT, 0);
+	state(l, 0, 74000, SF_TIME_WAIT, SF_CLOSED, SF_CAUSE_TIMEWAIT);
+}
+
+/* ---- rendering to strings ---- */
+
+static char *render(sf_ladder_t *l, const sf_ladder_opts_t *o, bool svg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	int err = svg ? sf_ladder_render_svg(l, o, f) : sf_ladder_render_text(l, o, f);
+	assert_int_equal(err, 0);
+	assert_int_equal(fclose(f), 0);
+	/* SYNFIN_LADDER_DUMP=1 shows every diagram rendered (to update the
+	 * expected texts after a deliberate change of layout). */
+	if (getenv("SYNFIN_LADDER_DUMP") != NULL)
+		fprintf(stderr, "%s\n", buf);
+	return buf;
+}
+
+static char *render_lang(sf_ladder_t *l, sf_ladder_lang_t lang)
+{
+	sf_ladder_opts_t o = {.lang = lang};
+	return render(l, &o, false);
+}
+
+/* Asserts that the needles occur in `hay` in this order. */
+static void assert_in_order(const char *hay, ...)
+{
+	va_list ap;
+	va_start(ap, hay);
+	const char *at = hay;
+	for (const char *n = va_arg(ap, const char *); n != NULL; n = va_arg(ap, const char *)) {
+		const char *p = strstr(at, n);
+		if (p == NULL) {
+			print_error("missing, or out of order: \"%s\" in\n%s\n", n, hay);
+			fail();
+		}
+		at = p + strlen(n);
+	}
+	va_end(ap);
+}
+
+/* The line of `text` that contains `needle` (a copy, to be freed). */
+static char *line_with(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle);
+	if (p == NULL) {
+		print_error("no line with \"%s\" in\n%s\n", needle, text);
+		fail();
+	}
+	const char *b = p, *e = p;
+	while (b > text && b[-1] != '\n')
+		b--;
+	while (*e && *e != '\n')
+		e++;
+	return strndup(b, (size_t)(e - b));
+}
+
+/* The state names in the left (side 0) or right (side 1) column, top to
+ * bottom, joined by single blanks. Rows are the lines holding lifelines:
+ * the left cell is the last word before the first '|' unless it is the
+ * time, the right cell everything after the last '|'. */
+static char *column_states(const char *text, int side)
+{
+	size_t cap = strlen(text) + 1, n = 0;
+	char *out = calloc(cap, 1);
+	const char *line = text;
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char *ln = strndup(line, len);
+		char *bar1 = strchr(ln, '|'), *bar2 = strrchr(ln, '|');
+		if (bar1 != NULL && bar2 != bar1) {
+			char cell[64] = "";
+			if (side == 0) {
+				*bar1 = '\0';
+				char *w = NULL;
+				for (char *t = strtok(ln, " "); t; t = strtok(NULL, " "))
+					w = t;
+				if (w && !((w[0] >= '0' && w[0] <= '9') || w[0] == '-'))
+					snprintf(cell, sizeof cell, "%s", w);
+			} else {
+				char *t = bar2 + 1;
+				while (*t == ' ')
+					t++;
+				snprintf(cell, sizeof cell, "%s", t);
+			}
+			if (cell[0]) {
+				n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? " " : "", cell);
+			}
+		}
+		free(ln);
+		line += len + (eol != NULL);
+	}
+	return out;
+}
+
+static void assert_column(const char *text, int side, const char *expect)
+{
+	char *got = column_states(text, side);
+	if (strcmp(got, expect) != 0) {
+		print_error("side %d column:\n  got    %s\n  expect %s\nin\n%s\n", side, got,
+		            expect, text);
+		free(got);
+		fail();
+	}
+	free(got);
+}
+
+/* Every row's lifelines sit at the same display column (CJK included). */
+static void assert_aligned(const char *text)
+{
+	long col1 = -1, col2 = -1;
+	const char *line = text;
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char *ln = strndup(line, len);
+		char *bar1 = strchr(ln, '|'), *bar2 = strrchr(ln, '|');
+		if (bar1 != NULL && bar2 != bar1) {
+			*bar2 = '\0';
+			long w2 = (long)sf_ladder_display_width(ln);
+			*bar1 = '\0';
+			long w1 = (long)sf_ladder_display_width(ln);
+			if (col1 < 0) {
+				col1 = w1;
+				col2 = w2;
+			}
+			if (w1 != col1 || w2 != col2) {
+				print_error("misaligned line (%ld,%ld vs %ld,%ld): %.*s\n", w1, w2,
+				            col1, col2, (int)len, line);
+				fail();
+			}
+		}
+		free(ln);
+		line += len + (eol != NULL);
+	}
+	assert_true(col1 > 0);
+}
+
+static void assert_no_trailing_blanks(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if (*p == '\n' && p > text)
+			assert_true(p[-1] != ' ');
+}
+
+/* ---- event tests ---- */
+
+static const char handshake_en[] =
+        "TCP ladder: client 192.0.2.1:40000 <-> server 192.0.2.2:80\n"
+        "\n"
+        "t(ms)       client                                                            server\n"
+        "            CLOSED |                                                        | LISTEN\n"
+        "                   |================= three-way handshake ==================|\n"
+        "0.000     SYN-SENT |---- SYN seq=0 win=64240 mss=1460 wscale=7 sackOK ----->| "
+        "SYN-RECEIVED\n"
+        "1.000  ESTABLISHED |<--- SYN+ACK seq=0 ack=1 win=65535 mss=1460 ------------|\n"
+        "2.000              |---- ACK seq=1 ack=1 win=502 -------------------------->| "
+        "ESTABLISHED\n"
+        "  end  ESTABLISHED |                                                        | "
+        "ESTABLISHED\n";
+
+static const char handshake_zh[] =
+        "TCP 时序图：客户端 192.0.2.1:40000 <-> 服务器 192.0.2.2:80\n"
+        "\n"
+        "时间(ms)       客户端                                                            服务器\n"
+        "               CLOSED |                                                        | LISTEN\n"
+        "                      |======================= 三次握手 =======================|\n"
+        "   0.000     SYN-SENT |---- SYN seq=0 win=64240 mss=1460 wscale=7 sackOK ----->| "
+        "SYN-RECEIVED\n"
+        "   1.000  ESTABLISHED |<--- SYN+ACK seq=0 ack=1 win=65535 mss=1460 ------------|\n"
+        "   2.000              |---- ACK seq=1 ack=1 win=502 -------------------------->| "
+        "ESTABLISHED\n"
+        "    结束  ESTABLISHED |                                                        | "
+        "ESTABLISHED\n";
+
+static void test_handshake_text_exact(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	assert_non_null(l);
+	add_handshake(l);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	if (strcmp(en, handshake_en) != 0)
+		print_error("got:\n%s\nexpected:\n%s\n", en, handshake_en);
+	assert_string_equal(en, handshake_en);
+	char *zh = render_lang(l, SF_LADDER_LANG_ZH);
+	if (strcmp(zh, handshake_zh) != 0)
+		print_error("got:\n%s\nexpected:\n%s\n", zh, handshake_zh);
+	assert_string_equal(zh, handshake_zh);
+	assert_aligned(zh);
+	assert_int_equal(sf_ladder_seg_count(l), 3);
+	assert_int_equal(sf_ladder_lost_count(l), 0);
+	assert_int_equal(sf_ladder_final_state(l, 0), SF_ESTABLISHED);
+	assert_int_equal(sf_ladder_final_state(l, 1), SF_ESTABLISHED);
+	/* Rendering twice gives the same bytes. */
+	char *again = render_lang(l, SF_LADDER_LANG_EN);
+	assert_string_equal(again, en);
+	free(en);
+	free(zh);
+	free(again);
+	sf_ladder_free(l);
+}
+
+static void test_sequence_modes(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_handshake(l);
+	sf_ladder_opts_t o = {
+	        .seq = SF_LADDER_SEQ_SYMBOLIC, .hide_win = true, .hide_options = true};
+	char *sym = render(l, &o, false);
+	assert_in_order(sym, "SYN seq=x -", "SYN+ACK seq=y ack=x+1 -", "ACK seq=x+1 ack=y+1 -",
+	                NULL);
+	assert_null(strstr(sym, "win="));
+	assert_null(strstr(sym, "mss="));
+	o.seq = SF_LADDER_SEQ_ABSOLUTE;
+	char *abs = render(l, &o, false);
+	assert_in_order(abs, "SYN seq=1000 ", "SYN+ACK seq=5000 ack=1001 ",
+	                "ACK seq=1001 ack=5001 ", NULL);
+	o.hide_time = true;
+	char *notime = render(l, &o, false);
+	assert_null(strstr(notime, "2.000"));
+	free(sym);
+	free(abs);
+	free(notime);
+	sf_ladder_free(l);
+}
+
+static void test_full_connection(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_handshake(l);
+	add_data(l);
+	add_close(l);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_in_order(en, "three-way handshake", "SYN seq=0", "SYN+ACK", "data transfer",
+	                "PSH+ACK seq=1 ack=1 win=502 len=100", "ACK seq=1 ack=101",
+	                "PSH+ACK seq=1 ack=101 win=509 len=200", "ACK seq=101 ack=201",
+	                "four-way close", "FIN+ACK seq=101 ack=201", "ACK seq=201 ack=102",
+	                "FIN+ACK seq=201 ack=102", "ACK seq=102 ack=202", "2MSL timer expired",
+	                NULL);
+	assert_column(en, 0,
+	              "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT CLOSED "
+	              "CLOSED");
+	assert_column(en, 1, "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED CLOSED");
+	/* The TIME-WAIT expiry is its own row, 74 ms in, on the left. */
+	char *tw = line_with(en, "2MSL timer expired");
+	assert_non_null(strstr(tw, "74.000"));
+	assert_non_null(strstr(tw, "CLOSED |"));
+	free(tw);
+	/* State changes sit on the row of the segment that caused them. */
+	char *fin = line_with(en, "FIN+ACK seq=101");
+	assert_non_null(strstr(fin, "FIN-WAIT-1 |"));
+	assert_non_null(strstr(fin, "| CLOSE-WAIT"));
+	free(fin);
+	assert_aligned(en);
+	assert_no_trailing_blanks(en);
+
+	char *zh = render_lang(l, SF_LADDER_LANG_ZH);
+	assert_in_order(zh, "客户端 192.0.2.1:40000", "服务器 192.0.2.2:80", "三次握手", "数据传输",
+	                "四次挥手", "2MSL 计时器到期", "结束", NULL);
+	assert_column(zh, 0,
+	              "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT CLOSED "
+	              "CLOSED");
+	assert_aligned(zh);
+	assert_no_trailing_blanks(zh);
+	assert_int_equal(sf_ladder_final_state(l, 0), SF_CLOSED);
+	assert_int_equal(sf_ladder_final_state(l, 1), SF_CLOSED);
+	assert_int_equal(sf_ladder_seg_count(l), 11);
+	free(en);
+	free(zh);
+	sf_ladder_free(l);
+}
+
+/* The two sides' streams added one after the other, not interleaved:
+ * pairing does not depend on the interleaving. */
+static void test_streams_added_separately(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *a = sf_ladder_new(), *b = sf_ladder_new();
+	rec_cnt[0] = rec_cnt[1] = 0;
+	recording = true;
+	add_handshake(a);
+	add_data(a);
+	add_close(a);
+	recording = false;
+	/* The same events into b through the sink, side 0 first, then 1. */
+	for (int s = 0; s < 2; s++) {
+		sf_ladder_tap_t tap = {b, s};
+		for (size_t i = 0; i < rec_cnt[s]; i++)
+			sf_ladder_sink(&tap, &rec_ev[s][i]);
+	}
+	char *x = render_lang(a, SF_LADDER_LANG_EN), *y = render_lang(b, SF_LADDER_LANG_EN);
+	assert_string_equal(x, y);
+	free(x);
+	free(y);
+	sf_ladder_free(a);
+	sf_ladder_free(b);
+}
+
+static void test_lost_and_retransmitted(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_handshake(l);
+	seg(l, 0, 4000, -1, F_PSH | F_ACK, CLI_ISN + 1, SRV_ISN + 1, 502, 100); /* lost */
+	timer(l, 0, 204000, SF_TIMER_RTO, 1);
+	seg(l, 0, 204000, 205000, F_PSH | F_ACK, CLI_ISN + 1, SRV_ISN + 1, 502, 100);
+	seg(l, 1, 205000, 206000, F_ACK, SRV_ISN + 1, CLI_ISN + 101, 509, 0);
+	assert_int_equal(sf_ladder_seg_count(l), 6);
+	assert_int_equal(sf_ladder_lost_count(l), 1);
+
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	char *lost = line_with(en, "(lost)");
+	assert_non_null(strstr(lost, "len=100 (lost) "));
+	assert_non_null(strstr(lost, "-X   |")); /* stops short of the right lifeline */
+	assert_null(strstr(lost, ">"));
+	free(lost);
+	char *rto = line_with(en, "retransmission timeout (#1)");
+	assert_non_null(strstr(rto, "204.000"));
+	assert_non_null(strstr(rto, "| * retransmission timeout (#1)"));
+	free(rto);
+	char *re = line_with(en, "(retransmission)");
+	assert_non_null(strstr(re, "204.000"));
+	assert_non_null(strstr(re, "len=100 (retransmission) -"));
+	assert_non_null(strstr(re, "->|"));
+	free(re);
+	assert_in_order(en, "(lost)", "retransmission timeout", "(retransmission)",
+	                "ACK seq=1 ack=101", NULL);
+	assert_aligned(en);
+
+	char *zh = render_lang(l, SF_LADDER_LANG_ZH);
+	assert_in_order(zh, "len=100（丢失）", "重传计时器超时（第 1 次）", "len=100（重传）",
+	                NULL);
+	assert_aligned(zh);
+
+	/* SVG: two red marks for one lost arrow, one dashed retransmission. */
+	char *svg = render(l, NULL, true);
+	assert_non_null(strstr(svg, "class=\"lost-mark\""));
+	assert_non_null(strstr(svg, "class=\"seg lost\""));
+	assert_non_null(strstr(svg, "(retransmission)"));
+	free(en);
+	free(zh);
+	free(svg);
+	sf_ladder_free(l);
+}
+
+static void test_reset(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_handshake(l);
+	add_data(l);
+	state(l, 1, 10000, SF_ESTABLISHED, SF_CLOSED, SF_CAUSE_APP_ABORT);
+	seg(l, 1, 10000, 11000, F_RST | F_ACK, SRV_ISN + 201, CLI_ISN + 101, 0, 0);
+	state(l, 0, 11000, SF_ESTABLISHED, SF_CLOSED, SF_CAUSE_RCV_RST);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_in_order(en, "data transfer", "= reset =", "RST+ACK seq=201 ack=101", NULL);
+	assert_null(strstr(en, "four-way close"));
+	char *rst = line_with(en, "RST+ACK");
+	assert_non_null(strstr(rst, "CLOSED |<--- RST+ACK"));
+	assert_non_null(strstr(rst, "| CLOSED"));
+	free(rst);
+	char *zh = render_lang(l, SF_LADDER_LANG_ZH);
+	assert_non_null(strstr(zh, "连接重置"));
+	assert_int_equal(sf_ladder_final_state(l, 0), SF_CLOSED);
+	assert_int_equal(sf_ladder_final_state(l, 1), SF_CLOSED);
+	free(en);
+	free(zh);
+	sf_ladder_free(l);
+}
+
+/* Another connection of the client, traced with another id and port, is
+ * left out by default and drawn when chosen. */
+static void test_conn_selection(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_handshake(l);
+	sf_event_t other = seg_event(SF_EV_SEG_TX, 500, 9, 0, F_SYN, 777, 0, 1000, 0);
+	other.u.seg.tcp.sport = 41000;
+	assert_int_equal(sf_ladder_add_event(l, 0, &other), 0);
+	sf_event_t drop;
+	memset(&drop, 0, sizeof drop);
+	drop.kind = SF_EV_DROP;
+	drop.now_us = 2500;
+	drop.drop = SF_DROP_TCP_CHECKSUM;
+	assert_int_equal(sf_ladder_add_event(l, 1, &drop), 0); /* conn 0, no segment */
+
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_null(strstr(en, "seq=777"));
+	assert_null(strstr(en, "41000"));
+	assert_int_equal(sf_ladder_seg_count(l), 3);
+	free(en);
+
+	assert_int_equal(sf_ladder_set_conn(l, 0, 9), 0);
+	en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_non_null(strstr(en, "client 192.0.2.1:41000"));
+	assert_non_null(strstr(en, "SYN seq=0 win=1000"));
+	/* The server never saw it: nothing of the server's connection
+	 * matches, so the SYN is lost. */
+	assert_non_null(strstr(en, "(lost)"));
+	free(en);
+	assert_int_equal(sf_ladder_set_conn(l, 2, 9), SF_EINVAL);
+	assert_int_equal(sf_ladder_add_event(l, 5, &other), SF_EINVAL);
+	sf_ladder_free(l);
+}
+
+/* The server's SYN traced by its listener (another id), the rest by the
+ * child connection: the default choice draws them as one connection, and
+ * the listener's passive open is the initial LISTEN. */
+static void test_listener_traced_syn(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	sf_event_t ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SF_EV_STATE;
+	ev.conn_id = 100;
+	ev.u.state.from = SF_CLOSED;
+	ev.u.state.to = SF_LISTEN;
+	ev.u.state.cause = SF_CAUSE_APP_LISTEN;
+	put(l, 1, &ev);
+	state(l, 0, 0, SF_CLOSED, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
+	sf_event_t syn = seg_event(SF_EV_SEG_TX, 0, CLI_CONN, 0, F_SYN, CLI_ISN, 0, 64240, 0);
+	put(l, 0, &syn);
+	syn.kind = SF_EV_SEG_RX;
+	syn.now_us = 1000;
+	syn.conn_id = 100; /* the listener */
+	put(l, 1, &syn);
+	state(l, 1, 1000, SF_LISTEN, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN); /* the child, id 2 */
+	seg(l, 1, 1000, 2000, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 65535, 0);
+	state(l, 0, 2000, SF_SYN_SENT, SF_ESTABLISHED, SF_CAUSE_RCV_SYNACK);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_column(en, 0, "CLOSED SYN-SENT ESTABLISHED ESTABLISHED");
+	assert_column(en, 1, "LISTEN SYN-RECEIVED SYN-RECEIVED");
+	char *synl = line_with(en, "SYN seq=0");
+	assert_non_null(strstr(synl, "SYN-SENT |---- SYN seq=0"));
+	assert_non_null(strstr(synl, "->| SYN-RECEIVED"));
+	free(synl);
+	assert_int_equal(sf_ladder_lost_count(l), 0);
+	free(en);
+	sf_ladder_free(l);
+}
+
+/* A segment the receiver dropped is drawn to the receiver with the
+ * reason; a timer on the right side is a note on the right. */
+static void test_drop_and_right_note(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_handshake(l);
+	sf_event_t tx = seg_event(SF_EV_SEG_TX, 4000, CLI_CONN, 0, F_PSH | F_ACK, CLI_ISN + 1,
+	                          SRV_ISN + 1, 502, 10);
+	assert_int_equal(sf_ladder_add_event(l, 0, &tx), 0);
+	sf_event_t dr =
+	        seg_event(SF_EV_DROP, 5000, 0, 0, F_PSH | F_ACK, CLI_ISN + 1, SRV_ISN + 1, 502, 10);
+	dr.has_seg = true;
+	dr.drop = SF_DROP_TCP_CHECKSUM;
+	assert_int_equal(sf_ladder_add_event(l, 1, &dr), 0);
+	timer(l, 1, 6000, SF_TIMER_KEEPALIVE, 2);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	char *d = line_with(en, "dropped:");
+	assert_non_null(strstr(d, "len=10 (dropped: "));
+	assert_non_null(strstr(d, "->|"));
+	free(d);
+	char *k = line_with(en, "keepalive timer (#2)");
+	assert_non_null(strstr(k, "keepalive timer (#2) * |"));
+	free(k);
+	assert_int_equal(sf_ladder_lost_count(l), 0);
+	assert_aligned(en);
+	free(en);
+	sf_ladder_free(l);
+}
+
+static bool have_xmllint(void)
+{
+	return system("command -v xmllint >/dev/null 2>&1") == 0;
+}
+
+/* Runs xmllint --noout on `doc`; returns its exit status. */
+static int xmllint(const char *doc)
+{
+	char path[] = "/tmp/sf_ladder_svg_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs(doc, f);
+	fclose(f);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "xmllint --noout %s 2>&1", path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char line[256];
+	while (fgets(line, sizeof line, p))
+		print_message("xmllint: %s", line);
+	int rc = pclose(p);
+	unlink(path);
+	return rc;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void test_svg(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_handshake(l);
+	add_data(l);
+	add_close(l);
+	sf_ladder_opts_t zh = {.lang = SF_LADDER_LANG_ZH};
+	char *en_svg = render(l, NULL, true), *zh_svg = render(l, &zh, true);
+	assert_true(strncmp(en_svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 44) == 0);
+	assert_int_equal(count(en_svg, "marker-end=\"url(#head)\""), 11);
+	assert_int_equal(count(en_svg, "class=\"lifeline\""), 2);
+	/* Text is escaped: the title's "<->" never appears raw. */
+	assert_non_null(strstr(en_svg, "client 192.0.2.1:40000 &lt;-&gt; server"));
+	assert_null(strstr(en_svg, "<->"));
+	assert_non_null(strstr(en_svg, ">FIN+ACK seq=101 ack=201 win=501</text>"));
+	assert_non_null(strstr(en_svg, ">TIME-WAIT</text>"));
+	assert_non_null(strstr(zh_svg, ">三次握手</text>"));
+	assert_non_null(strstr(zh_svg, ">四次挥手</text>"));
+	assert_non_null(strstr(zh_svg, ">客户端</text>"));
+	/* Arrows slope down: the SYN leaves at one row and lands lower. */
+	const char *syn = strstr(en_svg, "<line class=\"seg\"");
+	assert_non_null(syn);
+	int x1, y1, x2, y2;
+	assert_int_equal(sscanf(syn, "<line class=\"seg\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"",
+	                        &x1, &y1, &x2, &y2),
+	                 4);
+	assert_true(x2 > x1);
+	assert_true(y2 > y1);
+	assert_true(strcmp(en_svg + strlen(en_svg) - 7, "</svg>\n") == 0);
+	if (have_xmllint()) {
+		assert_int_equal(xmllint(en_svg), 0);
+		assert_int_equal(xmllint(zh_svg), 0);
+	} else {
+		print_message("xmllint not installed: well-formedness not checked\n");
+	}
+	char *again = render(l, &zh, true);
+	assert_string_equal(again, zh_svg);
+	free(en_svg);
+	free(zh_svg);
+	free(again);
+	sf_ladder_free(l);
+}
+
+static void test_display_width(void **state_)
+{
+	(void)state_;
+	assert_int_equal(sf_ladder_display_width(""), 0);
+	assert_int_equal(sf_ladder_display_width("SYN-SENT"), 8);
+	assert_int_equal(sf_ladder_display_width("三次握手"), 8);
+	assert_int_equal(sf_ladder_display_width("客户端 a"), 8);
+	assert_int_equal(sf_ladder_display_width("（丢失）"), 8);
+	assert_int_equal(sf_ladder_display_width("e\xcc\x81"), 1); /* e + combining acute */
+	assert_int_equal(sf_ladder_display_width("\xff"
+	                                         "a"),
+	                 2);                                      /* invalid byte counts 1 */
+	assert_int_equal(sf_ladder_display_width("\xe4\xb8"), 2); /* cut sequence: 1 + 1 */
+}
+
+static void test_bad_arguments(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	assert_int_equal(sf_ladder_render_text(NULL, NULL, stdout), SF_EINVAL);
+	assert_int_equal(sf_ladder_render_svg(l, NULL, NULL), SF_EINVAL);
+	assert_int_equal(sf_ladder_add_event(l, 0, NULL), SF_EINVAL);
+	sf_event_t ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SF_EV_COUNT;
+	assert_int_equal(sf_ladder_add_event(l, 0, &ev), SF_EINVAL);
+	ev.kind = SF_EV_CONN_NEW;
+	assert_int_equal(sf_ladder_add_event(l, 0, &ev), 0); /* accepted, not drawn */
+	/* An empty ladder still renders both ends and the final line. */
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_in_order(en, "TCP ladder: client <-> server", "CLOSED |", "end", NULL);
+	free(en);
+	sf_ladder_free(l);
+	sf_ladder_free(NULL);
+	sf_capture_close(NULL);
+}
+
+/* ---- captures ---- */
+
+struct pk {
+	int64_t t_us;
+	int from; /* 0 client, 1 server */
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t len;
+	uint16_t cport; /* client port, 0 = CLI_PORT */
+	bool bad_csum;  /* as captured on the sending host: offloaded */
+	size_t snap;    /* capture only this many bytes of the frame, 0 = all */
+};
+
+/* Writes the packets as a capture with link type `dlt`. */
+static void write_capture(const char *path, int dlt, const struct pk *p, size_t n)
+{
+	pcap_t *pd = pcap_open_dead(dlt, 65535);
+	assert_non_null(pd);
+	pcap_dumper_t *d = pcap_dump_open(pd, path);
+	assert_non_null(d);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t frame[2048], payload[1500];
+		size_t off = dlt == DLT_EN10MB ? 14 : dlt == DLT_LINUX_SLL2 ? 20 : 0;
+		memset(frame, 0, off);
+		if (dlt == DLT_EN10MB) {
+			memcpy(frame, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
+			sf_put16(frame + 12, 0x0800);
+		} else if (dlt == DLT_LINUX_SLL2) {
+			sf_put16(frame, 0x0800);
+		}
+		uint16_t cport = p[i].cport ? p[i].cport : CLI_PORT;
+		sf_tcp_t t;
+		memset(&t, 0, sizeof t);
+		t.sport = p[i].from == 0 ? cport : SRV_PORT;
+		t.dport = p[i].from == 0 ? SRV_PORT : cport;
+		t.seq = p[i].seq;
+		t.ack = p[i].ack;
+		t.flags = p[i].flags;
+		t.wnd = 1000;
+		if (p[i].flags & F_SYN) {
+			t.opt.has_mss = true;
+			t.opt.mss = 1460;
+		}
+		uint32_t src = p[i].from == 0 ? CLI_ADDR : SRV_ADDR;
+		uint32_t dst = p[i].from == 0 ? SRV_ADDR : CLI_ADDR;
+		memset(payload, 'a', p[i].len);
+		int tl = sf_tcp_emit(&t, src, dst, payload, p[i].len, frame + off + 20,
+		                     sizeof frame - off - 20);
+		assert_true(tl > 0);
+		if (p[i].bad_csum)
+			sf_put16(frame + off + 20 + 16, 0);
+		sf_ipv4_t ip;
+		memset(&ip, 0, sizeof ip);
+		ip.src = src;
+		ip.dst = dst;
+		ip.proto = SF_IP_PROTO_TCP;
+		ip.ttl = 64;
+		ip.df = true;
+		assert_int_equal(sf_ipv4_emit(&ip, (size_t)tl, frame + off, 20), 20);
+		struct pcap_pkthdr h;
+		memset(&h, 0, sizeof h);
+		h.ts.tv_sec = 1700000000 + p[i].t_us / 1000000;
+		h.ts.tv_usec = (suseconds_t)(p[i].t_us % 1000000);
+		h.len = (bpf_u_int32)(off + 20 + (size_t)tl);
+		h.caplen = p[i].snap ? (bpf_u_int32)p[i].snap : h.len;
+		pcap_dump((u_char *)d, &h, frame);
+	}
+	pcap_dump_close(d);
+	pcap_close(pd);
+}
+
+static char *temp_path(void)
+{
+	char *path = strdup("/tmp/sf_ladder_cap_XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	return path;
+}
+
+/* A whole connection as a capture shows it: handshake, 100 bytes each
+ * way, the client closes first. */
+static const struct pk full_conn[] = {
+        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+        {1000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 0, 0, true, 0},
+        {2000, 0, F_ACK, CLI_ISN + 1, SRV_ISN + 1, 0, 0, false, 0},
+        {3000, 0, F_PSH | F_ACK, CLI_ISN + 1, SRV_ISN + 1, 100, 0, true, 14 + 40},
+        {4000, 1, F_ACK, SRV_ISN + 1, CLI_ISN + 101, 0, 0, false, 0},
+        {5000, 1, F_PSH | F_ACK, SRV_ISN + 1, CLI_ISN + 101, 100, 0, false, 0},
+        {6000, 0, F_ACK, CLI_ISN + 101, SRV_ISN + 101, 0, 0, false, 0},
+        {7000, 0, F_FIN | F_ACK, CLI_ISN + 101, SRV_ISN + 101, 0, 0, false, 0},
+        {8000, 1, F_ACK, SRV_ISN + 101, CLI_ISN + 102, 0, 0, false, 0},
+        {9000, 1, F_FIN | F_ACK, SRV_ISN + 101, CLI_ISN + 102, 0, 0, false, 0},
+        {10000, 0, F_ACK, CLI_ISN + 102, SRV_ISN + 102, 0, 0, false, 0},
+};
+
+static sf_ladder_t *ladder_of(const char *path, size_t index)
+{
+	sf_capture_t *cap = NULL;
+	assert_int_equal(sf_capture_open(path, &cap), 0);
+	sf_ladder_t *l = NULL;
+	assert_int_equal(sf_ladder_from_capture(cap, index, &l), 0);
+	sf_capture_close(cap); /* the ladder does not need it any more */
+	return l;
+}
+
+static void test_capture_full_connection(void **state_)
+{
+	(void)state_;
+	char *path = temp_path();
+	write_capture(path, DLT_EN10MB, full_conn, sizeof full_conn / sizeof full_conn[0]);
+
+	sf_capture_t *cap = NULL;
+	assert_int_equal(sf_capture_open(path, &cap), 0);
+	assert_int_equal(sf_capture_conn_count(cap), 1);
+	assert_int_equal(sf_capture_pkt_count(cap), 11);
+	assert_int_equal(sf_capture_skipped_count(cap), 0);
+	assert_false(sf_capture_truncated(cap));
+	sf_capture_conn_t c;
+	assert_int_equal(sf_capture_conn_get(cap, 0, &c), 0);
+	assert_int_equal(c.addr[0], CLI_ADDR);
+	assert_int_equal(c.port[0], CLI_PORT);
+	assert_int_equal(c.port[1], SRV_PORT);
+	assert_int_equal(c.pkt_cnt, 11);
+	assert_int_equal(c.bytes[0], 100); /* from the IP length, despite the snap */
+	assert_true(c.has_syn);
+	char desc[128];
+	sf_capture_conn_format(&c, desc, sizeof desc);
+	assert_string_equal(desc, "192.0.2.1:40000 > 192.0.2.2:80, 11 segments, 100/100 bytes");
+	sf_capture_close(cap);
+
+	sf_ladder_t *l = ladder_of(path, 0);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_column(en, 0,
+	              "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT TIME-WAIT");
+	assert_column(en, 1, "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED CLOSED");
+	assert_in_order(en, "three-way handshake", "SYN seq=0 win=1000 mss=1460",
+	                "SYN+ACK seq=0 ack=1", "data transfer",
+	                "PSH+ACK seq=1 ack=1 win=1000 len=100", "four-way close",
+	                "FIN+ACK seq=101 ack=101", NULL);
+	/* Each change on the row of the segment that caused it. */
+	char *synack = line_with(en, "SYN+ACK");
+	assert_non_null(strstr(synack, "ESTABLISHED |<---"));
+	assert_non_null(strstr(synack, "-| SYN-RECEIVED"));
+	free(synack);
+	char *fin2 = line_with(en, "FIN+ACK seq=101 ack=102");
+	assert_non_null(strstr(fin2, "TIME-WAIT |<---"));
+	assert_non_null(strstr(fin2, "| LAST-ACK"));
+	free(fin2);
+	assert_non_null(strstr(en, " 1.000  ESTABLISHED |<--- SYN+ACK"));
+	assert_aligned(en);
+	char *zh = render_lang(l, SF_LADDER_LANG_ZH);
+	assert_in_order(zh, "三次握手", "数据传输", "四次挥手", NULL);
+	assert_aligned(zh);
+	assert_int_equal(sf_ladder_final_state(l, 0), SF_TIME_WAIT);
+	assert_int_equal(sf_ladder_final_state(l, 1), SF_CLOSED);
+	assert_int_equal(sf_ladder_set_conn(l, 0, 1), SF_EINVAL);
+	char *svg = render(l, NULL, true);
+	if (have_xmllint())
+		assert_int_equal(xmllint(svg), 0);
+	free(svg);
+	free(en);
+	free(zh);
+	sf_ladder_free(l);
+	unlink(path);
+	free(path);
+}
+
+static void test_capture_simultaneous_close(void **state_)
+{
+	(void)state_;
+	static const struct pk p[] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {1000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 0, 0, false, 0},
+	        {2000, 0, F_ACK, CLI_ISN + 1, SRV_ISN + 1, 0, 0, false, 0},
+	        /* Both FINs cross: neither acknowledges the other's. */
+	        {3000, 0, F_FIN | F_ACK, CLI_ISN + 1, SRV_ISN + 1, 0, 0, false, 0},
+	        {3100, 1, F_FIN | F_ACK, SRV_ISN + 1, CLI_ISN + 1, 0, 0, false, 0},
+	        {4000, 0, F_ACK, CLI_ISN + 2, SRV_ISN + 2, 0, 0, false, 0},
+	        {4100, 1, F_ACK, SRV_ISN + 2, CLI_ISN + 2, 0, 0, false, 0},
+	};
+	char *path = temp_path();
+	write_capture(path, DLT_RAW, p, sizeof p / sizeof p[0]);
+	sf_ladder_t *l = ladder_of(path, 0);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_column(en, 0, "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT TIME-WAIT");
+	assert_column(en, 1,
+	              "LISTEN SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT "
+	              "TIME-WAIT");
+	assert_null(strstr(en, "CLOSE-WAIT"));
+	assert_aligned(en);
+	free(en);
+	sf_ladder_free(l);
+	unlink(path);
+	free(path);
+}
+
+static void test_capture_two_connections(void **state_)
+{
+	(void)state_;
+	/* Two connections interleaved (Linux cooked v2), plus a reset. */
+	static const struct pk p[] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {100, 0, F_SYN, 9000, 0, 0, 41000, false, 0},
+	        {1000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 0, 0, false, 0},
+	        {1100, 1, F_RST | F_ACK, 0, 9001, 0, 41000, false, 0},
+	        {2000, 0, F_ACK, CLI_ISN + 1, SRV_ISN + 1, 0, 0, false, 0},
+	};
+	char *path = temp_path();
+	write_capture(path, DLT_LINUX_SLL2, p, sizeof p / sizeof p[0]);
+	sf_capture_t *cap = NULL;
+	assert_int_equal(sf_capture_open(path, &cap), 0);
+	assert_int_equal(sf_capture_conn_count(cap), 2);
+	sf_capture_conn_t c;
+	assert_int_equal(sf_capture_conn_get(cap, 1, &c), 0);
+	assert_int_equal(c.port[0], 41000);
+	assert_int_equal(c.pkt_cnt, 2);
+	assert_int_equal(sf_capture_conn_get(cap, 2, &c), SF_EINVAL);
+	sf_ladder_t *l = NULL;
+	assert_int_equal(sf_ladder_from_capture(cap, 2, &l), SF_EINVAL);
+	assert_null(l);
+
+	assert_int_equal(sf_ladder_from_capture(cap, 1, &l), 0);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_non_null(strstr(en, "client 192.0.2.1:41000 <-> server 192.0.2.2:80"));
+	assert_in_order(en, "three-way handshake", "SYN seq=0", "= reset =", "RST+ACK", NULL);
+	/* The refused client goes back to CLOSED; the server never listened
+	 * for real but is shown leaving LISTEN by its RST. */
+	assert_column(en, 0, "CLOSED SYN-SENT CLOSED CLOSED");
+	assert_int_equal(sf_ladder_seg_count(l), 2);
+	free(en);
+	sf_ladder_free(l);
+
+	assert_int_equal(sf_ladder_from_capture(cap, 0, &l), 0);
+	en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_non_null(strstr(en, "client 192.0.2.1:40000"));
+	assert_null(strstr(en, "RST"));
+	assert_int_equal(sf_ladder_seg_count(l), 3);
+	free(en);
+	sf_ladder_free(l);
+	sf_capture_close(cap);
+	unlink(path);
+	free(path);
+}
+
+/* The 4-tuple reused after the first connection ended: two connections. */
+static void test_capture_tuple_reuse(void **state_)
+{
+	(void)state_;
+	static const struct pk p[] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {1000, 1, F_RST | F_ACK, 0, CLI_ISN + 1, 0, 0, false, 0},
+	        {2000, 0, F_SYN, CLI_ISN + 50000, 0, 0, 0, false, 0},
+	        {3000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 50001, 0, 0, false, 0},
+	};
+	char *path = temp_path();
+	write_capture(path, DLT_EN10MB, p, sizeof p / sizeof p[0]);
+	sf_capture_t *cap = NULL;
+	assert_int_equal(sf_capture_open(path, &cap), 0);
+	assert_int_equal(sf_capture_conn_count(cap), 2);
+	sf_capture_close(cap);
+	unlink(path);
+	free(path);
+}
+
+static void test_capture_errors(void **state_)
+{
+	(void)state_;
+	sf_capture_t *cap = (sf_capture_t *)&cap;
+	/* Not a capture. */
+	char *path = temp_path();
+	FILE *f = fopen(path, "w");
+	fputs("GET / HTTP/1.1\r\nHost: example\r\n\r\n", f);
+	fclose(f);
+	assert_int_equal(sf_capture_open(path, &cap), SF_EMALFORMED);
+	assert_null(cap);
+	assert_non_null(strstr(sf_ladder_strerror(SF_EMALFORMED), "not a pcap"));
+	/* No such file. */
+	assert_int_equal(sf_capture_open("/nonexistent/dir/x.pcap", &cap), SF_EINVAL);
+	assert_int_equal(sf_capture_open(NULL, &cap), SF_EINVAL);
+
+	/* A capture without TCP: one UDP datagram, one IPv6 frame. */
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(pd, path);
+	uint8_t frame[64];
+	memset(frame, 0, sizeof frame);
+	sf_put16(frame + 12, 0x0800);
+	sf_ipv4_t ip;
+	memset(&ip, 0, sizeof ip);
+	ip.src = CLI_ADDR;
+	ip.dst = SRV_ADDR;
+	ip.proto = 17;
+	ip.ttl = 64;
+	assert_int_equal(sf_ipv4_emit(&ip, 8, frame + 14, 20), 20);
+	struct pcap_pkthdr h;
+	memset(&h, 0, sizeof h);
+	h.caplen = h.len = 14 + 28;
+	pcap_dump((u_char *)d, &h, frame);
+	sf_put16(frame + 12, 0x86dd);
+	pcap_dump((u_char *)d, &h, frame);
+	pcap_dump_close(d);
+	pcap_close(pd);
+	assert_int_equal(sf_capture_open(path, &cap), 0);
+	assert_int_equal(sf_capture_conn_count(cap), 0);
+	assert_int_equal(sf_capture_pkt_count(cap), 2);
+	assert_int_equal(sf_capture_skipped_count(cap), 2);
+	sf_ladder_t *l = (sf_ladder_t *)&l;
+	assert_int_equal(sf_ladder_from_capture(cap, 0, &l), SF_ENOTCONN);
+	assert_null(l);
+	assert_string_equal(sf_ladder_strerror(SF_ENOTCONN), "no TCP connection in capture");
+	sf_capture_close(cap);
+
+	/* An unsupported link type. */
+	pd = pcap_open_dead(DLT_IEEE802_11, 65535);
+	d = pcap_dump_open(pd, path);
+	pcap_dump_close(d);
+	pcap_close(pd);
+	assert_int_equal(sf_capture_open(path, &cap), SF_ENOTSUP);
+
+	/* A capture cut in the middle of a record keeps what came before. */
+	write_capture(path, DLT_EN10MB, full_conn, 3);
+	f = fopen(path, "r+");
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fclose(f);
+	assert_int_equal(truncate(path, size - 10), 0);
+	assert_int_equal(sf_capture_open(path, &cap), 0);
+	assert_true(sf_capture_truncated(cap));
+	assert_int_equal(sf_capture_conn_count(cap), 1);
+	sf_capture_conn_get(cap, 0, &(sf_capture_conn_t){0});
+	sf_capture_close(cap);
+	unlink(path);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_handshake_text_exact),
+	        cmocka_unit_test(test_sequence_modes),
+	        cmocka_unit_test(test_full_connection),
+	        cmocka_unit_test(test_streams_added_separately),
+	        cmocka_unit_test(test_lost_and_retransmitted),
+	        cmocka_unit_test(test_reset),
+	        cmocka_unit_test(test_conn_selection),
+	        cmocka_unit_test(test_listener_traced_syn),
+	        cmocka_unit_test(test_drop_and_right_note),
+	        cmocka_unit_test(test_svg),
+	        cmocka_unit_test(test_display_width),
+	        cmocka_unit_test(test_bad_arguments),
+	        cmocka_unit_test(test_capture_full_connection),
+	        cmocka_unit_test(test_capture_simultaneous_close),
+	        cmocka_unit_test(test_capture_two_connections),
+	        cmocka_unit_test(test_capture_tuple_reuse),
+	        cmocka_unit_test(test_capture_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
