@@ -1,7 +1,8 @@
 /* Two synfin stacks in one process over the seeded simulated link, with a
  * virtual clock that jumps to the next deadline (a stack timer or a frame
- * due on the link); a thin test-side face of sf_simnet (synfin/simnet.h). Side 0 is the client (192.0.2.1), side 1 the server
- * (192.0.2.2). Both stacks' trace events can be collected for ladders.
+ * due on the link); a thin test-side face of sf_simnet (synfin/simnet.h). Side 0 is the client
+ * (192.0.2.1), side 1 the server (192.0.2.2). Both stacks' trace events can be collected for
+ * ladders.
  */
 #ifndef SF_TEST_SIMPAIR_H
 #define SF_TEST_SIMPAIR_H
