@@ -62,11 +62,11 @@ typedef struct sf_simnet_opts {
 	/* Base configs of the two stacks (NULL: sf_config_default). addr,
 	 * transmit, transmit_ctx and trace are set by the simnet. */
 	const sf_config_t *cfg[SF_SIMNET_SIDES];
-	uint32_t addr[SF_SIMNET_SIDES];           /* 0: SF_SIMNET_ADDR0 / ADDR1 */
+	uint32_t addr[SF_SIMNET_SIDES];             /* 0: SF_SIMNET_ADDR0 / ADDR1 */
 	const sf_impair_t *impair[SF_SIMNET_SIDES]; /* [s]: frames sent by side s; NULL: none */
-	sf_trace_sink_t trace[SF_SIMNET_SIDES];   /* each stack's trace sink (fn NULL: none) */
-	const char *pcap[SF_SIMNET_SIDES];        /* pcap file around side s's endpoint, or NULL */
-	sf_simnet_filter_fn filter;               /* optional drop filter, both sides */
+	sf_trace_sink_t trace[SF_SIMNET_SIDES];     /* each stack's trace sink (fn NULL: none) */
+	const char *pcap[SF_SIMNET_SIDES]; /* pcap file around side s's endpoint, or NULL */
+	sf_simnet_filter_fn filter;        /* optional drop filter, both sides */
 	void *filter_ctx;
 	uint16_t mtu;     /* link MTU; 0: cfg[0]'s mtu */
 	int64_t start_us; /* virtual clock at creation; 0: SF_SIMNET_START_US */

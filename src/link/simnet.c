@@ -43,7 +43,7 @@ struct sf_simnet {
 	sf_simnet_filter_fn filter;
 	void *filter_ctx;
 	int64_t now;
-	int64_t wake_us; /* the application's wake-up, INT64_MAX: none */
+	int64_t wake_us;    /* the application's wake-up, INT64_MAX: none */
 	uint8_t buf[65536]; /* one received frame at a time */
 };
 
@@ -150,7 +150,8 @@ int sf_simnet_create(const sf_simnet_opts_t *o, sf_simnet_t **out)
 		rc = make_dev(net, o, s);
 		if (rc < 0)
 			break;
-		net->addr[s] = o->addr[s] ? o->addr[s] : (s == 0 ? SF_SIMNET_ADDR0 : SF_SIMNET_ADDR1);
+		net->addr[s] =
+		        o->addr[s] ? o->addr[s] : (s == 0 ? SF_SIMNET_ADDR0 : SF_SIMNET_ADDR1);
 		net->ctx[s] = (side_ctx_t){net, s};
 		sf_config_t c = base[s];
 		c.addr = net->addr[s];
@@ -257,7 +258,8 @@ bool sf_simnet_step(sf_simnet_t *net, int64_t limit)
 	 * (RFC 9293 §3.10.7.4, MUST-58). */
 	for (int s = 0; s < SF_SIMNET_SIDES; s++) {
 		int n;
-		while ((n = sf_netdev_receive(net->dev[s], net->buf, sizeof net->buf, net->now)) > 0) {
+		while ((n = sf_netdev_receive(net->dev[s], net->buf, sizeof net->buf, net->now)) >
+		       0) {
 			net->frames[s]++;
 			sf_stack_input(net->st[s], net->buf, (size_t)n, net->now);
 		}
