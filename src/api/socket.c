@@ -343,7 +343,13 @@ int sf_close(sf_stack_t *st, sf_sock_t s)
 int sf_sock_error(sf_stack_t *st, sf_sock_t s)
 {
 	sf_tcb_t *t = get(st, s);
-	return t ? take_error(t) : SF_EBADF;
+	if (!t)
+		return SF_EBADF;
+	if (t->error)
+		return take_error(t);
+	int e = t->soft_error;
+	t->soft_error = 0;
+	return e;
 }
 
 int sf_getsockname(sf_stack_t *st, sf_sock_t s, uint32_t *addr, uint16_t *port)

@@ -266,6 +266,11 @@ static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		/* MUST-66: with a zero window, a segment at RCV.NXT still has its
 		 * RST, ACK and URG processed; only its text is not taken. */
 		if (wnd == 0 && s->seq == t->rcv_nxt) {
+			/* The text was not acceptable: say so with an ACK. */
+			if (s->len || s->fin) {
+				t->flags |= F_ACK_NOW;
+				sf_tcb_mark_dirty(st, t);
+			}
 			s->len = 0;
 			s->fin = false;
 			return true;
@@ -534,7 +539,7 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	}
 	trace_rx(st, t->id, s);
 	t->last_rx_us = st->now_us;
-	t->probes = t->state == SF_ESTABLISHED ? 0 : t->probes;
+	t->ka_probes = 0; /* any segment proves the peer alive (MUST-29) */
 	if ((t->flags & F_KEEPALIVE) && t->state == SF_ESTABLISHED)
 		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
 	/* RFC 7323 §4.3: remember the newest timestamp of in-window data. */

@@ -236,6 +236,9 @@ static uint32_t seg_payload_max(sf_stack_t *st, sf_tcb_t *t)
 	return t->snd_mss - (uint32_t)sf_tcp_opts_len(&o);
 }
 
+/* RFC 9293 §3.8.6.2.1: the override timeout, 0.1 to 1 second. */
+#define SWS_OVERRIDE_US 200000
+
 static void start_rto(sf_stack_t *st, sf_tcb_t *t)
 {
 	if (t->deadline[T_RTO] == INT64_MAX) {
@@ -373,8 +376,14 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		bool retx = sf_seq_lt(t->snd_nxt, t->snd_max);
 		bool idle = t->snd_nxt == t->snd_una || (t->flags & F_NODELAY);
 		if (!fin && !retx && len < pmax && !(idle && len == avail) &&
-		    len < t->max_snd_wnd / 2)
+		    len < t->max_snd_wnd / 2 && !(t->flags & F_SWS_OVERRIDE)) {
+			/* Held. With nothing in flight no ACK will come to
+			 * release it: arm the override timeout. */
+			if (t->snd_nxt == t->snd_una && t->deadline[T_PERSIST] == INT64_MAX)
+				sf_tcb_timer_set(st, t, T_PERSIST, st->now_us + SWS_OVERRIDE_US);
 			break;
+		}
+		t->flags &= ~(uint32_t)F_SWS_OVERRIDE;
 		send_data(st, t, t->snd_nxt, len, fin, retx);
 		t->snd_nxt += len + fin;
 		if (sf_seq_gt(t->snd_nxt, t->snd_max))
@@ -433,7 +442,7 @@ void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t)
 	uint32_t r2 =
 	        syn ? st->cfg.r2_syn_ms : (t->user_timeout_ms ? t->user_timeout_ms : st->cfg.r2_ms);
 	if (st->now_us - t->first_retx_us >= (int64_t)r2 * 1000) {
-		sf_tcb_close(st, t, SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
+		sf_tcb_close(st, t, t->soft_error ? t->soft_error : SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
 		return;
 	}
 	/* R1 (MUST-20): "negative advice" to IP would go here; synfin has no

@@ -221,9 +221,11 @@ static void flush(sf_stack_t *st)
 			continue;
 		}
 		if (t->state == SF_TIME_WAIT) {
-			/* The ACK of the peer's FIN leaves, then the TCB becomes a
-			 * compact record. */
-			sf_send_ack(st, t);
+			/* The ACK of the peer's FIN leaves (none is owed when the
+			 * peer's ACK of our FIN ended CLOSING), then the TCB becomes
+			 * a compact record. */
+			if (t->flags & F_ACK_NOW)
+				sf_send_ack(st, t);
 			sf_tcb_to_timewait(st, t);
 			continue;
 		}
@@ -265,6 +267,13 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 		if (t->state == SF_CLOSED)
 			return;
 	}
+	if (t->deadline[T_PERSIST] <= now && t->snd_wnd > 0) {
+		/* RFC 9293 §3.8.6.2.1: the override timeout of sender SWS
+		 * avoidance: send what the (small) window takes. */
+		t->deadline[T_PERSIST] = INT64_MAX;
+		t->flags |= F_SWS_OVERRIDE;
+		sf_tcb_mark_dirty(st, t);
+	}
 	if (t->deadline[T_PERSIST] <= now) {
 		t->deadline[T_PERSIST] = INT64_MAX;
 		t->probes++;
@@ -276,12 +285,12 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 	}
 	if (t->deadline[T_KEEPALIVE] <= now) {
 		t->deadline[T_KEEPALIVE] = INT64_MAX;
-		if (t->probes >= t->keepcnt) {
+		if (t->ka_probes >= t->keepcnt) {
 			sf_tcb_close(st, t, SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
 			return;
 		}
-		t->probes++;
-		timer_event(st, t, SF_TIMER_KEEPALIVE, t->probes);
+		t->ka_probes++;
+		timer_event(st, t, SF_TIMER_KEEPALIVE, t->ka_probes);
 		keepalive_or_probe(st, t);
 		sf_tcb_timer_set(st, t, T_KEEPALIVE, now + (int64_t)t->keepintvl_s * 1000000);
 	}
@@ -395,9 +404,10 @@ void sf_icmp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *msg, size
 		sf_tcb_close(st, t, SF_EUNREACH, SF_CAUSE_ICMP);
 		return;
 	}
-	/* Soft error: kept for the application to read, connection goes on. */
-	if (!t->error)
-		t->error = SF_EUNREACH;
+	/* Soft error (MUST-54, MUST-56): kept for the application to ask for
+	 * with sf_sock_error, and reported instead of a bare timeout if the
+	 * connection later fails; sends and receives go on undisturbed. */
+	t->soft_error = SF_EUNREACH;
 }
 
 int sf_stack_input(sf_stack_t *st, const uint8_t *frame, size_t len, int64_t now_us)

@@ -43,6 +43,7 @@ enum {
 	F_SYN_RETX = 1u << 19,     /* our SYN was retransmitted (RFC 6298 (5.7)) */
 	F_FIN_ACKED = 1u << 20,    /* the peer acknowledged our FIN */
 	F_URG_VALID = 1u << 21,    /* up_rcv holds a received urgent pointer */
+	F_SWS_OVERRIDE = 1u << 23, /* the override timer fired: send the held tail */
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
 };
 
@@ -89,7 +90,9 @@ typedef struct sf_tcb {
 	int64_t rtt_start_us;
 	uint8_t backoff; /* consecutive RTO expirations */
 	uint8_t dupacks;
-	uint8_t probes;        /* keepalive / zero-window probes unanswered */
+	uint8_t probes;        /* zero-window probes sent while the window stays shut */
+	uint8_t ka_probes;     /* keepalive probes unanswered */
+	int8_t soft_error;     /* last soft ICMP error (MUST-54), reported on demand */
 	int64_t first_retx_us; /* when the current retransmission series began */
 	int64_t last_rx_us;    /* last segment from the peer (keepalive idle) */
 	/* congestion control (src/core/cc.h) and loss recovery (recovery.c) */
