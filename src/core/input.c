@@ -223,9 +223,11 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		t->backoff = 0;
 		sf_tcb_timer_clear(st, t, T_RTO);
 		enter_established(st, t, SF_CAUSE_RCV_SYNACK);
-		/* RFC 9293: ACK the SYN at once (data or FIN in the segment is
-		 * left for the peer to resend; synfin does not take it here). */
-		t->flags |= F_ACK_NOW;
+		/* RFC 9293 §3.10.7.3: ACK the SYN at once, as a segment of its
+		 * own even when data is already queued (the third segment of the
+		 * handshake, as every peer and every textbook expects to see it).
+		 * Data or FIN in the SYN,ACK is left for the peer to resend. */
+		t->flags |= F_ACK_NOW | F_HS_ACK;
 		sf_tcb_mark_dirty(st, t);
 		return;
 	}

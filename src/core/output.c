@@ -340,6 +340,10 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		break;
 	}
 
+	if (t->flags & F_HS_ACK) {
+		t->flags &= ~(uint32_t)F_HS_ACK;
+		sf_send_ack(st, t);
+	}
 	bool sent = false;
 	uint32_t pmax = seg_payload_max(st, t);
 	/* RFC 5681 §4.1: after an idle period longer than the RTO, restart

@@ -44,6 +44,7 @@ enum {
 	F_FIN_ACKED = 1u << 20,    /* the peer acknowledged our FIN */
 	F_URG_VALID = 1u << 21,    /* up_rcv holds a received urgent pointer */
 	F_SWS_OVERRIDE = 1u << 23, /* the override timer fired: send the held tail */
+	F_HS_ACK = 1u << 24,       /* the ACK that completes an active open is owed */
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
 };
 

@@ -77,6 +77,32 @@ static void active_open_and_data(void **state)
 	pkt_fini(&p);
 }
 
+/* Data queued in SYN-SENT leaves after the handshake's own ACK: the third
+ * segment of the handshake is always a segment of its own. */
+static void handshake_ack_before_queued_data(void **state)
+{
+	(void)state;
+	pkt_t p;
+	pkt_init(&p, NULL);
+	sf_sock_t s = sf_socket(p.st);
+	assert_int_equal(sf_connect(p.st, s, PKT_PEER, 80), SF_EINPROGRESS);
+	assert_int_equal(sf_send(p.st, s, "GET /", 5), 5);
+	pkt_poll(&p);
+	pkt_seg_t *syn = pkt_next(&p);
+	p.iss = syn->tcp.seq;
+	p.port = syn->tcp.sport;
+	p.peer_port = 80;
+	pkt_expect_none(&p); /* nothing but the SYN before the handshake */
+	pkt_in(&p, "S.", 0, 1, NULL, 0);
+	pkt_expect(&p, ".", 1, 1, 0);
+	pkt_expect(&p, "P.", 1, 1, 5);
+	pkt_expect_none(&p);
+	sf_abort(p.st, s);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	pkt_fini(&p);
+}
+
 /* Active close: ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT ->
  * CLOSED after 2*MSL (MUST-13). */
 static void active_close(void **state)
@@ -232,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(passive_open),
 	        cmocka_unit_test(active_open_and_data),
+	        cmocka_unit_test(handshake_ack_before_queued_data),
 	        cmocka_unit_test(active_close),
 	        cmocka_unit_test(active_close_finack_together),
 	        cmocka_unit_test(passive_close),
