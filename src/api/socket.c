@@ -226,8 +226,8 @@ long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len)
 		if (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 ||
 		    t->state == SF_FIN_WAIT_2) {
 			uint32_t edge = t->rcv_nxt + rcv_space(t);
-			uint32_t step =
-			        t->rcvbuf / 2 < 2u * t->rcv_mss ? t->rcvbuf / 2 : 2u * t->rcv_mss;
+			/* RFC 9293 §3.8.6.2.2: min(buffer/2, MSS). */
+			uint32_t step = t->rcvbuf / 2 < t->rcv_mss ? t->rcvbuf / 2 : t->rcv_mss;
 			if (sf_seq_gt(edge, t->rcv_adv) && edge - t->rcv_adv >= step) {
 				t->flags |= F_ACK_NOW;
 				sf_tcb_mark_dirty(st, t);
@@ -404,7 +404,7 @@ int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
 		return 0;
 	case SF_SO_KEEPALIVE:
 		set_flag(t, F_KEEPALIVE, v);
-		if (v && t->state == SF_ESTABLISHED)
+		if (v && keepalive_state(t))
 			sf_tcb_timer_set(st, t, T_KEEPALIVE,
 			                 st->now_us + (int64_t)t->keepidle_s * 1000000);
 		else if (!v)

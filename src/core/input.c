@@ -128,8 +128,13 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 		return;
 	}
 	if (l->synq_len >= st->cfg.syn_backlog || l->synq_len >= st->max_conns / 2) {
+		/* RFC 4987 §3.4: a full SYN queue gives up its oldest half-open
+		 * entry rather than the new SYN, so a flood cannot lock out
+		 * legitimate clients; memory stays bounded either way. */
 		drop(st, SF_DROP_TCP_SYN_QUEUE_FULL, l->id, s);
-		return;
+		if (l->synq_head == SF_NIL)
+			return;
+		sf_tcb_close(st, &st->tcbs[l->synq_head], 0, SF_CAUSE_EVICTED);
 	}
 	if (l->acceptq_len >= l->backlog) {
 		drop(st, SF_DROP_TCP_ACCEPT_QUEUE_FULL, l->id, s);
@@ -168,9 +173,12 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 	c->snd_wl2 = c->iss;
 	c->last_rx_us = st->now_us;
 	c->rtt_start_us = st->now_us; /* the SYN,ACK leaves in this batch */
+	/* The child stands for the listener that took the SYN: its life
+	 * begins in LISTEN, as RFC 9293 Figure 5 draws it. */
+	c->state = SF_LISTEN;
 	sf_tcb_set_state(st, c, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
 	sf_tcb_hash_insert(st, c);
-	l->synq_len++;
+	sf_listener_enqueue(st, l, c, false);
 	st->stats.conns_passive++;
 	sf_tcb_mark_dirty(st, c);
 }
@@ -406,10 +414,14 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		else if (t->deadline[T_DELACK] == INT64_MAX)
 			sf_tcb_timer_set(st, t, T_DELACK, st->now_us + st->cfg.delack_ms * 1000ll);
 	} else {
-		/* RFC 5681 §4.2: out-of-order data is ACKed at once (dup ACK). */
+		/* RFC 5681 §4.2: each out-of-order segment is answered by an
+		 * immediate duplicate ACK, even within one batch: the sender's
+		 * fast retransmit counts them. */
 		sf_ring_write_at(&t->rcv, base + (s->seq - t->rcv_nxt), s->data, s->len);
 		ooo_add(t, s->seq, s->seq + s->len);
 		t->flags |= F_ACK_NOW;
+		if (t->dupacks_owed < 8)
+			t->dupacks_owed++;
 	}
 	sf_tcb_mark_dirty(st, t);
 }
@@ -476,17 +488,19 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	 * the one that set it; a shrinking window is taken as is (MUST-34). */
 	if (sf_seq_lt(t->snd_wl1, s->h.seq) ||
 	    (t->snd_wl1 == s->h.seq && sf_seq_le(t->snd_wl2, ack))) {
-		bool opened = t->snd_wnd == 0 && wnd > 0;
+		uint32_t old_right = snd_right(t);
+		bool was_shut = snd_window_shut(t);
 		t->snd_wnd = wnd;
 		t->snd_wl1 = s->h.seq;
 		t->snd_wl2 = ack;
 		if (wnd > t->max_snd_wnd)
 			t->max_snd_wnd = wnd;
-		if (opened) {
+		if (was_shut && !snd_window_shut(t)) {
 			sf_tcb_timer_clear(st, t, T_PERSIST);
 			t->probes = 0;
-			sf_tcb_mark_dirty(st, t);
 		}
+		if (sf_seq_gt(snd_right(t), old_right))
+			sf_tcb_mark_dirty(st, t); /* more room: maybe more to send */
 	}
 	return true;
 }
@@ -526,12 +540,23 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		sf_tcb_mark_dirty(st, t);
 		return;
 	}
+	/* Simultaneous open (RFC 9293 Figure 8): in SYN-RECEIVED the peer's
+	 * SYN,ACK repeats its SYN (SEQ = IRS) and acknowledges ours. Its SYN
+	 * is old news: trim it and take the ACK, which completes the open. */
+	bool simopen_synack = t->state == SF_SYN_RECEIVED && !(t->flags & F_FROM_LISTEN) &&
+	                      (s->h.flags & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST)) ==
+	                              (SF_TCP_SYN | SF_TCP_ACK) &&
+	                      s->h.seq == t->irs && s->h.ack == t->iss + 1;
+	if (simopen_synack) {
+		s->syn = false;
+		s->seq = t->irs + 1;
+	}
 	if (!check_sequence(st, t, s))
 		return;
 	if (!check_rst(st, t, s))
 		return;
 	/* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK. */
-	if (s->h.flags & SF_TCP_SYN) {
+	if ((s->h.flags & SF_TCP_SYN) && !simopen_synack) {
 		challenge_ack(st, t, s);
 		return;
 	}
@@ -542,7 +567,7 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	trace_rx(st, t->id, s);
 	t->last_rx_us = st->now_us;
 	t->ka_probes = 0; /* any segment proves the peer alive (MUST-29) */
-	if ((t->flags & F_KEEPALIVE) && t->state == SF_ESTABLISHED)
+	if ((t->flags & F_KEEPALIVE) && keepalive_state(t))
 		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
 	/* RFC 7323 §4.3: remember the newest timestamp of in-window data. */
 	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && sf_seq_le(s->h.seq, t->last_ack_sent))
@@ -570,18 +595,8 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		t->backoff = 0;
 		sf_tcb_timer_clear(st, t, T_RTO);
 		enter_established(st, t, SF_CAUSE_RCV_ACK);
-		if (l) {
-			l->synq_len--;
-			t->flags |= F_IN_ACCEPTQ;
-			t->acceptq_next = SF_NIL;
-			uint32_t me = tcb_index(st, t);
-			if (l->acceptq_tail == SF_NIL)
-				l->acceptq_next = me;
-			else
-				st->tcbs[l->acceptq_tail].acceptq_next = me;
-			l->acceptq_tail = me;
-			l->acceptq_len++;
-		}
+		if (l)
+			sf_listener_enqueue(st, l, t, true);
 		if (t->flags & F_FIN_QUEUED) /* closed while half-open */
 			sf_tcb_set_state(st, t, SF_FIN_WAIT_1, SF_CAUSE_APP_CLOSE);
 		sf_tcb_mark_dirty(st, t);

@@ -217,6 +217,17 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 	}
 }
 
+/* A keepalive or zero-window probe: one below SND.UNA, no data, so the peer
+ * must answer with an ACK carrying its current window (RFC 9293 §3.10.7.4,
+ * first check). A segment of the connection like any other: its TTL and
+ * DSCP (MUST-48/49), timestamps when negotiated (RFC 7323 §3.2). */
+void sf_send_probe(sf_stack_t *st, sf_tcb_t *t)
+{
+	uint32_t flags = t->flags & (F_ACK_NOW);
+	send_segment(st, t, t->snd_una - 1, 0, 0);
+	t->flags |= flags; /* a probe does not pay an ACK we owe */
+}
+
 /* A pure ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT steps
  * back to resend, and an ACK numbered below what the peer already received
  * would fail its acceptability test and be dropped with the news it
@@ -274,8 +285,8 @@ static void send_data(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, b
 		t->rtt_start_us = st->now_us;
 	}
 	send_segment(st, t, seq, len, flags);
-	if (!retx)
-		t->bytes_sent += len;
+	if (sf_seq_gt(seq + len, t->snd_max)) /* new bytes, also past a go-back */
+		t->bytes_sent += seq + len - sf_seq_max(seq, t->snd_max);
 	if (fin)
 		t->flags |= F_FIN_SENT;
 	t->last_send_us = st->now_us;
@@ -299,7 +310,7 @@ void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq)
  * duplicate ACKs (RFC 3042); in SACK recovery, cwnd less the pipe. */
 static uint32_t usable_window(const sf_tcb_t *t)
 {
-	uint32_t right = t->snd_una + t->snd_wnd;
+	uint32_t right = snd_right(t);
 	uint32_t by_peer = sf_seq_gt(right, t->snd_nxt) ? right - t->snd_nxt : 0;
 	uint32_t by_cc;
 	if ((t->flags & (F_IN_RECOVERY | F_SACK_OK)) == (F_IN_RECOVERY | F_SACK_OK)) {
@@ -378,6 +389,12 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		 * largest window the peer ever offered. A retransmission (below
 		 * snd_max) always goes. */
 		bool retx = sf_seq_lt(t->snd_nxt, t->snd_max);
+		/* Going back over sent data after a timeout, a runt that more
+		 * old data follows waits for the window too (the segments were
+		 * full-sized the first time). */
+		if (retx && len < pmax && len < t->snd_max - t->snd_nxt && !fin &&
+		    !(t->flags & F_SWS_OVERRIDE))
+			break;
 		bool idle = t->snd_nxt == t->snd_una || (t->flags & F_NODELAY);
 		if (!fin && !retx && len < pmax && !(idle && len == avail) &&
 		    len < t->max_snd_wnd / 2 && !(t->flags & F_SWS_OVERRIDE)) {
@@ -400,7 +417,7 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 	/* Zero window with data waiting and nothing in flight: probe
 	 * (RFC 9293 §3.8.6.1, MUST-35/36). */
 	uint32_t data_end = t->snd_head + t->snd.len;
-	if (t->snd_wnd == 0 && sf_seq_lt(t->snd_nxt, data_end) && t->snd_una == t->snd_max &&
+	if (snd_window_shut(t) && sf_seq_lt(t->snd_nxt, data_end) && t->snd_una == t->snd_max &&
 	    t->deadline[T_PERSIST] == INT64_MAX) {
 		uint64_t rto = (uint64_t)t->rto_us << (t->probes < 10 ? t->probes : 10);
 		if (rto > st->cfg.rto_max_ms * 1000ull)
@@ -408,6 +425,11 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		sf_tcb_timer_set(st, t, T_PERSIST, st->now_us + (int64_t)rto);
 	}
 
+	/* Duplicate ACKs owed for out-of-order arrivals (RFC 5681 §4.2); any
+	 * ACK beyond those is coalesced into one (MUST-58). */
+	for (; t->dupacks_owed > 1; t->dupacks_owed--)
+		sf_send_ack(st, t);
+	t->dupacks_owed = 0;
 	if (!sent && (t->flags & F_ACK_NOW))
 		sf_send_ack(st, t);
 }
@@ -440,6 +462,15 @@ void sf_rtt_sample(sf_stack_t *st, sf_tcb_t *t, int64_t rtt_us)
 void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t)
 {
 	bool syn = t->state == SF_SYN_SENT || t->state == SF_SYN_RECEIVED;
+	if (!syn && snd_window_shut(t) &&
+	    !(t->flags & F_FIN_SENT && t->snd_una == t->snd_max - 1)) {
+		/* The peer shut its window under data in flight (a shrink, or an
+		 * old window update reordered late): retransmitting cannot get
+		 * through; probe the window instead (RFC 9293 §3.8.6.1, MUST-36).
+		 * The probe's answer reopens it, and R2 is the persist timer's. */
+		sf_tcb_timer_set(st, t, T_PERSIST, st->now_us);
+		return;
+	}
 	if (t->backoff == 0)
 		t->first_retx_us = st->now_us;
 	/* R2: give up (MUST-20); for SYNs at least 3 minutes (MUST-23). */

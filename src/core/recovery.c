@@ -172,8 +172,11 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 			if (sf_seq_ge(t->snd_una, t->recover)) {
 				/* Full ACK: leave recovery (RFC 6582 §3.2 (3)). */
 				t->flags &= ~(uint32_t)F_IN_RECOVERY;
+				/* cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS),
+				 * so an empty pipe still restarts with two segments. */
 				uint32_t flight = t->snd_max - t->snd_una;
-				uint32_t c = flight + t->snd_mss;
+				uint32_t c =
+				        (flight > t->snd_mss ? flight : t->snd_mss) + t->snd_mss;
 				t->cwnd = t->ssthresh < c ? t->ssthresh : c;
 			} else if (!(t->flags & F_SACK_OK)) {
 				/* Partial ACK: the next hole is at SND.UNA; resend it

@@ -237,10 +237,7 @@ static void flush(sf_stack_t *st)
 
 static void keepalive_or_probe(sf_stack_t *st, sf_tcb_t *t)
 {
-	/* A segment one below SND.UNA, no data: the peer must answer it with an
-	 * ACK carrying its current window (RFC 9293 §3.10.7.4 first check). */
-	sf_send_raw(st, t->raddr, t->lport, t->rport, t->snd_una - 1, t->rcv_nxt, SF_TCP_ACK,
-	            sf_rcv_wnd_raw(st, t), NULL, t->id);
+	sf_send_probe(st, t);
 }
 
 static void timer_event(sf_stack_t *st, sf_tcb_t *t, sf_timer_kind_t k, uint32_t count)
@@ -267,7 +264,7 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 		if (t->state == SF_CLOSED)
 			return;
 	}
-	if (t->deadline[T_PERSIST] <= now && t->snd_wnd > 0) {
+	if (t->deadline[T_PERSIST] <= now && !snd_window_shut(t)) {
 		/* RFC 9293 §3.8.6.2.1: the override timeout of sender SWS
 		 * avoidance: send what the (small) window takes. */
 		t->deadline[T_PERSIST] = INT64_MAX;
@@ -276,6 +273,13 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 	}
 	if (t->deadline[T_PERSIST] <= now) {
 		t->deadline[T_PERSIST] = INT64_MAX;
+		/* MUST-37 lets the window stay shut forever while the peer
+		 * answers; a peer silent for R2 is gone (RFC 9293 §3.8.3). */
+		uint32_t r2 = t->user_timeout_ms ? t->user_timeout_ms : st->cfg.r2_ms;
+		if (now - t->last_rx_us >= (int64_t)r2 * 1000) {
+			sf_tcb_close(st, t, SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
+			return;
+		}
 		t->probes++;
 		timer_event(st, t, SF_TIMER_PERSIST, t->probes);
 		/* MUST-37: probing goes on as long as the peer answers; the
@@ -285,14 +289,22 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 	}
 	if (t->deadline[T_KEEPALIVE] <= now) {
 		t->deadline[T_KEEPALIVE] = INT64_MAX;
-		if (t->ka_probes >= t->keepcnt) {
+		if (t->snd_una != t->snd_max || !keepalive_state(t)) {
+			/* Data in flight: the retransmission timer watches the
+			 * peer (RFC 9293 §3.8.4: probe only an idle connection). */
+			if (keepalive_state(t))
+				sf_tcb_timer_set(st, t, T_KEEPALIVE,
+				                 now + (int64_t)t->keepidle_s * 1000000);
+		} else if (t->ka_probes >= t->keepcnt) {
 			sf_tcb_close(st, t, SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
 			return;
+		} else {
+			t->ka_probes++;
+			timer_event(st, t, SF_TIMER_KEEPALIVE, t->ka_probes);
+			keepalive_or_probe(st, t);
+			sf_tcb_timer_set(st, t, T_KEEPALIVE,
+			                 now + (int64_t)t->keepintvl_s * 1000000);
 		}
-		t->ka_probes++;
-		timer_event(st, t, SF_TIMER_KEEPALIVE, t->ka_probes);
-		keepalive_or_probe(st, t);
-		sf_tcb_timer_set(st, t, T_KEEPALIVE, now + (int64_t)t->keepintvl_s * 1000000);
 	}
 	if (t->deadline[T_LINGER2] <= now) {
 		t->deadline[T_LINGER2] = INT64_MAX;

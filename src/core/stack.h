@@ -80,6 +80,7 @@ typedef struct sf_tcb {
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
 	uint32_t up_rcv;                /* urgent pointer received (valid with F_URG) */
 	uint16_t rcv_mss;               /* the MSS we announced */
+	uint8_t dupacks_owed;           /* out-of-order arrivals this batch: one ACK each */
 	uint8_t acks_owed;              /* full segments received since our last ACK */
 
 	/* timestamps (RFC 7323) */
@@ -120,6 +121,7 @@ typedef struct sf_tcb {
 	/* listener only */
 	uint16_t backlog, acceptq_len, synq_len;
 	uint32_t acceptq_tail;
+	uint32_t synq_head, synq_tail; /* half-open children, oldest first */
 
 	/* per-connection settings */
 	uint32_t user_timeout_ms;
@@ -215,6 +217,23 @@ static inline int64_t now_ms_rel(const sf_stack_t *st)
 {
 	return (st->now_us - st->epoch_us) / 1000;
 }
+/* The right edge of the peer's window: SND.WL2 + SND.WND, the edge it
+ * advertised, which stays put when a segment too old to update the window
+ * (RFC 9293 §3.10.7.4) still moves SND.UNA. */
+static inline uint32_t snd_right(const sf_tcb_t *t)
+{
+	return t->snd_wl2 + t->snd_wnd;
+}
+/* The peer's window leaves no room past SND.UNA. */
+static inline bool snd_window_shut(const sf_tcb_t *t)
+{
+	return !sf_seq_gt(snd_right(t), t->snd_una);
+}
+static inline bool keepalive_state(const sf_tcb_t *t)
+{
+	return t->state == SF_ESTABLISHED || t->state == SF_CLOSE_WAIT ||
+	       t->state == SF_FIN_WAIT_1 || t->state == SF_FIN_WAIT_2;
+}
 /* Receive space: the ring's free bytes (the whole size while no storage
  * is held). */
 static inline uint32_t rcv_space(const sf_tcb_t *t)
@@ -250,6 +269,9 @@ bool sf_port_in_use(sf_stack_t *st, uint16_t lport, uint32_t raddr, uint16_t rpo
  * are a bug (assert). Emits SF_EV_STATE. */
 void sf_tcb_set_state(sf_stack_t *st, sf_tcb_t *t, sf_state_t to, sf_cause_t cause);
 bool sf_state_edge_legal(sf_state_t from, sf_state_t to);
+/* A listener's queues of children (intrusive via acceptq_next): the SYN
+ * queue of half-open ones and the accept queue of established ones. */
+void sf_listener_enqueue(sf_stack_t *st, sf_tcb_t *l, sf_tcb_t *c, bool accepted);
 /* Ends a connection: reports `err` to a handle holder, or frees an orphan. */
 void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause);
 /* Moves a connection already in TIME-WAIT into a compact record and frees
@@ -270,6 +292,7 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t);
 void sf_send_ack(sf_stack_t *st, sf_tcb_t *t);
+void sf_send_probe(sf_stack_t *st, sf_tcb_t *t);
 void sf_send_rst_for(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *tcp);
 void sf_send_rst(sf_stack_t *st, sf_tcb_t *t);
 void sf_send_ctl_queue(sf_stack_t *st);

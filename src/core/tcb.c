@@ -23,6 +23,7 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	memset(t, 0, sizeof *t);
 	t->gen = gen;
 	t->hash_next = t->dirty_next = t->acceptq_next = t->acceptq_tail = t->listener = SF_NIL;
+	t->synq_head = t->synq_tail = SF_NIL;
 	for (int i = 0; i < T_COUNT; i++)
 		t->deadline[i] = INT64_MAX;
 	t->id = st->next_conn_id++;
@@ -209,25 +210,59 @@ void sf_tcb_set_state(sf_stack_t *st, sf_tcb_t *t, sf_state_t to, sf_cause_t cau
 	sf_core_trace(st, &ev);
 }
 
+/* Removes c from the list *head..*tail; true if it was there. The lists
+ * are short (bounded by the backlogs). */
+static bool q_remove(sf_stack_t *st, uint32_t *head, uint32_t *tail, sf_tcb_t *c)
+{
+	uint32_t me = tcb_index(st, c), *p = head, prev = SF_NIL;
+	while (*p != SF_NIL && *p != me) {
+		prev = *p;
+		p = &st->tcbs[*p].acceptq_next;
+	}
+	if (*p != me)
+		return false;
+	*p = c->acceptq_next;
+	if (*tail == me)
+		*tail = prev;
+	c->acceptq_next = SF_NIL;
+	return true;
+}
+
+static void q_append(sf_stack_t *st, uint32_t *head, uint32_t *tail, sf_tcb_t *c)
+{
+	uint32_t me = tcb_index(st, c);
+	c->acceptq_next = SF_NIL;
+	if (*tail == SF_NIL)
+		*head = me;
+	else
+		st->tcbs[*tail].acceptq_next = me;
+	*tail = me;
+}
+
+void sf_listener_enqueue(sf_stack_t *st, sf_tcb_t *l, sf_tcb_t *c, bool accepted)
+{
+	if (!accepted) {
+		q_append(st, &l->synq_head, &l->synq_tail, c);
+		l->synq_len++;
+		return;
+	}
+	if (q_remove(st, &l->synq_head, &l->synq_tail, c))
+		l->synq_len--;
+	q_append(st, &l->acceptq_next, &l->acceptq_tail, c);
+	l->acceptq_len++;
+	c->flags |= F_IN_ACCEPTQ;
+}
+
 static void unlink_from_listener(sf_stack_t *st, sf_tcb_t *t)
 {
 	if (t->listener == SF_NIL)
 		return;
 	sf_tcb_t *l = &st->tcbs[t->listener];
 	if (t->flags & F_IN_ACCEPTQ) {
-		uint32_t me = tcb_index(st, t), *p = &l->acceptq_next, prev = SF_NIL;
-		while (*p != SF_NIL && *p != me) {
-			prev = *p;
-			p = &st->tcbs[*p].acceptq_next;
-		}
-		if (*p == me) {
-			*p = t->acceptq_next;
-			if (l->acceptq_tail == me)
-				l->acceptq_tail = prev;
+		if (q_remove(st, &l->acceptq_next, &l->acceptq_tail, t))
 			l->acceptq_len--;
-		}
 		t->flags &= ~(uint32_t)F_IN_ACCEPTQ;
-	} else if (t->state == SF_SYN_RECEIVED) {
+	} else if (q_remove(st, &l->synq_head, &l->synq_tail, t)) {
 		l->synq_len--;
 	}
 	t->listener = SF_NIL;
@@ -255,12 +290,10 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause)
 			sf_send_rst(st, c);
 			sf_tcb_close(st, c, SF_ECONNABORTED, SF_CAUSE_APP_ABORT);
 		}
-		for (uint32_t i = 0; t->synq_len && i < st->max_conns; i++) {
-			sf_tcb_t *c = &st->tcbs[i];
-			if (c->listener == tcb_index(st, t) && c->state != SF_CLOSED) {
-				sf_send_rst(st, c);
-				sf_tcb_close(st, c, SF_ECONNABORTED, SF_CAUSE_APP_ABORT);
-			}
+		while (t->synq_head != SF_NIL) {
+			sf_tcb_t *c = &st->tcbs[t->synq_head];
+			sf_send_rst(st, c);
+			sf_tcb_close(st, c, SF_ECONNABORTED, SF_CAUSE_APP_ABORT);
 		}
 	}
 	detach(st, t);

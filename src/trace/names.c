@@ -33,6 +33,7 @@ static const char *const cause_names[SF_CAUSE_COUNT] = {
         [SF_CAUSE_FINWAIT2] = "finwait2",
         [SF_CAUSE_ICMP] = "icmp",
         [SF_CAUSE_REUSE] = "reuse",
+        [SF_CAUSE_EVICTED] = "evicted",
 };
 
 static const char *const timer_names[SF_TIMER_COUNT] = {

@@ -66,24 +66,40 @@ static void syn_queue_limit(void **state)
 	pkt_init(&p, &c);
 	sf_sock_t l = listen_on(&p, 80, 16);
 	uint32_t iss1 = syn_from(&p, 40001);
-	syn_from(&p, 40002);
-	p.peer_port = 40003;
-	pkt_in(&p, "S", 0, 0, NULL, 0);
-	pkt_expect_none(&p);
+	uint32_t iss2 = syn_from(&p, 40002);
+	/* RFC 4987 §3.4: the queue is full, so the oldest half-open entry
+	 * (40001) is given up and the new SYN is answered. */
+	uint32_t iss3 = syn_from(&p, 40003);
 	assert_int_equal(pkt_drops(&p, SF_DROP_TCP_SYN_QUEUE_FULL), 1);
 	sf_stack_stats_t ss;
 	sf_stack_stats(p.st, &ss);
 	assert_int_equal(ss.drops[SF_DROP_TCP_SYN_QUEUE_FULL], 1);
-	/* 40001 completes: room for one more half-open connection. */
+	/* 40001's ACK now meets the listener: a reset <SEQ=SEG.ACK>. */
 	p.peer_port = 40001;
 	p.iss = iss1;
 	pkt_in(&p, ".", 1, 1, NULL, 0);
+	pkt_seg_t *r = pkt_next(&p);
+	assert_int_equal(r->tcp.flags, SF_TCP_RST);
+	assert_int_equal(r->tcp.seq, iss1 + 1);
+	/* The two younger ones complete. */
+	p.peer_port = 40002;
+	p.iss = iss2;
+	pkt_in(&p, ".", 1, 1, NULL, 0);
+	p.peer_port = 40003;
+	p.iss = iss3;
+	pkt_in(&p, ".", 1, 1, NULL, 0);
 	pkt_expect_none(&p);
-	syn_from(&p, 40003);
-	sf_sock_t a = sf_accept(p.st, l, NULL, NULL);
-	assert_true(a > 0);
-	sf_close(p.st, a);
+	for (int i = 0; i < 2; i++) {
+		sf_sock_t a = sf_accept(p.st, l, NULL, NULL);
+		assert_true(a > 0);
+		sf_close(p.st, a);
+	}
+	assert_int_equal(sf_accept(p.st, l, NULL, NULL), SF_EAGAIN);
+	pkt_poll(&p);
+	pkt_discard(&p);
 	sf_close(p.st, l);
+	pkt_poll(&p);
+	pkt_discard(&p);
 	pkt_fini(&p);
 }
 
