@@ -460,8 +460,12 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		/* RTT: from the echoed timestamp (RFC 7323 §4.1), else from the
 		 * timed segment, never from a retransmitted one (Karn, MUST-18). */
 		if ((t->flags & F_TS_OK) && s->h.opt.has_ts && s->h.opt.ts_ecr) {
-			uint32_t now_ts = (uint32_t)((st->now_us - st->epoch_us) / 1000) + 1;
-			sf_rtt_sample(st, t, (int64_t)(now_ts - s->h.opt.ts_ecr) * 1000);
+			/* An echo older than our last timeout may belong to a
+			 * segment sent before a long silence: like Karn's rule,
+			 * take no sample from it. */
+			uint32_t now_ts = sf_ts_now(st);
+			if (sf_seq_ge(s->h.opt.ts_ecr, t->ts_rto))
+				sf_rtt_sample(st, t, (int64_t)(now_ts - s->h.opt.ts_ecr) * 1000);
 			t->flags &= ~(uint32_t)F_RTT_TIMING;
 		} else if ((t->flags & F_RTT_TIMING) && sf_seq_gt(ack, t->rtt_seq)) {
 			sf_rtt_sample(st, t, st->now_us - t->rtt_start_us);
@@ -498,6 +502,9 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		if (was_shut && !snd_window_shut(t)) {
 			sf_tcb_timer_clear(st, t, T_PERSIST);
 			t->probes = 0;
+			/* Data still in flight is the retransmission timer's again. */
+			if (t->snd_una != t->snd_max && t->deadline[T_RTO] == INT64_MAX)
+				sf_tcb_timer_set(st, t, T_RTO, st->now_us + t->rto_us);
 		}
 		if (sf_seq_gt(snd_right(t), old_right))
 			sf_tcb_mark_dirty(st, t); /* more room: maybe more to send */
@@ -704,7 +711,7 @@ static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
 		sf_tcp_opts_t o = {0};
 		if (w->flags & TW_TS) {
 			o.has_ts = true;
-			o.ts_val = (uint32_t)((st->now_us - st->epoch_us) / 1000) + 1;
+			o.ts_val = sf_ts_now(st);
 			o.ts_ecr = w->ts_recent;
 		}
 		sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = w->id};

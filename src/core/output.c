@@ -33,7 +33,7 @@ void sf_ip_output(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint
 		                 st->now_us);
 }
 
-static uint32_t ts_now(const sf_stack_t *st)
+uint32_t sf_ts_now(const sf_stack_t *st)
 {
 	/* RFC 7323 §5.4: a 1 ms timestamp clock. */
 	return (uint32_t)((st->now_us - st->epoch_us) / 1000) + 1;
@@ -157,14 +157,14 @@ static void fill_opts(sf_stack_t *st, sf_tcb_t *t, uint8_t flags, sf_tcp_opts_t 
 			o->sack_perm = true;
 		if (st->cfg.timestamps && (!passive || (t->flags & F_TS_OK))) {
 			o->has_ts = true;
-			o->ts_val = ts_now(st);
+			o->ts_val = sf_ts_now(st);
 			o->ts_ecr = passive ? t->ts_recent : 0;
 		}
 		return;
 	}
 	if (t->flags & F_TS_OK) {
 		o->has_ts = true;
-		o->ts_val = ts_now(st);
+		o->ts_val = sf_ts_now(st);
 		o->ts_ecr = t->ts_recent;
 	}
 	if ((t->flags & F_SACK_OK) && t->ooo_cnt && !(flags & SF_TCP_RST)) {
@@ -389,11 +389,14 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		 * largest window the peer ever offered. A retransmission (below
 		 * snd_max) always goes. */
 		bool retx = sf_seq_lt(t->snd_nxt, t->snd_max);
-		/* Going back over sent data after a timeout, a runt that more
-		 * old data follows waits for the window too (the segments were
-		 * full-sized the first time). */
-		if (retx && len < pmax && len < t->snd_max - t->snd_nxt && !fin &&
-		    !(t->flags & F_SWS_OVERRIDE))
+		/* Going back over sent data after a timeout, a runt cut short by
+		 * cwnd (not by the peer's window) while more old data follows
+		 * waits for the next ACK to open cwnd: the segments were
+		 * full-sized the first time. */
+		uint32_t peer_room =
+		        sf_seq_gt(snd_right(t), t->snd_nxt) ? snd_right(t) - t->snd_nxt : 0;
+		if (retx && len < pmax && len < t->snd_max - t->snd_nxt && len < peer_room &&
+		    !fin && t->snd_nxt != t->snd_una)
 			break;
 		bool idle = t->snd_nxt == t->snd_una || (t->flags & F_NODELAY);
 		if (!fin && !retx && len < pmax && !(idle && len == avail) &&
@@ -417,8 +420,8 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 	/* Zero window with data waiting and nothing in flight: probe
 	 * (RFC 9293 §3.8.6.1, MUST-35/36). */
 	uint32_t data_end = t->snd_head + t->snd.len;
-	if (snd_window_shut(t) && sf_seq_lt(t->snd_nxt, data_end) && t->snd_una == t->snd_max &&
-	    t->deadline[T_PERSIST] == INT64_MAX) {
+	if (snd_window_shut(t) && (sf_seq_lt(t->snd_nxt, data_end) || t->snd_una != t->snd_max) &&
+	    t->deadline[T_PERSIST] == INT64_MAX && t->deadline[T_RTO] == INT64_MAX) {
 		uint64_t rto = (uint64_t)t->rto_us << (t->probes < 10 ? t->probes : 10);
 		if (rto > st->cfg.rto_max_ms * 1000ull)
 			rto = st->cfg.rto_max_ms * 1000ull;
@@ -489,7 +492,8 @@ void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t)
 	else
 		sf_recovery_on_timeout(st, t);
 	t->flags &= ~(uint32_t)F_RTT_TIMING; /* Karn: no sample from retransmits (MUST-18) */
-	t->snd_nxt = t->snd_una;             /* go back to the first unacked byte (or the SYN) */
+	t->ts_rto = sf_ts_now(st);
+	t->snd_nxt = t->snd_una; /* go back to the first unacked byte (or the SYN) */
 	if (syn) {
 		t->retransmits++;
 		st->stats.retransmits++;

@@ -85,6 +85,7 @@ typedef struct sf_tcb {
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
+	uint32_t ts_rto; /* our timestamp clock at the last timeout */
 	/* RTT (RFC 6298), microseconds */
 	int32_t srtt_us, rttvar_us;
 	uint32_t rto_us;
@@ -292,6 +293,8 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t);
 void sf_send_ack(sf_stack_t *st, sf_tcb_t *t);
+/* Our RFC 7323 timestamp clock (1 ms ticks). */
+uint32_t sf_ts_now(const sf_stack_t *st);
 void sf_send_probe(sf_stack_t *st, sf_tcb_t *t);
 void sf_send_rst_for(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *tcp);
 void sf_send_rst(sf_stack_t *st, sf_tcb_t *t);
