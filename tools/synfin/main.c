@@ -1,28 +1,70 @@
-/* The synfin command: entry point and sub-command dispatch. */
+/* The synfin command: entry point and sub-command dispatch.
+ *
+ * `synfin <command> [options]`: the command's name picks a function from the
+ * table below (declared in cmd.h), which gets argv from the command's name
+ * on. Adding a command is one line in the table.
+ */
 #include <stdio.h>
 #include <string.h>
 
-#include "synfin/synfin.h"
+#include "cmd.h"
+
+typedef struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} command_t;
+
+static const command_t commands[] = {
+        {"demo", cmd_demo, "two stacks over a simulated link; ladder of a connection's life"},
+        {"ladder", cmd_ladder, "draw the ladder of a TCP connection from a pcap/pcapng file"},
+        {"serve", cmd_serve, "HTTP server on a TUN device; its page draws the ladders"},
+        {"get", cmd_get, "HTTP client over a TUN device: the body or its ladder"},
+        {"version", cmd_version, "print the version"},
+};
+
+#define COMMAND_CNT (sizeof commands / sizeof commands[0])
 
 static int usage(FILE *f)
 {
 	fprintf(f, "usage: synfin <command> [options]\n"
-	           "commands:\n"
-	           "  demo     two stacks over a simulated link; ladder of a connection's life\n"
-	           "  version  print the version\n");
-	return f == stderr ? 2 : 0;
+	           "\n"
+	           "A userspace TCP/IPv4 stack; every connection's life as a ladder diagram.\n"
+	           "\n"
+	           "commands:\n");
+	for (size_t i = 0; i < COMMAND_CNT; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n"
+	           "Run 'synfin <command> --help' for a command's options.\n");
+	return f == stderr ? CMD_USAGE : CMD_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	if (argc > 1 && cli_is_help(argv[1])) {
+		printf("usage: synfin version\n\nPrints the version of synfin.\n");
+		return CMD_OK;
+	}
+	if (argc > 1)
+		return cli_unknown("version", argv[1]);
+	printf("synfin %s\n", SYNFIN_VERSION_STRING);
+	return CMD_OK;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage(stderr);
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+	if (cli_is_help(argv[1]))
 		return usage(stdout);
-	if (!strcmp(argv[1], "version")) {
-		printf("synfin 0.1.0\n");
-		return 0;
-	}
-	fprintf(stderr, "synfin: unknown command '%s' (try synfin --help)\n", argv[1]);
-	return 2;
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv + 1);
+	for (size_t i = 0; i < COMMAND_CNT; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	if (argv[1][0] == '-')
+		fprintf(stderr, "synfin: unknown option '%s' (try synfin --help)\n", argv[1]);
+	else
+		fprintf(stderr, "synfin: unknown command '%s' (try synfin --help)\n", argv[1]);
+	return CMD_USAGE;
 }

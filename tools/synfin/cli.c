@@ -1,0 +1,89 @@
+/* Option helpers shared by the synfin sub-commands (see cmd.h): long options
+ * with a value either separate or after '=', numbers checked against their
+ * range, and one-line error messages that name the command.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+bool cli_is_help(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+bool cli_flag(const char *arg, const char *name)
+{
+	return !strcmp(arg, name);
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "synfin %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int cli_value(const char *cmd, int argc, char **argv, int *i, const char *name, const char **val)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		cli_error(cmd, "option '%s' needs a value", name);
+		return -1;
+	}
+	*val = argv[++*i];
+	return 1;
+}
+
+bool cli_double(const char *cmd, const char *opt, const char *text, double min, double max,
+                double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(v) || v < min || v > max) {
+		cli_error(cmd, "%s: '%s' is not a number in [%g, %g]", opt, text, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool cli_u64(const char *cmd, const char *opt, const char *text, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v > max) {
+		cli_error(cmd, "%s: '%s' is not a whole number in [0, %" PRIu64 "]", opt, text,
+		          max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int cli_unknown(const char *cmd, const char *arg)
+{
+	if (arg[0] == '-')
+		cli_error(cmd, "unknown option '%s' (try synfin %s --help)", arg, cmd);
+	else
+		cli_error(cmd, "unexpected argument '%s' (try synfin %s --help)", arg, cmd);
+	return CMD_USAGE;
+}

@@ -1,0 +1,172 @@
+/* `synfin ladder FILE`: the ladder diagram of one TCP connection in a packet
+ * capture (pcap or pcapng), with each side's state inferred by the ladder
+ * model's shadow RFC 9293 state machine (include/synfin/ladder.h). With
+ * several connections and no --conn, the first is drawn and the others are
+ * listed on stderr, so the output on stdout is the diagram alone.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "synfin/ladder.h"
+
+#define CMD "ladder"
+
+static void help(void)
+{
+	printf("usage: synfin ladder FILE [--conn N] [--lang en|zh] [--svg OUT] [--absolute]\n"
+	       "\n"
+	       "Draws the ladder diagram of a TCP connection found in a pcap or pcapng file:\n"
+	       "every segment as an arrow (flags, seq, ack, win, len, SYN options) with the\n"
+	       "state of each side inferred from what it sent and received (RFC 9293).\n"
+	       "\n"
+	       "options:\n"
+	       "  --conn N       draw connection N (1-based, in order of first packet);\n"
+	       "                 default: the first, and the others are listed on stderr\n"
+	       "  --lang en|zh   language of the diagram (default en)\n"
+	       "  --svg OUT      also write the diagram as SVG to OUT\n"
+	       "  --absolute     raw 32-bit seq/ack instead of relative to each ISN\n"
+	       "  -h, --help     this text\n"
+	       "\n"
+	       "Exit status: 0 drawn, 1 the file is unreadable, not a capture, or holds no\n"
+	       "TCP connection, 2 bad usage.\n");
+}
+
+/* Lists every connection but the drawn one on stderr. */
+static void list_others(const sf_capture_t *cap, size_t drawn)
+{
+	size_t n = sf_capture_conn_count(cap);
+	fprintf(stderr, "synfin ladder: %zu TCP connections; drawing #%zu, also:\n", n, drawn + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i == drawn)
+			continue;
+		sf_capture_conn_t c;
+		char line[160];
+		if (sf_capture_conn_get(cap, i, &c) < 0)
+			continue;
+		sf_capture_conn_format(&c, line, sizeof line);
+		fprintf(stderr, "  --conn %zu  %s\n", i + 1, line);
+	}
+}
+
+static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		cli_error(CMD, "%s: %s", path, strerror(errno));
+		return CMD_FAIL;
+	}
+	int err = sf_ladder_render_svg(l, o, f);
+	bool bad = ferror(f) != 0;
+	if (fclose(f) != 0)
+		bad = true;
+	if (err < 0 || bad) {
+		cli_error(CMD, "%s: %s", path, err < 0 ? sf_ladder_strerror(err) : "write error");
+		return CMD_FAIL;
+	}
+	return CMD_OK;
+}
+
+int cmd_ladder(int argc, char **argv)
+{
+	const char *file = NULL, *svg = NULL, *val;
+	uint64_t conn = 0; /* 0: not given */
+	sf_ladder_opts_t o = {0};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int r;
+		if (cli_is_help(a)) {
+			help();
+			return CMD_OK;
+		} else if (cli_flag(a, "--absolute")) {
+			o.seq = SF_LADDER_SEQ_ABSOLUTE;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--conn", &val)) != 0) {
+			if (r < 0 || !cli_u64(CMD, "--conn", val, SIZE_MAX, &conn))
+				return CMD_USAGE;
+			if (conn == 0) {
+				cli_error(CMD, "--conn: connections are numbered from 1");
+				return CMD_USAGE;
+			}
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--lang", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			if (!strcmp(val, "en"))
+				o.lang = SF_LADDER_LANG_EN;
+			else if (!strcmp(val, "zh"))
+				o.lang = SF_LADDER_LANG_ZH;
+			else {
+				cli_error(CMD, "--lang: '%s' is not en or zh", val);
+				return CMD_USAGE;
+			}
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--svg", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			svg = val;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			return cli_unknown(CMD, a);
+		} else if (!file) {
+			file = a;
+		} else {
+			return cli_unknown(CMD, a);
+		}
+	}
+	if (!file) {
+		cli_error(CMD, "no capture file given (try synfin ladder --help)");
+		return CMD_USAGE;
+	}
+
+	/* Unreadable files get the system's reason, not the capture's. */
+	FILE *probe = fopen(file, "rb");
+	if (!probe) {
+		cli_error(CMD, "%s: %s", file, strerror(errno));
+		return CMD_FAIL;
+	}
+	fclose(probe);
+	sf_capture_t *cap = NULL;
+	int err = sf_capture_open(file, &cap);
+	if (err < 0) {
+		cli_error(CMD, "%s: %s", file, sf_ladder_strerror(err));
+		return CMD_FAIL;
+	}
+	size_t n = sf_capture_conn_count(cap);
+	if (n == 0) {
+		cli_error(CMD, "%s: %s", file, sf_ladder_strerror(SF_ENOTCONN));
+		sf_capture_close(cap);
+		return CMD_FAIL;
+	}
+	if (conn > n) {
+		cli_error(CMD, "%s: --conn %" PRIu64 ": the capture holds %zu connection%s", file,
+		          conn, n, n == 1 ? "" : "s");
+		sf_capture_close(cap);
+		return CMD_USAGE;
+	}
+	size_t index = conn ? (size_t)conn - 1 : 0;
+	if (!conn && n > 1)
+		list_others(cap, index);
+	if (sf_capture_truncated(cap))
+		fprintf(stderr, "synfin ladder: %s: the capture ends in the middle of a record\n",
+		        file);
+
+	sf_ladder_t *l = NULL;
+	err = sf_ladder_from_capture(cap, index, &l);
+	sf_capture_close(cap);
+	if (err < 0) {
+		cli_error(CMD, "%s: %s", file, sf_ladder_strerror(err));
+		return CMD_FAIL;
+	}
+	int rc = CMD_OK;
+	err = sf_ladder_render_text(l, &o, stdout);
+	if (err < 0) {
+		cli_error(CMD, "%s", sf_ladder_strerror(err));
+		rc = CMD_FAIL;
+	}
+	if (rc == CMD_OK && svg)
+		rc = write_svg(l, &o, svg);
+	sf_ladder_free(l);
+	if (fflush(stdout) != 0 && rc == CMD_OK) {
+		cli_error(CMD, "write error on standard output");
+		rc = CMD_FAIL;
+	}
+	return rc;
+}
