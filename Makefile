@@ -35,9 +35,10 @@ fuzz:
 	scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
 soak:
-	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build/release -j $(JOBS)
-	build/release/tests/sim_test_soak --seeds $(SEEDS) --jobs $(JOBS)
+	scripts/deps.sh check
+	cmake -S . -B build/soak -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=ON >/dev/null
+	cmake --build build/soak -j $(JOBS) --target sim_test_soak
+	build/soak/tests/sim_test_soak --seeds $(SEEDS) --jobs $(JOBS)
 
 install: build/release/synfin
 	cmake --install build/release
