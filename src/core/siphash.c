@@ -72,3 +72,38 @@ uint64_t sf_siphash24(const sf_sipkey_t *key, const void *data, size_t len)
 		sip_round(v);
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
+
+/* SipHash-c-d of exactly one 64-bit word m (its 8 bytes little-endian):
+ * the per-packet demux hash uses c = 1, d = 3 (SipHash-1-3), a third of the
+ * rounds of SipHash-2-4 and still keyed, so a peer that does not know the
+ * stack's secret cannot aim many 4-tuples at one bucket. */
+static uint64_t siphash_u64(const sf_sipkey_t *key, uint64_t m, int c, int d)
+{
+	uint64_t v[4] = {
+	        key->k0 ^ UINT64_C(0x736f6d6570736575),
+	        key->k1 ^ UINT64_C(0x646f72616e646f6d),
+	        key->k0 ^ UINT64_C(0x6c7967656e657261),
+	        key->k1 ^ UINT64_C(0x7465646279746573),
+	};
+	const uint64_t words[2] = {m, (uint64_t)8 << 56};
+	for (int w = 0; w < 2; w++) {
+		v[3] ^= words[w];
+		for (int i = 0; i < c; i++)
+			sip_round(v);
+		v[0] ^= words[w];
+	}
+	v[2] ^= 0xff;
+	for (int i = 0; i < d; i++)
+		sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+uint64_t sf_siphash13_u64(const sf_sipkey_t *key, uint64_t m)
+{
+	return siphash_u64(key, m, 1, 3);
+}
+
+uint64_t sf_siphash24_u64(const sf_sipkey_t *key, uint64_t m)
+{
+	return siphash_u64(key, m, 2, 4);
+}

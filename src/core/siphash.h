@@ -12,5 +12,9 @@ typedef struct sf_sipkey {
 } sf_sipkey_t;
 
 uint64_t sf_siphash24(const sf_sipkey_t *key, const void *data, size_t len);
+/* The same over one 64-bit word (its little-endian bytes), unrolled for the
+ * per-packet path: SipHash-2-4, and SipHash-1-3 for hash-table keys. */
+uint64_t sf_siphash24_u64(const sf_sipkey_t *key, uint64_t m);
+uint64_t sf_siphash13_u64(const sf_sipkey_t *key, uint64_t m);
 
 #endif

@@ -64,11 +64,8 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 
 static uint32_t tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
-	uint8_t b[8];
-	sf_put32(b, raddr);
-	sf_put16(b + 4, rport);
-	sf_put16(b + 6, lport);
-	return (uint32_t)sf_siphash24(key, b, sizeof b);
+	uint64_t m = (uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport;
+	return (uint32_t)sf_siphash13_u64(key, m);
 }
 
 sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
