@@ -55,7 +55,7 @@ typedef enum sf_cause {
 	SF_CAUSE_FINWAIT2, /* orphaned FIN-WAIT-2 timed out */
 	SF_CAUSE_ICMP,     /* ICMP hard error */
 	SF_CAUSE_REUSE,    /* TIME-WAIT reopened by a new SYN (RFC 6191) */
-	SF_CAUSE_EVICTED, /* half-open entry given up for a new SYN (RFC 4987 §3.4) */
+	SF_CAUSE_EVICTED,  /* half-open entry given up for a new SYN (RFC 4987 §3.4) */
 	SF_CAUSE_COUNT
 } sf_cause_t;
 const char *sf_cause_name(sf_cause_t c);

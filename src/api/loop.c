@@ -251,8 +251,10 @@ static int drain_frames(sf_loop_t *l, int64_t now)
 	int rc = 0;
 	while (cnt < SF_LOOP_BATCH) {
 		int n = sf_netdev_receive(l->dev, l->buf, RX_BUF_LEN, now);
-		if (n == SF_ENOBUFS)
-			continue; /* one oversized frame discarded by a wrapper */
+		if (n == SF_ENOBUFS) { /* one oversized frame discarded by a wrapper */
+			cnt++;
+			continue;
+		}
 		if (n <= 0) {
 			rc = n;
 			break;
@@ -338,6 +340,11 @@ static void explain_tun_error(int saved_errno, const char *name, char *buf, size
 	if (access("/dev/net/tun", F_OK) != 0) {
 		say(buf, len, "%s",
 		    "/dev/net/tun is not available (no TUN support: try 'modprobe tun')");
+		return;
+	}
+	if (saved_errno == EINVAL && name) {
+		say(buf, len, "interface %s exists and is not a TUN device (try another name)",
+		    name);
 		return;
 	}
 	switch (saved_errno) {

@@ -485,7 +485,8 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		 * no data, SYN or FIN, does not move the window, and arrives while
 		 * data is outstanding. */
 		bool dup = ack == t->snd_una && s->len == 0 && !s->fin && !s->syn &&
-		           t->snd_una != t->snd_max && wnd == t->snd_wnd;
+		           t->snd_una != t->snd_max &&
+		           (wnd == t->snd_wnd || ((t->flags & F_SACK_OK) && s->h.opt.sack_cnt));
 		sf_recovery_on_ack(st, t, 0, dup, &s->h.opt);
 	}
 	/* Window update (RFC 9293 §3.10.7.4): only from a segment newer than

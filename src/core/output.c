@@ -430,10 +430,11 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 
 	/* Duplicate ACKs owed for out-of-order arrivals (RFC 5681 §4.2); any
 	 * ACK beyond those is coalesced into one (MUST-58). */
-	for (; t->dupacks_owed > 1; t->dupacks_owed--)
-		sf_send_ack(st, t);
+	uint8_t acks = t->dupacks_owed; /* pure ACKs: data segments are not dup ACKs */
 	t->dupacks_owed = 0;
-	if (!sent && (t->flags & F_ACK_NOW))
+	if (!acks && !sent && (t->flags & F_ACK_NOW))
+		acks = 1;
+	for (; acks; acks--)
 		sf_send_ack(st, t);
 }
 

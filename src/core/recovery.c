@@ -191,23 +191,27 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 		}
 		return;
 	}
-	if (!dup)
-		return;
-	/* A duplicate ACK (RFC 5681 §2), or with SACK one that reports new
-	 * data held by the peer (RFC 6675 §2). */
+	/* RFC 6675 §2/§5: with SACK, any ACK that reports new data held by
+	 * the peer is a loss signal, whatever its window field says (Linux moves
+	 * its window on almost every ACK). */
 	bool sack_news = (t->flags & F_SACK_OK) && sacked_from(t, t->snd_una) > before;
-	t->dupacks++;
+	if (!dup && !sack_news)
+		return;
+	if (dup)
+		t->dupacks++;
 	if (t->flags & F_IN_RECOVERY) {
-		if (!(t->flags & F_SACK_OK))
+		if (dup && !(t->flags & F_SACK_OK))
 			t->cwnd += t->snd_mss; /* RFC 5681 §3.2 (4) */
 		sf_tcb_mark_dirty(st, t);
 		return;
 	}
-	/* RFC 6582 §3.2 (1): a new recovery only past the previous one. */
-	bool lost = t->dupacks >= 3 || (sack_news && sacked_from(t, t->snd_una) >= 3u * t->snd_mss);
-	if (lost && sf_seq_gt(t->snd_una, t->recover))
+	/* RFC 6675 §4 IsLost: more than (DupThresh - 1) * SMSS bytes SACKed
+	 * above SND.UNA. A new recovery only once the previous one is fully
+	 * acknowledged (RFC 6582 §3.2 (1): recover is SND.MAX at entry). */
+	bool lost = t->dupacks >= 3 || (sack_news && sacked_from(t, t->snd_una) > 2u * t->snd_mss);
+	if (lost && sf_seq_ge(t->snd_una, t->recover))
 		enter_recovery(st, t);
-	else if (t->dupacks < 3)
+	else if (t->dupacks && t->dupacks < 3)
 		sf_tcb_mark_dirty(st, t); /* limited transmit (RFC 3042) */
 }
 

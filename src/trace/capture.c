@@ -14,7 +14,12 @@
  * received, a packet being taken as received when it was captured. When a
  * side's FIN shows that it had not yet seen the peer's FIN (its ACK does not
  * cover it), that side is reinterpreted as closing simultaneously: FIN-WAIT-1
- * then CLOSING, instead of CLOSE-WAIT (RFC 9293 §3.6, figure 13).
+ * then CLOSING, instead of CLOSE-WAIT (RFC 9293 §3.6, figure 13). How the
+ * other end first answers the opening SYN tells what it was: a SYN,ACK (or
+ * nothing) a listener in LISTEN; a RST,ACK a CLOSED port with no listener
+ * (§3.10.7.1); a SYN of its own a simultaneous open (§3.5, figure 8), where
+ * both ends start CLOSED and each takes the peer's SYN only after sending
+ * its own: SYN-SENT -> SYN-RECEIVED -> ESTABLISHED on both sides.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -545,6 +550,44 @@ static lrow_t *push_state_row(sf_ladder_t *l, int side, int64_t t_us, uint64_t o
 	return r;
 }
 
+/* Which end of connection c sent packet p: 0 left/client, 1 right/server. */
+static int side_of(const sf_capture_conn_t *c, const cpkt_t *p)
+{
+	return p->src == c->addr[0] && p->tcp.sport == c->port[0] ? 0 : 1;
+}
+
+/* How the other end took the opening SYN (packet first_idx of conn c):
+ * the first segment it sent tells. */
+enum open_kind {
+	OPEN_PASSIVE,     /* it listened: LISTEN (a SYN,ACK, or nothing seen) */
+	OPEN_REFUSED,     /* RST,ACK of the SYN: no listener, CLOSED */
+	OPEN_SIMULTANEOUS /* a SYN of its own: both ends opened actively */
+};
+
+static enum open_kind open_kind_of(const sf_capture_t *cap, const sf_capture_conn_t *c,
+                                   size_t first_idx)
+{
+	const cpkt_t *syn = &cap->pkts[first_idx];
+	int opener = side_of(c, syn);
+	for (size_t i = first_idx + 1; i < cap->pkt_cnt; i++) {
+		const cpkt_t *p = &cap->pkts[i];
+		if (p->conn != syn->conn || side_of(c, p) == opener)
+			continue;
+		uint8_t f = p->tcp.flags;
+		/* RFC 9293 §3.10.7.1: a CLOSED end answers a SYN with
+		 * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; a LISTEN one never
+		 * resets a SYN (§3.10.7.2). */
+		if ((f & SF_TCP_RST) && (f & SF_TCP_ACK) &&
+		    p->tcp.ack == syn->tcp.seq + sf_tcp_seg_len(&syn->tcp))
+			return OPEN_REFUSED;
+		/* §3.5 Figure 8: a SYN without ACK crosses ours. */
+		if ((f & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST)) == SF_TCP_SYN)
+			return OPEN_SIMULTANEOUS;
+		return OPEN_PASSIVE;
+	}
+	return OPEN_PASSIVE;
+}
+
 int sf_ladder_from_capture(const sf_capture_t *cap, size_t index, sf_ladder_t **out)
 {
 	if (cap == NULL || out == NULL)
@@ -565,20 +608,24 @@ int sf_ladder_from_capture(const sf_capture_t *cap, size_t index, sf_ladder_t **
 		l->port[s] = c->port[s];
 	}
 
-	/* Initial states: a connection seen from its SYN starts CLOSED against
-	 * a listener; one seen from the SYN,ACK has a client in SYN-SENT; one
-	 * picked up mid-stream is taken as ESTABLISHED on both sides. */
+	/* Initial states: a connection seen from its SYN starts CLOSED, against
+	 * a listener, or, when the other end refused it or opened at the same
+	 * time, against another CLOSED end (open_kind_of); one seen from the
+	 * SYN,ACK has a client in SYN-SENT; one picked up mid-stream is taken as
+	 * ESTABLISHED on both sides. */
 	struct shadow sh[2];
 	memset(sh, 0, sizeof sh);
-	const cpkt_t *first = NULL;
-	for (size_t i = 0; i < cap->pkt_cnt && first == NULL; i++)
-		if (cap->pkts[i].conn == index)
-			first = &cap->pkts[i];
-	int first_side = first->src == c->addr[0] && first->tcp.sport == c->port[0] ? 0 : 1;
+	size_t first_idx = 0;
+	while (cap->pkts[first_idx].conn != index)
+		first_idx++;
+	const cpkt_t *first = &cap->pkts[first_idx];
+	int first_side = side_of(c, first);
 	uint8_t ff = first->tcp.flags;
+	enum open_kind open = OPEN_PASSIVE;
 	if ((ff & SF_TCP_SYN) && !(ff & SF_TCP_ACK)) {
+		open = open_kind_of(cap, c, first_idx);
 		sh[first_side].st = SF_CLOSED;
-		sh[1 - first_side].st = SF_LISTEN;
+		sh[1 - first_side].st = open == OPEN_PASSIVE ? SF_LISTEN : SF_CLOSED;
 	} else if ((ff & SF_TCP_SYN) && (ff & SF_TCP_ACK)) {
 		sh[first_side].st = SF_LISTEN;
 		sh[1 - first_side].st = SF_SYN_SENT;
@@ -590,12 +637,17 @@ int sf_ladder_from_capture(const sf_capture_t *cap, size_t index, sf_ladder_t **
 	l->init[0] = sh[0].st;
 	l->init[1] = sh[1].st;
 
+	/* Simultaneous open: the peer's SYN that reached a side before it
+	 * sent its own (as the capture saw them), held until it has. */
+	bool syn_pending[2] = {false, false};
+	sf_tcp_t syn_held[2];
+	memset(syn_held, 0, sizeof syn_held);
 	uint64_t order = 0;
-	for (size_t i = 0; i < cap->pkt_cnt; i++) {
+	for (size_t i = first_idx; i < cap->pkt_cnt; i++) {
 		const cpkt_t *p = &cap->pkts[i];
 		if (p->conn != index)
 			continue;
-		int s = p->src == c->addr[0] && p->tcp.sport == c->port[0] ? 0 : 1;
+		int s = side_of(c, p);
 		int r = 1 - s;
 		order += 4;
 		lrow_t *row = sf_ladder_row_push(l);
@@ -633,8 +685,28 @@ int sf_ladder_from_capture(const sf_capture_t *cap, size_t index, sf_ladder_t **
 				goto nomem;
 			row = &l->rows[row_idx];
 		}
+		/* RFC 9293 §3.5 Figure 8: its own SYN out, the side takes the
+		 * peer's SYN it was holding: SYN-SENT -> SYN-RECEIVED, just
+		 * below. */
+		if (syn_pending[s] && before == SF_CLOSED && st == SF_SYN_SENT) {
+			syn_pending[s] = false;
+			sh[s].st = shadow_recv(&sh[s], &syn_held[s]);
+			if (sh[s].st != st &&
+			    push_state_row(l, s, p->t_us, order + 1, sh[s].st) == NULL)
+				goto nomem;
+			row = &l->rows[row_idx];
+		}
 
 		before = sh[r].st;
+		if (open == OPEN_SIMULTANEOUS && before == SF_CLOSED && !sh[r].iss_known &&
+		    (p->tcp.flags & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST)) == SF_TCP_SYN) {
+			/* A side that is about to send its own SYN: the peer's
+			 * crossed it on the way (it cannot have arrived before,
+			 * or the answer would be a SYN,ACK or a RST). */
+			syn_pending[r] = true;
+			syn_held[r] = p->tcp;
+			continue;
+		}
 		st = shadow_recv(&sh[r], &p->tcp);
 		if (st != before) {
 			row->has_state[r] = true;

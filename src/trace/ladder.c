@@ -96,9 +96,10 @@ lrow_t *sf_ladder_row_push(sf_ladder_t *l)
 		l->rows = n;
 		l->row_cap = ncap;
 	}
-	lrow_t *r = &l->rows[l->row_cnt++];
+	lrow_t *r = &l->rows[l->row_cnt];
 	memset(r, 0, sizeof *r);
 	r->ev_tx = r->ev_rx = NO_INDEX;
+	r->pos = l->row_cnt++;
 	return r;
 }
 
@@ -111,6 +112,8 @@ static int compare_rows(const void *a, const void *b)
 		return x->t_us < y->t_us ? -1 : 1;
 	if (x->order != y->order)
 		return x->order < y->order ? -1 : 1;
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
 	return 0;
 }
 
@@ -118,11 +121,14 @@ void sf_ladder_rows_finish(sf_ladder_t *l, bool final_from_rows)
 {
 	if (l->row_cnt > 1)
 		qsort(l->rows, l->row_cnt, sizeof *l->rows, compare_rows);
+	for (size_t i = 0; i < l->row_cnt; i++)
+		l->rows[i].pos = i;
 	l->t0_us = l->row_cnt ? l->rows[0].t_us : 0;
 	bool sent[2] = {false, false};
 	uint32_t snd_max[2] = {0, 0};
 	l->has_isn[0] = l->has_isn[1] = false;
 	bool isn_from_syn[2] = {false, false};
+	bool synack_sent[2] = {false, false};
 	for (size_t i = 0; i < l->row_cnt; i++) {
 		lrow_t *r = &l->rows[i];
 		if (r->kind != LROW_SEG)
@@ -139,8 +145,16 @@ void sf_ladder_rows_finish(sf_ladder_t *l, bool final_from_rows)
 			l->has_isn[s] = true;
 		}
 		/* A segment that occupies sequence space below the highest
-		 * already sent repeats it: a retransmission (RFC 9293 §3.8.1). */
-		if (seg_len > 0 && sent[s] && sf_seq_lt(r->tcp.seq, snd_max[s]))
+		 * already sent repeats it: a retransmission (RFC 9293 §3.8.1).
+		 * Except the first SYN,ACK after a bare SYN at the same ISN: in
+		 * a simultaneous open it answers the peer's SYN (§3.5 Figure 8:
+		 * SYN-RECEIVED sends <SEQ=ISS><CTL=SYN,ACK>), it is no repeat. */
+		bool synack =
+		        (r->tcp.flags & (SF_TCP_SYN | SF_TCP_ACK)) == (SF_TCP_SYN | SF_TCP_ACK);
+		bool answers_syn =
+		        synack && !synack_sent[s] && isn_from_syn[s] && r->tcp.seq == l->isn[s];
+		synack_sent[s] |= synack;
+		if (seg_len > 0 && sent[s] && sf_seq_lt(r->tcp.seq, snd_max[s]) && !answers_syn)
 			r->retrans = true;
 		if (!(r->tcp.flags & SF_TCP_RST) || seg_len > 0) {
 			uint32_t end = r->tcp.seq + seg_len;
@@ -517,10 +531,77 @@ static size_t find_state_row(const sf_ladder_t *l, int s, size_t i)
 	return NO_INDEX;
 }
 
+/* Where a row sorts: rows are ordered by (t_us, order, pos). */
+struct row_key {
+	int64_t t_us;
+	uint64_t order;
+	size_t pos;
+};
+
+static int compare_keys(struct row_key a, struct row_key b)
+{
+	if (a.t_us != b.t_us)
+		return a.t_us < b.t_us ? -1 : 1;
+	if (a.order != b.order)
+		return a.order < b.order ? -1 : 1;
+	if (a.pos != b.pos)
+		return a.pos < b.pos ? -1 : 1;
+	return 0;
+}
+
+static struct row_key key_of(const lrow_t *r)
+{
+	return (struct row_key){r->t_us, r->order, r->pos};
+}
+
+/* True when connection `id` of side s carried a segment of the 4-tuple the
+ * diagram draws (seen from side s). */
+static bool conn_on_tuple(const sf_ladder_t *l, int s, uint32_t id)
+{
+	if (!l->has_ep[s] || !l->has_ep[1 - s])
+		return false;
+	struct tuple t = {l->addr[s], l->addr[1 - s], l->port[s], l->port[1 - s]};
+	for (size_t i = 0; i < l->ev_cnt[s]; i++) {
+		const sf_event_t *ev = &l->ev[s][i].ev;
+		if (ev->conn_id == id && is_seg_event(ev) && tuple_eq(tuple_of(ev), t))
+			return true;
+	}
+	return false;
+}
+
+/* True when the state event i of side s (a SYN making a new connection)
+ * reopened a TIME-WAIT of the same 4-tuple: the engine traces the old
+ * connection TIME-WAIT -> CLOSED (cause reuse) at the same instant, just
+ * before. RFC 9293 §3.6.1 and RFC 6191 let a TIME-WAIT accept a new SYN;
+ * the diagram shows that edge, TIME-WAIT -> SYN-RECEIVED. */
+static bool reopened_time_wait(const sf_ladder_t *l, int s, size_t i)
+{
+	const lev_t *evs = l->ev[s];
+	int64_t now = evs[i].ev.now_us;
+	for (size_t j = i; j-- > 0;) {
+		const sf_event_t *ev = &evs[j].ev;
+		if (ev->now_us != now)
+			break;
+		if (ev->kind == SF_EV_STATE && ev->u.state.cause == SF_CAUSE_REUSE &&
+		    ev->u.state.from == SF_TIME_WAIT && ev->conn_id != evs[i].ev.conn_id &&
+		    conn_on_tuple(l, s, ev->conn_id))
+			return true;
+	}
+	return false;
+}
+
+/* Attaches each state change of each side to a row. A side's changes must
+ * read top to bottom in the order it made them (its events are in time
+ * order): where crossing segments put the row of a change above the row of
+ * that side's previous change — a SYN or FIN received after this side sent
+ * its own, on the arrow of a segment sent before it (RFC 9293 §3.5 Figure 8,
+ * §3.6 Figure 13) — the change gets a row of its own at the time it
+ * happened, and never above the previous one. */
 static int attach_states(sf_ladder_t *l)
 {
 	for (int s = 0; s < 2; s++) {
-		bool seen_seg = false, seen_state = false;
+		bool seen_seg = false, seen_state = false, placed = false;
+		struct row_key last = {0, 0, 0}; /* where the previous change went */
 		for (size_t i = 0; i < l->ev_cnt[s]; i++) {
 			lev_t *e = &l->ev[s][i];
 			if (!e->used)
@@ -539,31 +620,47 @@ static int attach_states(sf_ladder_t *l)
 					l->init[s] = l->final[s] = SF_LISTEN;
 					continue;
 				}
+				if (to == SF_SYN_RECEIVED &&
+				    e->ev.u.state.cause == SF_CAUSE_RCV_SYN &&
+				    reopened_time_wait(l, s, i))
+					l->init[s] = SF_TIME_WAIT;
 			}
 			l->final[s] = to;
 			size_t k = find_state_row(l, s, i);
-			if (k != NO_INDEX && !l->rows[k].has_state[s]) {
+			if (k != NO_INDEX && !l->rows[k].has_state[s] &&
+			    (!placed || compare_keys(key_of(&l->rows[k]), last) > 0)) {
 				l->rows[k].has_state[s] = true;
 				l->rows[k].state[s] = to;
+				last = key_of(&l->rows[k]);
+				placed = true;
 				continue;
 			}
 			/* Its own row: right after the row it belongs to when that
-			 * one already shows a change of this side. */
-			int64_t t = e->ev.now_us;
-			uint64_t order = e->order * 4;
+			 * one already shows a change of this side; at its own time
+			 * when that row sorts above this side's previous change;
+			 * and in any case below the previous change. */
+			struct row_key key = {e->ev.now_us, e->order * 4, l->row_cnt};
 			if (k != NO_INDEX) {
-				t = l->rows[k].t_us;
-				order = l->rows[k].order + 1;
+				struct row_key after = {l->rows[k].t_us, l->rows[k].order + 1,
+				                        l->row_cnt};
+				if (!placed || compare_keys(after, last) > 0)
+					key = after;
+			}
+			if (placed && compare_keys(key, last) < 0) {
+				key.t_us = last.t_us;
+				key.order = last.order;
 			}
 			lrow_t *r = sf_ladder_row_push(l);
 			if (r == NULL)
 				return SF_ENOMEM;
 			r->kind = LROW_STATE;
 			r->side = (uint8_t)s;
-			r->t_us = r->t_rx_us = t;
-			r->order = order;
+			r->t_us = r->t_rx_us = key.t_us;
+			r->order = key.order;
 			r->has_state[s] = true;
 			r->state[s] = to;
+			last = key_of(r);
+			placed = true;
 		}
 	}
 	return 0;

@@ -5,7 +5,9 @@
  * segment arrows (sender, send and receive time, headers, lost and
  * retransmission marks), notes (a timer fired, a packet was dropped) and
  * rows that only carry a state change. Any row may carry a state change for
- * either side. The renderers add the section titles, the initial row and
+ * either side; top to bottom, each side's changes are in the order that side
+ * made them (RFC 9293 §3.3.2), even where crossing segments interleave the
+ * two sides' rows. The renderers add the section titles, the initial row and
  * the final row on their own, from the same rows, so text and SVG agree.
  */
 #ifndef SYNFIN_TRACE_LADDER_INT_H
@@ -50,6 +52,7 @@ typedef struct lrow {
 	int64_t t_us;        /* when it happened (SEG: sent) */
 	int64_t t_rx_us;     /* SEG: when received (== t_us when not known) */
 	uint64_t order;      /* tie-break for equal times */
+	size_t pos;          /* last tie-break: index before the sort (a stable sort) */
 	sf_tcp_t tcp;        /* SEG */
 	sf_timer_kind_t timer;
 	uint32_t count;
@@ -89,11 +92,13 @@ struct sf_ladder {
 	int64_t t0_us;   /* time of the first row */
 };
 
-/* Appends a zeroed row (ev_tx/ev_rx set to SIZE_MAX); NULL when out of
- * memory. The pointer is valid until the next append. */
+/* Appends a zeroed row (ev_tx/ev_rx set to SIZE_MAX, pos to its index);
+ * NULL when out of memory. The pointer is valid until the next append. */
 lrow_t *sf_ladder_row_push(sf_ladder_t *l);
-/* Sorts the rows by (t_us, order), marks retransmissions, and computes t0,
- * ISNs and final states (final from the rows when `final_from_rows`). */
+/* Sorts the rows by (t_us, order, pos) and renumbers pos, so rows that tie
+ * keep the order they had: the result does not depend on the C library's
+ * qsort. Marks retransmissions, and computes t0, ISNs and final states
+ * (final from the rows when `final_from_rows`). */
 void sf_ladder_rows_finish(sf_ladder_t *l, bool final_from_rows);
 /* Builds the rows from the events if needed. Returns 0 or SF_ENOMEM. */
 int sf_ladder_build(sf_ladder_t *l);

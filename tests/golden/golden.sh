@@ -37,9 +37,6 @@ UPDATE=0
 [ "${1:-}" = "--update" ] && UPDATE=1
 
 declare -A UNBLESSED=(
-	[simultaneous-open]="in SYN-RECEIVED the peer's SYN,ACK is dropped as out of window (RFC 9293 §3.5 Figure 8 accepts it: SYN-RECEIVED -> ESTABLISHED; src/core/input.c), and with crossing SYNs the ladder writes the server's SYN-RECEIVED above its SYN-SENT (src/trace/ladder.c row order)"
-	[simultaneous-close]="with crossing FINs the ladder writes the server's CLOSING (when the client's FIN arrives) above its FIN-WAIT-1 (when its own FIN leaves), so its column reads ESTABLISHED -> CLOSING -> FIN-WAIT-1 (src/trace/ladder.c row order)"
-	[data-loss]="after the RTO a 12-byte segment of data the peer already SACKed is sent with the retransmission (sender SWS avoidance, RFC 9293 §3.8.6.2.1)"
 )
 
 if [ ! -x "$SYNFIN" ]; then

@@ -525,6 +525,27 @@ static void window_update_after_drain(void **state)
 	finish(&p, s);
 }
 
+/* RFC 5681 §4.2: each out-of-order segment gets its own immediate duplicate
+ * ACK, even when several arrive in one batch (the sender counts them). */
+static void dup_ack_per_ooo_segment_in_a_batch(void **state)
+{
+	(void)state;
+	pkt_t p;
+	pkt_init(&p, NULL);
+	sf_sock_t s = pkt_open_passive(&p, NULL);
+	char d[100] = {0};
+	pkt_in_nopoll(&p, "P.", 101, 1, d, 100); /* 1..101 is missing */
+	pkt_in_nopoll(&p, "P.", 201, 1, d, 100);
+	pkt_poll(&p);
+	pkt_expect(&p, ".", 1, 1, 0);
+	pkt_expect(&p, ".", 1, 1, 0);
+	pkt_expect_none(&p);
+	sf_abort(p.st, s);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	pkt_fini(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +559,7 @@ int main(void)
 	        cmocka_unit_test(psh_on_last_segment),
 	        cmocka_unit_test(nagle_holds_small_segment),
 	        cmocka_unit_test(nodelay_sends_at_once),
+	        cmocka_unit_test(dup_ack_per_ooo_segment_in_a_batch),
 	        cmocka_unit_test(zero_window_probes_back_off),
 	        cmocka_unit_test(zero_window_silent_peer_times_out),
 	        cmocka_unit_test(zero_window_probes_while_peer_answers),

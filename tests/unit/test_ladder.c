@@ -647,6 +647,275 @@ static void test_drop_and_right_note(void **state_)
 	sf_ladder_free(l);
 }
 
+/* The state boxes of one side of an SVG ladder, top to bottom (by y; no
+ * two at the same height), compared with `expect`. */
+static void assert_svg_column(const char *svg, int side, const char *expect)
+{
+	int xl = -1, xr = -1;
+	const char *p = strstr(svg, "<line class=\"lifeline\" x1=\"");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "<line class=\"lifeline\" x1=\"%d\"", &xl), 1);
+	p = strstr(p + 1, "<line class=\"lifeline\" x1=\"");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "<line class=\"lifeline\" x1=\"%d\"", &xr), 1);
+	struct {
+		int y;
+		char name[32];
+	} box[64];
+	size_t n = 0;
+	for (p = strstr(svg, "<text x=\""); p != NULL; p = strstr(p + 1, "<text x=\"")) {
+		int x, y;
+		char name[32];
+		if (sscanf(p,
+		           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"state\" "
+		           "fill=\"#1d3557\">%31[^<]",
+		           &x, &y, name) != 3)
+			continue;
+		if ((side == 0) != (x < xl) || (side == 1) != (x > xr))
+			continue;
+		assert_true(n < 64);
+		/* Insertion by y, stable. */
+		size_t k = n++;
+		while (k > 0 && box[k - 1].y > y) {
+			box[k] = box[k - 1];
+			k--;
+		}
+		box[k].y = y;
+		snprintf(box[k].name, sizeof box[k].name, "%s", name);
+	}
+	char got[512] = "";
+	size_t len = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (k > 0 && box[k].y == box[k - 1].y) {
+			print_error("side %d: two state boxes at y=%d\n", side, box[k].y);
+			fail();
+		}
+		len += (size_t)snprintf(got + len, sizeof got - len, "%s%s", k ? " " : "",
+		                        box[k].name);
+	}
+	if (strcmp(got, expect) != 0) {
+		print_error("side %d SVG boxes:\n  got    %s\n  expect %s\n", side, got, expect);
+		fail();
+	}
+}
+
+/* One traced segment event of connection `conn` on `side`, sent by `from`. */
+static void put_seg(sf_ladder_t *l, int side, sf_event_kind_t kind, uint32_t conn, int64_t t_us,
+                    int from, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	sf_event_t ev = seg_event(kind, t_us, conn, from, flags, seq, ack, 1000, 0);
+	put(l, side, &ev);
+}
+
+static void put_state(sf_ladder_t *l, int side, uint32_t conn, int64_t t_us, sf_state_t from,
+                      sf_state_t to, sf_cause_t cause)
+{
+	sf_event_t ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SF_EV_STATE;
+	ev.now_us = t_us;
+	ev.conn_id = conn;
+	ev.u.state.from = from;
+	ev.u.state.to = to;
+	ev.u.state.cause = cause;
+	put(l, side, &ev);
+}
+
+/* What side s of a crossing exchange does at one instant: its own events
+ * only, in its own order. `first` picks which side's events are added
+ * first at each instant (the order the two sinks saw them in). */
+typedef void (*step_fn)(sf_ladder_t *l, int side, int step);
+
+static void run_crossing(sf_ladder_t *l, step_fn fn, int steps, int first)
+{
+	for (int k = 0; k < steps; k++) {
+		fn(l, first, k);
+		fn(l, 1 - first, k);
+	}
+}
+
+/* RFC 9293 §3.6 Figure 13: both ends close at the same instant, their
+ * FINs cross (1 ms one way). Each side goes ESTABLISHED -> FIN-WAIT-1 ->
+ * CLOSING -> TIME-WAIT. */
+static void crossing_fins(sf_ladder_t *l, int s, int step)
+{
+	uint32_t mine = s == 0 ? CLI_ISN : SRV_ISN, peer = s == 0 ? SRV_ISN : CLI_ISN;
+	int64_t t = 10000 + step * 1000;
+	switch (step) {
+	case 0:
+		put_state(l, s, conn_of(s), t, SF_ESTABLISHED, SF_FIN_WAIT_1, SF_CAUSE_APP_CLOSE);
+		put_seg(l, s, SF_EV_SEG_TX, conn_of(s), t, s, F_FIN | F_ACK, mine + 1, peer + 1);
+		break;
+	case 1:
+		put_seg(l, s, SF_EV_SEG_RX, conn_of(s), t, 1 - s, F_FIN | F_ACK, peer + 1,
+		        mine + 1);
+		put_state(l, s, conn_of(s), t, SF_FIN_WAIT_1, SF_CLOSING, SF_CAUSE_RCV_FIN);
+		put_seg(l, s, SF_EV_SEG_TX, conn_of(s), t, s, F_ACK, mine + 2, peer + 2);
+		break;
+	default:
+		put_seg(l, s, SF_EV_SEG_RX, conn_of(s), t, 1 - s, F_ACK, peer + 2, mine + 2);
+		put_state(l, s, conn_of(s), t, SF_CLOSING, SF_TIME_WAIT, SF_CAUSE_RCV_ACK);
+		break;
+	}
+}
+
+static void test_crossing_fins(void **state_)
+{
+	(void)state_;
+	for (int first = 0; first < 2; first++) {
+		sf_ladder_t *l = sf_ladder_new();
+		add_handshake(l);
+		run_crossing(l, crossing_fins, 3, first);
+		char *en = render_lang(l, SF_LADDER_LANG_EN);
+		/* Each column in the order its side changed state, whichever
+		 * side's FIN sorts first. */
+		assert_column(en, 0,
+		              "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT TIME-WAIT");
+		assert_column(en, 1,
+		              "LISTEN SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT "
+		              "TIME-WAIT");
+		/* A side enters FIN-WAIT-1 on the row of its own FIN. */
+		char *c = line_with(en, "|---- FIN+ACK seq=1 ack=1");
+		assert_non_null(strstr(c, "FIN-WAIT-1 |---- FIN+ACK"));
+		free(c);
+		char *s = line_with(en, "<--- FIN+ACK seq=1 ack=1");
+		assert_non_null(strstr(s, "-| FIN-WAIT-1"));
+		free(s);
+		assert_int_equal(sf_ladder_seg_count(l), 7);
+		assert_int_equal(sf_ladder_lost_count(l), 0);
+		assert_int_equal(sf_ladder_final_state(l, 0), SF_TIME_WAIT);
+		assert_int_equal(sf_ladder_final_state(l, 1), SF_TIME_WAIT);
+		assert_aligned(en);
+		assert_no_trailing_blanks(en);
+		char *again = render_lang(l, SF_LADDER_LANG_EN);
+		assert_string_equal(again, en);
+		char *svg = render(l, NULL, true);
+		assert_svg_column(svg, 0,
+		                  "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT "
+		                  "TIME-WAIT");
+		assert_svg_column(svg, 1,
+		                  "LISTEN SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT "
+		                  "TIME-WAIT");
+		free(svg);
+		char *zh = render_lang(l, SF_LADDER_LANG_ZH);
+		assert_column(zh, 1,
+		              "LISTEN SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT "
+		              "TIME-WAIT");
+		free(zh);
+		free(again);
+		free(en);
+		sf_ladder_free(l);
+	}
+}
+
+/* RFC 9293 §3.5 Figure 8: both ends open at the same instant, their SYNs
+ * cross. Each side goes CLOSED -> SYN-SENT -> SYN-RECEIVED -> ESTABLISHED. */
+static void crossing_syns(sf_ladder_t *l, int s, int step)
+{
+	uint32_t mine = s == 0 ? CLI_ISN : SRV_ISN, peer = s == 0 ? SRV_ISN : CLI_ISN;
+	int64_t t = step * 1000;
+	switch (step) {
+	case 0:
+		put_state(l, s, conn_of(s), t, SF_CLOSED, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
+		put_seg(l, s, SF_EV_SEG_TX, conn_of(s), t, s, F_SYN, mine, 0);
+		break;
+	case 1:
+		put_seg(l, s, SF_EV_SEG_RX, conn_of(s), t, 1 - s, F_SYN, peer, 0);
+		put_state(l, s, conn_of(s), t, SF_SYN_SENT, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
+		put_seg(l, s, SF_EV_SEG_TX, conn_of(s), t, s, F_SYN | F_ACK, mine, peer + 1);
+		break;
+	default:
+		put_seg(l, s, SF_EV_SEG_RX, conn_of(s), t, 1 - s, F_SYN | F_ACK, peer, mine + 1);
+		put_state(l, s, conn_of(s), t, SF_SYN_RECEIVED, SF_ESTABLISHED,
+		          SF_CAUSE_RCV_SYNACK);
+		break;
+	}
+}
+
+static void test_crossing_syns(void **state_)
+{
+	(void)state_;
+	for (int first = 0; first < 2; first++) {
+		sf_ladder_t *l = sf_ladder_new();
+		run_crossing(l, crossing_syns, 3, first);
+		char *en = render_lang(l, SF_LADDER_LANG_EN);
+		for (int s = 0; s < 2; s++)
+			assert_column(en, s,
+			              "CLOSED SYN-SENT SYN-RECEIVED ESTABLISHED ESTABLISHED");
+		/* Each SYN,ACK answers the peer's SYN: no retransmission. */
+		assert_null(strstr(en, "(retransmission)"));
+		assert_int_equal(sf_ladder_seg_count(l), 4);
+		assert_int_equal(sf_ladder_lost_count(l), 0);
+		assert_aligned(en);
+		/* The SVG's boxes read the same, top to bottom. */
+		char *svg = render(l, NULL, true);
+		for (int s = 0; s < 2; s++)
+			assert_svg_column(svg, s,
+			                  "CLOSED SYN-SENT SYN-RECEIVED ESTABLISHED ESTABLISHED");
+		free(svg);
+		free(en);
+		sf_ladder_free(l);
+	}
+}
+
+/* RFC 6191, RFC 9293 §3.6.1: a SYN that reopens a TIME-WAIT. The engine
+ * traces the old connection TIME-WAIT -> CLOSED (cause reuse) and the new
+ * one LISTEN -> SYN-RECEIVED at the same instant; the new connection's
+ * diagram starts in TIME-WAIT on that side. A plain listener's child
+ * (LISTEN -> SYN-RECEIVED) starts in LISTEN. */
+static void add_reopened(sf_ladder_t *l, uint16_t old_cport, bool reuse)
+{
+	/* The server's old connection (id 2) on the same 4-tuple ends in
+	 * TIME-WAIT. */
+	sf_event_t fin = seg_event(SF_EV_SEG_RX, 1000, 2, 0, F_FIN | F_ACK, CLI_ISN + 1,
+	                           SRV_ISN + 1, 1000, 0);
+	fin.u.seg.tcp.sport = old_cport;
+	put(l, 1, &fin);
+	put_state(l, 1, 2, 1000, SF_FIN_WAIT_2, SF_TIME_WAIT, SF_CAUSE_RCV_FIN);
+	/* The client's new connection (id 7). */
+	put_state(l, 0, 7, 4000, SF_CLOSED, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
+	put_seg(l, 0, SF_EV_SEG_TX, 7, 4000, 0, F_SYN, CLI_ISN + 100000, 0);
+	if (reuse)
+		put_state(l, 1, 2, 5000, SF_TIME_WAIT, SF_CLOSED, SF_CAUSE_REUSE);
+	put_seg(l, 1, SF_EV_SEG_RX, 3, 5000, 0, F_SYN, CLI_ISN + 100000, 0);
+	put_state(l, 1, 3, 5000, SF_LISTEN, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
+	put_seg(l, 1, SF_EV_SEG_TX, 3, 5000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 100001);
+	put_seg(l, 0, SF_EV_SEG_RX, 7, 6000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 100001);
+	put_state(l, 0, 7, 6000, SF_SYN_SENT, SF_ESTABLISHED, SF_CAUSE_RCV_SYNACK);
+	assert_int_equal(sf_ladder_set_conn(l, 0, 7), 0);
+	assert_int_equal(sf_ladder_set_conn(l, 1, 3), 0);
+}
+
+static void test_reopened_time_wait(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_reopened(l, CLI_PORT, true);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_column(en, 1, "TIME-WAIT SYN-RECEIVED SYN-RECEIVED");
+	assert_column(en, 0, "CLOSED SYN-SENT ESTABLISHED ESTABLISHED");
+	assert_int_equal(sf_ladder_seg_count(l), 2);
+	free(en);
+	sf_ladder_free(l);
+
+	/* No reuse: the child of a listener starts in LISTEN. */
+	l = sf_ladder_new();
+	add_reopened(l, CLI_PORT, false);
+	en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_column(en, 1, "LISTEN SYN-RECEIVED SYN-RECEIVED");
+	free(en);
+	sf_ladder_free(l);
+
+	/* A TIME-WAIT of another 4-tuple reopened at the same instant is not
+	 * this connection's past. */
+	l = sf_ladder_new();
+	add_reopened(l, CLI_PORT + 1, true);
+	en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_column(en, 1, "LISTEN SYN-RECEIVED SYN-RECEIVED");
+	free(en);
+	sf_ladder_free(l);
+}
+
 static bool have_xmllint(void)
 {
 	return system("command -v xmllint >/dev/null 2>&1") == 0;
@@ -988,9 +1257,10 @@ static void test_capture_two_connections(void **state_)
 	char *en = render_lang(l, SF_LADDER_LANG_EN);
 	assert_non_null(strstr(en, "client 192.0.2.1:41000 <-> server 192.0.2.2:80"));
 	assert_in_order(en, "three-way handshake", "SYN seq=0", "= reset =", "RST+ACK", NULL);
-	/* The refused client goes back to CLOSED; the server never listened
-	 * for real but is shown leaving LISTEN by its RST. */
+	/* The refused client goes back to CLOSED; the server, answering the
+	 * SYN with RST,ACK, had no listener: CLOSED throughout. */
 	assert_column(en, 0, "CLOSED SYN-SENT CLOSED CLOSED");
+	assert_column(en, 1, "CLOSED CLOSED");
 	assert_int_equal(sf_ladder_seg_count(l), 2);
 	free(en);
 	sf_ladder_free(l);
@@ -1025,6 +1295,98 @@ static void test_capture_tuple_reuse(void **state_)
 	sf_capture_close(cap);
 	unlink(path);
 	free(path);
+}
+
+/* RFC 9293 §3.10.7.1: an end with no listener answers a SYN with
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. It is CLOSED, never LISTEN. */
+static void test_capture_refused(void **state_)
+{
+	(void)state_;
+	static const struct pk p[] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {1000, 1, F_RST | F_ACK, 0, CLI_ISN + 1, 0, 0, false, 0},
+	};
+	char *path = temp_path();
+	write_capture(path, DLT_RAW, p, sizeof p / sizeof p[0]);
+	sf_ladder_t *l = ladder_of(path, 0);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_column(en, 0, "CLOSED SYN-SENT CLOSED CLOSED");
+	assert_column(en, 1, "CLOSED CLOSED");
+	assert_null(strstr(en, "LISTEN"));
+	assert_int_equal(sf_ladder_final_state(l, 1), SF_CLOSED);
+	free(en);
+	sf_ladder_free(l);
+	unlink(path);
+	free(path);
+
+	/* The kernel's own refusal, as captured (tests/data). */
+	const char *src = getenv("SYNFIN_SRC");
+	char kpath[1024];
+	snprintf(kpath, sizeof kpath, "%s/tests/data/kernel-refused.pcap", src ? src : "../..");
+	if (access(kpath, R_OK) != 0) {
+		print_message("%s not found: skipped\n", kpath);
+		return;
+	}
+	l = ladder_of(kpath, 0);
+	en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_column(en, 0, "CLOSED SYN-SENT CLOSED CLOSED");
+	assert_column(en, 1, "CLOSED CLOSED");
+	free(en);
+	sf_ladder_free(l);
+}
+
+/* RFC 9293 §3.5 Figure 8 in a capture: a SYN answered by a SYN without ACK
+ * is a simultaneous open. Both ends go CLOSED -> SYN-SENT -> SYN-RECEIVED
+ * -> ESTABLISHED, wherever the capture was taken. */
+static void test_capture_simultaneous_open(void **state_)
+{
+	(void)state_;
+	/* Captured at the client: its SYN, then the server's (which left
+	 * before the client's arrived), then the two SYN,ACKs. */
+	static const struct pk at_client[] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {1000, 1, F_SYN, SRV_ISN, 0, 0, 0, false, 0},
+	        {1000, 0, F_SYN | F_ACK, CLI_ISN, SRV_ISN + 1, 0, 0, false, 0},
+	        {2000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 0, 0, false, 0},
+	        {3000, 0, F_PSH | F_ACK, CLI_ISN + 1, SRV_ISN + 1, 10, 0, false, 0},
+	};
+	/* Captured between the two: both SYNs pass before either SYN,ACK;
+	 * the server's SYN,ACK is sent again (a real retransmission). */
+	static const struct pk between[] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {100, 1, F_SYN, SRV_ISN, 0, 0, 0, false, 0},
+	        {1000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 0, 0, false, 0},
+	        {1100, 0, F_SYN | F_ACK, CLI_ISN, SRV_ISN + 1, 0, 0, false, 0},
+	        {2000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 0, 0, false, 0},
+	};
+	const struct pk *caps[] = {at_client, between};
+	size_t lens[] = {sizeof at_client / sizeof at_client[0],
+	                 sizeof between / sizeof between[0]};
+	for (int k = 0; k < 2; k++) {
+		char *path = temp_path();
+		write_capture(path, DLT_RAW, caps[k], lens[k]);
+		sf_ladder_t *l = ladder_of(path, 0);
+		char *en = render_lang(l, SF_LADDER_LANG_EN);
+		for (int s = 0; s < 2; s++)
+			assert_column(en, s,
+			              "CLOSED SYN-SENT SYN-RECEIVED ESTABLISHED ESTABLISHED");
+		assert_null(strstr(en, "LISTEN"));
+		/* The first SYN,ACK of each side answers the peer's SYN; only
+		 * the server's second one repeats it. */
+		assert_int_equal(count(en, "(retransmission)"), k == 0 ? 0 : 1);
+		if (k == 1) {
+			char *re = line_with(en, "(retransmission)");
+			assert_non_null(strstr(re, "2.000"));
+			free(re);
+		}
+		assert_int_equal(sf_ladder_final_state(l, 0), SF_ESTABLISHED);
+		assert_int_equal(sf_ladder_final_state(l, 1), SF_ESTABLISHED);
+		assert_aligned(en);
+		free(en);
+		sf_ladder_free(l);
+		unlink(path);
+		free(path);
+	}
 }
 
 static void test_capture_errors(void **state_)
@@ -1109,6 +1471,9 @@ int main(void)
 	        cmocka_unit_test(test_conn_selection),
 	        cmocka_unit_test(test_listener_traced_syn),
 	        cmocka_unit_test(test_drop_and_right_note),
+	        cmocka_unit_test(test_crossing_fins),
+	        cmocka_unit_test(test_crossing_syns),
+	        cmocka_unit_test(test_reopened_time_wait),
 	        cmocka_unit_test(test_svg),
 	        cmocka_unit_test(test_display_width),
 	        cmocka_unit_test(test_bad_arguments),
@@ -1116,6 +1481,8 @@ int main(void)
 	        cmocka_unit_test(test_capture_simultaneous_close),
 	        cmocka_unit_test(test_capture_two_connections),
 	        cmocka_unit_test(test_capture_tuple_reuse),
+	        cmocka_unit_test(test_capture_refused),
+	        cmocka_unit_test(test_capture_simultaneous_open),
 	        cmocka_unit_test(test_capture_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

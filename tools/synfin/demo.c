@@ -267,23 +267,8 @@ static sf_ladder_t *build_ladder(const run_t *r, const recorder_t *rec, int k)
 	for (int s = 0; s < 2; s++)
 		if (k < r->d.conn_cnt && r->d.conn[k].id[s])
 			sf_ladder_set_conn(l, s, r->d.conn[k].id[s]);
-	int64_t reused_at[2] = {-1, -1}; /* a TIME-WAIT reopened at this time */
-	for (size_t i = 0; i < rec->n; i++) {
-		sf_event_t ev = rec->v[i].ev;
-		int side = rec->v[i].side;
-		if (ev.kind == SF_EV_STATE && ev.u.state.cause == SF_CAUSE_REUSE)
-			reused_at[side] = ev.now_us;
-		/* The engine gives a connection made by a listener its own
-		 * block, traced CLOSED -> SYN-RECEIVED. The diagram shows the
-		 * edge of RFC 9293 §3.10.7.2 (Figure 5): LISTEN receives the
-		 * SYN, as the capture reader does; or, when the SYN reopened
-		 * a TIME-WAIT at that instant, TIME-WAIT -> SYN-RECEIVED
-		 * (RFC 1122 §4.2.2.13, RFC 6191). */
-		if (ev.kind == SF_EV_STATE && ev.u.state.from == SF_CLOSED &&
-		    ev.u.state.to == SF_SYN_RECEIVED && ev.u.state.cause == SF_CAUSE_RCV_SYN)
-			ev.u.state.from = reused_at[side] == ev.now_us ? SF_TIME_WAIT : SF_LISTEN;
-		sf_ladder_add_event(l, side, &ev);
-	}
+	for (size_t i = 0; i < rec->n; i++)
+		sf_ladder_add_event(l, rec->v[i].side, &rec->v[i].ev);
 	return l;
 }
 

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Interop: the promises `synfin serve` and `synfin get` make on the command
+# line, inside a network namespace of its own.
+#
+#   - serve prints exactly how to reach it, and that works: with --netns the
+#     printed `nsenter ... curl http://192.0.2.2/` fetches the page from the
+#     nested namespace serve created for itself;
+#   - --duration ends serve by itself (exit 0, no leak);
+#   - one-line errors: not root, /dev/net/tun missing, a bad URL, --addr and
+#     --peer in different subnets.
+. "$(dirname "$0")/common.bash"
+
+note "serve --netns prints a command that reaches it"
+bg netns "$SYNFIN" serve --netns --duration 20
+NETNS=$LAST_PID
+wait_for "$WORK/netns.out" "reach it with: "
+hint=$(sed -n 's/^reach it with: *//p' "$WORK/netns.out")
+case "$hint" in
+"nsenter --net=/proc/$NETNS/ns/net curl http://$SF/") ;;
+*) fail "unexpected hint '$hint'" ;;
+esac
+timeout 20 $hint -sS --max-time 10 -o "$WORK/page.html" || fail "the printed command failed"
+grep -q "(your connection)" "$WORK/page.html" || fail "no page from the nested namespace"
+ip link show | grep -q tun && fail "serve --netns created its TUN in the caller's namespace"
+stop $NETNS 5 || fail "serve --netns exited with $?"
+
+note "--duration: serve stops by itself"
+timeout 20 "$SYNFIN" serve --duration 0.5 --port 8080 >"$WORK/dur.out" 2>&1 ||
+	fail "serve --duration exited with $?: $(cat "$WORK/dur.out")"
+grep -q "reach it with:  curl http://$SF:8080/" "$WORK/dur.out" ||
+	fail "no reach-it line with the port: $(cat "$WORK/dur.out")"
+
+# expect_error WHAT WANT_STATUS WANT_TEXT CMD...: exactly one line on stderr.
+expect_error() {
+	local what=$1 want_rc=$2 want=$3 rc
+	shift 3
+	"$@" >/dev/null 2>"$WORK/err"
+	rc=$?
+	[ $rc = "$want_rc" ] || fail "$what: exit status $rc, expected $want_rc"
+	[ "$(wc -l <"$WORK/err")" = 1 ] || fail "$what: not one line: $(cat "$WORK/err")"
+	grep -qF -- "$want" "$WORK/err" || fail "$what: '$(cat "$WORK/err")' lacks '$want'"
+}
+
+note "one-line errors"
+if command -v setpriv >/dev/null; then
+	expect_error "serve as nobody" 1 "needs root" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$SYNFIN" serve
+	expect_error "serve --netns as nobody" 1 "needs root" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$SYNFIN" serve --netns
+fi
+expect_error "no /dev/net/tun" 1 "/dev/net/tun is not available" \
+	unshare -m sh -c "mount -t tmpfs none /dev/net && exec \"$SYNFIN\" get http://$KN/"
+expect_error "bad URL" 2 "only http://A.B.C.D" "$SYNFIN" get https://example.org/
+expect_error "different subnets" 1 "one subnet" "$SYNFIN" serve --addr 192.0.2.2/24 --peer 198.51.100.1
+expect_error "unknown option" 2 "unknown option" "$SYNFIN" serve --bogus
+note "PASS"

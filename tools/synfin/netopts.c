@@ -1,0 +1,197 @@
+/* Network options shared by `synfin serve` and `synfin get` (netopts.h):
+ * parsing, help text, and opening the loop they describe. --netns uses
+ * unshare(CLONE_NEWNET), so the TUN device and everything the kernel does
+ * with it live and die with this process; lo is brought up there so local
+ * tools behave as usual.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "netopts.h"
+
+#define DEFAULT_ADDR 0xC0000202u /* 192.0.2.2 */
+#define DEFAULT_PEER 0xC0000201u /* 192.0.2.1 */
+
+void netopts_init(netopts_t *o)
+{
+	*o = (netopts_t){.addr = DEFAULT_ADDR,
+	                 .prefix_len = 24,
+	                 .peer = DEFAULT_PEER,
+	                 .reorder_ms = 2,
+	                 .seed = 1};
+}
+
+void netopts_help(void)
+{
+	printf("  --tun NAME       name of the TUN device (default: the kernel's choice, tunN)\n"
+	       "  --addr A.B.C.D/N synfin's address and prefix (default 192.0.2.2/24)\n"
+	       "  --peer A.B.C.D   address of the kernel side of the TUN (default 192.0.2.1)\n"
+	       "  --mtu N          link MTU (default 1500)\n"
+	       "  --netns          create and enter a new network namespace first\n"
+	       "  --loss P         lose each frame with probability P, both directions\n"
+	       "  --reorder P      hold back each frame by --reorder-ms with probability P\n"
+	       "  --reorder-ms MS  how long a reordered frame is held back (default 2)\n"
+	       "  --dup P          deliver each frame twice with probability P\n"
+	       "  --delay-ms MS    one-way delay, both directions\n"
+	       "  --seed N         seed of the impairments (default 1)\n"
+	       "  --pcap FILE      record every frame synfin sends and receives (pcap)\n"
+	       "  -h, --help       this text\n");
+}
+
+static bool parse_ip(const char *cmd, const char *opt, const char *text, uint32_t *out)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, text, &a) != 1) {
+		cli_error(cmd, "%s: '%s' is not an IPv4 address (A.B.C.D)", opt, text);
+		return false;
+	}
+	*out = ntohl(a.s_addr);
+	return true;
+}
+
+int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
+{
+	const char *v;
+	int r;
+	if (cli_flag(argv[*i], "--netns")) {
+		o->netns = true;
+		return 1;
+	}
+	if ((r = cli_value(cmd, argc, argv, i, "--tun", &v)) != 0) {
+		if (r > 0 && (strlen(v) == 0 || strlen(v) >= IFNAMSIZ)) {
+			cli_error(cmd, "--tun: an interface name is 1 to %d characters",
+			          IFNAMSIZ - 1);
+			return -1;
+		}
+		o->tun = v;
+		return r;
+	}
+	if ((r = cli_value(cmd, argc, argv, i, "--addr", &v)) != 0) {
+		if (r < 0)
+			return -1;
+		char ip[32];
+		const char *slash = strchr(v, '/');
+		size_t n = slash ? (size_t)(slash - v) : strlen(v);
+		uint64_t prefix = 24;
+		if (n >= sizeof ip) {
+			cli_error(cmd, "--addr: '%s' is not A.B.C.D/N", v);
+			return -1;
+		}
+		memcpy(ip, v, n);
+		ip[n] = '\0';
+		if (!parse_ip(cmd, "--addr", ip, &o->addr) ||
+		    (slash && !cli_u64(cmd, "--addr prefix", slash + 1, 30, &prefix)))
+			return -1;
+		if (prefix < 8) {
+			cli_error(cmd, "--addr: prefix /%u is too short (8..30)", (unsigned)prefix);
+			return -1;
+		}
+		o->prefix_len = (int)prefix;
+		return 1;
+	}
+	if ((r = cli_value(cmd, argc, argv, i, "--peer", &v)) != 0)
+		return r < 0 || !parse_ip(cmd, "--peer", v, &o->peer) ? -1 : 1;
+	if ((r = cli_value(cmd, argc, argv, i, "--pcap", &v)) != 0) {
+		o->pcap = v;
+		return r;
+	}
+	struct {
+		const char *name;
+		double *val, max;
+	} dbl[] = {{"--loss", &o->loss, 1},
+	           {"--reorder", &o->reorder, 1},
+	           {"--dup", &o->dup, 1},
+	           {"--delay-ms", &o->delay_ms, 1e6},
+	           {"--reorder-ms", &o->reorder_ms, 1e6}};
+	for (size_t k = 0; k < sizeof dbl / sizeof dbl[0]; k++)
+		if ((r = cli_value(cmd, argc, argv, i, dbl[k].name, &v)) != 0)
+			return r < 0 || !cli_double(cmd, dbl[k].name, v, 0, dbl[k].max, dbl[k].val)
+			               ? -1
+			               : 1;
+	if ((r = cli_value(cmd, argc, argv, i, "--seed", &v)) != 0)
+		return r < 0 || !cli_u64(cmd, "--seed", v, UINT64_MAX, &o->seed) ? -1 : 1;
+	if ((r = cli_value(cmd, argc, argv, i, "--mtu", &v)) != 0) {
+		uint64_t mtu;
+		if (r < 0 || !cli_u64(cmd, "--mtu", v, 65535, &mtu))
+			return -1;
+		if (mtu < 576) {
+			cli_error(cmd, "--mtu: at least 576 (RFC 791)");
+			return -1;
+		}
+		o->mtu = (uint16_t)mtu;
+		return 1;
+	}
+	return 0;
+}
+
+/* A fresh network namespace with lo up. Returns 0 or -1 (error printed). */
+static int enter_netns(const char *cmd)
+{
+	if (unshare(CLONE_NEWNET) < 0) {
+		if (errno == EPERM)
+			cli_error(
+			        cmd,
+			        "--netns: creating a network namespace needs root (CAP_SYS_ADMIN)");
+		else
+			cli_error(cmd, "--netns: unshare: %s", strerror(errno));
+		return -1;
+	}
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) < 0)) {
+		cli_error(cmd, "--netns: cannot bring lo up: %s", strerror(errno));
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	close(s);
+	return 0;
+}
+
+int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf_loop_t **out)
+{
+	uint32_t mask = ~(uint32_t)0 << (32 - o->prefix_len);
+	if (o->addr == o->peer || (o->addr & mask) != (o->peer & mask)) {
+		cli_error(cmd, "--addr and --peer must be two different addresses of one subnet");
+		return -1;
+	}
+	if (o->netns && enter_netns(cmd) < 0)
+		return -1;
+	sf_impair_t imp = {
+	        .loss = o->loss,
+	        .dup = o->dup,
+	        .reorder = o->reorder,
+	        .reorder_us = (int64_t)(o->reorder_ms * 1000),
+	        .delay_us = (int64_t)(o->delay_ms * 1000),
+	};
+	bool impaired = o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->delay_ms > 0;
+	sf_loop_tun_opts_t t = {
+	        .tun_name = o->tun,
+	        .addr = o->addr,
+	        .prefix_len = o->prefix_len,
+	        .peer_addr = o->peer,
+	        .mtu = o->mtu,
+	        .impair_tx = impaired ? &imp : NULL,
+	        .impair_rx = impaired ? &imp : NULL,
+	        .impair_seed = o->seed,
+	        .pcap_path = o->pcap,
+	        .cfg = cfg,
+	};
+	char err[200];
+	if (sf_loop_open_tun(&t, out, err, sizeof err) < 0) {
+		cli_error(cmd, "%s", err);
+		return -1;
+	}
+	return 0;
+}

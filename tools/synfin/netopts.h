@@ -1,0 +1,39 @@
+/* The network options `synfin serve` and `synfin get` share: where the TUN
+ * device goes (--tun, --addr, --peer, --mtu, --netns), what the link does to
+ * frames (--loss, --reorder, --dup, --delay-ms, --seed) and --pcap; and
+ * opening the sf_loop they describe, with one-line errors.
+ */
+#ifndef SYNFIN_TOOL_NETOPTS_H
+#define SYNFIN_TOOL_NETOPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "synfin/loop.h"
+
+typedef struct netopts {
+	const char *tun;           /* --tun NAME; NULL: the kernel's choice */
+	uint32_t addr;             /* --addr A.B.C.D/N: synfin's address (host order) */
+	int prefix_len;            /* ... and prefix; default 192.0.2.2/24 */
+	uint32_t peer;             /* --peer A.B.C.D: the kernel side; default 192.0.2.1 */
+	uint16_t mtu;              /* --mtu; default 1500 */
+	bool netns;                /* --netns: a fresh network namespace first */
+	double loss, reorder, dup; /* probabilities, both directions */
+	double delay_ms;           /* one-way delay, both directions */
+	double reorder_ms;         /* how long a reordered frame is held back; default 2 */
+	uint64_t seed;             /* seed of the impairments */
+	const char *pcap;          /* --pcap FILE */
+} netopts_t;
+
+void netopts_init(netopts_t *o);
+/* Prints the option lines for --help. */
+void netopts_help(void);
+/* Matches one network option at argv[*i] (advancing *i past its value).
+ * Returns 1 when it was one, 0 when not, -1 after printing an error. */
+int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i);
+/* Enters a new network namespace if asked, opens the TUN device with the
+ * impairments and pcap tap, and creates the loop with `cfg` as the stack's
+ * base config. Returns 0, or -1 after printing a one-line error. */
+int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf_loop_t **out);
+
+#endif

@@ -1,0 +1,603 @@
+/* `synfin serve`: an HTTP/1.1 server on synfin over a TUN device, reachable
+ * from the machine's own kernel (curl, a browser) at synfin's address.
+ *
+ * The link is a TUN device whose kernel side gets --peer (default
+ * 192.0.2.1/24) while synfin answers at --addr (default 192.0.2.2), driven by
+ * sf_loop; optional impairments (--loss, --reorder, --dup, --delay-ms) sit
+ * between the stack and the TUN, and --pcap records what the stack sent and
+ * received. --netns first moves the process into a fresh network namespace
+ * of its own.
+ *
+ * Every trace event of the stack goes through record_event(), which keeps
+ * the recent connections (REC_CNT of them): 4-tuple, the states each went
+ * through, bytes each way, and the first and last events of its life. The
+ * built-in page at / lists them and draws their ladders as SVG
+ * (include/synfin/ladder.h) — the visitor's own connection first, with the
+ * handshake that carried the request. /_synfin/ladder/N.svg and .txt give
+ * one connection's ladder alone. Other paths are served from --dir.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "netopts.h"
+#include "synfin/ladder.h"
+#include "synfin/loop.h"
+
+#define CMD "serve"
+
+#ifdef SYNFIN_HAVE_HTTP
+#include "synfin/http.h"
+
+#define REC_CNT      32 /* recent connections kept */
+#define REC_HEAD     64 /* first events kept per connection */
+#define REC_TAIL     48 /* last events kept per connection */
+#define REC_PATH     16 /* states kept per connection */
+#define PENDING_CNT  32 /* state events of connections not yet tied to a 4-tuple */
+#define LISTENER_CNT 8
+#define PAGE_LADDERS 6 /* ladders drawn on the page */
+
+/* One connection as seen by synfin's trace events. */
+typedef struct rec {
+	uint64_t num; /* 1, 2, ... in order of appearance; 0: free slot */
+	uint32_t conn_id;
+	uint32_t raddr;
+	uint16_t rport, lport;
+	bool finished; /* reached CLOSED */
+	bool refused;  /* a SYN to a closed port answered with RST */
+	sf_state_t path[REC_PATH];
+	int path_cnt;
+	uint32_t iss, irs;
+	bool has_iss, has_irs;
+	uint64_t bytes_in, bytes_out; /* highest sequence offset each way */
+	int64_t first_us, last_us, last_req_us;
+	sf_event_t head[REC_HEAD];
+	sf_event_t tail[REC_TAIL];
+	int head_cnt;
+	uint64_t tail_total; /* events after the head; the last REC_TAIL are kept */
+} rec_t;
+
+typedef struct server_state {
+	rec_t recs[REC_CNT];
+	uint64_t next_num;
+	sf_event_t pending[PENDING_CNT];
+	int pending_cnt;
+	uint32_t listeners[LISTENER_CNT];
+	int listener_cnt;
+	FILE *json; /* --trace */
+	/* shown on the page */
+	uint32_t addr, peer;
+	uint16_t port;
+	const char *tun;
+	bool netns;
+	int64_t start_us;
+	uint64_t requests;
+	sf_http_server_t *http;
+	sf_loop_t *loop;
+} server_state_t;
+
+static sf_loop_t *running_loop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (running_loop)
+		sf_loop_stop(running_loop);
+}
+
+/* ---- connection records from trace events ---- */
+
+static bool is_listener(const server_state_t *s, uint32_t id)
+{
+	for (int i = 0; i < s->listener_cnt; i++)
+		if (s->listeners[i] == id)
+			return true;
+	return false;
+}
+
+static rec_t *find_by_id(server_state_t *s, uint32_t id)
+{
+	for (int i = 0; id && i < REC_CNT; i++)
+		if (s->recs[i].num && s->recs[i].conn_id == id)
+			return &s->recs[i];
+	return NULL;
+}
+
+static rec_t *find_by_tuple(server_state_t *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	rec_t *best = NULL;
+	for (int i = 0; i < REC_CNT; i++) {
+		rec_t *r = &s->recs[i];
+		if (r->num && r->raddr == raddr && r->rport == rport && r->lport == lport &&
+		    (!best || r->num > best->num))
+			best = r;
+	}
+	return best;
+}
+
+static rec_t *new_rec(server_state_t *s, uint32_t raddr, uint16_t rport, uint16_t lport,
+                      int64_t now)
+{
+	rec_t *r = &s->recs[0];
+	for (int i = 1; i < REC_CNT && r->num; i++) /* a free slot, else the oldest */
+		if (!s->recs[i].num || s->recs[i].num < r->num)
+			r = &s->recs[i];
+	memset(r, 0, sizeof *r);
+	r->num = ++s->next_num;
+	r->raddr = raddr;
+	r->rport = rport;
+	r->lport = lport;
+	r->first_us = now;
+	return r;
+}
+
+static void keep_event(rec_t *r, const sf_event_t *ev)
+{
+	if (r->head_cnt < REC_HEAD)
+		r->head[r->head_cnt++] = *ev;
+	else
+		r->tail[r->tail_total++ % REC_TAIL] = *ev;
+	r->last_us = ev->now_us;
+}
+
+static void note_state(rec_t *r, const sf_event_t *ev)
+{
+	if (r->path_cnt == 0)
+		r->path[r->path_cnt++] = ev->u.state.from;
+	if (r->path_cnt < REC_PATH)
+		r->path[r->path_cnt++] = ev->u.state.to;
+	else
+		r->path[REC_PATH - 1] = ev->u.state.to;
+	if (ev->u.state.to == SF_CLOSED)
+		r->finished = true;
+}
+
+/* Highest sequence offset (from the ISN) a segment reaches, as bytes. */
+static void note_bytes(rec_t *r, const sf_event_t *ev, bool tx)
+{
+	const sf_tcp_t *t = &ev->u.seg.tcp;
+	uint32_t *isn = tx ? &r->iss : &r->irs;
+	bool *has = tx ? &r->has_iss : &r->has_irs;
+	if (t->flags & SF_TCP_SYN) {
+		*isn = t->seq;
+		*has = true;
+	}
+	if (!*has || t->payload_len == 0)
+		return;
+	uint64_t end = (uint32_t)(t->seq - *isn - 1) + (uint64_t)t->payload_len;
+	uint64_t *bytes = tx ? &r->bytes_out : &r->bytes_in;
+	if (end > *bytes && end < (1ull << 31) + *bytes)
+		*bytes = end;
+	if (!tx)
+		r->last_req_us = ev->now_us;
+}
+
+static void tie_pending(server_state_t *s, rec_t *r)
+{
+	int k = 0;
+	for (int i = 0; i < s->pending_cnt; i++) {
+		if (s->pending[i].conn_id == r->conn_id) {
+			keep_event(r, &s->pending[i]);
+			if (s->pending[i].kind == SF_EV_STATE)
+				note_state(r, &s->pending[i]);
+		} else {
+			s->pending[k++] = s->pending[i];
+		}
+	}
+	s->pending_cnt = k;
+}
+
+static void record_event(void *ctx, const sf_event_t *ev)
+{
+	server_state_t *s = ctx;
+	if (s->json)
+		sf_trace_json_write(s->json, ev);
+	if (ev->kind == SF_EV_STATE && ev->u.state.to == SF_LISTEN) {
+		if (s->listener_cnt < LISTENER_CNT)
+			s->listeners[s->listener_cnt++] = ev->conn_id;
+		return;
+	}
+	bool has_seg = ev->kind == SF_EV_SEG_TX || ev->kind == SF_EV_SEG_RX ||
+	               (ev->kind == SF_EV_DROP && ev->has_seg);
+	if (!has_seg) {
+		if (ev->kind != SF_EV_STATE && ev->kind != SF_EV_TIMER)
+			return;
+		rec_t *r = find_by_id(s, ev->conn_id);
+		if (r) {
+			keep_event(r, ev);
+			if (ev->kind == SF_EV_STATE)
+				note_state(r, ev);
+		} else if (ev->conn_id && !is_listener(s, ev->conn_id)) {
+			if (s->pending_cnt == PENDING_CNT) /* forget the oldest */
+				memmove(s->pending, s->pending + 1,
+				        sizeof s->pending[0] * --s->pending_cnt);
+			s->pending[s->pending_cnt++] = *ev;
+		}
+		return;
+	}
+	if (ev->u.seg.ip.proto != SF_IP_PROTO_TCP)
+		return;
+	bool tx = ev->kind == SF_EV_SEG_TX;
+	const sf_tcp_t *t = &ev->u.seg.tcp;
+	uint32_t raddr = tx ? ev->u.seg.ip.dst : ev->u.seg.ip.src;
+	uint16_t rport = tx ? t->dport : t->sport, lport = tx ? t->sport : t->dport;
+	rec_t *r = find_by_tuple(s, raddr, rport, lport);
+	bool syn = !tx && (t->flags & (SF_TCP_SYN | SF_TCP_ACK)) == SF_TCP_SYN;
+	if (syn && (!r || r->finished || r->refused || (r->has_irs && r->irs != t->seq)))
+		r = new_rec(s, raddr, rport, lport, ev->now_us);
+	if (!r)
+		return; /* the middle of a connection we no longer keep */
+	if (ev->conn_id && !r->conn_id && !is_listener(s, ev->conn_id)) {
+		r->conn_id = ev->conn_id;
+		tie_pending(s, r);
+	}
+	if (ev->kind == SF_EV_DROP && ev->drop == SF_DROP_TCP_NO_SOCKET)
+		r->refused = true;
+	keep_event(r, ev);
+	if (ev->kind != SF_EV_DROP)
+		note_bytes(r, ev, tx);
+}
+
+/* ---- the page ---- */
+
+static sf_ladder_t *build_ladder(const rec_t *r)
+{
+	sf_ladder_t *l = sf_ladder_new();
+	if (!l)
+		return NULL;
+	for (int i = 0; i < r->head_cnt; i++)
+		sf_ladder_add_event(l, 1, &r->head[i]);
+	uint64_t n = r->tail_total < REC_TAIL ? r->tail_total : REC_TAIL;
+	for (uint64_t i = r->tail_total - n; i < r->tail_total; i++)
+		sf_ladder_add_event(l, 1, &r->tail[i % REC_TAIL]);
+	if (r->conn_id)
+		sf_ladder_set_conn(l, 1, r->conn_id);
+	return l;
+}
+
+/* Renders a record's ladder (svg or text) into a malloc'd buffer. */
+static char *render_ladder(const rec_t *r, bool svg, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	sf_ladder_t *l = build_ladder(r);
+	if (!f || !l) {
+		if (f)
+			fclose(f);
+		sf_ladder_free(l);
+		free(buf);
+		return NULL;
+	}
+	sf_ladder_opts_t o = {0};
+	int rc = svg ? sf_ladder_render_svg(l, &o, f) : sf_ladder_render_text(l, &o, f);
+	sf_ladder_free(l);
+	fclose(f);
+	if (rc < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void out_printf(sf_http_response_t *resp, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void out_printf(sf_http_response_t *resp, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sf_http_response_write(resp, buf,
+		                       (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static const char *ip_str(uint32_t a, char *buf)
+{
+	struct in_addr in = {.s_addr = htonl(a)};
+	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+/* The records, newest first; the visitor's connection (the one whose
+ * request arrived last) in *you. Returns how many. */
+static int sorted_recs(server_state_t *s, rec_t **out, rec_t **you)
+{
+	int n = 0;
+	*you = NULL;
+	for (int i = 0; i < REC_CNT; i++) {
+		rec_t *r = &s->recs[i];
+		if (!r->num)
+			continue;
+		int k = n++;
+		while (k > 0 && out[k - 1]->num < r->num) {
+			out[k] = out[k - 1];
+			k--;
+		}
+		out[k] = r;
+		if (!r->finished && r->last_req_us &&
+		    (!*you || r->last_req_us > (*you)->last_req_us))
+			*you = r;
+	}
+	return n;
+}
+
+static void write_states(sf_http_response_t *resp, const rec_t *r)
+{
+	if (r->refused) {
+		out_printf(resp, "refused (RST: nothing listens on port %u)", r->lport);
+		return;
+	}
+	for (int i = 0; i < r->path_cnt; i++)
+		out_printf(resp, "%s%s", i ? " &rarr; " : "", sf_state_name(r->path[i]));
+}
+
+static void write_svg(sf_http_response_t *resp, const rec_t *r)
+{
+	size_t len;
+	char *svg = render_ladder(r, true, &len);
+	if (!svg) {
+		out_printf(resp, "<p>(no ladder)</p>\n");
+		return;
+	}
+	const char *p = svg;
+	if (!strncmp(p, "<?xml", 5) && strchr(p, '\n'))
+		p = strchr(p, '\n') + 1; /* inline SVG: no XML declaration */
+	sf_http_response_write(resp, p, len - (size_t)(p - svg));
+	free(svg);
+}
+
+static void write_page(server_state_t *s, sf_http_response_t *resp, int64_t now)
+{
+	rec_t *recs[REC_CNT], *you;
+	int n = sorted_recs(s, recs, &you);
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	sf_http_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+	sf_http_response_header(resp, "Cache-Control", "no-store");
+	out_printf(resp,
+	           "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>synfin</title>\n"
+	           "<style>body{font-family:sans-serif;margin:1.5em;max-width:75em}"
+	           "table{border-collapse:collapse}td,th{border:1px solid #bbb;"
+	           "padding:2px 8px;font-size:90%%}tr.you{background:#ffe9a8}"
+	           "svg{max-width:100%%;height:auto;border:1px solid #ddd}</style>"
+	           "</head><body>\n<h1>synfin</h1>\n");
+	out_printf(resp,
+	           "<p>This page comes from <b>synfin</b>, a TCP/IPv4 stack in user space, "
+	           "answering at %s:%u on the TUN device %s. Your request crossed the Linux "
+	           "kernel's own TCP on the other side of that device (%s). Below are the last "
+	           "%d connections synfin saw and, for the newest, the ladder of each one's "
+	           "life drawn from synfin's own trace events: every segment with its flags, "
+	           "sequence and acknowledgment numbers, and synfin's state beside it. ",
+	           ip_str(s->addr, a), s->port, s->tun ? s->tun : "?", ip_str(s->peer, b), n);
+	out_printf(resp, "The highlighted one is yours: it is still open while this page is "
+	                 "written, so its ladder stops after your request.</p>\n");
+	out_printf(resp, "<p>Up %.0f s, %" PRIu64 " requests.</p>\n",
+	           (double)(now - s->start_us) / 1e6, s->requests);
+	out_printf(resp, "<table><tr><th>#</th><th>client</th><th>server</th><th>states (synfin's "
+	                 "side)</th><th>bytes in</th><th>bytes out</th><th>age</th>"
+	                 "<th>ladder</th></tr>\n");
+	for (int i = 0; i < n; i++) {
+		rec_t *r = recs[i];
+		out_printf(resp, "<tr%s><td>%" PRIu64 "</td><td>%s:%u</td><td>%s:%u</td><td>",
+		           r == you ? " class=\"you\"" : "", r->num, ip_str(r->raddr, a), r->rport,
+		           ip_str(s->addr, b), r->lport);
+		write_states(resp, r);
+		out_printf(resp,
+		           "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%.1f s</td>"
+		           "<td><a href=\"/_synfin/ladder/%" PRIu64 ".svg\">svg</a> "
+		           "<a href=\"/_synfin/ladder/%" PRIu64 ".txt\">text</a></td></tr>\n",
+		           r->bytes_in, r->bytes_out, (double)(now - r->first_us) / 1e6, r->num,
+		           r->num);
+	}
+	out_printf(resp, "</table>\n");
+	int drawn = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n && drawn < PAGE_LADDERS; i++) {
+			rec_t *r = recs[i];
+			if ((pass == 0) != (r == you))
+				continue;
+			out_printf(resp, "<h2>#%" PRIu64 " %s:%u &rarr; %s:%u%s</h2>\n", r->num,
+			           ip_str(r->raddr, a), r->rport, ip_str(s->addr, b), r->lport,
+			           r == you ? " (your connection)" : "");
+			if (r->tail_total > REC_TAIL)
+				out_printf(resp,
+				           "<p>%" PRIu64 " events in the middle left out.</p>\n",
+				           r->tail_total - REC_TAIL);
+			write_svg(resp, r);
+			drawn++;
+		}
+	}
+	out_printf(resp, "</body></html>\n");
+}
+
+static int handle(void *ctx, const sf_http_request_t *req, sf_http_response_t *resp)
+{
+	server_state_t *s = ctx;
+	s->requests++;
+	int64_t now = sf_loop_now();
+	if (!strcmp(req->path, "/")) {
+		write_page(s, resp, now);
+		return 0;
+	}
+	uint64_t num;
+	char ext[8];
+	int used = 0;
+	if (sscanf(req->path, "/_synfin/ladder/%" SCNu64 ".%4[a-z]%n", &num, ext, &used) == 2 &&
+	    req->path[used] == '\0' && (!strcmp(ext, "svg") || !strcmp(ext, "txt"))) {
+		for (int i = 0; i < REC_CNT; i++) {
+			if (s->recs[i].num != num)
+				continue;
+			size_t len;
+			bool svg = ext[0] == 's';
+			char *body = render_ladder(&s->recs[i], svg, &len);
+			if (!body)
+				break;
+			sf_http_response_header(resp, "Content-Type",
+			                        svg ? "image/svg+xml"
+			                            : "text/plain; charset=utf-8");
+			sf_http_response_write(resp, body, len);
+			free(body);
+			return 0;
+		}
+		sf_http_response_status(resp, 404);
+		out_printf(resp, "no such connection (only the last %d are kept)\n", REC_CNT);
+		return 0;
+	}
+	return 1; /* --dir, or the server's 404 */
+}
+
+static int64_t on_ready(void *ctx, sf_loop_t *loop, int64_t now)
+{
+	server_state_t *s = ctx;
+	if (sf_http_server_poll(s->http, now) < 0) {
+		cli_error(CMD, "the listener failed");
+		sf_loop_stop(loop);
+	}
+	return sf_http_server_next_deadline(s->http);
+}
+
+#endif /* SYNFIN_HAVE_HTTP */
+
+static void help(void)
+{
+	printf("usage: synfin serve [options]\n"
+	       "\n"
+	       "Serves HTTP/1.1 with synfin on a TUN device, reachable from this machine's own\n"
+	       "kernel: synfin answers at --addr, the kernel side of the TUN gets --peer. The "
+	       "page\n"
+	       "at / lists the recent connections and draws each one's ladder (SVG), yours first.\n"
+	       "Needs root (CAP_NET_ADMIN). Stop with Ctrl-C.\n"
+	       "\n"
+	       "options:\n"
+	       "  --port P         listening port (default 80)\n"
+	       "  --dir DIR        also serve the files under DIR\n"
+	       "  --duration S     stop after S seconds (default: run until Ctrl-C)\n"
+	       "  --trace FILE     write every trace event as JSON lines to FILE\n");
+	netopts_help();
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	netopts_t no;
+	netopts_init(&no);
+	const char *dir = NULL, *trace = NULL;
+	uint64_t port = 80;
+	double duration = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		int r;
+		if (cli_is_help(a)) {
+			help();
+			return CMD_OK;
+		}
+		if ((r = netopts_parse(CMD, &no, argc, argv, &i)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--port", &v)) != 0) {
+			if (r < 0 || !cli_u64(CMD, "--port", v, 65535, &port) || port == 0)
+				return CMD_USAGE;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--dir", &v)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			dir = v;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--trace", &v)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			trace = v;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--duration", &v)) != 0) {
+			if (r < 0 || !cli_double(CMD, "--duration", v, 0, 1e7, &duration))
+				return CMD_USAGE;
+		} else {
+			return cli_unknown(CMD, a);
+		}
+	}
+#ifndef SYNFIN_HAVE_HTTP
+	(void)dir, (void)trace, (void)port, (void)duration;
+	cli_error(CMD, "this synfin was built without HTTP (src/app needs llhttp: node-llhttp)");
+	return CMD_FAIL;
+#else
+	if (dir && access(dir, R_OK | X_OK) != 0) {
+		cli_error(CMD, "--dir %s: %s", dir, strerror(errno));
+		return CMD_FAIL;
+	}
+	server_state_t *s = calloc(1, sizeof *s);
+	if (!s) {
+		cli_error(CMD, "out of memory");
+		return CMD_FAIL;
+	}
+	int status = CMD_FAIL;
+	if (trace && !(s->json = fopen(trace, "w"))) {
+		cli_error(CMD, "--trace %s: %s", trace, strerror(errno));
+		goto out;
+	}
+	sf_config_t cfg;
+	sf_config_default(&cfg);
+	cfg.trace = (sf_trace_sink_t){.fn = record_event, .ctx = s};
+	if (netopts_open(CMD, &no, &cfg, &s->loop) < 0)
+		goto out;
+	s->addr = no.addr;
+	s->peer = no.peer;
+	s->port = (uint16_t)port;
+	s->tun = sf_loop_tun_name(s->loop);
+	s->start_us = sf_loop_now();
+	sf_http_server_config_t hc;
+	sf_http_server_config_default(&hc);
+	hc.port = (uint16_t)port;
+	hc.docroot = dir;
+	hc.handler = handle;
+	hc.handler_ctx = s;
+	s->http = sf_http_server_new(sf_loop_stack(s->loop), &hc);
+	if (!s->http) {
+		cli_error(CMD, "cannot listen on port %u", (unsigned)port);
+		goto out;
+	}
+	char a[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN], url[64];
+	ip_str(no.addr, a);
+	ip_str(no.peer, p);
+	if (port == 80)
+		snprintf(url, sizeof url, "http://%s/", a);
+	else
+		snprintf(url, sizeof url, "http://%s:%u/", a, (unsigned)port);
+	printf("synfin serve: HTTP on %s:%u over %s (the kernel side is %s/%d)%s\n", a,
+	       (unsigned)port, s->tun ? s->tun : "?", p, no.prefix_len,
+	       no.netns ? " in a new network namespace" : "");
+	if (no.netns)
+		printf("reach it with:  nsenter --net=/proc/%d/ns/net curl %s\n", (int)getpid(),
+		       url);
+	else
+		printf("reach it with:  curl %s\n", url);
+	fflush(stdout);
+
+	running_loop = s->loop;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sf_loop_set_app(s->loop, on_ready, s);
+	int rc = sf_loop_run(s->loop, duration < 0 ? -1 : (int64_t)(duration * 1e6));
+	running_loop = NULL;
+	if (rc < 0 && rc != SF_ETIMEDOUT) {
+		cli_error(CMD, "the link failed: %s", sf_strerror(rc));
+		goto out;
+	}
+	sf_http_server_stats_t hs;
+	sf_http_server_stats(s->http, &hs);
+	fprintf(stderr,
+	        "synfin serve: %" PRIu64 " connections, %" PRIu64 " requests (%" PRIu64
+	        " 2xx, %" PRIu64 " 4xx), %" PRIu64 " bytes out\n",
+	        hs.conns_accepted, hs.requests, hs.status_2xx, hs.status_4xx, hs.bytes_out);
+	status = CMD_OK;
+out:
+	sf_http_server_free(s->http);
+	sf_loop_destroy(s->loop);
+	if (s->json)
+		fclose(s->json);
+	free(s);
+	return status;
+#endif
+}
