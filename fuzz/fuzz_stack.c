@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../tests/support/countalloc.h"
 #include "../tests/support/fsm_edges.h"
 #include "synfin/synfin.h"
 
@@ -53,33 +54,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_TW   8
 #define MAX_H    24
 #define MAX_IDS  512
-
-/* ---- counting allocator ---- */
-
-typedef struct counter {
-	int64_t live, bytes;
-} counter_t;
-
-static void *count_alloc(void *ctx, size_t size)
-{
-	counter_t *c = ctx;
-	void *p = malloc(size);
-	if (p) {
-		c->live++;
-		c->bytes += (int64_t)size;
-	}
-	return p;
-}
-
-static void count_free(void *ctx, void *p, size_t size)
-{
-	counter_t *c = ctx;
-	if (p) {
-		c->live--;
-		c->bytes -= (int64_t)size;
-	}
-	free(p);
-}
 
 /* ---- the peer's view of each connection ---- */
 

@@ -48,6 +48,8 @@
 
 #include <cmocka.h>
 
+#include "countalloc.h"
+
 #include "fsm_edges.h"
 #include "synfin/simnet.h"
 #include "synfin/synfin.h"
@@ -96,33 +98,6 @@ static uint8_t stream_byte(uint64_t seed, int c, int side, uint64_t i)
 	x ^= x >> 29;
 	x *= 0xbf58476d1ce4e5b9ull;
 	return (uint8_t)(x ^ (x >> 32));
-}
-
-/* ---- counting allocator ---- */
-
-typedef struct counter {
-	int64_t live, bytes;
-} counter_t;
-
-static void *count_alloc(void *ctx, size_t size)
-{
-	counter_t *c = ctx;
-	void *p = malloc(size);
-	if (p) {
-		c->live++;
-		c->bytes += (int64_t)size;
-	}
-	return p;
-}
-
-static void count_free(void *ctx, void *p, size_t size)
-{
-	counter_t *c = ctx;
-	if (p) {
-		c->live--;
-		c->bytes -= (int64_t)size;
-	}
-	free(p);
 }
 
 /* ---- the life ---- */
