@@ -130,7 +130,8 @@ static void on_event(void *ctx, const sf_event_t *ev)
 	CHECK(fsm_edge_legal(ev->u.state.from, ev->u.state.to));
 	uint32_t id = ev->conn_id;
 	if (id < MAX_IDS) {
-		sf_state_t prev = f->seen[id] ? (sf_state_t)f->state_of[id] : SF_CLOSED;
+		sf_state_t prev = f->seen[id] ? (sf_state_t)f->state_of[id]
+		                              : fsm_first_state(ev->u.state.from, ev->u.state.to);
 		CHECK(prev == ev->u.state.from);
 		f->seen[id] = true;
 		f->state_of[id] = (uint8_t)ev->u.state.to;

@@ -260,11 +260,7 @@ static void check_state(side_trace_t *tr, const sf_event_t *ev)
 		failf(L, "side %d conn %u: illegal transition %s -> %s (%s)", tr->side, id,
 		      sf_state_name(from), sf_state_name(to), sf_cause_name(ev->u.state.cause));
 	if (id < MAX_IDS) {
-		/* A connection begins in CLOSED, or in LISTEN when a listener's
-		 * SYN made it (it stands for the listener, RFC 9293 Figure 5). */
-		sf_state_t prev = tr->seen[id] ? tr->last[id] : SF_CLOSED;
-		if (!tr->seen[id] && from == SF_LISTEN && to == SF_SYN_RECEIVED)
-			prev = SF_LISTEN;
+		sf_state_t prev = tr->seen[id] ? tr->last[id] : fsm_first_state(from, to);
 		if (prev != from)
 			failf(L, "side %d conn %u: transition from %s, but it was in %s", tr->side,
 			      id, sf_state_name(from), sf_state_name(prev));

@@ -46,4 +46,12 @@ static inline bool fsm_edge_legal(sf_state_t from, sf_state_t to)
 	}
 }
 
+/* The state a connection's first traced edge starts from: CLOSED, or LISTEN
+ * when a listener's SYN made it (the child stands for the listener,
+ * RFC 9293 Figure 5). */
+static inline sf_state_t fsm_first_state(sf_state_t from, sf_state_t to)
+{
+	return from == SF_LISTEN && to == SF_SYN_RECEIVED ? SF_LISTEN : SF_CLOSED;
+}
+
 #endif
