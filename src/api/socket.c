@@ -566,7 +566,7 @@ int sf_tcp_info(sf_stack_t *st, sf_sock_t s, sf_tcp_info_t *o)
 	o->cwnd = t->cwnd;
 	o->ssthresh = t->ssthresh;
 	o->snd_wnd = t->snd_wnd;
-	o->rcv_wnd = sf_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	o->rcv_wnd = rcv_wnd(t);
 	o->retransmits = t->retransmits;
 	o->backoff = t->backoff;
 	o->bytes_sent = t->bytes_sent;

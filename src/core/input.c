@@ -262,7 +262,7 @@ static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause)
  * Returns false when it must be dropped (an ACK is queued as the RFC says). */
 static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 {
-	uint32_t wnd = sf_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t wnd = rcv_wnd(t);
 	uint32_t seg_len = s->len + s->syn + s->fin;
 	bool ok;
 	if (seg_len == 0)
@@ -695,12 +695,7 @@ static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
 		                     ? sf_seq_gt(s->h.opt.ts_val, w->ts_recent)
 		                     : !(w->flags & TW_TS) && sf_seq_gt(s->h.seq, w->rcv_nxt);
 		if (newer) {
-			sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = w->id};
-			ev.u.state.from = SF_TIME_WAIT;
-			ev.u.state.to = SF_CLOSED;
-			ev.u.state.cause = SF_CAUSE_REUSE;
-			sf_core_trace(st, &ev);
-			sf_tw_free(st, w);
+			sf_tw_close(st, w, SF_CAUSE_REUSE);
 			return true;
 		}
 	}

@@ -130,7 +130,7 @@ uint16_t sf_rcv_wnd_raw(sf_stack_t *st, sf_tcb_t *t)
 	uint32_t step = t->rcvbuf / 2 < t->rcv_mss ? t->rcvbuf / 2 : t->rcv_mss;
 	if (sf_seq_gt(edge, t->rcv_adv) && (edge - t->rcv_adv >= step || space == t->rcvbuf))
 		t->rcv_adv = edge;
-	uint32_t wnd = sf_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t wnd = rcv_wnd(t);
 	uint8_t ws = (t->flags & F_WS_OK) ? t->rcv_wscale : 0;
 	/* Round up so the edge we report is the one we keep room for. */
 	uint32_t raw = (wnd + (1u << ws) - 1) >> ws;

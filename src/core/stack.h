@@ -235,6 +235,11 @@ static inline bool keepalive_state(const sf_tcb_t *t)
 	return t->state == SF_ESTABLISHED || t->state == SF_CLOSE_WAIT ||
 	       t->state == SF_FIN_WAIT_1 || t->state == SF_FIN_WAIT_2;
 }
+/* The receive window we advertised: RCV.ADV - RCV.NXT, never negative. */
+static inline uint32_t rcv_wnd(const sf_tcb_t *t)
+{
+	return sf_seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+}
 /* Receive space: the ring's free bytes (the whole size while no storage
  * is held). */
 static inline uint32_t rcv_space(const sf_tcb_t *t)
@@ -280,6 +285,8 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause);
 void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t);
 sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 void sf_tw_free(sf_stack_t *st, sf_tw_t *tw);
+/* Ends a TIME-WAIT record: traces TIME-WAIT -> CLOSED with `cause`, frees it. */
+void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause);
 void sf_tw_restart(sf_stack_t *st, sf_tw_t *tw);
 void sf_tw_expire(sf_stack_t *st);
 uint32_t sf_isn(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport);

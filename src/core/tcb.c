@@ -409,7 +409,7 @@ void sf_tw_restart(sf_stack_t *st, sf_tw_t *w)
 	fifo_append(st, w);
 }
 
-static void tw_closed(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause)
+void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause)
 {
 	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = w->id};
 	ev.u.state.from = SF_TIME_WAIT;
@@ -427,7 +427,7 @@ void sf_tw_expire(sf_stack_t *st)
 		sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = w->id};
 		ev.u.timer.timer = SF_TIMER_TIMEWAIT;
 		sf_core_trace(st, &ev);
-		tw_closed(st, w, SF_CAUSE_TIMEWAIT);
+		sf_tw_close(st, w, SF_CAUSE_TIMEWAIT);
 	}
 }
 
@@ -435,7 +435,7 @@ void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t)
 {
 	if (st->tw_free == SF_NIL) {
 		/* Table full: the oldest record makes room (it has waited longest). */
-		tw_closed(st, &st->tw[st->tw_head], SF_CAUSE_TIMEWAIT);
+		sf_tw_close(st, &st->tw[st->tw_head], SF_CAUSE_TIMEWAIT);
 	}
 	sf_tw_t *w = &st->tw[st->tw_free];
 	st->tw_free = w->hash_next;
