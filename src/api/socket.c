@@ -21,7 +21,7 @@ static sf_tcb_t *get(sf_stack_t *st, sf_sock_t s)
 	if (!st || s <= 0)
 		return NULL;
 	uint32_t idx = ((uint32_t)s & IDX_MASK) - 1;
-	if (idx >= st->max_conns)
+	if (idx >= st->tcb_fresh)
 		return NULL;
 	sf_tcb_t *t = &st->tcbs[idx];
 	if (!(t->flags & F_HANDLE) || (t->gen & GEN_MASK) != ((uint32_t)s >> IDX_BITS))

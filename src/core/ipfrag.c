@@ -35,7 +35,11 @@ int sf_frag_init(sf_stack_t *st)
 	if (!st->cfg.frag_slots)
 		return 0;
 	st->frags = sf_core_alloc(st, (size_t)st->cfg.frag_slots * sizeof *st->frags);
-	return st->frags ? 0 : SF_ENOMEM;
+	if (!st->frags)
+		return SF_ENOMEM;
+	for (uint32_t i = 0; i < st->cfg.frag_slots; i++)
+		st->frags[i].used = false;
+	return 0;
 }
 
 void sf_frag_fini(sf_stack_t *st)

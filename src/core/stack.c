@@ -48,7 +48,6 @@ void *sf_core_alloc(sf_stack_t *st, size_t size)
 {
 	void *p = st->al.alloc(st->al.ctx, size);
 	if (p) {
-		memset(p, 0, size);
 		st->stats.bytes_allocated += size;
 		st->stats.allocs_live++;
 	}
@@ -153,12 +152,11 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	st->tw_mask = ntb - 1;
 	memset(st->buckets, 0xff, (size_t)nb * sizeof *st->buckets);
 	memset(st->tw_buckets, 0xff, (size_t)ntb * sizeof *st->tw_buckets);
-	for (uint32_t i = 0; i < st->max_conns; i++)
-		st->tcbs[i].hash_next = i + 1 < st->max_conns ? i + 1 : SF_NIL;
-	st->free_head = 0;
-	for (uint32_t i = 0; i < st->max_tw; i++)
-		st->tw[i].hash_next = i + 1 < st->max_tw ? i + 1 : SF_NIL;
-	st->tw_free = 0;
+	/* Blocks and records are handed out fresh by a bump index, then
+	 * recycled through free lists: a large table costs address space, not
+	 * memory, until it is used (nothing here touches it). */
+	st->free_head = st->tw_free = SF_NIL;
+	st->tcb_fresh = st->tw_fresh = 0;
 	st->tw_head = st->tw_tail = SF_NIL;
 	*out = st;
 	return 0;
@@ -169,7 +167,7 @@ void sf_stack_destroy(sf_stack_t *st)
 	if (!st)
 		return;
 	if (st->tcbs)
-		for (uint32_t i = 0; i < st->max_conns; i++) {
+		for (uint32_t i = 0; i < st->tcb_fresh; i++) {
 			sf_ring_release(st, &st->tcbs[i].snd);
 			sf_ring_release(st, &st->tcbs[i].rcv);
 		}

@@ -182,7 +182,8 @@ struct sf_stack {
 	sf_wheel_t wheel;
 	sf_tcb_t *tcbs;
 	uint32_t max_conns, free_head, next_conn_id;
-	uint32_t *buckets; /* 4-tuple hash heads (tcb indices) */
+	uint32_t tcb_fresh, tw_fresh; /* first never-used block / record */
+	uint32_t *buckets;            /* 4-tuple hash heads (tcb indices) */
 	uint32_t bucket_mask;
 
 	sf_listener_t *listeners;
@@ -250,6 +251,7 @@ static inline uint32_t rcv_space(const sf_tcb_t *t)
 /* The process heap (src/api/alloc.c): the allocator when the config names
  * none. The core itself never calls malloc. */
 sf_allocator_t sf_default_allocator(void);
+/* Allocation through the hook, counted. The memory is not zeroed. */
 void *sf_core_alloc(sf_stack_t *st, size_t size);
 void sf_core_free(sf_stack_t *st, void *p, size_t size);
 void sf_core_trace(sf_stack_t *st, const sf_event_t *ev);

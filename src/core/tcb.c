@@ -15,11 +15,17 @@
 
 sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 {
-	if (st->free_head == SF_NIL)
+	sf_tcb_t *t;
+	uint16_t gen = 0;
+	if (st->free_head != SF_NIL) {
+		t = &st->tcbs[st->free_head];
+		st->free_head = t->hash_next;
+		gen = t->gen;
+	} else if (st->tcb_fresh < st->max_conns) {
+		t = &st->tcbs[st->tcb_fresh++];
+	} else {
 		return NULL;
-	sf_tcb_t *t = &st->tcbs[st->free_head];
-	st->free_head = t->hash_next;
-	uint16_t gen = t->gen;
+	}
 	memset(t, 0, sizeof *t);
 	t->gen = gen;
 	t->hash_next = t->dirty_next = t->acceptq_next = t->acceptq_tail = t->listener = SF_NIL;
@@ -433,12 +439,17 @@ void sf_tw_expire(sf_stack_t *st)
 
 void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t)
 {
-	if (st->tw_free == SF_NIL) {
+	if (st->tw_free == SF_NIL && st->tw_fresh == st->max_tw) {
 		/* Table full: the oldest record makes room (it has waited longest). */
 		sf_tw_close(st, &st->tw[st->tw_head], SF_CAUSE_TIMEWAIT);
 	}
-	sf_tw_t *w = &st->tw[st->tw_free];
-	st->tw_free = w->hash_next;
+	sf_tw_t *w;
+	if (st->tw_free != SF_NIL) {
+		w = &st->tw[st->tw_free];
+		st->tw_free = w->hash_next;
+	} else {
+		w = &st->tw[st->tw_fresh++];
+	}
 	*w = (sf_tw_t){.raddr = t->raddr,
 	               .lport = t->lport,
 	               .rport = t->rport,
