@@ -377,6 +377,13 @@ int sf_capture_open(const char *path, sf_capture_t **out)
 			cap->skipped++;
 			continue;
 		}
+		/* pcapng carries 64-bit timestamps: one past what microseconds
+		 * in an int64 can hold is not a real capture time (found by
+		 * fuzz_capture); skip the packet rather than overflow. */
+		if (h->ts.tv_sec < 0 || h->ts.tv_sec > (INT64_MAX - 999999) / 1000000) {
+			cap->skipped++;
+			continue;
+		}
 		int64_t t_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
 		err = add_packet(cap, t_us, &ip, &tcp);
 		if (err < 0)
