@@ -932,6 +932,16 @@ REGRESSION(seed_3366_zero_window_stall_in_closing, 3366)
  * app still reading) whose peer timed out never learns it (RFC 1122
  * 4.2.3.6). */
 REGRESSION(seed_444_no_keepalive_after_half_close, 444)
+/* The peer's window shut under data in flight: after the timeout turned into
+ * a probe nothing rearmed either timer, and the sender sat still forever. */
+REGRESSION(seed_1406_shut_window_no_timer_left, 1406)
+/* Going back after a timeout, a segment cut short by the peer's small window
+ * (not by cwnd) was held as a runt: the retransmission never left and the
+ * connection timed out in CLOSE-WAIT. */
+REGRESSION(seed_329_runt_rule_against_peer_window, 329)
+/* Timestamp echoes from before a long silence gave RTT samples of seconds:
+ * SRTT 10 s, RTO pinned at 60 s, a trickle of 1 KB a minute. */
+REGRESSION(seed_1081_inflated_srtt_from_old_echoes, 1081)
 
 static void soak_range(void **state)
 {
@@ -959,6 +969,9 @@ int main(int argc, char **argv)
 		        cmocka_unit_test(seed_1118_rto_with_zero_window_sends_nothing),
 		        cmocka_unit_test(seed_3366_zero_window_stall_in_closing),
 		        cmocka_unit_test(seed_444_no_keepalive_after_half_close),
+		        cmocka_unit_test(seed_1406_shut_window_no_timer_left),
+		        cmocka_unit_test(seed_329_runt_rule_against_peer_window),
+		        cmocka_unit_test(seed_1081_inflated_srtt_from_old_echoes),
 		        cmocka_unit_test(soak_range),
 		};
 		return cmocka_run_group_tests(tests, NULL, NULL);
