@@ -51,6 +51,11 @@ typedef struct sf_http_request {
 	const uint8_t *body; /* de-chunked body; NULL when body_len is 0 */
 	size_t body_len;
 	bool keep_alive; /* the connection stays open after the response */
+	/* The connection the request came on: its trace id (sf_sock_conn_id)
+	 * and the client's address; 0 when the session runs without one. */
+	uint32_t conn_id;
+	uint32_t peer_addr;
+	uint16_t peer_port;
 } sf_http_request_t;
 
 /* The first header named `name` (case-insensitive), or NULL. */

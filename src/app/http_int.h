@@ -24,6 +24,8 @@ void sf_http_config_fill(sf_http_server_config_t *cfg);
 sf_http_session_t *sf_http_session_new(const sf_http_server_config_t *cfg,
                                        sf_http_server_stats_t *stats);
 void sf_http_session_free(sf_http_session_t *s);
+/* Names the connection a session serves (reported in each request). */
+void sf_http_session_set_peer(sf_http_session_t *s, uint32_t conn_id, uint32_t addr, uint16_t port);
 
 /* Parses up to len bytes. Returns how many were consumed: fewer than len when
  * a request completed and its response must be drained first (feed again

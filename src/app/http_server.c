@@ -125,7 +125,9 @@ int64_t sf_http_server_next_deadline(const sf_http_server_t *s)
 static void accept_conns(sf_http_server_t *s, int64_t now_us)
 {
 	while (s->conn_cnt < s->cfg.max_conns) {
-		sf_sock_t a = sf_accept(s->st, s->lsn, NULL, NULL);
+		uint32_t peer_addr = 0;
+		uint16_t peer_port = 0;
+		sf_sock_t a = sf_accept(s->st, s->lsn, &peer_addr, &peer_port);
 		if (a < 0)
 			return;
 		conn_t *c = calloc(1, sizeof *c);
@@ -143,6 +145,7 @@ static void accept_conns(sf_http_server_t *s, int64_t now_us)
 			continue;
 		}
 		c->sock = a;
+		sf_http_session_set_peer(c->sess, sf_sock_conn_id(s->st, a), peer_addr, peer_port);
 		c->last_us = now_us;
 		c->next = s->conns;
 		s->conns = c;

@@ -44,6 +44,8 @@ typedef struct hdr_ref {
 struct sf_http_session {
 	const sf_http_server_config_t *cfg;
 	sf_http_server_stats_t *stats;
+	uint32_t conn_id, peer_addr; /* the connection, when known */
+	uint16_t peer_port;
 	llhttp_t parser;
 
 	/* The request being received. */
@@ -551,6 +553,9 @@ static void dispatch(sf_http_session_t *s)
 	        .body = s->body_len ? s->body : NULL,
 	        .body_len = s->body_len,
 	        .keep_alive = keep_alive,
+	        .conn_id = s->conn_id,
+	        .peer_addr = s->peer_addr,
+	        .peer_port = s->peer_port,
 	};
 	int handled = 1;
 	if (s->cfg->handler) {
@@ -909,4 +914,11 @@ bool sf_http_session_timeout(sf_http_session_t *s)
 	}
 	s->done = true;
 	return false;
+}
+
+void sf_http_session_set_peer(sf_http_session_t *s, uint32_t conn_id, uint32_t addr, uint16_t port)
+{
+	s->conn_id = conn_id;
+	s->peer_addr = addr;
+	s->peer_port = port;
 }

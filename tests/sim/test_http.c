@@ -89,6 +89,10 @@ static void write_text(const char *dir, const char *name, const char *text)
  * answers text; everything else falls through to the files. */
 static int handler(void *ctx, const sf_http_request_t *req, sf_http_response_t *resp)
 {
+	/* Every request names the connection it came on. */
+	assert_true(req->conn_id != 0);
+	assert_int_equal(req->peer_addr, SP_CLIENT);
+	assert_true(req->peer_port >= 1024);
 	(void)ctx;
 	if (!strcmp(req->path, "/echo") && !strcmp(req->method, "POST")) {
 		sf_http_response_header(resp, "Content-Type", "application/octet-stream");

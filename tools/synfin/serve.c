@@ -305,9 +305,10 @@ static const char *ip_str(uint32_t a, char *buf)
 	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
 }
 
-/* The records, newest first; the visitor's connection (the one whose
- * request arrived last) in *you. Returns how many. */
-static int sorted_recs(server_state_t *s, rec_t **out, rec_t **you)
+/* The records, newest first; the visitor's connection in *you: the one the
+ * request came on (conn_id), or, without it, the one whose request arrived
+ * last. Returns how many. */
+static int sorted_recs(server_state_t *s, rec_t **out, rec_t **you, uint32_t conn_id)
 {
 	int n = 0;
 	*you = NULL;
@@ -325,6 +326,9 @@ static int sorted_recs(server_state_t *s, rec_t **out, rec_t **you)
 		    (!*you || r->last_req_us > (*you)->last_req_us))
 			*you = r;
 	}
+	for (int i = 0; conn_id && i < n; i++)
+		if (out[i]->conn_id == conn_id)
+			*you = out[i];
 	return n;
 }
 
@@ -353,10 +357,11 @@ static void write_svg(sf_http_response_t *resp, const rec_t *r)
 	free(svg);
 }
 
-static void write_page(server_state_t *s, sf_http_response_t *resp, int64_t now)
+static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp,
+                       int64_t now)
 {
 	rec_t *recs[REC_CNT], *you;
-	int n = sorted_recs(s, recs, &you);
+	int n = sorted_recs(s, recs, &you, req->conn_id);
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	sf_http_response_header(resp, "Content-Type", "text/html; charset=utf-8");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
@@ -422,7 +427,7 @@ static int handle(void *ctx, const sf_http_request_t *req, sf_http_response_t *r
 	s->requests++;
 	int64_t now = sf_loop_now();
 	if (!strcmp(req->path, "/")) {
-		write_page(s, resp, now);
+		write_page(s, req, resp, now);
 		return 0;
 	}
 	uint64_t num;
