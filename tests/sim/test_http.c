@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "countalloc.h"
 #include "simpair.h"
 #include "synfin/http.h"
 #include "synfin/simnet.h"
@@ -58,7 +59,7 @@ typedef struct fx {
 	raw_t raw[MAX_RAW];
 	sf_http_client_t *cli;
 	int cli_rc;
-	long live; /* the stacks' allocations, through a counting allocator */
+	counter_t mem; /* the stacks' allocations, through a counting allocator */
 	fake_t fake;
 } fx_t;
 
@@ -108,22 +109,6 @@ static int handler(void *ctx, const sf_http_request_t *req, sf_http_response_t *
 	return 1;
 }
 
-static void *count_alloc(void *ctx, size_t size)
-{
-	void *p = malloc(size);
-	if (p)
-		++*(long *)ctx;
-	return p;
-}
-
-static void count_free(void *ctx, void *ptr, size_t size)
-{
-	(void)size;
-	if (ptr)
-		--*(long *)ctx;
-	free(ptr);
-}
-
 static void fx_init(fx_t *f, uint64_t seed, double loss, const sf_http_server_config_t *over)
 {
 	memset(f, 0, sizeof *f);
@@ -160,7 +145,7 @@ static void fx_init(fx_t *f, uint64_t seed, double loss, const sf_http_server_co
 	sf_config_t cfg;
 	sf_config_default(&cfg);
 	cfg.msl_ms = 500; /* short TIME-WAIT: tests wait for everything to close */
-	cfg.allocator = (sf_allocator_t){count_alloc, count_free, &f->live};
+	cfg.allocator = count_allocator(&f->mem);
 	sf_impair_t imp = {.loss = loss, .delay_us = 2000};
 	assert_int_equal(simpair_init(&f->sp, seed, &cfg, &imp, &imp), 0);
 	sf_http_server_config_t sc;
@@ -463,7 +448,7 @@ static void fx_fini(fx_t *f)
 	}
 	simpair_fini(&f->sp);
 	/* Every allocation the stacks made (connections, rings, pools) was returned. */
-	assert_int_equal(f->live, 0);
+	assert_int_equal(f->mem.live, 0);
 	for (int i = 0; i < MAX_RAW; i++) {
 		free(f->raw[i].tx);
 		free(f->raw[i].rx);

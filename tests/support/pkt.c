@@ -5,26 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t live_allocs;
-
-static void *count_alloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	void *q = malloc(size);
-	if (q)
-		live_allocs++;
-	return q;
-}
-
-static void count_free(void *ctx, void *q, size_t size)
-{
-	(void)ctx;
-	(void)size;
-	if (q)
-		live_allocs--;
-	free(q);
-}
-
 static int on_tx(void *ctx, const uint8_t *frame, size_t len, int64_t now_us)
 {
 	pkt_t *p = ctx;
@@ -72,8 +52,7 @@ void pkt_init(pkt_t *p, const sf_config_t *cfg)
 	p->cfg.transmit = on_tx;
 	p->cfg.transmit_ctx = p;
 	p->cfg.trace = (sf_trace_sink_t){on_event, p};
-	p->cfg.allocator = (sf_allocator_t){count_alloc, count_free, NULL};
-	p->leaks_base = live_allocs;
+	p->cfg.allocator = count_allocator(&p->mem);
 	p->now = 1000000;
 	p->peer_port = 40000;
 	p->port = 80;
@@ -88,7 +67,7 @@ void pkt_fini(pkt_t *p)
 {
 	sf_stack_destroy(p->st);
 	p->st = NULL;
-	assert_int_equal(live_allocs, p->leaks_base);
+	assert_int_equal(p->mem.live, 0);
 }
 
 void pkt_poll(pkt_t *p)

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "countalloc.h"
 #include "synfin/synfin.h"
 
 #define PKT_PEER    0xC0000201u /* 192.0.2.1 */
@@ -48,7 +49,7 @@ typedef struct pkt {
 	uint32_t iss, irs;        /* synfin's ISS, the peer's ISS */
 	uint32_t peer_ts;         /* the peer's timestamp clock, when used */
 	uint32_t peer_addr;       /* source of injected segments; PKT_PEER by default */
-	size_t leaks_base;
+	counter_t mem;            /* the stack's allocations (countalloc.h) */
 	/* options the peer puts on the next injected segment */
 	sf_tcp_opts_t opt;
 	uint16_t wnd;
