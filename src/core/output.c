@@ -223,9 +223,9 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
  * DSCP (MUST-48/49), timestamps when negotiated (RFC 7323 §3.2). */
 void sf_send_probe(sf_stack_t *st, sf_tcb_t *t)
 {
-	uint32_t flags = t->flags & (F_ACK_NOW);
+	uint32_t owed = t->flags & F_ACK_NOW;
 	send_segment(st, t, t->snd_una - 1, 0, 0);
-	t->flags |= flags; /* a probe does not pay an ACK we owe */
+	t->flags |= owed; /* a probe does not pay an ACK we owe */
 }
 
 /* A pure ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT steps

@@ -233,11 +233,6 @@ static void flush(sf_stack_t *st)
 
 /* ---- timers ---- */
 
-static void keepalive_or_probe(sf_stack_t *st, sf_tcb_t *t)
-{
-	sf_send_probe(st, t);
-}
-
 static void timer_event(sf_stack_t *st, sf_tcb_t *t, sf_timer_kind_t k, uint32_t count)
 {
 	sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = t->id};
@@ -282,7 +277,7 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 		timer_event(st, t, SF_TIMER_PERSIST, t->probes);
 		/* MUST-37: probing goes on as long as the peer answers; the
 		 * interval backs off to the RTO maximum. */
-		keepalive_or_probe(st, t);
+		sf_send_probe(st, t);
 		sf_tcb_mark_dirty(st, t); /* output re-arms the persist timer */
 	}
 	if (t->deadline[T_KEEPALIVE] <= now) {
@@ -299,7 +294,7 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 		} else {
 			t->ka_probes++;
 			timer_event(st, t, SF_TIMER_KEEPALIVE, t->ka_probes);
-			keepalive_or_probe(st, t);
+			sf_send_probe(st, t);
 			sf_tcb_timer_set(st, t, T_KEEPALIVE,
 			                 now + (int64_t)t->keepintvl_s * 1000000);
 		}
