@@ -269,13 +269,12 @@ static char *column_states(const char *text, int side)
 static void assert_column(const char *text, int side, const char *expect)
 {
 	char *got = column_states(text, side);
-	if (strcmp(got, expect) != 0) {
+	bool same = strcmp(got, expect) == 0;
+	if (!same)
 		print_error("side %d column:\n  got    %s\n  expect %s\nin\n%s\n", side, got,
 		            expect, text);
-		free(got);
-		fail();
-	}
 	free(got);
+	assert_true(same);
 }
 
 /* Every row's lifelines sit at the same display column (CJK included). */
