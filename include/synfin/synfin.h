@@ -66,7 +66,8 @@ typedef struct sf_config {
 	uint32_t rto_init_ms;  /* RFC 6298 (2.1): 1000 */
 	uint32_t rto_min_ms;   /* 200 */
 	uint32_t rto_max_ms;   /* 60000 */
-	uint32_t r1;           /* retransmissions before negative advice (MUST-20); 3 */
+	uint32_t r1;           /* retransmissions of one segment before negative advice
+	                        * to IP (MUST-20): counted in stats.r1_advice; 3 */
 	uint32_t r2_ms;        /* give up on data after this long (MUST-20/21); 100 s */
 	uint32_t r2_syn_ms;    /* give up on a SYN after this long (MUST-22/23); 180 s */
 	uint32_t delack_ms;    /* delayed-ACK time, < 500 (MUST-40); 40; 0 = ACK at once */
@@ -120,6 +121,7 @@ int64_t sf_stack_next_deadline(const sf_stack_t *st);
 typedef struct sf_stack_stats {
 	uint64_t ip_in, ip_out, tcp_in, tcp_out, icmp_in, icmp_out;
 	uint64_t retransmits, rst_out, challenge_acks;
+	uint64_t r1_advice; /* times a connection's retransmissions reached cfg.r1 */
 	uint64_t conns_active, conns_passive, conns_failed;
 	uint32_t conns_open, timewait_open;
 	uint64_t bytes_allocated, allocs_live;

@@ -484,10 +484,14 @@ void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t)
 		sf_tcb_close(st, t, t->soft_error ? t->soft_error : SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
 		return;
 	}
-	/* R1 (MUST-20): "negative advice" to IP would go here; synfin has no
-	 * route cache to invalidate, so only the retransmission count grows. */
 	if (t->backoff < 30)
 		t->backoff++;
+	/* R1 (RFC 9293 §3.8.3, MUST-20): after R1 retransmissions of one
+	 * segment, negative advice to IP. synfin keeps no route to invalidate;
+	 * its advice is the r1_advice counter an application or driver reads
+	 * (once per connection episode: backoff restarts at 0 on progress). */
+	if (t->backoff == st->cfg.r1)
+		st->stats.r1_advice++;
 	if (syn)
 		t->flags |= F_SYN_RETX;
 	else

@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SYNFIN_VERSION_STRING "0.1.0"
+#include <synfin/version.h>
+#define SYNFIN_VERSION_STRING SF_VERSION_STRING
 
 /* Exit statuses shared by every command. */
 #define CMD_OK    0
