@@ -5,6 +5,7 @@
 #ifndef SF_CORE_STACK_H
 #define SF_CORE_STACK_H
 
+#include "base/alloc.h"
 #include "core/cc.h"
 #include "core/ring.h"
 #include "core/siphash.h"
@@ -248,9 +249,6 @@ static inline uint32_t rcv_space(const sf_tcb_t *t)
 	return sf_ring_free(&t->rcv);
 }
 
-/* The process heap (src/api/alloc.c): the allocator when the config names
- * none. The core itself never calls malloc. */
-sf_allocator_t sf_default_allocator(void);
 /* Allocation through the hook, counted. The memory is not zeroed. */
 void *sf_core_alloc(sf_stack_t *st, size_t size);
 void sf_core_free(sf_stack_t *st, void *p, size_t size);

@@ -1,5 +1,5 @@
 /* Unit tests for the JSON-lines trace writer (src/trace/json.c), the enum
- * names (src/trace/names.c) and sf_strerror (src/api/error.c).
+ * names (src/trace/names.c) and sf_strerror (src/base/error.c).
  *
  * Each event kind is written and compared with the exact expected line from
  * docs/TRACE_FORMAT.md; every line is also run through a small JSON syntax
