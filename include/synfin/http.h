@@ -91,11 +91,26 @@ typedef struct sf_http_server_config {
 	size_t max_header_bytes; /* request line + headers; default 8 KiB, beyond: 431 */
 	uint32_t max_headers;    /* header lines; default 64, beyond: 431 */
 	size_t max_body;         /* request body bytes; default 1 MiB, beyond: 413 */
-	uint32_t max_conns;      /* open connections; default 64 (more wait in the backlog) */
-	int backlog;             /* listen backlog; default 16 */
-	int64_t idle_timeout_us; /* no progress for this long closes a connection; 10 s.
-	                            A partial request gets 408 first (RFC 9110 §15.5.9). */
-	uint32_t max_keepalive;  /* requests per connection; default 100; 0 = default */
+	/* Limits and deadlines. Memory per connection is bounded by
+	 * max_header_bytes + max_body + one response head + 16 KiB of file
+	 * staging; an idle connection costs its bookkeeping (~1 KiB) and the
+	 * stack's TCB. */
+	uint32_t max_conns;        /* open connections; default 10000. When every slot is taken and
+	                              a client waits in the backlog, the connection idle longest
+	                              (between requests, or silent since it opened) is closed */
+	int backlog;               /* listen backlog; default 1024 */
+	int64_t header_timeout_us; /* the whole request head must arrive within this from
+	                              its first byte (or from the connection's opening); 10 s.
+	                              A partial request gets 408 (RFC 9110 §15.5.9) */
+	int64_t body_timeout_us;   /* a request body gets this long, plus 1 s for every
+	                              min_body_rate bytes received; default 10 s */
+	uint32_t min_body_rate;    /* bytes/s, see body_timeout_us; default 1024 */
+	int64_t keepalive_timeout_us; /* idle between requests; default 15 s, closed silently */
+	int64_t send_timeout_us;      /* a response the client does not read for this long
+	                                 is aborted (RST); also the wait for the client's FIN
+	                                 after ours; default 30 s */
+	uint32_t max_keepalive;       /* requests per connection; default 1000; 0 = default */
+	bool no_date;                 /* omit Date (RFC 9110 §6.6.1: no reliable clock) */
 } sf_http_server_config_t;
 
 /* Fills *cfg with the defaults above. */
@@ -127,7 +142,12 @@ typedef struct sf_http_server_stats {
 	uint64_t requests; /* responses sent (including error responses) */
 	uint64_t status_2xx, status_3xx, status_4xx, status_5xx;
 	uint64_t status_400, status_404, status_405, status_408, status_413, status_431;
+	uint64_t status_206, status_304, status_416;
 	uint64_t conns_accepted, conns_closed, conns_timed_out;
+	/* timeouts by kind (their sum is conns_timed_out) and evictions */
+	uint64_t timeouts_header, timeouts_body, timeouts_keepalive, timeouts_send;
+	uint64_t conns_evicted; /* idle connections closed to let a waiting one in */
+	uint64_t files_refused; /* not regular files (FIFO, device, ...) or links out of root */
 	uint32_t conns_open;
 	uint64_t bytes_in, bytes_out; /* at the socket API */
 } sf_http_server_stats_t;
