@@ -126,6 +126,10 @@ typedef struct sf_stack_stats {
 	uint32_t conns_open, timewait_open;
 	uint64_t bytes_allocated, allocs_live;
 	uint64_t drops[SF_DROP_COUNT];
+	/* Connection blocks in each state now (CLOSED: none counted); the
+	 * compact TIME-WAIT records are in timewait_open. Counted when asked:
+	 * sf_stack_stats() walks the blocks in use. */
+	uint32_t conns_by_state[SF_STATE_COUNT];
 } sf_stack_stats_t;
 void sf_stack_stats(const sf_stack_t *st, sf_stack_stats_t *out);
 
