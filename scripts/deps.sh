@@ -9,8 +9,9 @@ build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
 # Everything any test in `make check` looks for: a missing one would make a
 # test skip, and under CI a skip is a failure (scripts/ctest-summary.sh).
 check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3 python3-scapy iproute2
-       iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool)
-bench=(liblwip-dev ethtool)
+       iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool
+       python3-prometheus-client)
+bench=(liblwip-dev ethtool nginx-light wrk)
 case "$what" in
 build) want=("${build[@]}") ;;
 check) want=("${build[@]}" "${check[@]}") ;;

@@ -35,6 +35,9 @@
 #include "app/http_int.h"
 
 #define INBUF_CAP 16384
+/* After our FIN, how long the client's late bytes are read and dropped
+ * before the connection is closed anyway (nginx: lingering_timeout). */
+#define LINGER_US 5000000LL
 
 enum conn_state {
 	CONN_OPEN,  /* reading requests, writing responses */
@@ -201,8 +204,11 @@ int64_t sf_http_server_next_deadline(const sf_http_server_t *s)
 static int64_t conn_deadline(const sf_http_server_t *s, const conn_t *c)
 {
 	const sf_http_server_config_t *cfg = &s->cfg;
-	if (c->out_pending || c->state == CONN_DRAIN)
+	if (c->out_pending)
 		return c->out_us + cfg->send_timeout_us;
+	if (c->state == CONN_DRAIN)
+		return c->out_us +
+		       (cfg->send_timeout_us < LINGER_US ? cfg->send_timeout_us : LINGER_US);
 	switch (c->phase) {
 	case SF_HTTP_HEAD:
 		return c->phase_us + cfg->header_timeout_us;
@@ -397,6 +403,8 @@ static enum step_result expire(sf_http_server_t *s, conn_t *c)
 		s->stats.timeouts_keepalive++;
 	else
 		s->stats.timeouts_header++; /* silent since it opened */
+	if (c->phase == SF_HTTP_IDLE)
+		return STEP_CLOSE; /* nothing to answer: FIN, and the slot is free */
 	/* RFC 9110 §15.5.9: 408 to a request that stalled, then close. */
 	sf_http_session_timeout(c->sess);
 	free(c->in);

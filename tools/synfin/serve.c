@@ -725,6 +725,9 @@ int cmd_serve(int argc, char **argv)
 	 * queues, and those we closed that still finish their close (FIN-WAIT,
 	 * LAST-ACK; TIME-WAIT moves to compact records). Idle blocks cost no
 	 * buffer memory. */
+	/* Half-open connections: as many as may wait to be accepted. */
+	if (cfg.syn_backlog < (uint32_t)hc.backlog)
+		cfg.syn_backlog = (uint32_t)hc.backlog;
 	cfg.max_conns =
 	        hc.max_conns + hc.max_conns / 2 + (uint32_t)hc.backlog + cfg.syn_backlog + 64;
 	if (netopts_open(CMD, &no, &cfg, &s->loop) < 0)
