@@ -130,7 +130,7 @@ sha() {
 
 # kv KEY FILE: the value of "KEY=value" in FILE (the hostile.py reports).
 kv() {
-	grep -o "\b$1=[^ ]*" "$2" | head -1 | cut -d= -f2
+	grep -o "\b$1=[^ ]*" "$2" | head -1 | cut -d= -f2-
 }
 
 # expect_eq WHAT GOT WANT
