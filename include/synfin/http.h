@@ -157,33 +157,59 @@ void sf_http_server_stats(const sf_http_server_t *s, sf_http_server_stats_t *out
  * svg, png, jpg/jpeg, txt, pcap, ...); "application/octet-stream" otherwise. */
 const char *sf_http_mime_type(const char *path);
 
-/* ---- client: one request per client object ---- */
+/* ---- client: one connection, one request at a time ---- */
 
 typedef struct sf_http_client sf_http_client_t;
+
+/* Receives body bytes as they arrive (de-chunked), in order; return 0, or
+ * non-zero to give up (the poll then returns SF_ECONNABORTED). */
+typedef int (*sf_http_body_fn)(void *ctx, const uint8_t *data, size_t len);
 
 typedef struct sf_http_client_options {
 	const char *method;    /* "GET" (default) or "HEAD" */
 	bool connection_close; /* send "Connection: close" (the server then closes) */
-	size_t max_body;       /* give up with SF_ENOMEM beyond this; default 64 MiB */
+	size_t max_body;       /* give up with SF_ENOMEM beyond this; default 64 MiB; not
+	                          applied when on_body takes the body */
 	int64_t timeout_us;    /* no progress for this long: SF_ETIMEDOUT; default 30 s; <0 none */
+	sf_http_body_fn on_body; /* stream the body here instead of keeping it */
+	void *body_ctx;
+	bool keep_open; /* after a complete response the server keeps open, leave the
+	                   connection open for sf_http_client_again() */
 } sf_http_client_options_t;
 
 /* Starts `GET path` to addr:port (host order) with "Host: host" (NULL: the
- * dotted address). Connects at once (the SYN leaves at the next
- * sf_stack_poll); the request is sent when the connection opens. Returns NULL
- * if the socket cannot be created or the arguments are bad. Free with
- * sf_http_client_free(). */
+ * dotted address, with ":port" unless the port is 80, RFC 9110 §7.2).
+ * Connects at once (the SYN leaves at the next sf_stack_poll); the request
+ * is sent when the connection opens. Returns NULL if the socket cannot be
+ * created or the arguments are bad (path must start with '/' and hold no
+ * whitespace or control bytes). Free with sf_http_client_free(). */
 sf_http_client_t *sf_http_get_start(sf_stack_t *st, uint32_t addr, uint16_t port, const char *host,
                                     const char *path);
-/* The same with options (opt NULL: defaults). */
+/* The same with options (opt NULL: defaults; copied). */
 sf_http_client_t *sf_http_get_start_ex(sf_stack_t *st, uint32_t addr, uint16_t port,
                                        const char *host, const char *path,
                                        const sf_http_client_options_t *opt);
 
+/* True after a response completed (poll returned 0) on a connection that
+ * stays open: opt.keep_open was set and the server did not say close. */
+bool sf_http_client_reusable(const sf_http_client_t *c);
+/* Sends another request (method NULL: as before) for path on the same
+ * connection (RFC 9112 §9.3); the previous response's headers and body are
+ * forgotten. Returns 0, SF_ENOTCONN when not reusable, SF_EINVAL for a bad
+ * path, SF_ENOMEM. Then poll as before. */
+int sf_http_client_again(sf_http_client_t *c, const char *method, const char *path);
+
+/* Body bytes received for the current response and the length it announced
+ * (Content-Length; -1 when chunked or delimited by the close): after
+ * SF_ETRUNCATED they tell how much is missing. */
+uint64_t sf_http_client_received(const sf_http_client_t *c);
+int64_t sf_http_client_expected(const sf_http_client_t *c);
+
 /* Drives the exchange. Returns SF_EAGAIN while in progress, 0 once the whole
  * response has arrived (Content-Length, chunked, or delimited by the
  * server's FIN), or a negative SF_E* code: the connection's error,
- * SF_EMALFORMED for an unparsable response, SF_ETIMEDOUT, SF_ENOMEM. Once
+ * SF_EMALFORMED for an unparsable response, SF_ETRUNCATED when the server
+ * closed before the body was complete, SF_ETIMEDOUT, SF_ENOMEM. Once
  * it returned 0 or an error it keeps returning that. On completion the
  * client closes its socket (FIN; a FIN from the server is answered), so the
  * connection finishes in the background. */

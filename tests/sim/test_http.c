@@ -896,6 +896,67 @@ static bool fake_closed(fx_t *f, void *ctx)
 	return f->fake.s < 0;
 }
 
+typedef struct sink {
+	uint8_t buf[4096];
+	size_t len, calls;
+} sink_t;
+
+static int sink_body(void *ctx, const uint8_t *data, size_t len)
+{
+	sink_t *k = ctx;
+	assert_true(k->len + len <= sizeof k->buf);
+	memcpy(k->buf + k->len, data, len);
+	k->len += len;
+	k->calls++;
+	return 0;
+}
+
+/* The client streams bodies to a callback and sends several requests over
+ * one kept-open connection (RFC 9112 §9.3); the server sees one connection. */
+static void client_streams_and_reuses(void **state)
+{
+	(void)state;
+	fx_t f;
+	fx_init(&f, 14, 0, NULL);
+	sink_t k = {0};
+	sf_http_client_options_t o = {.on_body = sink_body, .body_ctx = &k, .keep_open = true};
+	get(&f, "/a.txt", &o);
+	assert_int_equal(k.len, 6);
+	assert_memory_equal(k.buf, "plain\n", 6);
+	assert_null(sf_http_client_body(f.cli, NULL)); /* streamed, not kept */
+	assert_true(sf_http_client_reusable(f.cli));
+	uint32_t id = sf_http_client_conn_id(f.cli);
+	const char *paths[] = {"/style.css", "/sub/", "/nope"};
+	const char *bodies[] = {"body{color:red}\n", "<p>sub</p>\n", NULL};
+	for (int i = 0; i < 3; i++) {
+		k.len = 0;
+		assert_int_equal(sf_http_client_again(f.cli, NULL, paths[i]), 0);
+		f.cli_rc = SF_EAGAIN;
+		assert_true(run_until(&f, client_done, NULL, 10 * SEC));
+		assert_int_equal(f.cli_rc, 0);
+		if (bodies[i]) {
+			assert_int_equal(sf_http_client_status(f.cli), 200);
+			assert_int_equal(k.len, strlen(bodies[i]));
+			assert_memory_equal(k.buf, bodies[i], k.len);
+		} else {
+			assert_int_equal(sf_http_client_status(f.cli), 404);
+		}
+		assert_int_equal(sf_http_client_conn_id(f.cli), id);
+	}
+	/* HEAD on the same connection: headers only. */
+	k.len = 0;
+	assert_int_equal(sf_http_client_again(f.cli, "HEAD", "/big.bin"), 0);
+	f.cli_rc = SF_EAGAIN;
+	assert_true(run_until(&f, client_done, NULL, 10 * SEC));
+	assert_int_equal(f.cli_rc, 0);
+	assert_string_equal(sf_http_client_header(f.cli, "Content-Length"), "1048576");
+	assert_int_equal(k.len, 0);
+	assert_int_equal(sf_http_client_again(f.cli, NULL, "bad path"), SF_EINVAL);
+	assert_int_equal(server_stats(&f).conns_accepted, 1);
+	assert_int_equal(server_stats(&f).requests, 5);
+	fx_fini(&f);
+}
+
 static void client_response_framing(void **state)
 {
 	(void)state;
@@ -926,7 +987,14 @@ static void client_response_framing(void **state)
 	expect_body(&f, "until the end");
 	/* Cut short: fewer bytes than Content-Length, then FIN. */
 	fake_serve(&f, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", true);
-	assert_int_equal(get_port(&f, 8080, "/short", NULL), SF_EMALFORMED);
+	assert_int_equal(get_port(&f, 8080, "/short", NULL), SF_ETRUNCATED);
+	assert_int_equal(sf_http_client_received(f.cli), 5);
+	assert_int_equal(sf_http_client_expected(f.cli), 100);
+	/* A chunked body cut short is truncated too; its length was unknown. */
+	fake_serve(&f, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n", true);
+	assert_int_equal(get_port(&f, 8080, "/chunk-short", NULL), SF_ETRUNCATED);
+	assert_int_equal(sf_http_client_received(f.cli), 4);
+	assert_int_equal(sf_http_client_expected(f.cli), -1);
 	/* Not HTTP at all. */
 	fake_serve(&f, "SSH-2.0-OpenSSH\r\n\r\n", true);
 	assert_int_equal(get_port(&f, 8080, "/ssh", NULL), SF_EMALFORMED);
@@ -938,6 +1006,18 @@ static void client_response_framing(void **state)
 	assert_null(sf_http_client_body(f.cli, NULL));
 	/* Nobody listening: the RST comes back as refused. */
 	assert_int_equal(get_port(&f, 81, "/", NULL), SF_ECONNREFUSED);
+	/* Without a host name, Host is the address with the port unless it is
+	 * 80 (RFC 9110 §7.2). */
+	fake_serve(&f, "HTTP/1.1 204 No Content\r\n\r\n", false);
+	sf_http_client_free(f.cli);
+	f.cli = sf_http_get_start(f.sp.st[0], SP_SERVER, 8080, NULL, "/port");
+	f.cli_rc = SF_EAGAIN;
+	assert_true(run_until(&f, client_done, NULL, 10 * SEC));
+	char want[64];
+	snprintf(want, sizeof want, "\r\nHost: %u.%u.%u.%u:8080\r\n", SP_SERVER >> 24,
+	         (SP_SERVER >> 16) & 255, (SP_SERVER >> 8) & 255, SP_SERVER & 255);
+	assert_non_null(strstr(f.fake.req, want));
+	assert_true(run_until(&f, fake_closed, NULL, 10 * SEC));
 	/* Bad arguments. */
 	assert_null(sf_http_get_start(f.sp.st[0], SP_SERVER, 80, "h", "no-slash"));
 	assert_null(sf_http_get_start(f.sp.st[0], SP_SERVER, 80, "h", "/a b"));
@@ -963,6 +1043,7 @@ int main(void)
 	        cmocka_unit_test(connection_close_honoured),
 	        cmocka_unit_test(lossy_1mb_get),
 	        cmocka_unit_test(client_response_framing),
+	        cmocka_unit_test(client_streams_and_reuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
