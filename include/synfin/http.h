@@ -232,7 +232,8 @@ sf_sock_t sf_http_client_sock(const sf_http_client_t *c);
  * stays available after the socket is closed. */
 uint32_t sf_http_client_conn_id(const sf_http_client_t *c);
 
-/* Aborts the connection if still open (RST) and frees the client. NULL is a no-op. */
+/* Closes a kept-open connection between requests (FIN), aborts one still
+ * busy (RST), and frees the client. NULL is a no-op. */
 void sf_http_client_free(sf_http_client_t *c);
 
 #ifdef __cplusplus

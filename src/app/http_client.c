@@ -514,7 +514,11 @@ void sf_http_client_free(sf_http_client_t *c)
 {
 	if (!c)
 		return;
-	if (c->sock_open)
+	/* A kept-open connection between requests closes politely (FIN);
+	 * anything else is aborted. */
+	if (c->sock_open && c->reusable && c->result == 0)
+		sf_close(c->st, c->sock);
+	else if (c->sock_open)
 		sf_abort(c->st, c->sock);
 	free(c->req);
 	free(c->host);
