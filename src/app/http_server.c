@@ -214,7 +214,8 @@ static int64_t conn_deadline(const sf_http_server_t *s, const conn_t *c)
 		return c->phase_us + cfg->header_timeout_us;
 	case SF_HTTP_BODY: {
 		uint64_t got = sf_http_session_body_bytes(c->sess);
-		int64_t earned = (int64_t)(got / cfg->min_body_rate) * 1000000LL;
+		/* 1 s more for every min_body_rate bytes (got < 2^44: no overflow). */
+		int64_t earned = (int64_t)(got * 1000000ULL / cfg->min_body_rate);
 		return c->phase_us + cfg->body_timeout_us + earned;
 	}
 	case SF_HTTP_IDLE:

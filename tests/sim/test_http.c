@@ -791,6 +791,105 @@ static void slow_client_timed_out(void **state)
 	fx_fini(&f);
 }
 
+/* Slowloris: a head that gains a byte a second is still cut off at the
+ * head deadline (10 s from its first byte), not kept alive by the dribble. */
+static void head_deadline_ignores_dribble(void **state)
+{
+	(void)state;
+	fx_t f;
+	fx_init(&f, 15, 0, NULL);
+	int slow = raw_open(&f);
+	raw_puts(&f, slow, "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Slow: ");
+	run_for(&f, 10 * 1000); /* the first byte is in */
+	int64_t t0 = f.sp.now;
+	for (int i = 0; i < 30 && !f.raw[slow].eof; i++) {
+		raw_puts(&f, slow, "a");
+		run_for(&f, SEC);
+	}
+	assert_true(f.raw[slow].eof);
+	resp_t rs[1];
+	assert_int_equal(parse_responses(&f.raw[slow], rs, 1, 0), 1);
+	assert_int_equal(rs[0].status, 408);
+	assert_true(f.raw[slow].eof_at - t0 >= 9 * SEC);
+	assert_true(f.raw[slow].eof_at - t0 < 11 * SEC);
+	sf_http_server_stats_t st = server_stats(&f);
+	assert_int_equal(st.timeouts_header, 1);
+	fx_fini(&f);
+}
+
+/* A body must keep up min_body_rate after body_timeout; a keep-alive
+ * connection idles keepalive_timeout at most; each is counted apart. */
+static void body_rate_and_keepalive_deadlines(void **state)
+{
+	(void)state;
+	sf_http_server_config_t c;
+	sf_http_server_config_default(&c);
+	c.body_timeout_us = 2 * SEC;
+	c.min_body_rate = 1000;
+	c.keepalive_timeout_us = 3 * SEC;
+	fx_t f;
+	fx_init(&f, 16, 0, &c);
+	int slow = raw_open(&f);
+	raw_puts(&f, slow, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n");
+	run_for(&f, 10 * 1000);
+	int64_t t0 = f.sp.now;
+	/* 100 bytes/s: 2 s of grace plus 0.1 s per second earned, ~2.2 s. */
+	char chunk[101];
+	memset(chunk, 'b', 100);
+	chunk[100] = '\0';
+	for (int i = 0; i < 20 && !f.raw[slow].eof; i++) {
+		raw_puts(&f, slow, chunk);
+		run_for(&f, SEC);
+	}
+	assert_true(f.raw[slow].eof);
+	assert_true(f.raw[slow].eof_at - t0 >= 2 * SEC);
+	assert_true(f.raw[slow].eof_at - t0 < 4 * SEC);
+	resp_t rs[1];
+	assert_int_equal(parse_responses(&f.raw[slow], rs, 1, 0), 1);
+	assert_int_equal(rs[0].status, 408);
+	assert_int_equal(server_stats(&f).timeouts_body, 1);
+	/* Keep-alive: answered, then closed after 3 s of silence. */
+	int idle = raw_open(&f);
+	raw_puts(&f, idle, "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	wait_responses(&f, idle, 1, 0, false);
+	int64_t t1 = f.sp.now;
+	wait_responses(&f, idle, 1, 0, true);
+	assert_true(f.raw[idle].eof_at - t1 >= 2 * SEC);
+	assert_true(f.raw[idle].eof_at - t1 < 4 * SEC);
+	assert_int_equal(server_stats(&f).timeouts_keepalive, 1);
+	fx_fini(&f);
+}
+
+/* A full table: the connection idle longest is closed for a client that
+ * waits, so the newcomer is served; busy connections are not touched. */
+static void full_table_evicts_longest_idle(void **state)
+{
+	(void)state;
+	sf_http_server_config_t c;
+	sf_http_server_config_default(&c);
+	c.max_conns = 2;
+	fx_t f;
+	fx_init(&f, 17, 0, &c);
+	int quiet = raw_open(&f);
+	run_for(&f, SEC);
+	int busy = raw_open(&f);
+	raw_puts(&f, busy, "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Half: ");
+	run_for(&f, SEC);
+	get(&f, "/a.txt", NULL);
+	assert_int_equal(sf_http_client_status(f.cli), 200);
+	sf_http_server_stats_t st = server_stats(&f);
+	assert_int_equal(st.conns_evicted, 1);
+	assert_true(f.raw[quiet].eof);
+	assert_false(f.raw[busy].eof);
+	/* The busy one still gets its answer. */
+	raw_puts(&f, busy, "1\r\n\r\n");
+	wait_responses(&f, busy, 1, 0, false);
+	resp_t rs[1];
+	assert_int_equal(parse_responses(&f.raw[busy], rs, 1, 0), 1);
+	assert_int_equal(rs[0].status, 200);
+	fx_fini(&f);
+}
+
 static void path_traversal_refused(void **state)
 {
 	(void)state;
@@ -1039,6 +1138,9 @@ int main(void)
 	        cmocka_unit_test(limits_431_413),
 	        cmocka_unit_test(malformed_400_others_served),
 	        cmocka_unit_test(slow_client_timed_out),
+	        cmocka_unit_test(head_deadline_ignores_dribble),
+	        cmocka_unit_test(body_rate_and_keepalive_deadlines),
+	        cmocka_unit_test(full_table_evicts_longest_idle),
 	        cmocka_unit_test(path_traversal_refused),
 	        cmocka_unit_test(connection_close_honoured),
 	        cmocka_unit_test(lossy_1mb_get),
