@@ -122,6 +122,10 @@ typedef struct sf_stack_stats {
 	uint64_t ip_in, ip_out, tcp_in, tcp_out, icmp_in, icmp_out;
 	uint64_t retransmits, rst_out, challenge_acks;
 	uint64_t r1_advice; /* times a connection's retransmissions reached cfg.r1 */
+	/* What set retransmissions off: retransmission timeouts that fired
+	 * (RFC 6298 (5.4)), and entries into fast recovery on duplicate ACKs
+	 * or SACK (RFC 5681 §3.2, RFC 6675 §5). */
+	uint64_t rto_timeouts, fast_recoveries;
 	uint64_t conns_active, conns_passive, conns_failed;
 	uint32_t conns_open, timewait_open;
 	uint64_t bytes_allocated, allocs_live;

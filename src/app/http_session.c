@@ -861,6 +861,21 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 	return 0;
 }
 
+/* Between requests a connection keeps small buffers only, so the memory of
+ * thousands of idle connections does not depend on how large their last
+ * requests and responses were. */
+#define KEEP_CAP 4096
+
+static void shed(void *bufp, size_t *cap)
+{
+	void **buf = bufp;
+	if (*cap > KEEP_CAP) {
+		free(*buf);
+		*buf = NULL;
+		*cap = 0;
+	}
+}
+
 static int on_message_complete(llhttp_t *p)
 {
 	sf_http_session_t *s = session_of(p);
@@ -868,6 +883,9 @@ static int on_message_complete(llhttp_t *p)
 	s->in_head = false;
 	dispatch(s);
 	s->served++;
+	s->body_len = 0;
+	shed(&s->body, &s->body_cap);
+	shed(&s->arena, &s->arena_cap);
 	/* Stop after each request: the next is parsed once this answer is out. */
 	return HPE_PAUSED;
 }
@@ -1013,12 +1031,19 @@ void sf_http_session_consume(sf_http_session_t *s, size_t n)
 {
 	if (s->out_off < s->out_len) {
 		s->out_off += n;
-		if (s->out_off >= s->out_len)
+		if (s->out_off >= s->out_len) {
 			s->out_off = s->out_len = 0;
+			shed(&s->out, &s->out_cap);
+		}
 	} else if (s->stage_off < s->stage_len) {
 		s->stage_off += n;
-		if (s->stage_off >= s->stage_len)
+		if (s->stage_off >= s->stage_len) {
 			s->stage_off = s->stage_len = 0;
+			if (s->fd < 0) {
+				free(s->stage); /* the file is done */
+				s->stage = NULL;
+			}
+		}
 	}
 }
 

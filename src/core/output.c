@@ -484,6 +484,7 @@ void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t)
 		sf_tcb_close(st, t, t->soft_error ? t->soft_error : SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
 		return;
 	}
+	st->stats.rto_timeouts++;
 	if (t->backoff < 30)
 		t->backoff++;
 	/* R1 (RFC 9293 §3.8.3, MUST-20): after R1 retransmissions of one

@@ -143,6 +143,7 @@ bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
 
 static void enter_recovery(sf_stack_t *st, sf_tcb_t *t)
 {
+	st->stats.fast_recoveries++;
 	sf_cc_ops(t->cc_algo)->on_loss(t, st->now_us);
 	t->recover = t->snd_max;
 	t->flags |= F_IN_RECOVERY;

@@ -67,6 +67,10 @@ static size_t stack_list(const sf_stack_stats_t *ss, named_t *out)
 	C("icmp_in", icmp_in, "ICMP messages received");
 	C("icmp_out", icmp_out, "ICMP messages sent");
 	C("retransmits", retransmits, "TCP segments retransmitted");
+	C("rto_timeouts", rto_timeouts, "retransmission timeouts that fired (RFC 6298)");
+	C("fast_recoveries", fast_recoveries,
+	  "entries into fast recovery on duplicate ACKs or SACK (RFC 5681, RFC 6675)");
+	C("r1_advice", r1_advice, "connections whose retransmissions reached R1 (MUST-20)");
 	C("rst_out", rst_out, "RST segments sent");
 	C("challenge_acks", challenge_acks, "challenge ACKs sent (RFC 5961)");
 	C("conns_active", conns_active, "active opens");
@@ -144,7 +148,7 @@ void serve_stats_json(sf_http_response_t *resp, const sf_stack_stats_t *ss,
                       const sf_http_server_stats_t *hs, double uptime_s)
 {
 	buf_t b = {.resp = resp};
-	named_t l[32];
+	named_t l[40];
 	char nm[64];
 	sf_http_response_header(resp, "Content-Type", "application/json");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
@@ -184,7 +188,7 @@ void serve_stats_prometheus(sf_http_response_t *resp, const sf_stack_stats_t *ss
                             const sf_http_server_stats_t *hs, double uptime_s)
 {
 	buf_t b = {.resp = resp};
-	named_t l[32];
+	named_t l[40];
 	char nm[64], full[96];
 	/* Prometheus text format 0.0.4: counters end in _total. */
 	sf_http_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
