@@ -52,11 +52,12 @@ static void help(void)
 	       "  -L, --location   follow redirects (301, 302, 303, 307, 308)\n"
 	       "  --max-redirs N   at most N redirects with -L (default 10)\n"
 	       "  --timeout S      give up when nothing happens for S seconds (default 30)\n"
-	       "  --max-body N     largest body accepted, bytes (default 1 GiB)\n"
+	       "  --max-body N     with --repeat: largest body kept, bytes (default 1 GiB);\n"
+	       "                   single fetches stream the body and have no limit\n"
 	       "  --repeat N       make N connections (one request each) and print a summary\n"
+	       "  --parallel P     with --repeat: P connections at a time (default 1)\n"
 	       "Several URLs are fetched in order; those to the same server share one\n"
-	       "connection. Bodies are written as they arrive.\n"
-	       "  --parallel P     with --repeat: P connections at a time (default 1)\n");
+	       "connection; their bodies are written one after another, as they arrive.\n");
 	netopts_help();
 }
 
