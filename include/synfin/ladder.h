@@ -12,8 +12,15 @@
  *     segment is paired with its reception on the other side, and a segment
  *     never received is drawn as lost;
  *   - a packet capture (pcap or pcapng, sf_capture_open): the TCP segments of
- *     one connection, with each side's state inferred by a shadow RFC 9293
- *     state machine from what it sent and received.
+ *     one connection become the same events (sent by one end, received by
+ *     the other when captured).
+ *
+ * A side whose events include no state change (the kernel at the other end
+ * of a live connection, where only synfin's end is traced; both ends of a
+ * capture) gets its states from one inference shared by every view: a
+ * shadow RFC 9293 state machine fed with what that side sent and received.
+ * Such a side is drawn "client (inferred)", and "?" where the segments
+ * cannot tell (a connection picked up mid-stream).
  *
  * It renders as text (English or Chinese, CJK-width aware) or SVG, both
  * deterministic: the same model and options give the same bytes.
@@ -195,8 +202,9 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
 
 /* The state `side` is in after the last row (its initial state if nothing
- * changed it): what the final line of the text shows. Returns SF_CLOSED for
- * a bad side. */
+ * changed it): what the final line of the text shows. SF_STATE_COUNT when
+ * the side's state is inferred and the segments cannot tell ("?"). Returns
+ * SF_CLOSED for a bad side. */
 sf_state_t sf_ladder_final_state(sf_ladder_t *l, int side);
 
 /* Number of segment arrows, and how many of them were lost (sent, never

@@ -45,7 +45,7 @@ void sf_ladder_free(sf_ladder_t *l)
 
 int sf_ladder_set_conn(sf_ladder_t *l, int side, uint32_t conn_id)
 {
-	if (l == NULL || side < 0 || side > 1 || l->from_capture)
+	if (l == NULL || side < 0 || side > 1 || l->sealed)
 		return SF_EINVAL;
 	l->conn_set[side] = true;
 	l->conn_id[side] = conn_id;
@@ -55,7 +55,7 @@ int sf_ladder_set_conn(sf_ladder_t *l, int side, uint32_t conn_id)
 
 int sf_ladder_add_event(sf_ladder_t *l, int side, const sf_event_t *ev)
 {
-	if (l == NULL || ev == NULL || side < 0 || side > 1 || l->from_capture)
+	if (l == NULL || ev == NULL || side < 0 || side > 1 || l->sealed)
 		return SF_EINVAL;
 	if ((unsigned)ev->kind >= SF_EV_COUNT)
 		return SF_EINVAL;
@@ -631,6 +631,7 @@ static int attach_states(sf_ladder_t *l)
 			    (!placed || compare_keys(key_of(&l->rows[k]), last) > 0)) {
 				l->rows[k].has_state[s] = true;
 				l->rows[k].state[s] = to;
+				l->rows[k].cause[s] = e->ev.u.state.cause;
 				last = key_of(&l->rows[k]);
 				placed = true;
 				continue;
@@ -659,6 +660,7 @@ static int attach_states(sf_ladder_t *l)
 			r->order = key.order;
 			r->has_state[s] = true;
 			r->state[s] = to;
+			r->cause[s] = e->ev.u.state.cause;
 			last = key_of(r);
 			placed = true;
 		}
@@ -668,7 +670,7 @@ static int attach_states(sf_ladder_t *l)
 
 int sf_ladder_build(sf_ladder_t *l)
 {
-	if (l->from_capture || l->built)
+	if (l->built)
 		return 0;
 	l->row_cnt = 0;
 	for (int s = 0; s < 2; s++) {
@@ -700,6 +702,35 @@ int sf_ladder_build(sf_ladder_t *l)
 		return err;
 	/* Rows added for state changes need their place. */
 	sf_ladder_rows_finish(l, false);
+	/* A side no state event told about (the kernel at the other end of a
+	 * live connection, both ends of a capture): its states are inferred
+	 * from the segments it sent and received, one way for every view. */
+	bool infer[2];
+	for (int s = 0; s < 2; s++) {
+		infer[s] = true;
+		l->inferred[s] = false;
+		for (size_t i = 0; i < l->ev_cnt[s] && infer[s]; i++)
+			if (l->ev[s][i].used && l->ev[s][i].ev.kind == SF_EV_STATE)
+				infer[s] = false;
+	}
+	for (int s = 0; s < 2; s++) {
+		if (!infer[s])
+			continue;
+		err = sf_ladder_infer(l, s);
+		if (err < 0)
+			return err;
+	}
+	if (infer[0] || infer[1]) {
+		sf_ladder_rows_finish(l, false);
+		for (int s = 0; s < 2; s++) {
+			if (!infer[s])
+				continue;
+			l->final[s] = l->init[s];
+			for (size_t i = 0; i < l->row_cnt; i++)
+				if (l->rows[i].has_state[s])
+					l->final[s] = l->rows[i].state[s];
+		}
+	}
 	l->built = true;
 	return 0;
 }
@@ -957,6 +988,17 @@ const char *sf_ladder_role(int side, sf_ladder_lang_t lang)
 	if (lang == SF_LADDER_LANG_ZH)
 		return side == 0 ? "客户端" : "服务器";
 	return side == 0 ? "client" : "server";
+}
+
+char *sf_ladder_role_str(const sf_ladder_t *l, int side, sf_ladder_lang_t lang, char *buf,
+                         size_t cap)
+{
+	bool zh = lang == SF_LADDER_LANG_ZH;
+	snprintf(buf, cap, "%s%s", sf_ladder_role(side, lang),
+	         !l->inferred[side] ? ""
+	         : zh               ? "（推断）"
+	                            : " (inferred)");
+	return buf;
 }
 
 char *sf_ladder_end_str(const sf_ladder_t *l, int side, sf_ladder_lang_t lang, char *buf,

@@ -42,13 +42,15 @@ enum lsection {
 };
 
 typedef struct lrow {
-	uint8_t kind; /* enum lrow_kind */
-	uint8_t side; /* SEG: the sender; NOTE, STATE: whose */
-	uint8_t note; /* enum lnote_kind */
-	bool lost;    /* SEG: sent and never received */
-	bool retrans; /* SEG: repeats sequence space already sent */
+	uint8_t kind;  /* enum lrow_kind */
+	uint8_t side;  /* SEG: the sender; NOTE, STATE: whose */
+	uint8_t note;  /* enum lnote_kind */
+	bool lost;     /* SEG: sent and never received */
+	bool retrans;  /* SEG: repeats sequence space already sent */
+	bool inferred; /* STATE: a row of its own made by the inference */
 	bool has_state[2];
 	sf_state_t state[2]; /* the state each side enters at this row */
+	sf_cause_t cause[2]; /* why (the engine's cause, or the inferred one) */
 	int64_t t_us;        /* when it happened (SEG: sent) */
 	int64_t t_rx_us;     /* SEG: when received (== t_us when not known) */
 	uint64_t order;      /* tie-break for equal times */
@@ -70,10 +72,14 @@ typedef struct lev {
 	size_t row;     /* row built from it, SIZE_MAX if none */
 } lev_t;
 
+/* The state of an inferred side the packets cannot tell: drawn "?"
+ * (sf_state_name gives "?" for it). */
+#define LSTATE_UNKNOWN SF_STATE_COUNT
+
 struct sf_ladder {
-	bool from_capture; /* rows come from a capture; no events */
-	bool built;        /* rows are up to date with the events */
-	bool nomem;        /* an allocation failed in the sink */
+	bool sealed; /* built from a capture: no more events, no set_conn */
+	bool built;  /* rows are up to date with the events */
+	bool nomem;  /* an allocation failed in the sink */
 	lev_t *ev[2];
 	size_t ev_cnt[2], ev_cap[2];
 	uint64_t next_order;
@@ -87,6 +93,7 @@ struct sf_ladder {
 	uint16_t port[2];
 	sf_state_t init[2];  /* state before the first row */
 	sf_state_t final[2]; /* state after the last row */
+	bool inferred[2];    /* no trace event told this side's states */
 	bool has_isn[2];
 	uint32_t isn[2]; /* first sequence number each side used */
 	int64_t t0_us;   /* time of the first row */
@@ -103,6 +110,12 @@ void sf_ladder_rows_finish(sf_ladder_t *l, bool final_from_rows);
 /* Builds the rows from the events if needed. Returns 0 or SF_ENOMEM. */
 int sf_ladder_build(sf_ladder_t *l);
 
+/* Infers the states of side s (which has no state events) from the segment
+ * rows, sorted, and writes them on the rows; may append rows (sort again
+ * afterwards). Sets init[s] and inferred[s]. Returns 0 or SF_ENOMEM
+ * (infer.c). */
+int sf_ladder_infer(sf_ladder_t *l, int s);
+
 /* Section starting before row i (LSEC_NONE if none); `sec` has row_cnt
  * entries. */
 void sf_ladder_sections(const sf_ladder_t *l, int *sec);
@@ -115,6 +128,9 @@ char *sf_ladder_note_text(const lrow_t *r, const sf_ladder_opts_t *o, char *buf,
 char *sf_ladder_time_str(const sf_ladder_t *l, int64_t t_us, char *buf, size_t cap);
 const char *sf_ladder_section_title(int sec, sf_ladder_lang_t lang);
 const char *sf_ladder_role(int side, sf_ladder_lang_t lang);
+/* "client", or "client (inferred)" when its states are inferred. */
+char *sf_ladder_role_str(const sf_ladder_t *l, int side, sf_ladder_lang_t lang, char *buf,
+                         size_t cap);
 /* "client 192.0.2.1:40000" or just "client" when the address is unknown. */
 char *sf_ladder_end_str(const sf_ladder_t *l, int side, sf_ladder_lang_t lang, char *buf,
                         size_t cap);

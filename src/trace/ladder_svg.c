@@ -120,8 +120,11 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 
 	/* Horizontal layout from the widest pieces. */
 	int time_px = text_px(zh ? "时间(ms)" : "t(ms)");
-	int left_px = text_px(sf_ladder_role(0, o->lang));
-	int right_px = text_px(sf_ladder_role(1, o->lang));
+	char role[2][64];
+	sf_ladder_role_str(l, 0, o->lang, role[0], sizeof role[0]);
+	sf_ladder_role_str(l, 1, o->lang, role[1], sizeof role[1]);
+	int left_px = text_px(role[0]) / 2;
+	int right_px = text_px(role[1]) / 2;
 	int span = 400;
 	for (int s = 0; s < 2; s++) {
 		int *px = s == 0 ? &left_px : &right_px;
@@ -181,7 +184,7 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	/* Header: both ends, their addresses, lifelines. */
 	for (int s = 0; s < 2; s++) {
 		int x = s == 0 ? xl : xr;
-		put_text(out, x, 24, "middle", "font-weight=\"bold\"", sf_ladder_role(s, o->lang));
+		put_text(out, x, 24, "middle", "font-weight=\"bold\"", role[s]);
 		if (l->has_ep[s]) {
 			char a[16], ep[32];
 			snprintf(ep, sizeof ep, "%s:%u", sf_ipv4_addr_str(l->addr[s], a),

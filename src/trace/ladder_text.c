@@ -195,7 +195,10 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	const char *end_head = zh ? "结束" : "end";
 	max_width(&lay.time_w, time_head);
 	max_width(&lay.time_w, end_head);
-	max_width(&lay.left_w, sf_ladder_role(0, o->lang));
+	char role0[64], role1[64];
+	sf_ladder_role_str(l, 0, o->lang, role0, sizeof role0);
+	sf_ladder_role_str(l, 1, o->lang, role1, sizeof role1);
+	max_width(&lay.left_w, role0);
 	max_width(&lay.left_w, sf_state_name(l->init[0]));
 	max_width(&lay.left_w, sf_state_name(l->final[0]));
 	for (size_t i = 0; i < l->row_cnt; i++) {
@@ -233,8 +236,7 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	line_flush(&ln, out);
 
 	line_repeat(&area, ' ', lay.area_w);
-	put_row(&ln, &lay, time_head, sf_ladder_role(0, o->lang), area.buf ? area.buf : "",
-	        sf_ladder_role(1, o->lang), false);
+	put_row(&ln, &lay, time_head, role0, area.buf ? area.buf : "", role1, false);
 	line_flush(&ln, out);
 	put_row(&ln, &lay, "", sf_state_name(l->init[0]), area.buf ? area.buf : "",
 	        sf_state_name(l->init[1]), true);
@@ -271,6 +273,17 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	        sf_state_name(l->final[1]), true);
 	line_flush(&ln, out);
 
+	if (l->inferred[0] || l->inferred[1]) {
+		line_flush(&ln, out);
+		line_add(
+		        &ln,
+		        zh ? "（推断）= 这一端的状态不是 synfin 协议栈报告的，而是由它发出和收到的"
+		             "报文段推断的（RFC 9293 §3.10）；? = 报文段无法说明"
+		           : "(inferred) = states not reported by a synfin stack but inferred from "
+		             "the segments that end sent and received (RFC 9293 §3.10); ? = the "
+		             "segments cannot tell");
+		line_flush(&ln, out);
+	}
 	err = ln.nomem || area.nomem ? SF_ENOMEM : 0;
 	free(ln.buf);
 	free(area.buf);
