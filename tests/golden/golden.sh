@@ -4,7 +4,9 @@
 # For every demo scenario, in English and Chinese, the ladder must equal
 # tests/golden/<scenario>.<lang>.txt byte for byte (the simulator's clock and
 # seeds are fixed, so the output is too). Then, per scenario:
-#   --svg   is well-formed XML (xmllint) with as many arrows as the text;
+#   --svg   is well-formed XML (xmllint) with as many arrows as the text,
+#           and nothing in it collides (svgcheck.py: no two texts overlap,
+#           no line crosses a text), in English and Chinese;
 #   --json  is one JSON object a line, with state events whose last one on
 #           each side is the final state (CLOSED; ESTABLISHED for handshake);
 #   --pcap  reads in tshark without malformed packets, with SYN, SYN/ACK, and
@@ -187,7 +189,7 @@ for s in $SCENARIOS; do
 	pcap=$TMP/$s.pcap
 	for lang in en zh; do
 		out=$TMP/$s.$lang.txt
-		extra=()
+		extra=(--svg "$TMP/$s.$lang.svg")
 		[ "$lang" = en ] && extra=(--svg "$svg" --pcap "$pcap")
 		if ! "$SYNFIN" demo --scenario "$s" --lang "$lang" "${extra[@]}" >"$out" 2>"$TMP/err"; then
 			fail "$s ($lang): exit status $?: $(head -1 "$TMP/err")"
@@ -213,6 +215,13 @@ for s in $SCENARIOS; do
 		got=$((got + $(grep -c '<line class="seg' "$f")))
 	done
 	[ "$got" = "$want" ] || fail "$s: the SVG has $got arrows, the text $want"
+	# Nothing collides: no two texts overlap, no line crosses a text
+	# (svgcheck.py), in either language.
+	for f in "$svg" "$TMP/$s"-[0-9]*.svg "$TMP/$s.zh.svg" "$TMP/$s.zh"-[0-9]*.svg; do
+		[ -e "$f" ] || continue
+		python3 "$GOLD/svgcheck.py" "$f" >"$TMP/svgcheck" ||
+			fail "$s: $(basename "$f") has collisions: $(head -3 "$TMP/svgcheck" | tr '\n' ';')"
+	done
 
 	# JSON lines: each parses; the last state of each side is the final one.
 	final=CLOSED
@@ -355,7 +364,9 @@ done
 
 for pcap in "$SRC"/tests/data/*.pcap; do
 	[ -e "$pcap" ] || continue
-	if "$SYNFIN" ladder "$pcap" >"$TMP/k.txt" 2>"$TMP/err"; then
+	if "$SYNFIN" ladder "$pcap" --svg "$TMP/k.svg" >"$TMP/k.txt" 2>"$TMP/err"; then
+		python3 "$GOLD/svgcheck.py" "$TMP/k.svg" >"$TMP/svgcheck" ||
+			fail "ladder $(basename "$pcap"): the SVG has collisions: $(head -3 "$TMP/svgcheck" | tr '\n' ';')"
 		grep -qE '(SYN-SENT|ESTABLISHED|CLOSED)' "$TMP/k.txt" ||
 			fail "ladder $(basename "$pcap"): no states drawn"
 		grep -qE '^ *end ' "$TMP/k.txt" || fail "ladder $(basename "$pcap"): no final line"
