@@ -82,6 +82,7 @@ typedef struct sf_ladder_opts {
 	bool hide_win;     /* leave "win=N" out of the labels */
 	bool hide_options; /* leave the SYN options (mss, wscale, sackOK, TS) out */
 	bool hide_time;    /* leave the time margin empty (for diagrams in docs) */
+	bool raw_win;      /* win= the raw 16-bit field, not bytes (RFC 7323 scaling) */
 } sf_ladder_opts_t;
 
 /* ---- building from trace events ---- */

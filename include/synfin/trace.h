@@ -71,7 +71,8 @@ typedef enum sf_timer_kind {
 } sf_timer_kind_t;
 const char *sf_timer_name(sf_timer_kind_t t);
 
-/* Why a packet was dropped. Each has a counter in the stack statistics. */
+/* Why a packet was dropped. Each stack-side reason has a counter in the
+ * stack statistics. */
 typedef enum sf_drop_reason {
 	SF_DROP_IP_TRUNCATED = 0,
 	SF_DROP_IP_MALFORMED,
@@ -97,6 +98,10 @@ typedef enum sf_drop_reason {
 	SF_DROP_ICMP_TRUNCATED,
 	SF_DROP_ICMP_CHECKSUM,
 	SF_DROP_ICMP_IGNORED, /* e.g. source quench (MUST-55), unknown type */
+	/* Lost by synfin's own impairment layer (--loss, blackout, queue), not
+	 * by the stack: counted in the link statistics, not the stack's. */
+	SF_DROP_LINK_IMPAIR_TX, /* a frame the stack sent (after its seg_tx) */
+	SF_DROP_LINK_IMPAIR_RX, /* a frame for the stack, before it saw it */
 	SF_DROP_COUNT
 } sf_drop_reason_t;
 /* "ip_checksum", "tcp_out_of_window", ... (stable identifiers). */

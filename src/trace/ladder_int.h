@@ -31,6 +31,14 @@ enum lnote_kind {
 	LNOTE_DROP,  /* drop (on a SEG row: the receiver dropped it) */
 };
 
+/* Why a segment was sent again, as far as the trace tells. */
+enum lrexmit {
+	LREXMIT_UNKNOWN = 0,
+	LREXMIT_RTO,     /* the retransmission timer fired just before (RFC 6298) */
+	LREXMIT_DUPACKS, /* after duplicate ACKs or SACKs (RFC 5681 §3.2, RFC 6675, RFC 8985) */
+	LREXMIT_PROBE,   /* the persist timer: a zero-window probe (RFC 9293 §3.8.6.1) */
+};
+
 /* Section titles, in the order they may appear. */
 enum lsection {
 	LSEC_HANDSHAKE = 0,
@@ -42,12 +50,20 @@ enum lsection {
 };
 
 typedef struct lrow {
-	uint8_t kind;  /* enum lrow_kind */
-	uint8_t side;  /* SEG: the sender; NOTE, STATE: whose */
-	uint8_t note;  /* enum lnote_kind */
-	bool lost;     /* SEG: sent and never received */
-	bool retrans;  /* SEG: repeats sequence space already sent */
-	bool inferred; /* STATE: a row of its own made by the inference */
+	uint8_t kind;     /* enum lrow_kind */
+	uint8_t side;     /* SEG: the sender; NOTE, STATE: whose */
+	uint8_t note;     /* enum lnote_kind */
+	bool lost;        /* SEG: sent and never received */
+	bool retrans;     /* SEG: repeats sequence space already sent */
+	bool lost_impair; /* SEG: lost by synfin's own impairment layer */
+	/* Expert notes on a segment (sf_ladder_rows_finish), like Wireshark's
+	 * TCP analysis: */
+	bool zero_win;        /* advertises a zero window */
+	bool win_update;      /* a pure ACK whose only news is the window */
+	uint32_t dupack;      /* n of "duplicate ACK #n", 0 if not one */
+	uint8_t rexmit_why;   /* enum lrexmit, for a retransmission */
+	uint32_t rexmit_dups; /* LREXMIT_DUPACKS: how many came before */
+	bool inferred;        /* STATE: a row of its own made by the inference */
 	bool has_state[2];
 	sf_state_t state[2]; /* the state each side enters at this row */
 	sf_cause_t cause[2]; /* why (the engine's cause, or the inferred one) */
@@ -68,6 +84,7 @@ typedef struct lev {
 	sf_event_t ev;
 	uint64_t order; /* global add order */
 	bool used;      /* belongs to the drawn connection */
+	bool lost;      /* SEG_TX: synfin's impairment lost it (a drop follows) */
 	size_t match;   /* SEG_TX: index of the receiving event on the other side */
 	size_t row;     /* row built from it, SIZE_MAX if none */
 } lev_t;
@@ -95,8 +112,10 @@ struct sf_ladder {
 	sf_state_t final[2]; /* state after the last row */
 	bool inferred[2];    /* no trace event told this side's states */
 	bool has_isn[2];
-	uint32_t isn[2]; /* first sequence number each side used */
-	int64_t t0_us;   /* time of the first row */
+	uint32_t isn[2];   /* first sequence number each side used */
+	bool wscale_known; /* both SYNs seen: the window fields' scale is known */
+	uint8_t wscale[2]; /* shift of each side's window (0: no scaling) */
+	int64_t t0_us;     /* time of the first row */
 };
 
 /* Appends a zeroed row (ev_tx/ev_rx set to SIZE_MAX, pos to its index);
@@ -115,6 +134,10 @@ int sf_ladder_build(sf_ladder_t *l);
  * afterwards). Sets init[s] and inferred[s]. Returns 0 or SF_ENOMEM
  * (infer.c). */
 int sf_ladder_infer(sf_ladder_t *l, int s);
+
+/* A drop reason in words, e.g. "old timestamp: a stale duplicate (PAWS,
+ * RFC 7323 §5)" (words.c). Never NULL. */
+const char *sf_ladder_drop_words(sf_drop_reason_t r, sf_ladder_lang_t lang);
 
 /* Section starting before row i (LSEC_NONE if none); `sec` has row_cnt
  * entries. */

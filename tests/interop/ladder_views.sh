@@ -90,6 +90,21 @@ expect_eq "kernel states in the capture's ladder" "$(states "$WORK/c1.txt" 0)" \
 expect_eq "kernel states in the capture's ladder (synfin closed)" "$(states "$WORK/c2.txt" 0)" \
 	"CLOSED SYN-SENT ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED"
 
+note "frames synfin's own impairment lost are drawn lost"
+head -c 300000 /dev/urandom >"$WORK/www/big"
+bg lossy "$SYNFIN" serve --dir "$WORK/www" --loss 0.05 --seed 7
+LOSSY=$LAST_PID
+wait_for "$WORK/lossy.out" "curl http://$SF/"
+$CURL --max-time 30 --local-port 41201 -o "$WORK/big.out" http://$SF/big || fail "curl through --loss"
+cmp -s "$WORK/big.out" "$WORK/www/big" || fail "the body through --loss differs"
+$CURL --max-time 30 -o "$WORK/lossy.txt" "http://$SF/_synfin/ladder/1.txt" ||
+	fail "curl the lossy ladder"
+n=$(grep -c "(lost: synfin's impairment)" "$WORK/lossy.txt")
+[ "$n" -ge 1 ] || fail "no segment drawn lost by the impairment: $(head -40 "$WORK/lossy.txt")"
+grep -q "(retransmission" "$WORK/lossy.txt" || fail "no retransmission drawn after the losses"
+note "$n segments drawn lost by synfin's impairment"
+stop $LOSSY 10 || fail "synfin serve --loss exited with $?"
+
 note "synfin get --ladder: the kernel server starts in LISTEN"
 bg http11 $KPEER http 8001 "$WORK/www" --http11
 wait_for "$WORK/http11.out" ready

@@ -471,6 +471,56 @@ static void test_streams_added_separately(void **state_)
 	sf_ladder_free(b);
 }
 
+static size_t count(const char *hay, const char *needle);
+
+/* Only synfin's end (the server, side 1) traced, as serve sees a kernel
+ * client: the client's states are inferred from the segments, marked so;
+ * frames synfin's own impairment lost (a drop event after the seg_tx, or
+ * instead of the seg_rx) are drawn lost, and counted. */
+static void test_live_one_side(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	sf_event_t ev;
+	state(l, 1, 0, SF_CLOSED, SF_LISTEN, SF_CAUSE_APP_LISTEN);
+	ev = seg_event(SF_EV_SEG_RX, 1000, SRV_CONN, 0, F_SYN, CLI_ISN, 0, 64240, 0);
+	put(l, 1, &ev);
+	state(l, 1, 1000, SF_LISTEN, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
+	ev = seg_event(SF_EV_SEG_TX, 1000, SRV_CONN, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 65535,
+	               0);
+	put(l, 1, &ev);
+	ev.kind = SF_EV_DROP; /* the impairment lost the SYN,ACK */
+	ev.conn_id = 0;
+	ev.has_seg = true;
+	ev.drop = SF_DROP_LINK_IMPAIR_TX;
+	put(l, 1, &ev);
+	timer(l, 1, 201000, SF_TIMER_RTO, 1);
+	ev = seg_event(SF_EV_SEG_TX, 201000, SRV_CONN, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1,
+	               65535, 0);
+	put(l, 1, &ev);
+	ev = seg_event(SF_EV_SEG_RX, 202000, SRV_CONN, 0, F_ACK, CLI_ISN + 1, SRV_ISN + 1, 502, 0);
+	put(l, 1, &ev);
+	state(l, 1, 202000, SF_SYN_RECEIVED, SF_ESTABLISHED, SF_CAUSE_RCV_ACK);
+	/* The client's data, lost on its way in, then its FIN. */
+	ev = seg_event(SF_EV_DROP, 203000, 0, 0, F_ACK | F_PSH, CLI_ISN + 1, SRV_ISN + 1, 502, 10);
+	ev.has_seg = true;
+	ev.drop = SF_DROP_LINK_IMPAIR_RX;
+	put(l, 1, &ev);
+	ev = seg_event(SF_EV_SEG_RX, 204000, SRV_CONN, 0, F_FIN | F_ACK, CLI_ISN + 1, SRV_ISN + 1,
+	               502, 0);
+	put(l, 1, &ev);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_non_null(strstr(en, "client (inferred)"));
+	assert_null(strstr(en, "server (inferred)"));
+	assert_column(en, 0, "CLOSED SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-1");
+	assert_int_equal(count(en, "(lost: synfin's impairment)"), 2);
+	assert_int_equal(sf_ladder_lost_count(l), 2);
+	assert_int_equal(sf_ladder_seg_count(l), 6);
+	assert_int_equal(sf_ladder_final_state(l, 0), SF_FIN_WAIT_1);
+	free(en);
+	sf_ladder_free(l);
+}
+
 static void test_lost_and_retransmitted(void **state_)
 {
 	(void)state_;
@@ -493,17 +543,17 @@ static void test_lost_and_retransmitted(void **state_)
 	assert_non_null(strstr(rto, "204.000"));
 	assert_non_null(strstr(rto, "| * retransmission timeout (#1)"));
 	free(rto);
-	char *re = line_with(en, "(retransmission)");
+	char *re = line_with(en, "(retransmission: RTO)");
 	assert_non_null(strstr(re, "204.000"));
-	assert_non_null(strstr(re, "len=100 (retransmission) -"));
+	assert_non_null(strstr(re, "len=100 (retransmission: RTO) -"));
 	assert_non_null(strstr(re, "->|"));
 	free(re);
-	assert_in_order(en, "(lost)", "retransmission timeout", "(retransmission)",
+	assert_in_order(en, "(lost)", "retransmission timeout", "(retransmission: RTO)",
 	                "ACK seq=1 ack=101", NULL);
 	assert_aligned(en);
 
 	char *zh = render_lang(l, SF_LADDER_LANG_ZH);
-	assert_in_order(zh, "len=100（丢失）", "重传计时器超时（第 1 次）", "len=100（重传）",
+	assert_in_order(zh, "len=100（丢失）", "重传计时器超时（第 1 次）", "len=100（超时重传）",
 	                NULL);
 	assert_aligned(zh);
 
@@ -511,7 +561,7 @@ static void test_lost_and_retransmitted(void **state_)
 	char *svg = render(l, NULL, true);
 	assert_non_null(strstr(svg, "class=\"lost-mark\""));
 	assert_non_null(strstr(svg, "class=\"seg lost\""));
-	assert_non_null(strstr(svg, "(retransmission)"));
+	assert_non_null(strstr(svg, "(retransmission: RTO)"));
 	free(en);
 	free(zh);
 	free(svg);
@@ -842,7 +892,7 @@ static void test_crossing_syns(void **state_)
 			assert_column(en, s,
 			              "CLOSED SYN-SENT SYN-RECEIVED ESTABLISHED ESTABLISHED");
 		/* Each SYN,ACK answers the peer's SYN: no retransmission. */
-		assert_null(strstr(en, "(retransmission)"));
+		assert_null(strstr(en, "(retransmission"));
 		assert_int_equal(sf_ladder_seg_count(l), 4);
 		assert_int_equal(sf_ladder_lost_count(l), 0);
 		assert_aligned(en);
@@ -1471,6 +1521,7 @@ int main(void)
 	        cmocka_unit_test(test_full_connection),
 	        cmocka_unit_test(test_streams_added_separately),
 	        cmocka_unit_test(test_lost_and_retransmitted),
+	        cmocka_unit_test(test_live_one_side),
 	        cmocka_unit_test(test_reset),
 	        cmocka_unit_test(test_conn_selection),
 	        cmocka_unit_test(test_listener_traced_syn),

@@ -29,7 +29,7 @@ typedef struct demo_opts {
 	const scenario_t *scn;
 	double loss, reorder, delay_ms;
 	uint64_t seed;
-	bool json, absolute;
+	bool json, absolute, raw_win;
 	sf_ladder_lang_t lang;
 	const char *svg, *pcap;
 } demo_opts_t;
@@ -54,6 +54,7 @@ static void help(void)
 	       "  --seed N         seed of the link's losses, the ISNs and ports (default %d)\n"
 	       "  --lang en|zh     language of the diagram (default en)\n"
 	       "  --absolute       raw 32-bit seq/ack instead of relative to each ISN\n"
+	       "  --raw-win        win= the raw 16-bit field, not the window in bytes\n"
 	       "  --svg FILE       also write the ladder as SVG to FILE (with two connections:\n"
 	       "                   out.svg and out-2.svg)\n"
 	       "  --pcap FILE      write the client's frames to FILE (pcap, raw IPv4)\n"
@@ -84,6 +85,8 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 			o->json = true;
 		} else if (cli_flag(a, "--absolute")) {
 			o->absolute = true;
+		} else if (cli_flag(a, "--raw-win")) {
+			o->raw_win = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--scenario", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -290,30 +293,34 @@ static bool was_reused(const run_t *r, const recorder_t *rec, int k, int *side)
 	return false;
 }
 
-static void print_legend(bool zh, bool absolute)
+static void print_legend(bool zh, bool absolute, bool raw_win)
 {
 	if (zh)
 		printf("图例：t(ms) = 报文段发出的虚拟时间；左/右 = 该行之后客户端/服务器的状态；"
-		       "seq/ack %s；win = 窗口字段原值；len = 数据字节数\n",
-		       absolute ? "为线上的原始值" : "相对各自的初始序号");
+		       "seq/ack %s；win = %s；len = 数据字节数\n",
+		       absolute ? "为线上的原始值" : "相对各自的初始序号",
+		       raw_win ? "窗口字段原值" : "窗口字节数（字段按 wscale 放大，RFC 7323）");
 	else
 		printf("legend: t(ms) = virtual time a segment left; left/right = client/server "
-		       "state after the row; seq/ack %s; win = raw window field; len = payload "
-		       "bytes\n",
-		       absolute ? "as on the wire" : "relative to each side's ISN");
+		       "state after the row; seq/ack %s; win = %s; len = payload bytes\n",
+		       absolute ? "as on the wire" : "relative to each side's ISN",
+		       raw_win ? "raw window field"
+		               : "window in bytes (the field scaled by wscale, RFC 7323)");
 }
 
-static void print_summary(FILE *out, const run_t *r, sf_simnet_t *net, sf_ladder_t *last, bool zh)
+/* Segments and losses of the connections drawn: what the diagrams show. */
+typedef struct seg_counts {
+	uint64_t segs, lost;
+} seg_counts_t;
+
+static void print_summary(FILE *out, const run_t *r, sf_simnet_t *net, sf_ladder_t *last,
+                          const seg_counts_t *sc, bool zh)
 {
-	uint64_t segs = 0, rexmit = 0, lost = 0;
+	uint64_t segs = sc->segs, rexmit = 0, lost = sc->lost;
 	for (int s = 0; s < 2; s++) {
 		sf_stack_stats_t st;
 		sf_stack_stats(sf_simnet_stack(net, s), &st);
-		segs += st.tcp_out;
 		rexmit += st.retransmits;
-		sf_sim_stats_t ls;
-		sf_sim_link_stats(sf_simnet_link(net), s, &ls);
-		lost += ls.lost + ls.queue_drops;
 	}
 	const char *f0 = sf_state_name(last ? sf_ladder_final_state(last, 0) : SF_CLOSED);
 	const char *f1 = sf_state_name(last ? sf_ladder_final_state(last, 1) : SF_CLOSED);
@@ -340,12 +347,12 @@ static void print_summary(FILE *out, const run_t *r, sf_simnet_t *net, sf_ladder
 /* Draws every connection of the run; the last ladder is kept in *last for
  * the summary (the caller frees it). */
 static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_t *o,
-                         sf_ladder_t **last)
+                         sf_ladder_t **last, seg_counts_t *sc)
 {
 	bool zh = o->lang == SF_LADDER_LANG_ZH;
 	sf_ladder_opts_t lo = {.lang = o->lang,
-	                       .seq = o->absolute ? SF_LADDER_SEQ_ABSOLUTE
-	                                          : SF_LADDER_SEQ_RELATIVE};
+	                       .seq = o->absolute ? SF_LADDER_SEQ_ABSOLUTE : SF_LADDER_SEQ_RELATIVE,
+	                       .raw_win = o->raw_win};
 	int cnt = r->d.conn_cnt > 0 ? r->d.conn_cnt : 1;
 	int rc = CMD_OK;
 	*last = NULL;
@@ -363,6 +370,8 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 			else
 				printf("connection %d of %d\n", k + 1, cnt);
 		}
+		sc->segs += sf_ladder_seg_count(l);
+		sc->lost += sf_ladder_lost_count(l);
 		int err = sf_ladder_render_text(l, &lo, stdout);
 		if (err < 0) {
 			cli_error(CMD, "%s", sf_ladder_strerror(err));
@@ -457,21 +466,31 @@ int cmd_demo(int argc, char **argv)
 			rc = print_json(&rec);
 			sf_ladder_t *l =
 			        build_ladder(&r, &rec, r.d.conn_cnt > 0 ? r.d.conn_cnt - 1 : 0);
+			seg_counts_t sc = {0, 0};
+			for (int k = 0; k < (r.d.conn_cnt > 0 ? r.d.conn_cnt : 1); k++) {
+				sf_ladder_t *lk = build_ladder(&r, &rec, k);
+				if (lk) {
+					sc.segs += sf_ladder_seg_count(lk);
+					sc.lost += sf_ladder_lost_count(lk);
+				}
+				sf_ladder_free(lk);
+			}
 			if (rc == CMD_OK && l) {
 				/* stdout is JSON only: the summary goes to stderr. */
 				fflush(stdout);
-				print_summary(stderr, &r, net, l, zh);
+				print_summary(stderr, &r, net, l, &sc, zh);
 			}
 			sf_ladder_free(l);
 		} else {
 			printf("synfin demo — %s: %s\n\n", o.scn->name,
 			       zh ? o.scn->about_zh : o.scn->about_en);
 			sf_ladder_t *last = NULL;
-			rc = print_ladders(&r, &rec, &o, &last);
+			seg_counts_t sc = {0, 0};
+			rc = print_ladders(&r, &rec, &o, &last, &sc);
 			if (rc == CMD_OK) {
 				printf("\n");
-				print_legend(zh, o.absolute);
-				print_summary(stdout, &r, net, last, zh);
+				print_legend(zh, o.absolute, o.raw_win);
+				print_summary(stdout, &r, net, last, &sc, zh);
 			}
 			sf_ladder_free(last);
 		}

@@ -27,6 +27,7 @@ static void help(void)
 	       "  --lang en|zh   language of the diagram (default en)\n"
 	       "  --svg OUT      also write the diagram as SVG to OUT\n"
 	       "  --absolute     raw 32-bit seq/ack instead of relative to each ISN\n"
+	       "  --raw-win      win= the raw 16-bit field, not the window in bytes\n"
 	       "  -h, --help     this text\n"
 	       "\n"
 	       "Exit status: 0 drawn, 1 the file is unreadable, not a capture, or holds no\n"
@@ -81,6 +82,8 @@ int cmd_ladder(int argc, char **argv)
 			return CMD_OK;
 		} else if (cli_flag(a, "--absolute")) {
 			o.seq = SF_LADDER_SEQ_ABSOLUTE;
+		} else if (cli_flag(a, "--raw-win")) {
+			o.raw_win = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--conn", &val)) != 0) {
 			if (r < 0 || !cli_u64(CMD, "--conn", val, SIZE_MAX, &conn))
 				return CMD_USAGE;

@@ -223,7 +223,9 @@ static void record_event(void *ctx, const sf_event_t *ev)
 	}
 	if (ev->u.seg.ip.proto != SF_IP_PROTO_TCP)
 		return;
-	bool tx = ev->kind == SF_EV_SEG_TX;
+	/* A frame synfin's impairment lost on its way out: outgoing. */
+	bool tx = ev->kind == SF_EV_SEG_TX ||
+	          (ev->kind == SF_EV_DROP && ev->drop == SF_DROP_LINK_IMPAIR_TX);
 	const sf_tcp_t *t = &ev->u.seg.tcp;
 	uint32_t raddr = tx ? ev->u.seg.ip.dst : ev->u.seg.ip.src;
 	uint16_t rport = tx ? t->dport : t->sport, lport = tx ? t->sport : t->dport;
