@@ -202,6 +202,16 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
  * for sf_ladder_render_text. */
 int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
 
+/* Writes the explanations of the ladder (--explain): one line for each
+ * state change and each notable segment (lost, retransmitted and why,
+ * duplicate ACK, zero window, window update, reset, drop), in time order,
+ * "  <t ms>  <side>: <from> -> <to>: <why> (RFC ...)", from the engine's
+ * cause codes (an inferred side's are inferred, and say so); and two about
+ * the whole connection: why its close took three segments or four, and
+ * what TIME-WAIT protects against. English or Chinese (opts->lang). Return
+ * values as for sf_ladder_render_text. */
+int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
+
 /* The state `side` is in after the last row (its initial state if nothing
  * changed it): what the final line of the text shows. SF_STATE_COUNT when
  * the side's state is inferred and the segments cannot tell ("?"). Returns

@@ -17,6 +17,8 @@
 # And `synfin ladder` on the kernel captures in tests/data draws states, or
 # fails with one clear line when a capture holds no TCP.
 #
+# And `demo --explain` in both languages equals tests/golden/explain/.
+#
 #   tests/golden/golden.sh            check (CTest runs it with SYNFIN_BIN and SYNFIN_SRC)
 #   tests/golden/golden.sh --update   regenerate the goldens, then READ them before committing
 #
@@ -336,6 +338,33 @@ EOF
 			echo "XPASS: $s passes every check now: read $TMP/$s.*.txt, bless with --update and take it off UNBLESSED" >&2
 		fi
 	fi
+
+	# --explain, both languages: the ladder and one sentence for each state
+	# change and notable segment (goldens in explain/).
+	for lang in en zh; do
+		out=$TMP/$s.explain.$lang.txt
+		"$SYNFIN" demo --scenario "$s" --lang "$lang" --explain >"$out" 2>"$TMP/err" ||
+			fail "$s ($lang): --explain failed: $(head -1 "$TMP/err")"
+		grep -qE '^(explanations:|说明：)$' "$out" || fail "$s ($lang): --explain printed no explanations"
+		# Every state change drawn is explained.
+		n_states=$(sed -n '/^\(explanations:\|说明：\)$/,$p' "$out" | grep -cE '(->|→) [A-Z-]+(:|：)')
+		[ "$n_states" -gt 0 ] || fail "$s ($lang): no state change explained"
+		golden=$GOLD/explain/$s.$lang.txt
+		if [ "$UPDATE" = 1 ]; then
+			if [ "$ok" = 1 ] && ! cmp -s "$out" "$golden" 2>/dev/null; then
+				mkdir -p "$GOLD/explain"
+				cp "$out" "$golden"
+				echo "updated $golden: read it before committing"
+			fi
+		elif [ -e "$golden" ]; then
+			cmp -s "$golden" "$out" || {
+				fail "$s ($lang): --explain differs from $golden"
+				diff -u "$golden" "$out" | head -20 >&2
+			}
+		elif [ -z "${UNBLESSED[$s]:-}" ]; then
+			fail "$s ($lang): no golden $golden (run golden.sh --update and read it)"
+		fi
+	done
 
 	# The goldens: compared, or with --update rewritten, but only from an
 	# output that passed every check above.

@@ -29,7 +29,7 @@ typedef struct demo_opts {
 	const scenario_t *scn;
 	double loss, reorder, delay_ms;
 	uint64_t seed;
-	bool json, absolute, raw_win;
+	bool json, absolute, raw_win, explain;
 	sf_ladder_lang_t lang;
 	const char *svg, *pcap;
 } demo_opts_t;
@@ -55,6 +55,8 @@ static void help(void)
 	       "  --lang en|zh     language of the diagram (default en)\n"
 	       "  --absolute       raw 32-bit seq/ack instead of relative to each ISN\n"
 	       "  --raw-win        win= the raw 16-bit field, not the window in bytes\n"
+	       "  --explain        after the diagram, one sentence for each state change and\n"
+	       "                   notable segment, with the RFC rule (in --lang)\n"
 	       "  --svg FILE       also write the ladder as SVG to FILE (with two connections:\n"
 	       "                   out.svg and out-2.svg)\n"
 	       "  --pcap FILE      write the client's frames to FILE (pcap, raw IPv4)\n"
@@ -87,6 +89,8 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 			o->absolute = true;
 		} else if (cli_flag(a, "--raw-win")) {
 			o->raw_win = true;
+		} else if (cli_flag(a, "--explain")) {
+			o->explain = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--scenario", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -373,6 +377,10 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 		sc->segs += sf_ladder_seg_count(l);
 		sc->lost += sf_ladder_lost_count(l);
 		int err = sf_ladder_render_text(l, &lo, stdout);
+		if (err == 0 && o->explain) {
+			printf("\n");
+			err = sf_ladder_render_explain(l, &lo, stdout);
+		}
 		if (err < 0) {
 			cli_error(CMD, "%s", sf_ladder_strerror(err));
 			rc = CMD_FAIL;

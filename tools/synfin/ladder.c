@@ -28,6 +28,8 @@ static void help(void)
 	       "  --svg OUT      also write the diagram as SVG to OUT\n"
 	       "  --absolute     raw 32-bit seq/ack instead of relative to each ISN\n"
 	       "  --raw-win      win= the raw 16-bit field, not the window in bytes\n"
+	       "  --explain      after the diagram, one sentence for each state change and\n"
+	       "                 notable segment, with the RFC rule (in --lang)\n"
 	       "  -h, --help     this text\n"
 	       "\n"
 	       "Exit status: 0 drawn, 1 the file is unreadable, not a capture, or holds no\n"
@@ -72,6 +74,7 @@ static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path
 int cmd_ladder(int argc, char **argv)
 {
 	const char *file = NULL, *svg = NULL, *val;
+	bool explain = false;
 	uint64_t conn = 0; /* 0: not given */
 	sf_ladder_opts_t o = {0};
 	for (int i = 1; i < argc; i++) {
@@ -84,6 +87,8 @@ int cmd_ladder(int argc, char **argv)
 			o.seq = SF_LADDER_SEQ_ABSOLUTE;
 		} else if (cli_flag(a, "--raw-win")) {
 			o.raw_win = true;
+		} else if (cli_flag(a, "--explain")) {
+			explain = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--conn", &val)) != 0) {
 			if (r < 0 || !cli_u64(CMD, "--conn", val, SIZE_MAX, &conn))
 				return CMD_USAGE;
@@ -160,6 +165,10 @@ int cmd_ladder(int argc, char **argv)
 	}
 	int rc = CMD_OK;
 	err = sf_ladder_render_text(l, &o, stdout);
+	if (err == 0 && explain) {
+		printf("\n");
+		err = sf_ladder_render_explain(l, &o, stdout);
+	}
 	if (err < 0) {
 		cli_error(CMD, "%s", sf_ladder_strerror(err));
 		rc = CMD_FAIL;
