@@ -212,6 +212,17 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
  * values as for sf_ladder_render_text. */
 int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
 
+/* Writes one self-contained HTML page (UTF-8, no external resources): the
+ * SVG diagram in English and Chinese, the text and --explain, and an inline
+ * script to step through the rows (buttons, arrow keys) with both ends'
+ * states and the explanations at each step, and to switch languages. With
+ * JavaScript off the static diagrams show. A non-NULL `live_url` makes the
+ * page poll that URL (the same page, served again) and show the new steps
+ * of a connection still going on. Return values as for
+ * sf_ladder_render_text. */
+int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const char *live_url,
+                          FILE *out);
+
 /* The state `side` is in after the last row (its initial state if nothing
  * changed it): what the final line of the text shows. SF_STATE_COUNT when
  * the side's state is inferred and the segments cannot tell ("?"). Returns

@@ -223,6 +223,7 @@ static const char *pick(const struct say *s, bool zh)
 struct entry {
 	int64_t t_us;
 	size_t order;
+	size_t row;
 	char *text;
 };
 
@@ -232,6 +233,7 @@ struct out {
 	struct entry *v;
 	size_t n, cap;
 	bool nomem;
+	size_t row; /* the row being explained */
 };
 
 /* One line: "  t  who: text". */
@@ -260,7 +262,7 @@ static void line(struct out *o, int64_t t_us, int side, const char *text)
 		return;
 	}
 	snprintf(t, len, "%s%s%s", who, sep, text);
-	o->v[o->n] = (struct entry){t_us, o->n, t};
+	o->v[o->n] = (struct entry){t_us, o->n, o->row, t};
 	o->n++;
 }
 
@@ -419,28 +421,17 @@ static const struct say *close_say(const sf_ladder_t *l, size_t *at)
 	return &say_three;
 }
 
-int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out)
+/* Collects every explanation of a built ladder, each tagged with its row. */
+static void collect(const sf_ladder_t *l, bool zh, struct out *fo)
 {
-	static const sf_ladder_opts_t defaults;
-	if (l == NULL || out == NULL)
-		return SF_EINVAL;
-	if (l->nomem)
-		return SF_ENOMEM;
-	int err = sf_ladder_build(l);
-	if (err < 0)
-		return err;
-	const sf_ladder_opts_t *o = opts ? opts : &defaults;
-	bool zh = o->lang == SF_LADDER_LANG_ZH;
 	size_t close_at = SIZE_MAX;
 	const struct say *cs = close_say(l, &close_at);
 	bool time_wait_told = false;
 	sf_state_t cur[2] = {l->init[0], l->init[1]};
-
-	struct out eo = {l, zh, NULL, 0, 0, false};
-	struct out *fo = &eo;
 	for (size_t i = 0; i < l->row_cnt; i++) {
 		const lrow_t *r = &l->rows[i];
 		int first = r->side;
+		fo->row = i;
 		/* The sender's (or the row's own side's) change first, then the
 		 * segment, then the receiver's change on arrival. */
 		for (int k = 0; k < 2; k++) {
@@ -461,12 +452,36 @@ int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE 
 		if (r->kind == LROW_NOTE && r->note == LNOTE_DROP) {
 			char buf[512];
 			snprintf(buf, sizeof buf, "%s%s", zh ? "丢弃：" : "dropped: ",
-			         sf_ladder_drop_words(r->drop, o->lang));
+			         sf_ladder_drop_words(r->drop,
+			                              zh ? SF_LADDER_LANG_ZH : SF_LADDER_LANG_EN));
 			line(fo, r->t_us, r->side, buf);
 		}
 		if (i == close_at && cs != NULL)
 			line(fo, r->t_rx_us, -1, pick(cs, zh));
 	}
+}
+
+static void free_out(struct out *eo)
+{
+	for (size_t i = 0; i < eo->n; i++)
+		free(eo->v[i].text);
+	free(eo->v);
+}
+
+int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out)
+{
+	static const sf_ladder_opts_t defaults;
+	if (l == NULL || out == NULL)
+		return SF_EINVAL;
+	if (l->nomem)
+		return SF_ENOMEM;
+	int err = sf_ladder_build(l);
+	if (err < 0)
+		return err;
+	const sf_ladder_opts_t *o = opts ? opts : &defaults;
+	bool zh = o->lang == SF_LADDER_LANG_ZH;
+	struct out eo = {l, zh, NULL, 0, 0, false, 0};
+	collect(l, zh, &eo);
 	if (eo.n > 1)
 		qsort(eo.v, eo.n, sizeof *eo.v, cmp_entry);
 	if (!eo.nomem) {
@@ -477,8 +492,34 @@ int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE 
 			        sf_ladder_time_str(l, eo.v[i].t_us, tbuf, sizeof tbuf),
 			        eo.v[i].text);
 	}
-	for (size_t i = 0; i < eo.n; i++)
-		free(eo.v[i].text);
-	free(eo.v);
+	free_out(&eo);
 	return eo.nomem ? SF_ENOMEM : 0;
+}
+
+char **sf_ladder_explain_rows(sf_ladder_t *l, sf_ladder_lang_t lang)
+{
+	if (sf_ladder_build(l) < 0)
+		return NULL;
+	bool zh = lang == SF_LADDER_LANG_ZH;
+	struct out eo = {l, zh, NULL, 0, 0, false, 0};
+	collect(l, zh, &eo);
+	char **per = calloc(l->row_cnt ? l->row_cnt : 1, sizeof *per);
+	if (per == NULL || eo.nomem) {
+		free(per);
+		free_out(&eo);
+		return NULL;
+	}
+	for (size_t i = 0; i < eo.n; i++) {
+		size_t r = eo.v[i].row;
+		size_t old = per[r] ? strlen(per[r]) : 0, add = strlen(eo.v[i].text);
+		char *n = realloc(per[r], old + add + 2);
+		if (n == NULL)
+			continue;
+		if (old)
+			n[old++] = '\n';
+		memcpy(n + old, eo.v[i].text, add + 1);
+		per[r] = n;
+	}
+	free_out(&eo);
+	return per;
 }

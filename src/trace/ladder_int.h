@@ -139,6 +139,11 @@ int sf_ladder_infer(sf_ladder_t *l, int s);
  * RFC 7323 §5)" (words.c). Never NULL. */
 const char *sf_ladder_drop_words(sf_drop_reason_t r, sf_ladder_lang_t lang);
 
+/* The explanations of each row (explain.c), one malloc'd string per row
+ * (NULL: nothing to say), lines joined by '\n'; the array has row_cnt
+ * entries. Free each and the array. NULL when out of memory. */
+char **sf_ladder_explain_rows(sf_ladder_t *l, sf_ladder_lang_t lang);
+
 /* Section starting before row i (LSEC_NONE if none); `sec` has row_cnt
  * entries. */
 void sf_ladder_sections(const sf_ladder_t *l, int *sec);

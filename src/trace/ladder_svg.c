@@ -410,6 +410,9 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 		}
 		if (r->kind != LROW_SEG)
 			continue;
+		/* Each row's pieces are grouped by data-row: the HTML page
+		 * steps through them. */
+		fprintf(out, "<g data-row=\"%zu\">\n", i);
 		int y = slot_y(v.send[i]);
 		int x1 = r->side == 0 ? xl : xr, x2 = r->side == 0 ? xr : xl;
 		const char *color = r->lost || (r->tcp.flags & SF_TCP_RST) ? "#b00020"
@@ -440,6 +443,7 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 			        r->retrans ? " stroke-dasharray=\"5 3\"" : "");
 			add_line(&g, x1, y, x2, y2);
 		}
+		fputs("</g>\n", out);
 	}
 
 	/* Fixed texts: times and state boxes. */
@@ -448,6 +452,7 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	for (size_t i = 0; i < n; i++) {
 		const lrow_t *r = &l->rows[i];
 		int y = slot_y(v.send[i]);
+		fprintf(out, "<g data-row=\"%zu\">\n", i);
 		if (!o->hide_time)
 			put_text_reserved(out, &g, time_x, y + 4, "end", "fill=\"#666666\"",
 			                  sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf));
@@ -460,6 +465,7 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 			put_state_box(out, &g, s, s == 0 ? xl : xr, ys, sf_state_name(r->state[s]),
 			              l->inferred[s]);
 		}
+		fputs("</g>\n", out);
 	}
 	if (!o->hide_time)
 		put_text_reserved(out, &g, time_x, yf + 4, "end", "fill=\"#666666\"",
@@ -491,11 +497,13 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 		int xi = r->side == 0 ? xl + 10 : xr - 10;
 		const char *anchor = r->side == 0 ? "start" : "end";
 		struct box b = text_box(xi, yi, anchor, label);
+		fprintf(out, "<g data-row=\"%zu\">\n", i);
 		if (b.x0 > xl + 4 && b.x1 < xr - 4 && box_free(&g, b)) {
 			put_text_reserved(out, &g, xi, yi, anchor, attrs, label);
 		} else {
 			put_text_reserved(out, &g, col_x, y + 4, "start", attrs, label);
 		}
+		fputs("</g>\n", out);
 	}
 	fputs("</svg>\n", out);
 	err = g.nomem ? SF_ENOMEM : 0;

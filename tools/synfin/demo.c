@@ -31,7 +31,7 @@ typedef struct demo_opts {
 	uint64_t seed;
 	bool json, absolute, raw_win, explain;
 	sf_ladder_lang_t lang;
-	const char *svg, *pcap;
+	const char *svg, *pcap, *html;
 } demo_opts_t;
 
 static void help(void)
@@ -59,6 +59,8 @@ static void help(void)
 	       "                   notable segment, with the RFC rule (in --lang)\n"
 	       "  --svg FILE       also write the ladder as SVG to FILE (with two connections:\n"
 	       "                   out.svg and out-2.svg)\n"
+	       "  --html FILE      also write a page to step through the ladder (one\n"
+	       "                   self-contained HTML file; two connections: out-2.html)\n"
 	       "  --pcap FILE      write the client's frames to FILE (pcap, raw IPv4)\n"
 	       "  --json           print the trace events as JSON lines instead of the ladder\n"
 	       "  --list           print the scenario names, one a line\n"
@@ -122,6 +124,10 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 			if (r < 0)
 				return CMD_USAGE;
 			o->svg = val;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--html", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			o->html = val;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--pcap", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -248,14 +254,14 @@ static char *svg_path(const char *base, int index)
 	return p;
 }
 
-static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *lo, const char *path)
+static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *lo, const char *path, bool html)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		cli_error(CMD, "%s: cannot create", path);
 		return CMD_FAIL;
 	}
-	int err = sf_ladder_render_svg(l, lo, f);
+	int err = html ? sf_ladder_render_html(l, lo, NULL, f) : sf_ladder_render_svg(l, lo, f);
 	bool bad = ferror(f) != 0;
 	bad |= fclose(f) != 0;
 	if (err < 0 || bad) {
@@ -402,7 +408,12 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 		}
 		if (rc == CMD_OK && o->svg) {
 			char *p = svg_path(o->svg, k);
-			rc = p ? write_svg(l, &lo, p) : CMD_FAIL;
+			rc = p ? write_svg(l, &lo, p, false) : CMD_FAIL;
+			free(p);
+		}
+		if (rc == CMD_OK && o->html) {
+			char *p = svg_path(o->html, k);
+			rc = p ? write_svg(l, &lo, p, true) : CMD_FAIL;
 			free(p);
 		}
 		sf_ladder_free(*last);

@@ -26,6 +26,7 @@ static void help(void)
 	       "                 default: the first, and the others are listed on stderr\n"
 	       "  --lang en|zh   language of the diagram (default en)\n"
 	       "  --svg OUT      also write the diagram as SVG to OUT\n"
+	       "  --html OUT     also write a page to step through it (self-contained HTML)\n"
 	       "  --absolute     raw 32-bit seq/ack instead of relative to each ISN\n"
 	       "  --raw-win      win= the raw 16-bit field, not the window in bytes\n"
 	       "  --explain      after the diagram, one sentence for each state change and\n"
@@ -53,14 +54,14 @@ static void list_others(const sf_capture_t *cap, size_t drawn)
 	}
 }
 
-static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path)
+static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path, bool html)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		cli_error(CMD, "%s: %s", path, strerror(errno));
 		return CMD_FAIL;
 	}
-	int err = sf_ladder_render_svg(l, o, f);
+	int err = html ? sf_ladder_render_html(l, o, NULL, f) : sf_ladder_render_svg(l, o, f);
 	bool bad = ferror(f) != 0;
 	if (fclose(f) != 0)
 		bad = true;
@@ -73,7 +74,7 @@ static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path
 
 int cmd_ladder(int argc, char **argv)
 {
-	const char *file = NULL, *svg = NULL, *val;
+	const char *file = NULL, *svg = NULL, *html = NULL, *val;
 	bool explain = false;
 	uint64_t conn = 0; /* 0: not given */
 	sf_ladder_opts_t o = {0};
@@ -111,6 +112,10 @@ int cmd_ladder(int argc, char **argv)
 			if (r < 0)
 				return CMD_USAGE;
 			svg = val;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--html", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			html = val;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return cli_unknown(CMD, a);
 		} else if (!file) {
@@ -174,7 +179,9 @@ int cmd_ladder(int argc, char **argv)
 		rc = CMD_FAIL;
 	}
 	if (rc == CMD_OK && svg)
-		rc = write_svg(l, &o, svg);
+		rc = write_svg(l, &o, svg, false);
+	if (rc == CMD_OK && html)
+		rc = write_svg(l, &o, html, true);
 	sf_ladder_free(l);
 	if (fflush(stdout) != 0 && rc == CMD_OK) {
 		cli_error(CMD, "write error on standard output");
