@@ -83,6 +83,8 @@ typedef struct sf_ladder_opts {
 	bool hide_options; /* leave the SYN options (mss, wscale, sackOK, TS) out */
 	bool hide_time;    /* leave the time margin empty (for diagrams in docs) */
 	bool raw_win;      /* win= the raw 16-bit field, not bytes (RFC 7323 scaling) */
+	bool full;         /* draw every row: long runs of plain segments are not
+	                      collapsed into one "… N segments …" line */
 } sf_ladder_opts_t;
 
 /* ---- building from trace events ---- */

@@ -936,6 +936,70 @@ void sf_ladder_sections(const sf_ladder_t *l, int *sec)
 		sec[d] = LSEC_DATA;
 }
 
+/* ---- long transfers ---- */
+
+/* A row with nothing to tell but that one more segment went by. */
+static bool plain_row(const lrow_t *r)
+{
+	return r->kind == LROW_SEG && !r->has_state[0] && !r->has_state[1] && !r->lost &&
+	       !r->retrans && !r->dupack && !r->zero_win && !r->win_update &&
+	       r->note == LNOTE_NONE &&
+	       !(r->tcp.flags & (SF_TCP_SYN | SF_TCP_FIN | SF_TCP_RST | SF_TCP_URG));
+}
+
+size_t sf_ladder_collapse(const sf_ladder_t *l, const int *sec, bool full, uint8_t *hide)
+{
+	size_t hidden = 0;
+	for (size_t i = 0; i < l->row_cnt; i++)
+		hide[i] = 0;
+	if (full)
+		return 0;
+	for (size_t i = 0; i < l->row_cnt;) {
+		size_t j = i;
+		while (j < l->row_cnt && plain_row(&l->rows[j]) && (j == i || sec[j] == LSEC_NONE))
+			j++;
+		if (j - i >= 2 * LCOLLAPSE_KEEP + LCOLLAPSE_MIN) {
+			hide[i + LCOLLAPSE_KEEP] = 2; /* the first hidden: the summary goes here */
+			for (size_t k = i + LCOLLAPSE_KEEP + 1; k < j - LCOLLAPSE_KEEP; k++)
+				hide[k] = 1;
+			hidden += j - i - 2 * LCOLLAPSE_KEEP;
+		}
+		i = j > i ? j : i + 1;
+	}
+	return hidden;
+}
+
+char *sf_ladder_collapse_text(const sf_ladder_t *l, const uint8_t *hide, size_t first,
+                              sf_ladder_lang_t lang, char *buf, size_t cap)
+{
+	uint64_t segs = 0, data = 0, bytes = 0;
+	for (size_t k = first; k < l->row_cnt && (k == first || hide[k] == 1); k++) {
+		segs++;
+		if (l->rows[k].tcp.payload_len) {
+			data++;
+			bytes += l->rows[k].tcp.payload_len;
+		}
+	}
+	char size[32];
+	if (bytes >= 1000000)
+		snprintf(size, sizeof size, "%.1f MB", (double)bytes / 1e6);
+	else if (bytes >= 1000)
+		snprintf(size, sizeof size, "%.1f kB", (double)bytes / 1e3);
+	else
+		snprintf(size, sizeof size, "%" PRIu64 " bytes", bytes);
+	if (lang == SF_LADDER_LANG_ZH)
+		snprintf(buf, cap,
+		         "… 省略 %" PRIu64 " 个报文段：%" PRIu64 " 个数据段共 %s，%" PRIu64
+		         " 个 ACK，0 个丢失（--full 全部显示）…",
+		         segs, data, size, segs - data);
+	else
+		snprintf(buf, cap,
+		         "… %" PRIu64 " segments: %" PRIu64 " data (%s), %" PRIu64
+		         " ACKs, 0 lost (--full shows them) …",
+		         segs, data, size, segs - data);
+	return buf;
+}
+
 /* ---- text pieces ---- */
 
 struct sb {

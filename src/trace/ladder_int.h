@@ -144,6 +144,20 @@ const char *sf_ladder_drop_words(sf_drop_reason_t r, sf_ladder_lang_t lang);
  * entries. Free each and the array. NULL when out of memory. */
 char **sf_ladder_explain_rows(sf_ladder_t *l, sf_ladder_lang_t lang);
 
+/* Long transfers: a run of more than 2*KEEP+MIN rows with nothing to tell
+ * (no state change, loss, retransmission, duplicate ACK, window news, drop,
+ * SYN, FIN or RST) keeps its first and last KEEP rows; the rest become one
+ * line. sf_ladder_collapse sets hide[i] (row_cnt entries): 0 shown, 2 the
+ * first hidden row of a run (draw the summary there), 1 hidden; nothing
+ * when `full`. Returns how many rows are hidden. */
+#define LCOLLAPSE_KEEP 4
+#define LCOLLAPSE_MIN  4
+size_t sf_ladder_collapse(const sf_ladder_t *l, const int *sec, bool full, uint8_t *hide);
+/* "… 1380 segments: 690 data (2.0 MB), 690 ACKs, 0 lost (--full shows them) …"
+ * for the run whose first hidden row is `first`. */
+char *sf_ladder_collapse_text(const sf_ladder_t *l, const uint8_t *hide, size_t first,
+                              sf_ladder_lang_t lang, char *buf, size_t cap);
+
 /* Section starting before row i (LSEC_NONE if none); `sec` has row_cnt
  * entries. */
 void sf_ladder_sections(const sf_ladder_t *l, int *sec);

@@ -222,7 +222,7 @@ static bool arrives(const lrow_t *r)
 
 /* Assigns slots: 0 is the initial states; then, in time, each row's own
  * slot, arrivals in between (see the top of the file). */
-static int layout_rows(const sf_ladder_t *l, const int *sec, struct vlay *v)
+static int layout_rows(const sf_ladder_t *l, const int *sec, const uint8_t *hide, struct vlay *v)
 {
 	size_t n = l->row_cnt;
 	v->send = malloc((n ? n : 1) * sizeof *v->send);
@@ -258,6 +258,12 @@ static int layout_rows(const sf_ladder_t *l, const int *sec, struct vlay *v)
 			break;
 		const lrow_t *r = &l->rows[i];
 		v->sec[i] = NO_SLOT;
+		v->arrive[i] = NO_SLOT;
+		if (hide[i]) {
+			/* A collapsed run: one slot for its summary. */
+			v->send[i] = hide[i] == 2 ? k++ : NO_SLOT;
+			continue;
+		}
 		if (sec[i] != LSEC_NONE)
 			v->sec[i] = k++;
 		v->send[i] = k++;
@@ -295,14 +301,16 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 
 	size_t n = l->row_cnt;
 	int *sec = calloc(n ? n : 1, sizeof *sec);
+	uint8_t *hide = calloc(n ? n : 1, 1);
 	struct vlay v = {0};
 	struct geo g = {0};
-	if (sec == NULL) {
+	if (sec == NULL || hide == NULL) {
 		err = SF_ENOMEM;
 		goto done;
 	}
 	sf_ladder_sections(l, sec);
-	err = layout_rows(l, sec, &v);
+	sf_ladder_collapse(l, sec, o->full, hide);
+	err = layout_rows(l, sec, hide, &v);
 	if (err < 0)
 		goto done;
 
@@ -322,6 +330,13 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	}
 	for (size_t i = 0; i < n; i++) {
 		const lrow_t *r = &l->rows[i];
+		if (hide[i] == 2) {
+			int w = text_px(
+			        sf_ladder_collapse_text(l, hide, i, o->lang, label, sizeof label));
+			col_px = w > col_px ? w : col_px;
+		}
+		if (hide[i])
+			continue;
 		int t = text_px(sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf));
 		time_px = t > time_px ? t : time_px;
 		for (int s = 0; s < 2; s++) {
@@ -397,6 +412,8 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	 * placed clear of all of them. */
 	for (size_t i = 0; i < n; i++) {
 		const lrow_t *r = &l->rows[i];
+		if (hide[i])
+			continue;
 		if (v.sec[i] != NO_SLOT) {
 			const char *title = sf_ladder_section_title(sec[i], o->lang);
 			int ys = slot_y(v.sec[i]);
@@ -451,6 +468,8 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	put_state_box(out, &g, 1, xr, slot_y(0), sf_state_name(l->init[1]), l->inferred[1]);
 	for (size_t i = 0; i < n; i++) {
 		const lrow_t *r = &l->rows[i];
+		if (hide[i])
+			continue;
 		int y = slot_y(v.send[i]);
 		fprintf(out, "<g data-row=\"%zu\">\n", i);
 		if (!o->hide_time)
@@ -477,6 +496,13 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	 * in the notes column at their row. */
 	for (size_t i = 0; i < n; i++) {
 		const lrow_t *r = &l->rows[i];
+		if (hide[i] == 2)
+			put_text_reserved(
+			        out, &g, col_x, slot_y(v.send[i]) + 4, "start",
+			        "class=\"note\" font-style=\"italic\" fill=\"#555555\"",
+			        sf_ladder_collapse_text(l, hide, i, o->lang, label, sizeof label));
+		if (hide[i])
+			continue;
 		int y = slot_y(v.send[i]);
 		char attrs[96];
 		if (r->kind == LROW_SEG) {
@@ -509,6 +535,7 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	err = g.nomem ? SF_ENOMEM : 0;
 done:
 	free(sec);
+	free(hide);
 	free(v.send);
 	free(v.arrive);
 	free(v.sec);

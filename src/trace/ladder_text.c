@@ -185,9 +185,14 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	char label[LABEL_CAP], tbuf[32];
 
 	int *sec = calloc(l->row_cnt ? l->row_cnt : 1, sizeof *sec);
-	if (sec == NULL)
+	uint8_t *hide = calloc(l->row_cnt ? l->row_cnt : 1, 1);
+	if (sec == NULL || hide == NULL) {
+		free(sec);
+		free(hide);
 		return SF_ENOMEM;
+	}
 	sf_ladder_sections(l, sec);
+	sf_ladder_collapse(l, sec, o->full, hide);
 
 	/* Column widths. */
 	struct layout lay = {0, 0, MIN_AREA, o};
@@ -203,6 +208,15 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	max_width(&lay.left_w, sf_state_name(l->final[0]));
 	for (size_t i = 0; i < l->row_cnt; i++) {
 		const lrow_t *r = &l->rows[i];
+		if (hide[i] == 2) {
+			size_t need = sf_ladder_display_width(sf_ladder_collapse_text(
+			                      l, hide, i, o->lang, label, sizeof label)) +
+			              4;
+			if (need > lay.area_w)
+				lay.area_w = need;
+		}
+		if (hide[i])
+			continue;
 		max_width(&lay.time_w, sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf));
 		max_width(&lay.left_w, state_cell(r, 0));
 		size_t need = 0;
@@ -244,6 +258,20 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 
 	for (size_t i = 0; i < l->row_cnt; i++) {
 		const lrow_t *r = &l->rows[i];
+		if (hide[i] == 2) {
+			const char *t =
+			        sf_ladder_collapse_text(l, hide, i, o->lang, label, sizeof label);
+			size_t tw = sf_ladder_display_width(t);
+			area.len = 0;
+			line_repeat(&area, ' ', lay.area_w > tw ? (lay.area_w - tw) / 2 : 0);
+			line_add(&area, t);
+			line_repeat(&area, ' ',
+			            lay.area_w > tw ? lay.area_w - tw - (lay.area_w - tw) / 2 : 0);
+			put_row(&ln, &lay, "", "", area.buf ? area.buf : "", "", true);
+			line_flush(&ln, out);
+		}
+		if (hide[i])
+			continue;
 		if (sec[i] != LSEC_NONE) {
 			area.len = 0;
 			build_rule(&area, sf_ladder_section_title(sec[i], o->lang), lay.area_w);
@@ -288,5 +316,6 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	free(ln.buf);
 	free(area.buf);
 	free(sec);
+	free(hide);
 	return err;
 }

@@ -521,6 +521,36 @@ static void test_live_one_side(void **state_)
 	sf_ladder_free(l);
 }
 
+/* A long transfer: the plain middle of a run of data segments is one line,
+ * its first and last rows stay; --full draws them all. */
+static void test_collapse(void **state_)
+{
+	(void)state_;
+	sf_ladder_t *l = sf_ladder_new();
+	add_handshake(l);
+	for (uint32_t k = 0; k < 30; k++) {
+		seg(l, 1, 10000 + k * 10, 11000 + k * 10, F_ACK, SRV_ISN + 1 + k * 1000,
+		    CLI_ISN + 1, 501, 1000);
+		seg(l, 0, 11005 + k * 10, 12005 + k * 10, F_ACK, CLI_ISN + 1,
+		    SRV_ISN + 1 + (k + 1) * 1000, 501, 0);
+	}
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_non_null(strstr(en, "… 52 segments: 26 data (26.0 kB), 26 ACKs, 0 lost"));
+	assert_int_equal(count(en, "len=1000"), 30 - 26);
+	sf_ladder_opts_t full = {.full = true};
+	char *all = render(l, &full, false);
+	assert_null(strstr(all, "…"));
+	assert_int_equal(count(all, "len=1000"), 30);
+	sf_ladder_opts_t zo = {.lang = SF_LADDER_LANG_ZH};
+	char *zh = render(l, &zo, false);
+	assert_non_null(strstr(zh, "… 省略 52 个报文段"));
+	assert_aligned(en);
+	free(en);
+	free(all);
+	free(zh);
+	sf_ladder_free(l);
+}
+
 static void test_lost_and_retransmitted(void **state_)
 {
 	(void)state_;
@@ -1522,6 +1552,7 @@ int main(void)
 	        cmocka_unit_test(test_streams_added_separately),
 	        cmocka_unit_test(test_lost_and_retransmitted),
 	        cmocka_unit_test(test_live_one_side),
+	        cmocka_unit_test(test_collapse),
 	        cmocka_unit_test(test_reset),
 	        cmocka_unit_test(test_conn_selection),
 	        cmocka_unit_test(test_listener_traced_syn),

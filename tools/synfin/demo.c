@@ -29,7 +29,7 @@ typedef struct demo_opts {
 	const scenario_t *scn;
 	double loss, reorder, delay_ms;
 	uint64_t seed;
-	bool json, absolute, raw_win, explain;
+	bool json, absolute, raw_win, explain, full;
 	sf_ladder_lang_t lang;
 	const char *svg, *pcap, *html;
 } demo_opts_t;
@@ -55,6 +55,8 @@ static void help(void)
 	       "  --lang en|zh     language of the diagram (default en)\n"
 	       "  --absolute       raw 32-bit seq/ack instead of relative to each ISN\n"
 	       "  --raw-win        win= the raw 16-bit field, not the window in bytes\n"
+	       "  --full           every row of a long transfer (default: runs of plain\n"
+	       "                   segments are collapsed into one line)\n"
 	       "  --explain        after the diagram, one sentence for each state change and\n"
 	       "                   notable segment, with the RFC rule (in --lang)\n"
 	       "  --svg FILE       also write the ladder as SVG to FILE (with two connections:\n"
@@ -93,6 +95,8 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 			o->raw_win = true;
 		} else if (cli_flag(a, "--explain")) {
 			o->explain = true;
+		} else if (cli_flag(a, "--full")) {
+			o->full = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--scenario", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -362,7 +366,8 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 	bool zh = o->lang == SF_LADDER_LANG_ZH;
 	sf_ladder_opts_t lo = {.lang = o->lang,
 	                       .seq = o->absolute ? SF_LADDER_SEQ_ABSOLUTE : SF_LADDER_SEQ_RELATIVE,
-	                       .raw_win = o->raw_win};
+	                       .raw_win = o->raw_win,
+	                       .full = o->full};
 	int cnt = r->d.conn_cnt > 0 ? r->d.conn_cnt : 1;
 	int rc = CMD_OK;
 	*last = NULL;

@@ -29,6 +29,8 @@ static void help(void)
 	       "  --html OUT     also write a page to step through it (self-contained HTML)\n"
 	       "  --absolute     raw 32-bit seq/ack instead of relative to each ISN\n"
 	       "  --raw-win      win= the raw 16-bit field, not the window in bytes\n"
+	       "  --full         every row of a long transfer (default: runs of plain\n"
+	       "                 segments are collapsed into one line)\n"
 	       "  --explain      after the diagram, one sentence for each state change and\n"
 	       "                 notable segment, with the RFC rule (in --lang)\n"
 	       "  -h, --help     this text\n"
@@ -90,6 +92,8 @@ int cmd_ladder(int argc, char **argv)
 			o.raw_win = true;
 		} else if (cli_flag(a, "--explain")) {
 			explain = true;
+		} else if (cli_flag(a, "--full")) {
+			o.full = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--conn", &val)) != 0) {
 			if (r < 0 || !cli_u64(CMD, "--conn", val, SIZE_MAX, &conn))
 				return CMD_USAGE;
