@@ -92,7 +92,7 @@ expect_eq "kernel states in the capture's ladder (synfin closed)" "$(states "$WO
 
 note "frames synfin's own impairment lost are drawn lost"
 head -c 300000 /dev/urandom >"$WORK/www/big"
-bg lossy "$SYNFIN" serve --dir "$WORK/www" --loss 0.05 --seed 7
+bg lossy "$SYNFIN" serve --dir "$WORK/www" --loss 0.05 --seed 7 --pcap "$WORK/lossy.pcap"
 LOSSY=$LAST_PID
 wait_for "$WORK/lossy.out" "curl http://$SF/"
 $CURL --max-time 30 --local-port 41201 -o "$WORK/big.out" http://$SF/big || fail "curl through --loss"
@@ -104,6 +104,17 @@ n=$(grep -c "(lost: synfin's impairment)" "$WORK/lossy.txt")
 grep -q "(retransmission" "$WORK/lossy.txt" || fail "no retransmission drawn after the losses"
 note "$n segments drawn lost by synfin's impairment"
 stop $LOSSY 10 || fail "synfin serve --loss exited with $?"
+
+note "a long transfer: collapsed by default, --full draws every row; its SVG collides nowhere"
+"$SYNFIN" ladder "$WORK/lossy.pcap" --conn 1 --svg "$WORK/long.svg" >"$WORK/long.txt" 2>/dev/null ||
+	fail "synfin ladder of the 300 kB transfer"
+grep -qE '… [0-9]+ segments: [0-9]+ data' "$WORK/long.txt" || fail "the long transfer is not collapsed"
+"$SYNFIN" ladder "$WORK/lossy.pcap" --conn 1 --full >"$WORK/long-full.txt" 2>/dev/null ||
+	fail "synfin ladder --full"
+grep -q '…' "$WORK/long-full.txt" && fail "--full still collapses"
+[ "$(wc -l <"$WORK/long-full.txt")" -gt $(($(wc -l <"$WORK/long.txt") + 50)) ] ||
+	fail "--full is not longer than the collapsed ladder"
+$PY "$SYNFIN_SRC/tests/golden/svgcheck.py" "$WORK/long.svg" || fail "collisions in the long transfer's SVG"
 
 note "synfin get --ladder: the kernel server starts in LISTEN"
 bg http11 $KPEER http 8001 "$WORK/www" --http11
