@@ -9,7 +9,8 @@ build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
 # Everything any test in `make check` looks for: a missing one would make a
 # test skip, and under CI a skip is a failure (scripts/ctest-summary.sh).
 check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3 python3-scapy iproute2
-       iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool)
+       iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool
+       chromium chromium-driver python3-selenium fonts-wqy-zenhei)
 bench=(liblwip-dev ethtool)
 case "$what" in
 build) want=("${build[@]}") ;;

@@ -195,10 +195,10 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 	/* Controls: hidden until the script shows them. */
 	fprintf(out,
 	        "<div id=\"ctl\" hidden>\n"
-	        "<button id=\"first\" title=\"Home\">&#x23EE;</button>"
+	        "<button id=\"first\" title=\"Home\">&#x25C0;&#x25C0;</button>"
 	        "<button id=\"prev\" title=\"&#x2190;\">&#x25C0; %s</button>"
 	        "<button id=\"next\" title=\"&#x2192;\">%s &#x25B6;</button>"
-	        "<button id=\"last\" title=\"End\">&#x23ED;</button>"
+	        "<button id=\"last\" title=\"End\">&#x25B6;&#x25B6;</button>"
 	        "<button id=\"lang\">English / 中文</button>\n"
 	        "<div id=\"now\"></div><div id=\"seg\"></div><div id=\"why\"></div>\n</div>\n",
 	        zh ? "上一步" : "back", zh ? "下一步" : "step");
