@@ -214,6 +214,14 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
  * values as for sf_ladder_render_text. */
 int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
 
+/* Writes the time-sequence graph (Stevens, tcptrace) of the direction that
+ * carried more data as a standalone SVG: each data segment an I-beam from
+ * its first to its last byte at the time it was sent (retransmissions
+ * orange, losses red with an X), the receiver's ACK line (green), ACK +
+ * window line (yellow) and SACK blocks (purple); sequence numbers relative
+ * to the sender's ISN. Return values as for sf_ladder_render_text. */
+int sf_ladder_render_graph(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
+
 /* Writes one self-contained HTML page (UTF-8, no external resources): the
  * SVG diagram in English and Chinese, the text and --explain, and an inline
  * script to step through the rows (buttons, arrow keys) with both ends'

@@ -142,7 +142,7 @@ static const char page_js[] =
         "if(!m)return;var n=JSON.parse(m[1]);if(n.length===S.length&&"
         "JSON.stringify(n)===JSON.stringify(S))return;var end=atEnd();"
         "var d=new DOMParser().parseFromString(t,'text/html');"
-        "['svgs','text'].forEach(function(id){var a=document.getElementById(id),"
+        "['svgs','graph','text'].forEach(function(id){var a=document.getElementById(id),"
         "b=d.getElementById(id);if(a&&b)a.innerHTML=b.innerHTML;});"
         "S=window.STEPS=n;if(end)i=S.length-1;show();}).catch(function(){});},1000);}"
         "})();";
@@ -168,9 +168,10 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 	char *svg_zh = render_to_string(l, &oz, sf_ladder_render_svg);
 	char *txt = render_to_string(l, o, sf_ladder_render_text);
 	char *expl = render_to_string(l, o, sf_ladder_render_explain);
+	char *graph = render_to_string(l, o, sf_ladder_render_graph);
 	char **we = sf_ladder_explain_rows(l, SF_LADDER_LANG_EN);
 	char **wz = sf_ladder_explain_rows(l, SF_LADDER_LANG_ZH);
-	if (!svg_en || !svg_zh || !txt || !expl || !we || !wz) {
+	if (!svg_en || !svg_zh || !txt || !expl || !graph || !we || !wz) {
 		err = SF_ENOMEM;
 		goto done;
 	}
@@ -209,7 +210,10 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 	fputs("</div>\n<div class=\"lang\" data-lang=\"zh\">\n", out);
 	p = strstr(svg_zh, "<svg");
 	fputs(p ? p : svg_zh, out);
-	fputs("</div>\n</div>\n<details id=\"text\"><summary>text</summary><pre>", out);
+	fputs("</div>\n</div>\n<div id=\"graph\">\n", out);
+	p = strstr(graph, "<svg");
+	fputs(p ? p : graph, out);
+	fputs("</div>\n<details id=\"text\"><summary>text</summary><pre>", out);
 	put_html(out, txt);
 	fputs("\n", out);
 	put_html(out, expl);
@@ -255,6 +259,7 @@ done:
 	free(svg_zh);
 	free(txt);
 	free(expl);
+	free(graph);
 	free_rows(we, n);
 	free_rows(wz, n);
 	return err;

@@ -192,7 +192,8 @@ for s in $SCENARIOS; do
 	for lang in en zh; do
 		out=$TMP/$s.$lang.txt
 		extra=(--svg "$TMP/$s.$lang.svg")
-		[ "$lang" = en ] && extra=(--svg "$svg" --pcap "$pcap")
+		[ "$lang" = en ] && extra=(--svg "$svg" --pcap "$pcap" --graph "$TMP/$s.graph.svg"
+			--html "$TMP/$s.html")
 		if ! "$SYNFIN" demo --scenario "$s" --lang "$lang" "${extra[@]}" >"$out" 2>"$TMP/err"; then
 			fail "$s ($lang): exit status $?: $(head -1 "$TMP/err")"
 			continue
@@ -217,6 +218,12 @@ for s in $SCENARIOS; do
 		got=$((got + $(grep -c '<line class="seg' "$f")))
 	done
 	[ "$got" = "$want" ] || fail "$s: the SVG has $got arrows, the text $want"
+	# The time-sequence graph is well-formed SVG with one I-beam per data
+	# segment of its direction; the page holds both diagrams and the steps.
+	xmllint --noout "$TMP/$s.graph.svg" 2>"$TMP/err" ||
+		fail "$s: the graph is not well-formed: $(head -1 "$TMP/err")"
+	grep -q '<script>window.STEPS=\[' "$TMP/$s.html" && grep -q 'data-lang="zh"' "$TMP/$s.html" ||
+		fail "$s: the HTML page lacks its steps or its Chinese diagram"
 	# Nothing collides: no two texts overlap, no line crosses a text
 	# (svgcheck.py), in either language.
 	for f in "$svg" "$TMP/$s"-[0-9]*.svg "$TMP/$s.zh.svg" "$TMP/$s.zh"-[0-9]*.svg; do

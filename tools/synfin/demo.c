@@ -31,7 +31,7 @@ typedef struct demo_opts {
 	uint64_t seed;
 	bool json, absolute, raw_win, explain, full;
 	sf_ladder_lang_t lang;
-	const char *svg, *pcap, *html;
+	const char *svg, *pcap, *html, *graph;
 } demo_opts_t;
 
 static void help(void)
@@ -63,6 +63,7 @@ static void help(void)
 	       "                   out.svg and out-2.svg)\n"
 	       "  --html FILE      also write a page to step through the ladder (one\n"
 	       "                   self-contained HTML file; two connections: out-2.html)\n"
+	       "  --graph FILE     also write the time-sequence graph (SVG, tcptrace style)\n"
 	       "  --pcap FILE      write the client's frames to FILE (pcap, raw IPv4)\n"
 	       "  --json           print the trace events as JSON lines instead of the ladder\n"
 	       "  --list           print the scenario names, one a line\n"
@@ -132,6 +133,10 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 			if (r < 0)
 				return CMD_USAGE;
 			o->html = val;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--graph", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			o->graph = val;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--pcap", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -258,14 +263,17 @@ static char *svg_path(const char *base, int index)
 	return p;
 }
 
-static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *lo, const char *path, bool html)
+/* what: 's' SVG ladder, 'h' HTML page, 'g' time-sequence graph. */
+static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *lo, const char *path, char what)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		cli_error(CMD, "%s: cannot create", path);
 		return CMD_FAIL;
 	}
-	int err = html ? sf_ladder_render_html(l, lo, NULL, f) : sf_ladder_render_svg(l, lo, f);
+	int err = what == 'h'   ? sf_ladder_render_html(l, lo, NULL, f)
+	          : what == 'g' ? sf_ladder_render_graph(l, lo, f)
+	                        : sf_ladder_render_svg(l, lo, f);
 	bool bad = ferror(f) != 0;
 	bad |= fclose(f) != 0;
 	if (err < 0 || bad) {
@@ -413,12 +421,17 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 		}
 		if (rc == CMD_OK && o->svg) {
 			char *p = svg_path(o->svg, k);
-			rc = p ? write_svg(l, &lo, p, false) : CMD_FAIL;
+			rc = p ? write_svg(l, &lo, p, 's') : CMD_FAIL;
 			free(p);
 		}
 		if (rc == CMD_OK && o->html) {
 			char *p = svg_path(o->html, k);
-			rc = p ? write_svg(l, &lo, p, true) : CMD_FAIL;
+			rc = p ? write_svg(l, &lo, p, 'h') : CMD_FAIL;
+			free(p);
+		}
+		if (rc == CMD_OK && o->graph) {
+			char *p = svg_path(o->graph, k);
+			rc = p ? write_svg(l, &lo, p, 'g') : CMD_FAIL;
 			free(p);
 		}
 		sf_ladder_free(*last);

@@ -27,6 +27,7 @@ static void help(void)
 	       "  --lang en|zh   language of the diagram (default en)\n"
 	       "  --svg OUT      also write the diagram as SVG to OUT\n"
 	       "  --html OUT     also write a page to step through it (self-contained HTML)\n"
+	       "  --graph OUT    also write its time-sequence graph (SVG, tcptrace style)\n"
 	       "  --absolute     raw 32-bit seq/ack instead of relative to each ISN\n"
 	       "  --raw-win      win= the raw 16-bit field, not the window in bytes\n"
 	       "  --full         every row of a long transfer (default: runs of plain\n"
@@ -56,14 +57,17 @@ static void list_others(const sf_capture_t *cap, size_t drawn)
 	}
 }
 
-static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path, bool html)
+/* what: 's' SVG ladder, 'h' HTML page, 'g' time-sequence graph. */
+static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path, char what)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		cli_error(CMD, "%s: %s", path, strerror(errno));
 		return CMD_FAIL;
 	}
-	int err = html ? sf_ladder_render_html(l, o, NULL, f) : sf_ladder_render_svg(l, o, f);
+	int err = what == 'h'   ? sf_ladder_render_html(l, o, NULL, f)
+	          : what == 'g' ? sf_ladder_render_graph(l, o, f)
+	                        : sf_ladder_render_svg(l, o, f);
 	bool bad = ferror(f) != 0;
 	if (fclose(f) != 0)
 		bad = true;
@@ -76,7 +80,7 @@ static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path
 
 int cmd_ladder(int argc, char **argv)
 {
-	const char *file = NULL, *svg = NULL, *html = NULL, *val;
+	const char *file = NULL, *svg = NULL, *html = NULL, *graph = NULL, *val;
 	bool explain = false;
 	uint64_t conn = 0; /* 0: not given */
 	sf_ladder_opts_t o = {0};
@@ -120,6 +124,10 @@ int cmd_ladder(int argc, char **argv)
 			if (r < 0)
 				return CMD_USAGE;
 			html = val;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--graph", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			graph = val;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return cli_unknown(CMD, a);
 		} else if (!file) {
@@ -183,9 +191,11 @@ int cmd_ladder(int argc, char **argv)
 		rc = CMD_FAIL;
 	}
 	if (rc == CMD_OK && svg)
-		rc = write_svg(l, &o, svg, false);
+		rc = write_svg(l, &o, svg, 's');
 	if (rc == CMD_OK && html)
-		rc = write_svg(l, &o, html, true);
+		rc = write_svg(l, &o, html, 'h');
+	if (rc == CMD_OK && graph)
+		rc = write_svg(l, &o, graph, 'g');
 	sf_ladder_free(l);
 	if (fflush(stdout) != 0 && rc == CMD_OK) {
 		cli_error(CMD, "write error on standard output");
