@@ -440,6 +440,27 @@ expect_status 0 "synfin --help" "$SYNFIN" --help
 expect_status 0 "synfin demo --help" "$SYNFIN" demo --help
 expect_status 0 "synfin ladder --help" "$SYNFIN" ladder --help
 expect_status 0 "synfin version" "$SYNFIN" version
+expect_status 0 "synfin help" "$SYNFIN" help
+expect_status 0 "synfin help demo" "$SYNFIN" help demo
+expect_status 2 "synfin help nosuch" "$SYNFIN" help nosuch
+expect_status 2 "two outputs on stdout" "$SYNFIN" demo --svg - --html -
+grep -q "usage: synfin ladder" <("$SYNFIN" help ladder) || fail "synfin help ladder is not ladder's help"
+
+# "-" is standard input and output; binary output is refused on a terminal.
+pcap1=$(ls "$SRC"/tests/data/kernel-http.pcap)
+"$SYNFIN" ladder - <"$pcap1" >"$TMP/stdin.txt" 2>"$TMP/err" || fail "ladder - (stdin): $(head -1 "$TMP/err")"
+"$SYNFIN" ladder "$pcap1" >"$TMP/file.txt" 2>/dev/null
+cmp -s "$TMP/stdin.txt" "$TMP/file.txt" || fail "ladder - draws differently from ladder FILE"
+"$SYNFIN" ladder "$pcap1" --svg - 2>/dev/null | xmllint --noout - 2>/dev/null ||
+	fail "ladder --svg - is not an SVG alone on stdout"
+"$SYNFIN" demo --scenario handshake --pcap - 2>/dev/null | tshark -r - 2>/dev/null | grep -q . ||
+	fail "demo --pcap - does not give tshark a capture"
+if command -v script >/dev/null; then
+	script -qec "$SYNFIN demo --scenario handshake --pcap -" /dev/null >"$TMP/tty" 2>&1
+	rc=$?
+	[ "$rc" = 2 ] && grep -q "not writing binary output to a terminal" "$TMP/tty" ||
+		fail "demo --pcap - on a terminal: status $rc: $(head -2 "$TMP/tty")"
+fi
 
 if [ "$XFAILS" != 0 ]; then
 	echo "golden: $XFAILS unblessed scenario(s) still fail their RFC checks (see XFAIL above)" >&2

@@ -50,7 +50,7 @@ static void help(void)
 		printf("      %-19s %s\n", demo_scenarios[i].name, demo_scenarios[i].about_en);
 	printf("  --loss P         lose each frame with probability P, both ways (0..1)\n"
 	       "  --reorder P      hold back each frame with probability P, both ways (0..1)\n"
-	       "  --delay MS       one-way delay in ms (default %g)\n"
+	       "  --delay-ms MS    one-way delay in ms (default %g; also --delay)\n"
 	       "  --seed N         seed of the link's losses, the ISNs and ports (default %d)\n"
 	       "  --lang en|zh     language of the diagram (default en)\n"
 	       "  --absolute       raw 32-bit seq/ack instead of relative to each ISN\n"
@@ -60,7 +60,9 @@ static void help(void)
 	       "  --explain        after the diagram, one sentence for each state change and\n"
 	       "                   notable segment, with the RFC rule (in --lang)\n"
 	       "  --svg FILE       also write the ladder as SVG to FILE (with two connections:\n"
-	       "                   out.svg and out-2.svg)\n"
+	       "                   out.svg and out-2.svg); a FILE of - is standard output\n"
+	       "                   (then the text ladder is not printed), for any one of\n"
+	       "                   --svg, --html, --graph and --pcap (binary: not to a terminal)\n"
 	       "  --html FILE      also write a page to step through the ladder (one\n"
 	       "                   self-contained HTML file; two connections: out-2.html)\n"
 	       "  --graph FILE     also write the time-sequence graph (SVG, tcptrace style)\n"
@@ -108,8 +110,10 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--reorder", &val)) != 0) {
 			if (r < 0 || !cli_double(CMD, "--reorder", val, 0, 1, &o->reorder))
 				return CMD_USAGE;
-		} else if ((r = cli_value(CMD, argc, argv, &i, "--delay", &val)) != 0) {
-			if (r < 0 || !cli_double(CMD, "--delay", val, 0, 10000, &o->delay_ms))
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--delay-ms", &val)) != 0 ||
+		           (r = cli_value(CMD, argc, argv, &i, "--delay", &val)) != 0) {
+			/* --delay-ms as in serve and get; --delay, its old name. */
+			if (r < 0 || !cli_double(CMD, "--delay-ms", val, 0, 10000, &o->delay_ms))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--seed", &val)) != 0) {
 			if (r < 0 || !cli_u64(CMD, "--seed", val, UINT64_MAX, &o->seed))
@@ -251,7 +255,7 @@ static char *svg_path(const char *base, int index)
 	char *p = malloc(n);
 	if (!p)
 		return NULL;
-	if (index == 0) {
+	if (index == 0 || !strncmp(base, "/dev/fd/", 8)) {
 		snprintf(p, n, "%s", base);
 		return p;
 	}
@@ -266,7 +270,8 @@ static char *svg_path(const char *base, int index)
 /* what: 's' SVG ladder, 'h' HTML page, 'g' time-sequence graph. */
 static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *lo, const char *path, char what)
 {
-	FILE *f = fopen(path, "w");
+	/* Standard output ("-", as /dev/fd/N): appended, one after another. */
+	FILE *f = fopen(path, strncmp(path, "/dev/fd/", 8) ? "w" : "a");
 	if (!f) {
 		cli_error(CMD, "%s: cannot create", path);
 		return CMD_FAIL;
@@ -446,6 +451,11 @@ int cmd_demo(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc != CMD_OK)
 		return rc < 0 ? CMD_OK : rc;
+	char dash[32];
+	const char **outs[] = {&o.svg, &o.html, &o.graph, &o.pcap};
+	const bool binary[] = {false, false, false, true};
+	if (!cli_dash_output(CMD, outs, binary, 4, dash, sizeof dash))
+		return CMD_USAGE;
 	bool zh = o.lang == SF_LADDER_LANG_ZH;
 
 	recorder_t rec = {0};

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "synfin/ladder.h"
@@ -15,11 +16,14 @@
 
 static void help(void)
 {
-	printf("usage: synfin ladder FILE [--conn N] [--lang en|zh] [--svg OUT] [--absolute]\n"
+	printf("usage: synfin ladder FILE|- [--conn N] [--lang en|zh] [--svg OUT] [--absolute]\n"
 	       "\n"
 	       "Draws the ladder diagram of a TCP connection found in a pcap or pcapng file:\n"
 	       "every segment as an arrow (flags, seq, ack, win, len, SYN options) with the\n"
 	       "state of each side inferred from what it sent and received (RFC 9293).\n"
+	       "\n"
+	       "FILE - reads the capture from standard input; an OUT of - is standard output\n"
+	       "(for one of --svg, --html, --graph; the text ladder is then not printed).\n"
 	       "\n"
 	       "options:\n"
 	       "  --conn N       draw connection N (1-based, in order of first packet);\n"
@@ -77,6 +81,9 @@ static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path
 	}
 	return CMD_OK;
 }
+
+static int cmd_ladder_file(const char *file, uint64_t conn, const char *svg, const char *html,
+                           const char *graph, bool explain, const sf_ladder_opts_t *opts);
 
 int cmd_ladder(int argc, char **argv)
 {
@@ -141,6 +148,30 @@ int cmd_ladder(int argc, char **argv)
 		return CMD_USAGE;
 	}
 
+	/* "-": the capture comes on standard input. */
+	char tmp_path[64];
+	bool tmp = false;
+	if (!cli_dash_input(CMD, &file, tmp_path, sizeof tmp_path, &tmp))
+		return CMD_FAIL;
+	char dash[32];
+	const char **outs[] = {&svg, &html, &graph};
+	const bool binary[] = {false, false, false};
+	if (!cli_dash_output(CMD, outs, binary, 3, dash, sizeof dash)) {
+		if (tmp)
+			unlink(file);
+		return CMD_USAGE;
+	}
+	int rc = cmd_ladder_file(file, conn, svg, html, graph, explain, &o);
+	if (tmp)
+		unlink(file);
+	return rc;
+}
+
+/* The rest of `synfin ladder`, once FILE is a file. */
+static int cmd_ladder_file(const char *file, uint64_t conn, const char *svg, const char *html,
+                           const char *graph, bool explain, const sf_ladder_opts_t *opts)
+{
+	sf_ladder_opts_t o = *opts;
 	/* Unreadable files get the system's reason, not the capture's. */
 	FILE *probe = fopen(file, "rb");
 	if (!probe) {
