@@ -139,6 +139,15 @@ typedef struct sf_event {
 	} u;
 	sf_drop_reason_t drop; /* SF_EV_DROP only */
 	bool has_seg;          /* SF_EV_DROP: u.seg holds the parsed headers */
+	/* SF_EV_SEG_TX of a connection (has_tcb): the engine's numbers as it
+	 * sent the segment, for views that step through a connection. */
+	bool has_tcb;
+	struct sf_event_tcb {
+		uint32_t cwnd, ssthresh;   /* bytes */
+		uint32_t srtt_us, rto_us;  /* 0 srtt: no sample yet */
+		uint32_t in_flight;        /* SND.MAX - SND.UNA, bytes */
+		uint32_t rcv_wnd, snd_wnd; /* bytes */
+	} tcb;
 } sf_event_t;
 
 /* A trace sink. `fn` is called synchronously from inside the stack; it must

@@ -97,6 +97,7 @@ static const char page_css[] =
         "#ctl button{font-size:1em;margin-right:.3em}"
         "#now{font-family:monospace;margin:.3em 0}"
         "#why{white-space:pre-wrap;margin:.3em 0;min-height:2.6em}"
+        "#eng{white-space:pre-wrap;font-family:monospace;color:#1d3557}"
         ".fut{opacity:.12}"
         ".cur line,.cur path{stroke-width:3}"
         ".cur text{font-weight:bold}"
@@ -118,6 +119,16 @@ static const char page_js[] =
         "(lang==='zh'?'客户端 ':'client ')+s.s[0]+'  '+(lang==='zh'?'服务器 ':'server ')+s.s[1];"
         "document.getElementById('seg').textContent=lang==='zh'?s.zh:s.en;"
         "document.getElementById('why').textContent=(lang==='zh'?s.wz:s.we)||'';"
+        "var E=[];for(var k=0;k<2;k++){var c=s.n&&s.n[k];if(!c)continue;"
+        "var who=k?(lang==='zh'?'服务器':'server'):(lang==='zh'?'客户端':'client');"
+        "E.push(who+(lang==='zh'?'（synfin 引擎）':' (synfin engine)')+': cwnd '+c.cwnd+' B, "
+        "ssthresh '+"
+        "(c.ssthresh>=4294967295?'\u221e':c.ssthresh+' B')+', SRTT "
+        "'+(c.srtt?(c.srtt/1000).toFixed(1)+' ms':'-')+"
+        "', RTO '+(c.rto/1000).toFixed(0)+' ms, '+(lang==='zh'?'在途 ':'in flight ')+c.flight+' B, "
+        "'+"
+        "(lang==='zh'?'接收窗口 ':'rcv wnd ')+c.rwnd+' B');}"
+        "document.getElementById('eng').textContent=E.join('\\n');"
         "try{history.replaceState(null,'','#'+i);}catch(e){}"
         "var c=document.querySelector('.lang:not([hidden]) .cur');"
         "if(c&&c.scrollIntoView)c.scrollIntoView({block:'nearest'});}"
@@ -201,7 +212,8 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 	        "<button id=\"next\" title=\"&#x2192;\">%s &#x25B6;</button>"
 	        "<button id=\"last\" title=\"End\">&#x25B6;&#x25B6;</button>"
 	        "<button id=\"lang\">English / 中文</button>\n"
-	        "<div id=\"now\"></div><div id=\"seg\"></div><div id=\"why\"></div>\n</div>\n",
+	        "<div id=\"now\"></div><div id=\"seg\"></div><div id=\"why\"></div>"
+	        "<div id=\"eng\"></div>\n</div>\n",
 	        zh ? "上一步" : "back", zh ? "下一步" : "step");
 	fputs("<div id=\"svgs\">\n<div class=\"lang\" data-lang=\"en\">\n", out);
 	/* The SVGs without their XML declaration, inline. */
@@ -220,12 +232,15 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 	fputs("</pre></details>\n<script>window.STEPS=[", out);
 	/* One step per row: the states after it, its label, its reasons. */
 	sf_state_t cur[2] = {l->init[0], l->init[1]};
+	const struct sf_event_tcb *tcb[2] = {NULL, NULL};
 	char label[LABEL_CAP], tbuf[32];
 	for (size_t i = 0; i < n; i++) {
 		const lrow_t *r = &l->rows[i];
 		for (int s = 0; s < 2; s++)
 			if (r->has_state[s])
 				cur[s] = r->state[s];
+		if (r->kind == LROW_SEG && r->has_tcb)
+			tcb[r->side] = &r->tcb;
 		fputs(i ? ",\n{\"t\":" : "\n{\"t\":", out);
 		put_json(out, sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf));
 		fputs(",\"s\":[", out);
@@ -246,6 +261,21 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 			fputs(k == 0 ? ",\"en\":" : ",\"zh\":", out);
 			put_json(out, label[0] ? line : "");
 		}
+		/* The engine's numbers of each synfin side, as of this step. */
+		fputs(",\"n\":[", out);
+		for (int s = 0; s < 2; s++) {
+			const struct sf_event_tcb *c = tcb[s];
+			if (c == NULL)
+				fputs(s ? "null" : "null,", out);
+			else
+				fprintf(out,
+				        "{\"cwnd\":%" PRIu32 ",\"ssthresh\":%" PRIu32
+				        ",\"srtt\":%" PRIu32 ",\"rto\":%" PRIu32
+				        ",\"flight\":%" PRIu32 ",\"rwnd\":%" PRIu32 "}%s",
+				        c->cwnd, c->ssthresh, c->srtt_us, c->rto_us, c->in_flight,
+				        c->rcv_wnd, s ? "" : ",");
+		}
+		fputs("]", out);
 		fputs(",\"we\":", out);
 		put_json(out, we[i]);
 		fputs(",\"wz\":", out);

@@ -523,6 +523,8 @@ static int make_rows(sf_ladder_t *l)
 				r->kind = LROW_SEG;
 				r->tcp = ev->u.seg.tcp;
 				r->ev_tx = i;
+				r->has_tcb = ev->has_tcb;
+				r->tcb = ev->tcb;
 				if (e->match != NO_INDEX) {
 					const sf_event_t *rx = &l->ev[1 - s][e->match].ev;
 					r->ev_rx = e->match;

@@ -56,6 +56,8 @@ typedef struct lrow {
 	bool lost;        /* SEG: sent and never received */
 	bool retrans;     /* SEG: repeats sequence space already sent */
 	bool lost_impair; /* SEG: lost by synfin's own impairment layer */
+	bool has_tcb;     /* SEG: the sender's engine numbers as it sent it */
+	struct sf_event_tcb tcb;
 	/* Expert notes on a segment (sf_ladder_rows_finish), like Wireshark's
 	 * TCP analysis: */
 	bool zero_win;        /* advertises a zero window */

@@ -8,7 +8,8 @@ against `synfin serve`, as a learner would use its page:
      requests on the same kept-alive connection) new steps appear by
      themselves: the connection progresses live;
   3. step: Home goes to the first step (the kernel's SYN-SENT), the arrow
-     keys and the buttons move one step, the panel follows;
+     keys and the buttons move one step, the panel follows with both
+     states, the explanation and synfin's engine numbers (cwnd, RTO...);
   4. switch to Chinese: the panel speaks Chinese.
 
 Screenshots of each stage go to the directory given (test artefacts).
@@ -39,6 +40,7 @@ for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-
           '--window-size=1300,1000', '--no-proxy-server', '--disable-extensions'):
     opts.add_argument(a)
 opts.binary_location = '/usr/bin/chromium'
+opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
 drv = webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=opts)
 drv.set_page_load_timeout(20)
 try:
@@ -85,6 +87,9 @@ try:
     drv.find_element(By.ID, 'prev').click()
     if not now().startswith('2/') or 'ESTABLISHED' not in now():
         fail('the back button does not reach step 2 with ESTABLISHED: %r' % now())
+    eng = drv.find_element(By.ID, 'eng').text
+    if 'server (synfin engine)' not in eng or 'cwnd' not in eng or 'RTO' not in eng:
+        fail('synfin\'s engine numbers are not shown at step 2: %r' % eng)
     fut = drv.execute_script('return document.querySelectorAll(".fut").length')
     if fut == 0:
         fail('the steps after the current one are not faded')
@@ -97,6 +102,10 @@ try:
             'return !document.querySelector(\'.lang[data-lang="zh"]\').hidden'):
         fail('the Chinese diagram is not shown after the switch')
     drv.save_screenshot(os.path.join(shots, '5-chinese.png'))
+    errors = [e['message'] for e in drv.get_log('browser')
+              if e['level'] == 'SEVERE' and e.get('source') == 'javascript']
+    if errors:
+        fail('script errors: %s' % errors[:3])
     print('browser: connection #%s, %d then %d steps, stepped, switched to Chinese' %
           (num, n0, n1))
 finally:
