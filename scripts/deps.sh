@@ -10,7 +10,7 @@ build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
 # test skip, and under CI a skip is a failure (scripts/ctest-summary.sh).
 check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3 python3-scapy iproute2
        iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool
-       python3-prometheus-client)
+       python3-prometheus-client chromium chromium-driver python3-selenium fonts-wqy-zenhei)
 bench=(liblwip-dev ethtool nginx-light wrk)
 case "$what" in
 build) want=("${build[@]}") ;;

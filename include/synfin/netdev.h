@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "synfin/trace.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -96,6 +98,14 @@ void sf_sim_link_destroy(sf_sim_link_t *link);
  * ownership of `inner`. tx/rx may be NULL for no impairment. */
 sf_netdev_t *sf_impair_wrap(sf_netdev_t *inner, uint64_t seed, const sf_impair_t *tx,
                             const sf_impair_t *rx);
+/* Tells `sink` of every frame the wrapper `dev` (from sf_impair_wrap) loses:
+ * an SF_EV_DROP with reason SF_DROP_LINK_IMPAIR_TX (a frame the stack sent)
+ * or SF_DROP_LINK_IMPAIR_RX (one for the stack), with its headers when it
+ * is TCP/IPv4, at the time it was lost, connection id 0. It is called from
+ * the wrapper's transmit and receive, so it may be the stack's own sink
+ * (which must not call back into the stack anyway). A sink with a NULL fn
+ * turns it off. */
+void sf_impair_set_trace(sf_netdev_t *dev, sf_trace_sink_t sink);
 
 /* ---- pcap tap: every frame through `inner`, both ways, to a pcap file ---- */
 

@@ -71,7 +71,8 @@ typedef enum sf_timer_kind {
 } sf_timer_kind_t;
 const char *sf_timer_name(sf_timer_kind_t t);
 
-/* Why a packet was dropped. Each has a counter in the stack statistics. */
+/* Why a packet was dropped. Each stack-side reason has a counter in the
+ * stack statistics. */
 typedef enum sf_drop_reason {
 	SF_DROP_IP_TRUNCATED = 0,
 	SF_DROP_IP_MALFORMED,
@@ -97,6 +98,10 @@ typedef enum sf_drop_reason {
 	SF_DROP_ICMP_TRUNCATED,
 	SF_DROP_ICMP_CHECKSUM,
 	SF_DROP_ICMP_IGNORED, /* e.g. source quench (MUST-55), unknown type */
+	/* Lost by synfin's own impairment layer (--loss, blackout, queue), not
+	 * by the stack: counted in the link statistics, not the stack's. */
+	SF_DROP_LINK_IMPAIR_TX, /* a frame the stack sent (after its seg_tx) */
+	SF_DROP_LINK_IMPAIR_RX, /* a frame for the stack, before it saw it */
 	SF_DROP_COUNT
 } sf_drop_reason_t;
 /* "ip_checksum", "tcp_out_of_window", ... (stable identifiers). */
@@ -134,6 +139,15 @@ typedef struct sf_event {
 	} u;
 	sf_drop_reason_t drop; /* SF_EV_DROP only */
 	bool has_seg;          /* SF_EV_DROP: u.seg holds the parsed headers */
+	/* SF_EV_SEG_TX of a connection (has_tcb): the engine's numbers as it
+	 * sent the segment, for views that step through a connection. */
+	bool has_tcb;
+	struct sf_event_tcb {
+		uint32_t cwnd, ssthresh;   /* bytes */
+		uint32_t srtt_us, rto_us;  /* 0 srtt: no sample yet */
+		uint32_t in_flight;        /* SND.MAX - SND.UNA, bytes */
+		uint32_t rcv_wnd, snd_wnd; /* bytes */
+	} tcb;
 } sf_event_t;
 
 /* A trace sink. `fn` is called synchronously from inside the stack; it must

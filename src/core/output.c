@@ -41,7 +41,7 @@ uint32_t sf_ts_now(const sf_stack_t *st)
 
 /* Emits one TCP segment and traces it. */
 static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_t *payload,
-                 size_t len, uint8_t ttl, uint8_t tos, uint32_t conn_id)
+                 size_t len, uint8_t ttl, uint8_t tos, uint32_t conn_id, const sf_tcb_t *t)
 {
 	int n = sf_tcp_emit(h, st->cfg.addr, raddr, payload, len, st->frame + SF_IPV4_HDR_LEN,
 	                    sizeof st->frame - SF_IPV4_HDR_LEN);
@@ -57,6 +57,17 @@ static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_
 		ev.u.seg.tcp = *h;
 		ev.u.seg.tcp.hdr_len = (uint16_t)(SF_TCP_HDR_LEN + sf_tcp_opts_len(&h->opt));
 		ev.u.seg.tcp.payload_len = (uint16_t)len;
+		if (t) { /* the engine's numbers, for the step-by-step views */
+			ev.has_tcb = true;
+			ev.tcb = (struct sf_event_tcb){
+			        .cwnd = t->cwnd,
+			        .ssthresh = t->ssthresh,
+			        .srtt_us = t->srtt_us > 0 ? (uint32_t)t->srtt_us : 0,
+			        .rto_us = t->rto_us,
+			        .in_flight = t->snd_max - t->snd_una,
+			        .rcv_wnd = rcv_wnd(t),
+			        .snd_wnd = t->snd_wnd};
+		}
 		sf_core_trace(st, &ev);
 	}
 	sf_ip_output(st, raddr, SF_IP_PROTO_TCP, ttl, tos, (size_t)n);
@@ -70,7 +81,7 @@ void sf_send_raw(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport,
 	        .sport = lport, .dport = rport, .seq = seq, .ack = ack, .flags = flags, .wnd = wnd};
 	if (opt)
 		h.opt = *opt;
-	emit(st, raddr, &h, NULL, 0, st->cfg.ttl, 0, conn_id);
+	emit(st, raddr, &h, NULL, 0, st->cfg.ttl, 0, conn_id, NULL);
 }
 
 /* RFC 9293 §3.10.7.1: the reset for a segment that belongs to no
@@ -208,7 +219,7 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 		sf_ring_peek(&t->snd, seq - t->snd_head, st->frame + at, len);
 		payload = st->frame + at;
 	}
-	emit(st, t->raddr, &h, payload, len, t->ttl, t->tos, t->id);
+	emit(st, t->raddr, &h, payload, len, t->ttl, t->tos, t->id, t);
 	t->last_ack_sent = t->rcv_nxt;
 	if (h.flags & SF_TCP_ACK) {
 		t->flags &= ~(uint32_t)F_ACK_NOW;

@@ -214,6 +214,12 @@ static uint32_t store_frame(sf_imp_t *e, const uint8_t *frame, size_t len, int64
 	return idx;
 }
 
+static void tell_lost(const sf_imp_t *e, const uint8_t *frame, size_t len, int64_t now_us)
+{
+	if (e->on_lost)
+		e->on_lost(e->on_lost_ctx, frame, len, now_us);
+}
+
 int sf_imp_submit(sf_imp_t *e, const uint8_t *frame, size_t len, int64_t now_us)
 {
 	if (len == 0 || len > e->mtu)
@@ -233,20 +239,24 @@ int sf_imp_submit(sf_imp_t *e, const uint8_t *frame, size_t len, int64_t now_us)
 
 	if (in_blackout(c, now_us)) {
 		e->stats.lost++;
+		tell_lost(e, frame, len, now_us);
 		return 0;
 	}
 	int64_t depart_us;
 	if (!enter_bottleneck(e, len, now_us, &depart_us)) {
 		e->stats.queue_drops++;
+		tell_lost(e, frame, len, now_us);
 		return 0;
 	}
 	/* Lost on the wire after it used the bottleneck, as on a real path. */
 	if ((c->loss_every && n % c->loss_every == 0) || u_loss < c->loss) {
 		e->stats.lost++;
+		tell_lost(e, frame, len, now_us);
 		return 0;
 	}
 	if (e->free_cnt == 0) {
 		e->stats.queue_drops++;
+		tell_lost(e, frame, len, now_us);
 		return 0;
 	}
 	int64_t base_us = depart_us + c->delay_us;

@@ -185,9 +185,14 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	char label[LABEL_CAP], tbuf[32];
 
 	int *sec = calloc(l->row_cnt ? l->row_cnt : 1, sizeof *sec);
-	if (sec == NULL)
+	uint8_t *hide = calloc(l->row_cnt ? l->row_cnt : 1, 1);
+	if (sec == NULL || hide == NULL) {
+		free(sec);
+		free(hide);
 		return SF_ENOMEM;
+	}
 	sf_ladder_sections(l, sec);
+	sf_ladder_collapse(l, sec, o->full, hide);
 
 	/* Column widths. */
 	struct layout lay = {0, 0, MIN_AREA, o};
@@ -195,11 +200,23 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	const char *end_head = zh ? "结束" : "end";
 	max_width(&lay.time_w, time_head);
 	max_width(&lay.time_w, end_head);
-	max_width(&lay.left_w, sf_ladder_role(0, o->lang));
+	char role0[64], role1[64];
+	sf_ladder_role_str(l, 0, o->lang, role0, sizeof role0);
+	sf_ladder_role_str(l, 1, o->lang, role1, sizeof role1);
+	max_width(&lay.left_w, role0);
 	max_width(&lay.left_w, sf_state_name(l->init[0]));
 	max_width(&lay.left_w, sf_state_name(l->final[0]));
 	for (size_t i = 0; i < l->row_cnt; i++) {
 		const lrow_t *r = &l->rows[i];
+		if (hide[i] == 2) {
+			size_t need = sf_ladder_display_width(sf_ladder_collapse_text(
+			                      l, hide, i, o->lang, label, sizeof label)) +
+			              4;
+			if (need > lay.area_w)
+				lay.area_w = need;
+		}
+		if (hide[i])
+			continue;
 		max_width(&lay.time_w, sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf));
 		max_width(&lay.left_w, state_cell(r, 0));
 		size_t need = 0;
@@ -233,8 +250,7 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	line_flush(&ln, out);
 
 	line_repeat(&area, ' ', lay.area_w);
-	put_row(&ln, &lay, time_head, sf_ladder_role(0, o->lang), area.buf ? area.buf : "",
-	        sf_ladder_role(1, o->lang), false);
+	put_row(&ln, &lay, time_head, role0, area.buf ? area.buf : "", role1, false);
 	line_flush(&ln, out);
 	put_row(&ln, &lay, "", sf_state_name(l->init[0]), area.buf ? area.buf : "",
 	        sf_state_name(l->init[1]), true);
@@ -242,6 +258,20 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 
 	for (size_t i = 0; i < l->row_cnt; i++) {
 		const lrow_t *r = &l->rows[i];
+		if (hide[i] == 2) {
+			const char *t =
+			        sf_ladder_collapse_text(l, hide, i, o->lang, label, sizeof label);
+			size_t tw = sf_ladder_display_width(t);
+			area.len = 0;
+			line_repeat(&area, ' ', lay.area_w > tw ? (lay.area_w - tw) / 2 : 0);
+			line_add(&area, t);
+			line_repeat(&area, ' ',
+			            lay.area_w > tw ? lay.area_w - tw - (lay.area_w - tw) / 2 : 0);
+			put_row(&ln, &lay, "", "", area.buf ? area.buf : "", "", true);
+			line_flush(&ln, out);
+		}
+		if (hide[i])
+			continue;
 		if (sec[i] != LSEC_NONE) {
 			area.len = 0;
 			build_rule(&area, sf_ladder_section_title(sec[i], o->lang), lay.area_w);
@@ -271,9 +301,21 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	        sf_state_name(l->final[1]), true);
 	line_flush(&ln, out);
 
+	if (l->inferred[0] || l->inferred[1]) {
+		line_flush(&ln, out);
+		line_add(
+		        &ln,
+		        zh ? "（推断）= 这一端的状态不是 synfin 协议栈报告的，而是由它发出和收到的"
+		             "报文段推断的（RFC 9293 §3.10）；? = 报文段无法说明"
+		           : "(inferred) = states not reported by a synfin stack but inferred from "
+		             "the segments that end sent and received (RFC 9293 §3.10); ? = the "
+		             "segments cannot tell");
+		line_flush(&ln, out);
+	}
 	err = ln.nomem || area.nomem ? SF_ENOMEM : 0;
 	free(ln.buf);
 	free(area.buf);
 	free(sec);
+	free(hide);
 	return err;
 }

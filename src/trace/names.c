@@ -67,6 +67,8 @@ static const char *const drop_names[SF_DROP_COUNT] = {
         [SF_DROP_ICMP_TRUNCATED] = "icmp_truncated",
         [SF_DROP_ICMP_CHECKSUM] = "icmp_checksum",
         [SF_DROP_ICMP_IGNORED] = "icmp_ignored",
+        [SF_DROP_LINK_IMPAIR_TX] = "link_impair_tx",
+        [SF_DROP_LINK_IMPAIR_RX] = "link_impair_rx",
 };
 
 static const char *const event_names[SF_EV_COUNT] = {

@@ -33,6 +33,10 @@ mv "$WORK/first" "$WORK/prefix"
 P=$WORK/prefix
 pcdir=$(dirname "$(find "$P" -name synfin.pc | head -1)")
 [ -f "$pcdir/synfin.pc" ] || fail "synfin.pc not installed"
+# The command's man page and bash completion.
+[ -n "$(find "$P" -path '*/man1/synfin.1')" ] || fail "the man page synfin.1 is not installed"
+[ -n "$(find "$P" -path '*/bash-completion/completions/synfin')" ] ||
+	fail "the bash completion of synfin is not installed"
 [ -f "$pcdir/synfin-http.pc" ] || fail "synfin-http.pc not installed"
 export PKG_CONFIG_PATH=$pcdir
 inc=$(pkg-config --variable=includedir synfin)

@@ -14,7 +14,9 @@
  * built-in page at / lists them and draws their ladders as SVG
  * (include/synfin/ladder.h) — the visitor's own connection first, with the
  * handshake that carried the request. /_synfin/ladder/N.svg and .txt give
- * one connection's ladder alone. Other paths are served from --dir.
+ * one connection's ladder alone; N.html is the page to step through it
+ * (updating itself while the connection goes on). Other paths are served
+ * from --dir.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -226,7 +228,9 @@ static void record_event(void *ctx, const sf_event_t *ev)
 	}
 	if (ev->u.seg.ip.proto != SF_IP_PROTO_TCP)
 		return;
-	bool tx = ev->kind == SF_EV_SEG_TX;
+	/* A frame synfin's impairment lost on its way out: outgoing. */
+	bool tx = ev->kind == SF_EV_SEG_TX ||
+	          (ev->kind == SF_EV_DROP && ev->drop == SF_DROP_LINK_IMPAIR_TX);
 	const sf_tcp_t *t = &ev->u.seg.tcp;
 	uint32_t raddr = tx ? ev->u.seg.ip.dst : ev->u.seg.ip.src;
 	uint16_t rport = tx ? t->dport : t->sport, lport = tx ? t->sport : t->dport;
@@ -264,8 +268,10 @@ static sf_ladder_t *build_ladder(const rec_t *r)
 	return l;
 }
 
-/* Renders a record's ladder (svg or text) into a malloc'd buffer. */
-static char *render_ladder(const rec_t *r, bool svg, size_t *len)
+/* Renders a record's ladder into a malloc'd buffer: ext "svg", "txt" or
+ * "html" (the steppable page, src/trace/html.c, which polls `path` for
+ * the connection's progress). */
+static char *render_ladder(const rec_t *r, const char *ext, const char *path, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -278,7 +284,9 @@ static char *render_ladder(const rec_t *r, bool svg, size_t *len)
 		return NULL;
 	}
 	sf_ladder_opts_t o = {0};
-	int rc = svg ? sf_ladder_render_svg(l, &o, f) : sf_ladder_render_text(l, &o, f);
+	int rc = !strcmp(ext, "svg")    ? sf_ladder_render_svg(l, &o, f)
+	         : !strcmp(ext, "html") ? sf_ladder_render_html(l, &o, path, f)
+	                                : sf_ladder_render_text(l, &o, f);
 	sf_ladder_free(l);
 	fclose(f);
 	if (rc < 0) {
@@ -348,7 +356,7 @@ static void write_states(sf_http_response_t *resp, const rec_t *r)
 static void write_svg(sf_http_response_t *resp, const rec_t *r)
 {
 	size_t len;
-	char *svg = render_ladder(r, true, &len);
+	char *svg = render_ladder(r, "svg", NULL, &len);
 	if (!svg) {
 		out_printf(resp, "<p>(no ladder)</p>\n");
 		return;
@@ -419,10 +427,11 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 		write_states(resp, r);
 		out_printf(resp,
 		           "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%.1f s</td>"
-		           "<td><a href=\"/_synfin/ladder/%" PRIu64 ".svg\">svg</a> "
+		           "<td><a href=\"/_synfin/ladder/%" PRIu64 ".html\">step by step</a> "
+		           "<a href=\"/_synfin/ladder/%" PRIu64 ".svg\">svg</a> "
 		           "<a href=\"/_synfin/ladder/%" PRIu64 ".txt\">text</a></td></tr>\n",
 		           r->bytes_in, r->bytes_out, (double)(now - r->first_us) / 1e6, r->num,
-		           r->num);
+		           r->num, r->num);
 	}
 	out_printf(resp, "</table>\n");
 	int drawn = 0;
@@ -506,18 +515,20 @@ static int route_ladder(server_state_t *s, const sf_http_request_t *req, sf_http
 	char ext[8];
 	int used = 0;
 	if (sscanf(req->path, "/_synfin/ladder/%" SCNu64 ".%4[a-z]%n", &num, ext, &used) != 2 ||
-	    req->path[used] != '\0' || (strcmp(ext, "svg") && strcmp(ext, "txt")))
+	    req->path[used] != '\0' ||
+	    (strcmp(ext, "svg") && strcmp(ext, "txt") && strcmp(ext, "html")))
 		return 1;
 	for (int i = 0; i < REC_CNT; i++) {
 		if (s->recs[i].num != num)
 			continue;
 		size_t len;
-		bool svg = ext[0] == 's';
-		char *body = render_ladder(&s->recs[i], svg, &len);
+		char *body = render_ladder(&s->recs[i], ext, req->path, &len);
 		if (!body)
 			break;
 		sf_http_response_header(resp, "Content-Type",
-		                        svg ? "image/svg+xml" : "text/plain; charset=utf-8");
+		                        ext[0] == 's'   ? "image/svg+xml"
+		                        : ext[0] == 'h' ? "text/html; charset=utf-8"
+		                                        : "text/plain; charset=utf-8");
 		sf_http_response_write(resp, body, len);
 		free(body);
 		return 0;
