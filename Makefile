@@ -1,6 +1,8 @@
 # synfin: thin wrapper over CMake. The two set-up commands are `make demo`
 # and `make check`; both install missing Debian packages first (as root).
 JOBS ?= $(shell nproc)
+# The CMake build runs make again below us: no "Entering directory" noise.
+MAKEFLAGS += --no-print-directory
 FUZZ_SECONDS ?= 30
 SEEDS ?= 10000
 
