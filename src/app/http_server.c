@@ -22,7 +22,8 @@
  * Fairness: when all max_conns slots are taken and a client waits in the
  * accept queue, the connection idle longest (between requests, or silent
  * since it opened) is closed to let it in. Those connections sit on a list
- * in the order they became idle, so the choice costs O(1).
+ * in the order they became idle, so the choice costs O(1). With none idle,
+ * the request head that began longest ago (over 1 s) is reset instead.
  *
  * Memory: one read buffer for all connections; a connection keeps its own
  * copy of input only while a pipelined request waits for the response
@@ -257,15 +258,41 @@ static bool accept_waiting(sf_http_server_t *s)
 	return sf_poll(s->st, &pf, 1) > 0 && (pf.revents & SF_POLLIN);
 }
 
+/* With no idle connection to give up, the slowest request head: the one
+ * that began longest ago, if that is over SLOW_HEAD_US (a client that is not
+ * dribbling sends its head in one round trip). O(connections), and only
+ * when the table is full of unfinished heads: slowloris at full scale. */
+#define SLOW_HEAD_US 1000000LL
+
+static conn_t *slowest_head(sf_http_server_t *s, int64_t now_us)
+{
+	conn_t *v = NULL;
+	for (conn_t *c = s->conns; c; c = c->next)
+		if (c->state == CONN_OPEN && c->phase == SF_HTTP_HEAD && !c->out_pending &&
+		    now_us - c->phase_us >= SLOW_HEAD_US && (!v || c->phase_us < v->phase_us))
+			v = c;
+	return v;
+}
+
 static void accept_conns(sf_http_server_t *s, int64_t now_us)
 {
 	for (;;) {
 		if (s->conn_cnt >= s->cfg.max_conns) {
-			/* Full: make room only for a client that is really waiting. */
-			if (!s->idle_head || !accept_waiting(s))
+			/* Full: make room only for a client that is really waiting:
+			 * close the connection idle longest (FIN), else reset the
+			 * slowest request head. */
+			if (!accept_waiting(s))
+				return;
+			conn_t *v = s->idle_head;
+			bool abort = false;
+			if (!v) {
+				v = slowest_head(s, now_us);
+				abort = true;
+			}
+			if (!v)
 				return;
 			s->stats.conns_evicted++;
-			drop_conn(s, s->idle_head, false);
+			drop_conn(s, v, abort);
 		}
 		uint32_t peer_addr = 0;
 		uint16_t peer_port = 0;

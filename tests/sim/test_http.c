@@ -890,6 +890,32 @@ static void full_table_evicts_longest_idle(void **state)
 	fx_fini(&f);
 }
 
+/* A table full of unfinished heads (slowloris at full scale): the head
+ * that began first gives way to a client that waits; a younger one stays. */
+static void full_table_of_slow_heads(void **state)
+{
+	(void)state;
+	sf_http_server_config_t c;
+	sf_http_server_config_default(&c);
+	c.max_conns = 2;
+	fx_t f;
+	fx_init(&f, 18, 0, &c);
+	int old = raw_open(&f);
+	raw_puts(&f, old, "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Slow: a");
+	run_for(&f, 3 * SEC);
+	int young = raw_open(&f);
+	raw_puts(&f, young, "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Slow: b");
+	run_for(&f, 2 * SEC);
+	int64_t t0 = f.sp.now;
+	get(&f, "/a.txt", NULL);
+	assert_int_equal(sf_http_client_status(f.cli), 200);
+	assert_true(f.sp.now - t0 < SEC);
+	assert_int_equal(server_stats(&f).conns_evicted, 1);
+	assert_true(f.raw[old].eof || f.raw[old].err);
+	assert_false(f.raw[young].eof || f.raw[young].err);
+	fx_fini(&f);
+}
+
 static void path_traversal_refused(void **state)
 {
 	(void)state;
@@ -1141,6 +1167,7 @@ int main(void)
 	        cmocka_unit_test(head_deadline_ignores_dribble),
 	        cmocka_unit_test(body_rate_and_keepalive_deadlines),
 	        cmocka_unit_test(full_table_evicts_longest_idle),
+	        cmocka_unit_test(full_table_of_slow_heads),
 	        cmocka_unit_test(path_traversal_refused),
 	        cmocka_unit_test(connection_close_honoured),
 	        cmocka_unit_test(lossy_1mb_get),
