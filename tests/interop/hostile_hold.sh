@@ -5,8 +5,8 @@
 # they hold on, a legitimate curl must be answered within 1 s, every time.
 # The slow ones must then be cut off by the head deadline (408, counted in
 # /metrics, which must parse as Prometheus text), and a server whose table is
-# full (--max-conns) must close its longest-idle connection to let a new
-# client in (evictions counted).
+# full (--max-conns) must close its longest-idle connection, or with none
+# idle its oldest unfinished head, to let a new client in (evictions counted).
 . "$(dirname "$0")/common.bash"
 
 ulimit -n 8192 || skip "cannot raise the fd limit to 8192 (5,100 sockets)"
@@ -82,4 +82,20 @@ ev=$(metric 'synfin_http_conns_evicted_total{}' "$WORK/m2")
 $PY -c "import sys; sys.exit(0 if $ev >= 3 else 1)" || fail "evictions counted: $ev"
 note "$ev idle connections evicted"
 stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/serve2.out")"
+
+note "a full table of slowloris heads: the oldest head makes room"
+bg serve3 "$SYNFIN" serve --dir "$WORK/www" --max-conns 50 --backlog 128
+SERVE=$LAST_PID
+wait_for "$WORK/serve3.out" "curl http://$SF/"
+bg hold3 $HOSTILE hold $SF 80 --slow 100 --seconds 6 --ready "$WORK/ready3"
+wait_for "$WORK/ready3" "ready 100" 10
+sleep 2
+for i in 1 2 3; do
+	legit "100 slow heads against 50 slots ($i)"
+done
+$HOSTILE metrics http://$SF/metrics >"$WORK/m3" || fail "/metrics does not parse"
+ev=$(metric 'synfin_http_conns_evicted_total{}' "$WORK/m3")
+$PY -c "import sys; sys.exit(0 if $ev >= 3 else 1)" || fail "evictions counted: $ev"
+note "$ev slow heads evicted"
+stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/serve3.out")"
 note "PASS"
