@@ -130,12 +130,13 @@ typedef struct sf_stack_stats {
 	uint32_t conns_open, timewait_open;
 	uint64_t bytes_allocated, allocs_live;
 	uint64_t drops[SF_DROP_COUNT];
-	/* Connection blocks in each state now (CLOSED: none counted); the
-	 * compact TIME-WAIT records are in timewait_open. Counted when asked:
-	 * sf_stack_stats() walks the blocks in use. */
-	uint32_t conns_by_state[SF_STATE_COUNT];
 } sf_stack_stats_t;
 void sf_stack_stats(const sf_stack_t *st, sf_stack_stats_t *out);
+/* Connection blocks in each state now, into out[SF_STATE_COUNT] (CLOSED:
+ * 0; the compact TIME-WAIT records are stats.timewait_open). Counted when
+ * asked, by a walk over the blocks in use: O(connections), for monitoring,
+ * not for every loop iteration. */
+void sf_stack_conns_by_state(const sf_stack_t *st, uint32_t out[SF_STATE_COUNT]);
 
 /* ---- sockets ----
  * Handles are small positive ints carrying a generation: a handle whose

@@ -185,10 +185,14 @@ void sf_stack_destroy(sf_stack_t *st)
 void sf_stack_stats(const sf_stack_t *st, sf_stack_stats_t *out)
 {
 	*out = st->stats;
-	memset(out->conns_by_state, 0, sizeof out->conns_by_state);
+}
+
+void sf_stack_conns_by_state(const sf_stack_t *st, uint32_t out[SF_STATE_COUNT])
+{
+	memset(out, 0, SF_STATE_COUNT * sizeof out[0]);
 	for (uint32_t i = 0; i < st->tcb_fresh; i++)
 		if (st->tcbs[i].state != SF_CLOSED && st->tcbs[i].state < SF_STATE_COUNT)
-			out->conns_by_state[st->tcbs[i].state]++;
+			out[st->tcbs[i].state]++;
 }
 
 /* ---- the output list: connections with something to send ---- */

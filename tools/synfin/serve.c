@@ -402,6 +402,8 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	sf_http_server_stats_t hs;
 	sf_stack_stats(sf_loop_stack(s->loop), &ss);
 	sf_http_server_stats(s->http, &hs);
+	uint32_t by_state[SF_STATE_COUNT];
+	sf_stack_conns_by_state(sf_loop_stack(s->loop), by_state);
 	uint64_t drops = 0;
 	for (int i = 0; i < SF_DROP_COUNT; i++)
 		drops += ss.drops[i];
@@ -413,9 +415,8 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	           "<a href=\"/_synfin/stats\">/_synfin/stats</a> (JSON), "
 	           "<a href=\"/metrics\">/metrics</a> (Prometheus).</p>\n",
 	           (double)(now - s->start_us) / 1e6, s->requests, ss.conns_open, drops,
-	           ss.retransmits, ss.challenge_acks,
-	           ss.timewait_open + ss.conns_by_state[SF_TIME_WAIT], hs.conns_timed_out,
-	           hs.conns_evicted);
+	           ss.retransmits, ss.challenge_acks, ss.timewait_open + by_state[SF_TIME_WAIT],
+	           hs.conns_timed_out, hs.conns_evicted);
 	out_printf(resp, "<table><tr><th>#</th><th>client</th><th>server</th><th>states (synfin's "
 	                 "side)</th><th>bytes in</th><th>bytes out</th><th>age</th>"
 	                 "<th>ladder</th></tr>\n");
@@ -492,10 +493,12 @@ static int route_stats(server_state_t *s, const sf_http_request_t *req, sf_http_
 	sf_stack_stats(sf_loop_stack(s->loop), &ss);
 	sf_http_server_stats(s->http, &hs);
 	double up = (double)(sf_loop_now() - s->start_us) / 1e6;
+	uint32_t by_state[SF_STATE_COUNT];
+	sf_stack_conns_by_state(sf_loop_stack(s->loop), by_state);
 	if (prometheus)
-		serve_stats_prometheus(resp, &ss, &hs, up);
+		serve_stats_prometheus(resp, &ss, by_state, &hs, up);
 	else
-		serve_stats_json(resp, &ss, &hs, up);
+		serve_stats_json(resp, &ss, by_state, &hs, up);
 	return 0;
 }
 

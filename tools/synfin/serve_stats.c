@@ -145,7 +145,7 @@ static uint64_t at(const sf_http_server_stats_t *hs, size_t off)
 }
 
 void serve_stats_json(sf_http_response_t *resp, const sf_stack_stats_t *ss,
-                      const sf_http_server_stats_t *hs, double uptime_s)
+                      const uint32_t *by_state, const sf_http_server_stats_t *hs, double uptime_s)
 {
 	buf_t b = {.resp = resp};
 	named_t l[40];
@@ -163,7 +163,7 @@ void serve_stats_json(sf_http_response_t *resp, const sf_stack_stats_t *ss,
 	put(&b, "},\n\"conns_by_state\":{");
 	for (int st = 1; st < SF_STATE_COUNT; st++)
 		put(&b, "%s\"%s\":%" PRIu32, st > 1 ? "," : "", sf_state_name((sf_state_t)st),
-		    ss->conns_by_state[st]);
+		    by_state[st]);
 	put(&b, "}},\n\"http\":{");
 	n = http_list(hs, l);
 	for (size_t i = 0; i < n; i++)
@@ -185,7 +185,8 @@ static void family(buf_t *b, const char *name, const char *help, bool gauge)
 }
 
 void serve_stats_prometheus(sf_http_response_t *resp, const sf_stack_stats_t *ss,
-                            const sf_http_server_stats_t *hs, double uptime_s)
+                            const uint32_t *by_state, const sf_http_server_stats_t *hs,
+                            double uptime_s)
 {
 	buf_t b = {.resp = resp};
 	named_t l[40];
@@ -209,7 +210,7 @@ void serve_stats_prometheus(sf_http_response_t *resp, const sf_stack_stats_t *ss
 	family(&b, "synfin_stack_connections", "connection blocks by state", true);
 	for (int st = 1; st < SF_STATE_COUNT; st++)
 		put(&b, "synfin_stack_connections{state=\"%s\"} %" PRIu32 "\n",
-		    sf_state_name((sf_state_t)st), ss->conns_by_state[st]);
+		    sf_state_name((sf_state_t)st), by_state[st]);
 	n = http_list(hs, l);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(full, sizeof full, "synfin_http_%s%s", l[i].name,

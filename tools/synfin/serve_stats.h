@@ -6,8 +6,9 @@
 
 /* Write the stack's and the server's counters into resp (Content-Type set). */
 void serve_stats_json(sf_http_response_t *resp, const sf_stack_stats_t *ss,
-                      const sf_http_server_stats_t *hs, double uptime_s);
+                      const uint32_t *by_state, const sf_http_server_stats_t *hs, double uptime_s);
 void serve_stats_prometheus(sf_http_response_t *resp, const sf_stack_stats_t *ss,
-                            const sf_http_server_stats_t *hs, double uptime_s);
+                            const uint32_t *by_state, const sf_http_server_stats_t *hs,
+                            double uptime_s);
 
 #endif
