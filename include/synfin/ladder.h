@@ -85,6 +85,9 @@ typedef struct sf_ladder_opts {
 	bool raw_win;      /* win= the raw 16-bit field, not bytes (RFC 7323 scaling) */
 	bool full;         /* draw every row: long runs of plain segments are not
 	                      collapsed into one "… N segments …" line */
+	size_t width;      /* text: fit this many columns when it can (0: no limit):
+	                      SYN options, then windows, are left out, then labels
+	                      are cut with "…" */
 } sf_ladder_opts_t;
 
 /* ---- building from trace events ---- */

@@ -93,6 +93,7 @@ static void line_flush(struct line *ln, FILE *out)
 struct layout {
 	size_t time_w, left_w, area_w;
 	const sf_ladder_opts_t *o;
+	bool cut; /* labels longer than the area are cut to fit */
 };
 
 /* One row: time, left cell, the arrow area (already `area_w` columns
@@ -170,6 +171,118 @@ static void max_width(size_t *w, const char *s)
 		*w = n;
 }
 
+/* Column widths for the rows with options `o`; *right_w is the widest right
+ * state (the last column is not padded, but counts for the width). */
+static void compute_layout(const sf_ladder_t *l, const sf_ladder_opts_t *o, const int *sec,
+                           const uint8_t *hide, struct layout *out, size_t *right_w)
+{
+	bool zh = o->lang == SF_LADDER_LANG_ZH;
+	char label[LABEL_CAP], tbuf[32];
+	struct layout lay = {0, 0, MIN_AREA, o, 0};
+	const char *time_head = zh ? "时间(ms)" : "t(ms)";
+	const char *end_head = zh ? "结束" : "end";
+	max_width(&lay.time_w, time_head);
+	max_width(&lay.time_w, end_head);
+	char role0[64], role1[64];
+	sf_ladder_role_str(l, 0, o->lang, role0, sizeof role0);
+	sf_ladder_role_str(l, 1, o->lang, role1, sizeof role1);
+	max_width(&lay.left_w, role0);
+	max_width(&lay.left_w, sf_state_name(l->init[0]));
+	max_width(&lay.left_w, sf_state_name(l->final[0]));
+	*right_w = 0;
+	max_width(right_w, role1);
+	max_width(right_w, sf_state_name(l->init[1]));
+	max_width(right_w, sf_state_name(l->final[1]));
+	for (size_t i = 0; i < l->row_cnt; i++) {
+		const lrow_t *r = &l->rows[i];
+		if (hide[i] == 2) {
+			size_t need = sf_ladder_display_width(sf_ladder_collapse_text(
+			                      l, hide, i, o->lang, label, sizeof label)) +
+			              4;
+			if (need > lay.area_w)
+				lay.area_w = need;
+		}
+		if (hide[i])
+			continue;
+		max_width(&lay.time_w, sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf));
+		max_width(&lay.left_w, state_cell(r, 0));
+		max_width(right_w, state_cell(r, 1));
+		size_t need = 0;
+		if (r->kind == LROW_SEG)
+			need = sf_ladder_display_width(
+			               sf_ladder_seg_label(l, r, o, label, sizeof label)) +
+			       12;
+		else if (r->kind == LROW_NOTE)
+			need = sf_ladder_display_width(
+			               sf_ladder_note_text(r, o, label, sizeof label)) +
+			       4;
+		if (sec[i] != LSEC_NONE) {
+			size_t t =
+			        sf_ladder_display_width(sf_ladder_section_title(sec[i], o->lang)) +
+			        8;
+			need = need > t ? need : t;
+		}
+		if (need > lay.area_w)
+			lay.area_w = need;
+	}
+	if (o->hide_time)
+		lay.time_w = 0;
+	*out = lay;
+}
+
+static size_t total_width(const struct layout *lay, size_t right_w)
+{
+	return lay->time_w + 2 + lay->left_w + 2 + lay->area_w + 2 + right_w;
+}
+
+/* s cut to at most `max` display columns, ending in "…" when cut. */
+static void cut_plain(char *s, size_t max)
+{
+	if (sf_ladder_display_width(s) <= max || max < 2)
+		return;
+	size_t used = 0, i = 0;
+	char one[8];
+	while (s[i]) {
+		size_t n = 1;
+		while (s[i + n] && ((unsigned char)s[i + n] & 0xc0) == 0x80)
+			n++;
+		size_t k = n < sizeof one ? n : sizeof one - 1;
+		memcpy(one, s + i, k);
+		one[k] = '\0';
+		size_t w = sf_ladder_display_width(one);
+		if (used + w > max - 1)
+			break;
+		used += w;
+		i += n;
+	}
+	memcpy(s + i, "…", sizeof "…");
+}
+
+/* A label cut to `max` columns: the headers are cut, the marks after them
+ * (" (lost)", "（重传）"...) are what a learner needs most and are kept. */
+static void cut_label(char *s, size_t max)
+{
+	if (sf_ladder_display_width(s) <= max)
+		return;
+	char *a = strstr(s, " ("), *b = strstr(s, "（");
+	char *marks = a && (!b || a < b) ? a : b;
+	if (marks == NULL) {
+		cut_plain(s, max);
+		return;
+	}
+	char tail[LABEL_CAP];
+	snprintf(tail, sizeof tail, "%s", marks);
+	size_t tw = sf_ladder_display_width(tail);
+	if (tw + 4 > max) {
+		cut_plain(s, max);
+		return;
+	}
+	*marks = '\0';
+	cut_plain(s, max - tw);
+	size_t len = strlen(s);
+	snprintf(s + len, LABEL_CAP - len, "%s", tail);
+}
+
 int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out)
 {
 	static const sf_ladder_opts_t defaults;
@@ -194,51 +307,32 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 	sf_ladder_sections(l, sec);
 	sf_ladder_collapse(l, sec, o->full, hide);
 
-	/* Column widths. */
-	struct layout lay = {0, 0, MIN_AREA, o};
+	/* Column widths; to fit o->width when it can: SYN options left out,
+	 * then windows, then labels cut. */
+	sf_ladder_opts_t fit = *o;
+	struct layout lay;
+	size_t right_w;
+	compute_layout(l, &fit, sec, hide, &lay, &right_w);
+	for (int level = 1; o->width && total_width(&lay, right_w) > o->width && level <= 2;
+	     level++) {
+		if (level == 1)
+			fit.hide_options = true;
+		else
+			fit.hide_win = true;
+		compute_layout(l, &fit, sec, hide, &lay, &right_w);
+	}
+	if (o->width && total_width(&lay, right_w) > o->width) {
+		size_t fixed = total_width(&lay, right_w) - lay.area_w;
+		lay.area_w = o->width > fixed + MIN_AREA ? o->width - fixed : MIN_AREA;
+		lay.cut = true;
+	}
+	o = &fit;
+	lay.o = o;
 	const char *time_head = zh ? "时间(ms)" : "t(ms)";
 	const char *end_head = zh ? "结束" : "end";
-	max_width(&lay.time_w, time_head);
-	max_width(&lay.time_w, end_head);
 	char role0[64], role1[64];
 	sf_ladder_role_str(l, 0, o->lang, role0, sizeof role0);
 	sf_ladder_role_str(l, 1, o->lang, role1, sizeof role1);
-	max_width(&lay.left_w, role0);
-	max_width(&lay.left_w, sf_state_name(l->init[0]));
-	max_width(&lay.left_w, sf_state_name(l->final[0]));
-	for (size_t i = 0; i < l->row_cnt; i++) {
-		const lrow_t *r = &l->rows[i];
-		if (hide[i] == 2) {
-			size_t need = sf_ladder_display_width(sf_ladder_collapse_text(
-			                      l, hide, i, o->lang, label, sizeof label)) +
-			              4;
-			if (need > lay.area_w)
-				lay.area_w = need;
-		}
-		if (hide[i])
-			continue;
-		max_width(&lay.time_w, sf_ladder_time_str(l, r->t_us, tbuf, sizeof tbuf));
-		max_width(&lay.left_w, state_cell(r, 0));
-		size_t need = 0;
-		if (r->kind == LROW_SEG)
-			need = sf_ladder_display_width(
-			               sf_ladder_seg_label(l, r, o, label, sizeof label)) +
-			       12;
-		else if (r->kind == LROW_NOTE)
-			need = sf_ladder_display_width(
-			               sf_ladder_note_text(r, o, label, sizeof label)) +
-			       4;
-		if (sec[i] != LSEC_NONE) {
-			size_t t =
-			        sf_ladder_display_width(sf_ladder_section_title(sec[i], o->lang)) +
-			        8;
-			need = need > t ? need : t;
-		}
-		if (need > lay.area_w)
-			lay.area_w = need;
-	}
-	if (o->hide_time)
-		lay.time_w = 0;
 
 	struct line ln = {0}, area = {0};
 	char end0[96], end1[96];
@@ -282,11 +376,15 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
 		if (area.buf)
 			area.buf[0] = '\0';
 		if (r->kind == LROW_SEG) {
-			build_arrow(&area, r, sf_ladder_seg_label(l, r, o, label, sizeof label),
-			            lay.area_w);
+			sf_ladder_seg_label(l, r, o, label, sizeof label);
+			if (lay.cut)
+				cut_label(label, lay.area_w > 14 ? lay.area_w - 14 : 1);
+			build_arrow(&area, r, label, lay.area_w);
 		} else if (r->kind == LROW_NOTE) {
-			build_note(&area, r, sf_ladder_note_text(r, o, label, sizeof label),
-			           lay.area_w);
+			sf_ladder_note_text(r, o, label, sizeof label);
+			if (lay.cut)
+				cut_label(label, lay.area_w > 5 ? lay.area_w - 5 : 1);
+			build_note(&area, r, label, lay.area_w);
 		} else {
 			line_repeat(&area, ' ', lay.area_w);
 		}

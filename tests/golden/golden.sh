@@ -34,6 +34,8 @@
 set -u
 
 SRC=${SYNFIN_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+# The goldens are drawn at their natural width (COLUMNS is tested below).
+unset COLUMNS
 BIN=${SYNFIN_BIN:-$SRC/build/release}
 SYNFIN=$BIN/synfin
 GOLD=$SRC/tests/golden
@@ -445,6 +447,25 @@ expect_status 0 "synfin help demo" "$SYNFIN" help demo
 expect_status 2 "synfin help nosuch" "$SYNFIN" help nosuch
 expect_status 2 "two outputs on stdout" "$SYNFIN" demo --svg - --html -
 grep -q "usage: synfin ladder" <("$SYNFIN" help ladder) || fail "synfin help ladder is not ladder's help"
+
+# Text fits $COLUMNS when it can: SYN options, then windows left out, then
+# labels cut; every line of every scenario at 80 and 100 columns.
+for s in $SCENARIOS; do
+	for cols in 80 100; do
+		COLUMNS=$cols "$SYNFIN" demo --scenario "$s" >"$TMP/cols.txt" 2>/dev/null
+		python3 - "$TMP/cols.txt" "$cols" <<'EOF' || fail "$s: lines wider than $cols columns"
+import sys, unicodedata
+w = int(sys.argv[2])
+for n, line in enumerate(open(sys.argv[1], encoding='utf-8'), 1):
+    line = line.rstrip('\n')
+    if line.startswith(('legend:', 'summary:', 'synfin demo', 'note:', '(inferred)')):
+        continue  # prose, wrapped by the terminal
+    width = sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in line)
+    if width > w:
+        sys.exit('line %d is %d columns: %s' % (n, width, line))
+EOF
+	done
+done
 
 # "-" is standard input and output; binary output is refused on a terminal.
 pcap1=$(ls "$SRC"/tests/data/kernel-http.pcap)

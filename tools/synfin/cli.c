@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -151,4 +152,19 @@ bool cli_dash_input(const char *cmd, const char **path, char *buf, size_t cap, b
 	*path = buf;
 	*tmp = true;
 	return true;
+}
+
+size_t cli_columns(void)
+{
+	const char *c = getenv("COLUMNS");
+	if (c && *c) {
+		char *end;
+		unsigned long v = strtoul(c, &end, 10);
+		if (*end == '\0' && v >= 20 && v <= 10000)
+			return (size_t)v;
+	}
+	struct winsize ws;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 0;
 }

@@ -53,6 +53,10 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* True for "-h" and "--help". */
 bool cli_is_help(const char *arg);
 
+/* The text width to fit: $COLUMNS when set, else the terminal's width when
+ * stdout is one, else 0 (no limit). */
+size_t cli_columns(void);
+
 /* Output files given as "-" (standard output). At most one of the n
  * options *paths[i] may be "-" (else an error); that one gets standard
  * output to itself: it is rewritten to "/dev/fd/N" (a duplicate of stdout,

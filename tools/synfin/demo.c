@@ -380,7 +380,8 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 	sf_ladder_opts_t lo = {.lang = o->lang,
 	                       .seq = o->absolute ? SF_LADDER_SEQ_ABSOLUTE : SF_LADDER_SEQ_RELATIVE,
 	                       .raw_win = o->raw_win,
-	                       .full = o->full};
+	                       .full = o->full,
+	                       .width = cli_columns()};
 	int cnt = r->d.conn_cnt > 0 ? r->d.conn_cnt : 1;
 	int rc = CMD_OK;
 	*last = NULL;

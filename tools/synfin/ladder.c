@@ -172,6 +172,7 @@ static int cmd_ladder_file(const char *file, uint64_t conn, const char *svg, con
                            const char *graph, bool explain, const sf_ladder_opts_t *opts)
 {
 	sf_ladder_opts_t o = *opts;
+	o.width = cli_columns();
 	/* Unreadable files get the system's reason, not the capture's. */
 	FILE *probe = fopen(file, "rb");
 	if (!probe) {
