@@ -119,7 +119,11 @@ $PY "$SYNFIN_SRC/tests/golden/svgcheck.py" "$WORK/long.svg" || fail "collisions 
 note "synfin get --ladder: the kernel server starts in LISTEN"
 bg http11 $KPEER http 8001 "$WORK/www" --http11
 wait_for "$WORK/http11.out" ready
-"$SYNFIN" get --timeout 10 http://$KN:8001/a.txt --ladder >"$WORK/get.txt" || fail "get --ladder"
+"$SYNFIN" get --timeout 10 http://$KN:8001/a.txt --ladder --explain --html "$WORK/get.html" \
+	>"$WORK/get.txt" || fail "get --ladder"
+grep -q "server: (inferred) LISTEN -> SYN-RECEIVED: .*RFC 9293" "$WORK/get.txt" ||
+	fail "get --explain does not explain the kernel's inferred LISTEN -> SYN-RECEIVED"
+grep -q 'window.STEPS=\[' "$WORK/get.html" || fail "get --html wrote no steppable page"
 grep -q "server (inferred)" "$WORK/get.txt" || fail "get: the kernel's side is not marked inferred: $(cat "$WORK/get.txt")"
 expect_eq "kernel server states in get --ladder" "$(states "$WORK/get.txt" 1)" \
 	"LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED"

@@ -1383,6 +1383,35 @@ static void test_capture_tuple_reuse(void **state_)
 
 /* RFC 9293 §3.10.7.1: an end with no listener answers a SYN with
  * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. It is CLOSED, never LISTEN. */
+/* A capture that starts mid-stream cannot tell the states before its first
+ * segment: both ends start "?", and what the segments do tell follows. */
+static void test_capture_mid_stream(void **state_)
+{
+	(void)state_;
+	static const struct pk p[] = {
+	        {0, 0, F_PSH | F_ACK, CLI_ISN + 1, SRV_ISN + 1, 100, 0, false, 0},
+	        {1000, 1, F_ACK, SRV_ISN + 1, CLI_ISN + 101, 0, 0, false, 0},
+	        {2000, 0, F_FIN | F_ACK, CLI_ISN + 101, SRV_ISN + 1, 0, 0, false, 0},
+	        {3000, 1, F_FIN | F_ACK, SRV_ISN + 1, CLI_ISN + 102, 0, 0, false, 0},
+	        {4000, 0, F_ACK, CLI_ISN + 102, SRV_ISN + 2, 0, 0, false, 0},
+	};
+	char *path = temp_path();
+	write_capture(path, DLT_RAW, p, sizeof p / sizeof p[0]);
+	sf_ladder_t *l = ladder_of(path, 0);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	char *first = line_with(en, "? |");
+	assert_non_null(strstr(first, "| ?"));
+	free(first);
+	assert_in_order(en, "FIN-WAIT-1", "TIME-WAIT", NULL);
+	assert_in_order(en, "CLOSE-WAIT", "LAST-ACK", NULL);
+	assert_int_equal(sf_ladder_final_state(l, 0), SF_TIME_WAIT);
+	assert_int_equal(sf_ladder_final_state(l, 1), SF_CLOSED);
+	free(en);
+	sf_ladder_free(l);
+	unlink(path);
+	free(path);
+}
+
 static void test_capture_refused(void **state_)
 {
 	(void)state_;
@@ -1553,6 +1582,7 @@ int main(void)
 	        cmocka_unit_test(test_lost_and_retransmitted),
 	        cmocka_unit_test(test_live_one_side),
 	        cmocka_unit_test(test_collapse),
+	        cmocka_unit_test(test_capture_mid_stream),
 	        cmocka_unit_test(test_reset),
 	        cmocka_unit_test(test_conn_selection),
 	        cmocka_unit_test(test_listener_traced_syn),

@@ -45,6 +45,11 @@ static void help(void)
 	       "options:\n"
 	       "  --ladder         print the ladder of this connection instead of the body\n"
 	       "  --svg FILE       write the ladder as SVG to FILE\n"
+	       "  --html FILE      write a page to step through it (self-contained HTML)\n"
+	       "  --graph FILE     write its time-sequence graph (SVG)\n"
+	       "  --explain        with --ladder: one sentence per state change and notable\n"
+	       "                   segment, with the RFC rule\n"
+	       "  --full, --raw-win  as in synfin demo\n"
 	       "  --lang en|zh     language of the ladder (default en)\n"
 	       "  -o, --output F   write the body to F instead of standard output\n"
 	       "  --close          send 'Connection: close' (the server closes first)\n"
@@ -440,9 +445,10 @@ int cmd_get(int argc, char **argv)
 {
 	netopts_t no;
 	netopts_init(&no);
-	const char *urls[MAX_URLS], *svg = NULL, *output = NULL;
+	const char *urls[MAX_URLS], *svg = NULL, *output = NULL, *html = NULL, *graph = NULL;
 	int url_cnt = 0;
 	bool ladder = false, close = false, head = false, follow = false;
+	bool explain = false, full = false, raw_win = false;
 	uint64_t repeat = 1, parallel = 1, max_body = 1ull << 30, max_redirs = 10;
 	double timeout_s = 30;
 	sf_ladder_lang_t lang = SF_LADDER_LANG_EN;
@@ -458,6 +464,20 @@ int cmd_get(int argc, char **argv)
 				return CMD_USAGE;
 		} else if (cli_flag(a, "--ladder")) {
 			ladder = true;
+		} else if (cli_flag(a, "--explain")) {
+			explain = true;
+		} else if (cli_flag(a, "--full")) {
+			full = true;
+		} else if (cli_flag(a, "--raw-win")) {
+			raw_win = true;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--html", &v)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			html = v;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--graph", &v)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			graph = v;
 		} else if (cli_flag(a, "--close")) {
 			close = true;
 		} else if (cli_flag(a, "--head") || cli_flag(a, "-I")) {
@@ -521,7 +541,7 @@ int cmd_get(int argc, char **argv)
 		}
 	}
 	parse_url(urls[0], &tgt);
-	if ((ladder || svg) && repeat > 1) {
+	if ((ladder || svg || html || graph) && repeat > 1) {
 		cli_error(CMD, "--ladder and --svg draw one connection: not with --repeat");
 		return CMD_USAGE;
 	}
@@ -533,11 +553,12 @@ int cmd_get(int argc, char **argv)
 #ifndef SYNFIN_HAVE_HTTP
 	(void)output, (void)close, (void)max_body, (void)timeout_s, (void)lang, (void)parallel;
 	(void)max_redirs;
+	(void)explain, (void)full, (void)raw_win, (void)html, (void)graph;
 	cli_error(CMD, "this synfin was built without HTTP (src/app needs llhttp: node-llhttp)");
 	return CMD_FAIL;
 #else
 	get_state_t *g = calloc(1, sizeof *g);
-	sf_ladder_t *lad = (ladder || svg) ? sf_ladder_new() : NULL;
+	sf_ladder_t *lad = (ladder || svg || html || graph) ? sf_ladder_new() : NULL;
 	sf_ladder_tap_t tap = {.ladder = lad, .side = 0};
 	sf_loop_t *loop = NULL;
 	int status = CMD_FAIL;
@@ -599,13 +620,26 @@ int cmd_get(int argc, char **argv)
 
 	if (lad) {
 		sf_ladder_set_conn(lad, 0, g->first_conn);
-		sf_ladder_opts_t lo = {.lang = lang};
-		if (ladder)
+		sf_ladder_opts_t lo = {
+		        .lang = lang, .full = full, .raw_win = raw_win, .width = cli_columns()};
+		if (ladder) {
 			sf_ladder_render_text(lad, &lo, stdout);
-		if (svg) {
-			FILE *f = fopen(svg, "w");
-			if (!f || sf_ladder_render_svg(lad, &lo, f) < 0 || fclose(f) != 0) {
-				cli_error(CMD, "%s: cannot write the SVG", svg);
+			if (explain) {
+				printf("\n");
+				sf_ladder_render_explain(lad, &lo, stdout);
+			}
+		}
+		const char *paths[] = {svg, html, graph};
+		for (int k = 0; k < 3; k++) {
+			if (!paths[k])
+				continue;
+			FILE *f = fopen(paths[k], "w");
+			int err = !f       ? SF_EINVAL
+			          : k == 0 ? sf_ladder_render_svg(lad, &lo, f)
+			          : k == 1 ? sf_ladder_render_html(lad, &lo, NULL, f)
+			                   : sf_ladder_render_graph(lad, &lo, f);
+			if (!f || err < 0 || fclose(f) != 0) {
+				cli_error(CMD, "%s: cannot write it", paths[k]);
 				g->failed++;
 			}
 		}
