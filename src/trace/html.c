@@ -201,9 +201,18 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 		put_html(out, live_url);
 		fputc('"', out);
 	}
-	fputs(">\n<h1>", out);
-	put_html(out, title);
-	fputs("</h1>\n", out);
+	fputs(">\n", out);
+	/* The heading in both languages (both show without the script). */
+	for (int k = 0; k < 2; k++) {
+		sf_ladder_lang_t lg = k ? SF_LADDER_LANG_ZH : SF_LADDER_LANG_EN;
+		char h[256];
+		snprintf(h, sizeof h, "%s%s <-> %s", k ? "TCP 时序图：" : "TCP ladder: ",
+		         sf_ladder_end_str(l, 0, lg, e0, sizeof e0),
+		         sf_ladder_end_str(l, 1, lg, e1, sizeof e1));
+		fprintf(out, "<h1 class=\"lang\" data-lang=\"%s\">", k ? "zh" : "en");
+		put_html(out, h);
+		fputs("</h1>\n", out);
+	}
 	/* Controls: hidden until the script shows them. */
 	fprintf(out,
 	        "<div id=\"ctl\" hidden>\n"
