@@ -9,7 +9,9 @@ rect is the box. Lines are every <line> (arrows, lifelines, section rules)
 and the strokes of every <path> (lost marks).
 
 Fails (exit 1, one line per problem) when two boxes intersect or a line
-enters a box. Usage: svgcheck.py FILE.svg...
+enters a box. With --crossing, also when no two segment arrows going
+opposite ways cross (a simultaneous close, as in Stevens' figures).
+Usage: svgcheck.py [--crossing] FILE.svg...
 """
 import re
 import sys
@@ -68,6 +70,27 @@ def line_meets(s, b):
         (y0 <= b[1] and y1 <= b[1]) or (y0 >= b[3] and y1 >= b[3]))
 
 
+def crossing(path):
+    """Do two arrows (class seg) going opposite ways cross?"""
+    root = ET.parse(path).getroot()
+    segs = [tuple(int(el.get(k)) for k in ('x1', 'y1', 'x2', 'y2'))
+            for el in root.iter() if el.tag.replace(NS, '') == 'line' and
+            (el.get('class') or '').startswith('seg')]
+
+    def cross(a, b):
+        def orient(p, q, r):
+            v = (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+            return (v > 0) - (v < 0)
+        p1, p2, p3, p4 = a[:2], a[2:], b[:2], b[2:]
+        return (orient(p1, p2, p3) * orient(p1, p2, p4) < 0 and
+                orient(p3, p4, p1) * orient(p3, p4, p2) < 0)
+    for i, a in enumerate(segs):
+        for b in segs[i + 1:]:
+            if (a[2] > a[0]) != (b[2] > b[0]) and cross(a, b):
+                return True
+    return False
+
+
 def check(path):
     problems = []
     root = ET.parse(path).getroot()
@@ -107,9 +130,14 @@ def check(path):
 
 def main():
     bad = 0
-    for path in sys.argv[1:]:
+    args = sys.argv[1:]
+    want_crossing = '--crossing' in args
+    for path in [a for a in args if a != '--crossing']:
         for p in check(path):
             print('%s: %s' % (path, p))
+            bad += 1
+        if want_crossing and not crossing(path):
+            print('%s: no two arrows going opposite ways cross' % path)
             bad += 1
     sys.exit(1 if bad else 0)
 

@@ -541,6 +541,12 @@ int cmd_get(int argc, char **argv)
 		}
 	}
 	parse_url(urls[0], &tgt);
+	/* "-": that drawing alone on standard output. */
+	char dash[32];
+	const char **outs[] = {&svg, &html, &graph};
+	const bool binary[] = {false, false, false};
+	if (!cli_dash_output(CMD, outs, binary, 3, dash, sizeof dash))
+		return CMD_USAGE;
 	if ((ladder || svg || html || graph) && repeat > 1) {
 		cli_error(CMD, "--ladder and --svg draw one connection: not with --repeat");
 		return CMD_USAGE;

@@ -100,6 +100,11 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 	if ((r = cli_value(cmd, argc, argv, i, "--peer", &v)) != 0)
 		return r < 0 || !parse_ip(cmd, "--peer", v, &o->peer) ? -1 : 1;
 	if ((r = cli_value(cmd, argc, argv, i, "--pcap", &v)) != 0) {
+		if (r > 0 && !strcmp(v, "-")) {
+			/* Standard output carries the command's own text here. */
+			cli_error(cmd, "--pcap -: give a file (standard output is taken)");
+			return -1;
+		}
 		o->pcap = v;
 		return r;
 	}
