@@ -7,9 +7,11 @@
  * the current one fade, the current one is outlined, and a panel shows
  * both ends' states at that step and the explanations of that row (the
  * --explain sentences, from the engine's cause codes). A button switches
- * English and Chinese. With `live_url` the script polls that URL for a
- * newer page of the same connection and replaces itself (a connection that
- * is still going on), keeping the step.
+ * English and Chinese. With `live_url` (".../N.html") the script listens
+ * to Server-Sent Events from ".../N.sse" (each tells the connection's event
+ * count; EventSource comes back every `retry` ms) and, when the count
+ * changes, fetches the page again and takes its new steps (a connection
+ * still going on), keeping the step; without EventSource it polls.
  *
  * Everything is escaped: text for HTML, the steps as JSON inside <script>
  * (with "<" written as \u003c so nothing can end the script early).
@@ -145,17 +147,24 @@ static const char page_js[] =
         "else if(e.key==='Home'){go(0);}else if(e.key==='End'){go(S.length-1);}});"
         "var h=parseInt((location.hash||'').slice(1),10);if(h>=0)i=Math.min(h,S.length-1);"
         "show();"
-        /* Live: fetch the page again; when it has more steps, take it. */
+        /* Live: Server-Sent Events from live's ".sse" twin tell when the
+         * connection has new events (EventSource reconnects after each
+         * answer, `retry` ms apart); then the page is fetched again and its
+         * new steps taken. Without EventSource: polling. */
         "var live=document.body.getAttribute('data-live');"
         "if(live&&window.fetch){var atEnd=function(){return i===S.length-1;};"
-        "setInterval(function(){fetch(live,{cache:'no-store'}).then(function(r){return r.text();})"
+        "var reload=function(){fetch(live,{cache:'no-store'}).then(function(r){return r.text();})"
         ".then(function(t){var m=t.match(/STEPS=(\\[[\\s\\S]*?\\]);\\/\\*end\\*\\//);"
         "if(!m)return;var n=JSON.parse(m[1]);if(n.length===S.length&&"
         "JSON.stringify(n)===JSON.stringify(S))return;var end=atEnd();"
         "var d=new DOMParser().parseFromString(t,'text/html');"
         "['svgs','graph','text'].forEach(function(id){var a=document.getElementById(id),"
         "b=d.getElementById(id);if(a&&b)a.innerHTML=b.innerHTML;});"
-        "S=window.STEPS=n;if(end)i=S.length-1;show();}).catch(function(){});},1000);}"
+        "S=window.STEPS=n;if(end)i=S.length-1;show();}).catch(function(){});};"
+        "if(window.EventSource&&/\\.html$/.test(live)){var seen=null;"
+        "var es=new EventSource(live.replace(/\\.html$/,'.sse'));window.sfEvents=es;"
+        "es.onmessage=function(e){if(seen!==null&&e.data!==seen)reload();seen=e.data;};}"
+        "else setInterval(reload,1000);}"
         "})();";
 
 int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const char *live_url,

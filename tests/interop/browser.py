@@ -4,8 +4,9 @@ against `synfin serve`, as a learner would use its page:
 
   1. open / : the visitor's own connection is listed, "(your connection)";
   2. open that connection's step-by-step page (/_synfin/ladder/N.html): it
-     shows the kernel's side inferred, and while the page polls (more
-     requests on the same kept-alive connection) new steps appear by
+     shows the kernel's side inferred, listens to Server-Sent Events
+     (N.sse), and as the connection carries more (the browser's own
+     requests on the kept-alive connection) new steps appear by
      themselves: the connection progresses live;
   3. step: Home goes to the first step (the kernel's SYN-SENT), the arrow
      keys and the buttons move one step, the panel follows with both
@@ -59,6 +60,8 @@ try:
         fail('the step controls are not shown')
     if 'client (inferred)' not in drv.page_source:
         fail('the kernel\'s side is not drawn as inferred')
+    if not drv.execute_script('return !!window.sfEvents'):
+        fail('the page does not listen to Server-Sent Events')
     n0 = steps()
     drv.save_screenshot(os.path.join(shots, '2-own-connection.png'))
     # Live: the page polls the same URL over the same kept-alive

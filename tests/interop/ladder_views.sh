@@ -75,6 +75,14 @@ expect_eq "kernel states of an open connection" "$(states "$WORK/l5.txt" 0)" \
 grep -E '^ *end ' "$WORK/l5.txt" | grep -q "CLOSED" &&
 	fail "an open connection is drawn ending CLOSED: $(cat "$WORK/l5.txt")"
 
+note "the step-by-step page and its Server-Sent Events"
+$CURL -o "$WORK/l1.html" http://$SF/_synfin/ladder/1.html || fail "curl ladder 1.html"
+grep -q 'window.STEPS=\[' "$WORK/l1.html" || fail "1.html has no steps"
+$CURL -D "$WORK/sse.h" -o "$WORK/sse" http://$SF/_synfin/ladder/1.sse || fail "curl 1.sse"
+grep -qi '^content-type: text/event-stream' "$WORK/sse.h" || fail "1.sse is not an event stream: $(cat "$WORK/sse.h")"
+grep -qE '^data: [0-9]+$' "$WORK/sse" && grep -q '^retry: ' "$WORK/sse" ||
+	fail "1.sse carries no event: $(cat "$WORK/sse")"
+
 note "the page draws the kernel's side as inferred"
 $CURL --local-port 41106 -o "$WORK/page.html" http://$SF/ || fail "curl /"
 grep -q "client (inferred)" "$WORK/page.html" || fail "the page does not mark the kernel's side inferred"

@@ -519,11 +519,21 @@ static int route_ladder(server_state_t *s, const sf_http_request_t *req, sf_http
 	int used = 0;
 	if (sscanf(req->path, "/_synfin/ladder/%" SCNu64 ".%4[a-z]%n", &num, ext, &used) != 2 ||
 	    req->path[used] != '\0' ||
-	    (strcmp(ext, "svg") && strcmp(ext, "txt") && strcmp(ext, "html")))
+	    (strcmp(ext, "svg") && strcmp(ext, "txt") && strcmp(ext, "html") && strcmp(ext, "sse")))
 		return 1;
 	for (int i = 0; i < REC_CNT; i++) {
 		if (s->recs[i].num != num)
 			continue;
+		if (!strcmp(ext, "sse")) {
+			/* Server-Sent Events for the .html page: one event, the
+			 * number of trace events recorded; the browser asks
+			 * again `retry` ms later (src/trace/html.c). */
+			sf_http_response_header(resp, "Content-Type", "text/event-stream");
+			sf_http_response_header(resp, "Cache-Control", "no-store");
+			out_printf(resp, "retry: 1000\ndata: %" PRIu64 "\n\n",
+			           (uint64_t)s->recs[i].head_cnt + s->recs[i].tail_total);
+			return 0;
+		}
 		size_t len;
 		char *body = render_ladder(&s->recs[i], ext, req->path, &len);
 		if (!body)
