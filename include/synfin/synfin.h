@@ -83,6 +83,7 @@ typedef struct sf_config {
 	bool wscale;                 /* offer window scaling (RFC 7323); true */
 	bool sack;                   /* offer SACK (RFC 2018); true */
 	bool timestamps;             /* offer timestamps (RFC 7323); true */
+	bool rack;                   /* RACK-TLP loss detection (RFC 8985); true */
 	bool verify_checksums;       /* check IPv4/TCP/ICMP checksums on input; true */
 	uint8_t congestion;          /* SF_CC_CUBIC (default, RFC 9438) or SF_CC_NEWRENO */
 	uint64_t seed;               /* secret for ISNs, hashing, ports; 0: the caller must
@@ -126,6 +127,10 @@ typedef struct sf_stack_stats {
 	 * (RFC 6298 (5.4)), and entries into fast recovery on duplicate ACKs
 	 * or SACK (RFC 5681 §3.2, RFC 6675 §5). */
 	uint64_t rto_timeouts, fast_recoveries;
+	/* loss recovery: segments RACK marked lost, tail loss probes sent and
+	 * those that repaired a loss, D-SACKs received and sent, congestion
+	 * responses undone because D-SACKs showed the retransmissions spurious */
+	uint64_t rack_lost, tlp_probes, tlp_recoveries, dsacks_rcvd, dsacks_sent, undos;
 	uint64_t conns_active, conns_passive, conns_failed;
 	uint32_t conns_open, timewait_open;
 	uint64_t bytes_allocated, allocs_live;

@@ -70,8 +70,11 @@ static void negotiate(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o, bool 
 	} else {
 		t->rcv_wscale = 0;
 	}
-	if (o->sack_perm && st->cfg.sack && we_offered)
+	if (o->sack_perm && st->cfg.sack && we_offered) {
 		t->flags |= F_SACK_OK;
+		if (st->cfg.rack)
+			t->flags |= F_RACK; /* RFC 8985 (rack.c) */
+	}
 	if (o->has_ts && st->cfg.timestamps && we_offered) {
 		t->flags |= F_TS_OK;
 		t->ts_recent = o->ts_val;
@@ -258,6 +261,17 @@ static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause)
 
 /* ---- synchronized states (RFC 9293 §3.10.7.4) ---- */
 
+/* RFC 2883: data that arrived twice is reported in the next ACK's first
+ * SACK block (a D-SACK), so the sender can tell a spurious retransmission
+ * or a duplicating network from a loss. */
+static void note_dsack(sf_tcb_t *t, uint32_t left, uint32_t right)
+{
+	if (!(t->flags & F_SACK_OK) || !sf_seq_lt(left, right))
+		return;
+	t->dsack = (sf_range_t){left, right};
+	t->flags |= F_DSACK;
+}
+
 /* First check: is the segment acceptable? Trims it to the window.
  * Returns false when it must be dropped (an ACK is queued as the RFC says). */
 static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
@@ -290,6 +304,8 @@ static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 			return false;
 		}
 		drop(st, SF_DROP_TCP_OUT_OF_WINDOW, t->id, s);
+		if (s->len && sf_seq_le(s->seq + s->syn + s->len, t->rcv_nxt))
+			note_dsack(t, s->seq + s->syn, s->seq + s->syn + s->len);
 		t->flags |= F_ACK_NOW;
 		sf_tcb_mark_dirty(st, t);
 		return false;
@@ -304,6 +320,7 @@ static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		}
 		if (cut > s->len)
 			cut = s->len;
+		note_dsack(t, s->seq, s->seq + cut);
 		s->data += cut;
 		s->len -= cut;
 		s->seq += cut;
@@ -417,6 +434,15 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		/* RFC 5681 §4.2: each out-of-order segment is answered by an
 		 * immediate duplicate ACK, even within one batch: the sender's
 		 * fast retransmit counts them. */
+		for (uint8_t i = 0; i < t->ooo_cnt; i++) {
+			/* Bytes already held out of order: a D-SACK for them. */
+			uint32_t l = sf_seq_max(t->ooo[i].left, s->seq);
+			uint32_t r = sf_seq_min(t->ooo[i].right, s->seq + s->len);
+			if (sf_seq_lt(l, r)) {
+				note_dsack(t, l, r);
+				break;
+			}
+		}
 		sf_ring_write_at(&t->rcv, base + (s->seq - t->rcv_nxt), s->data, s->len);
 		ooo_add(t, s->seq, s->seq + s->len);
 		t->flags |= F_ACK_NOW;

@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "core/cc.h"
+#include "core/rack.h"
 #include "core/ring.h"
 #include "core/siphash.h"
 #include "core/wheel.h"
@@ -18,7 +19,7 @@
 #define SF_FRAME_MAX  65535
 
 /* Per-connection deadlines multiplexed on one wheel entry. */
-enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_COUNT };
+enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_REO, T_TLP, T_COUNT };
 
 /* Connection flags. */
 enum {
@@ -47,6 +48,8 @@ enum {
 	F_SWS_OVERRIDE = 1u << 23, /* the override timer fired: send the held tail */
 	F_HS_ACK = 1u << 24,       /* the ACK that completes an active open is owed */
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
+	F_RACK = 1u << 25,         /* RACK loss detection (SACK negotiated, cfg.rack) */
+	F_DSACK = 1u << 26,        /* dsack holds a D-SACK block for the next ACK */
 };
 
 typedef struct sf_range {
@@ -112,6 +115,7 @@ typedef struct sf_tcb {
 		uint32_t k_ms;              /* time to reach w_max again */
 		int64_t epoch_us;           /* start of this congestion avoidance epoch */
 	} cubic;
+	sf_rack_t rack; /* RACK-TLP and D-SACK state (rack.h) */
 
 	/* buffers: snd holds [snd_una, snd_una + len); rcv holds bytes the
 	 * application has not read, then out-of-order bytes at their offsets */
@@ -119,6 +123,7 @@ typedef struct sf_tcb {
 	uint32_t sndbuf, rcvbuf;
 	sf_range_t ooo[SF_MAX_OOO]; /* out-of-order ranges, most recent first */
 	uint8_t ooo_cnt;
+	sf_range_t dsack; /* duplicate data to report (RFC 2883), with F_DSACK */
 
 	/* listener only */
 	uint16_t backlog, acceptq_len, synq_len;
@@ -312,7 +317,12 @@ void sf_send_raw(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport,
 void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t);
 /* Resends one segment's worth of data (and the FIN if it is there) from
  * seq, without moving SND.NXT. */
-void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq);
+void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint8_t cause);
+/* RFC 8985 §7.3: a probe of new data, one segment at SND.NXT past cwnd and
+ * Nagle when the peer's window takes it. False when there is none. */
+bool sf_send_new_probe(sf_stack_t *st, sf_tcb_t *t);
+/* Payload bytes a data segment may carry now (MSS less the options). */
+uint32_t sf_seg_payload_max(sf_stack_t *st, sf_tcb_t *t);
 void sf_rtt_sample(sf_stack_t *st, sf_tcb_t *t, int64_t rtt_us);
 uint16_t sf_rcv_wnd_raw(sf_stack_t *st, sf_tcb_t *t);
 void sf_ip_output(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
@@ -328,6 +338,8 @@ bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len);
 void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
                         const sf_tcp_opts_t *opt);
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t);
+/* RACK marked segments lost outside an ACK (the reordering timer). */
+void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t);
 
 /* ipfrag.c */
 int sf_frag_init(sf_stack_t *st);

@@ -1173,6 +1173,10 @@ static const char *timer_text(sf_timer_kind_t t, bool zh)
 		return zh ? "2MSL 计时器到期" : "2MSL timer expired";
 	case SF_TIMER_FINWAIT2:
 		return zh ? "FIN-WAIT-2 计时器到期" : "FIN-WAIT-2 timer expired";
+	case SF_TIMER_RACK:
+		return zh ? "RACK 重排序窗口已过" : "RACK reordering window passed";
+	case SF_TIMER_TLP:
+		return zh ? "尾部丢失探测计时器到期" : "tail loss probe timer";
 	default:
 		return zh ? "计时器" : "timer";
 	}
