@@ -84,6 +84,7 @@ typedef struct sf_config {
 	bool sack;                   /* offer SACK (RFC 2018); true */
 	bool timestamps;             /* offer timestamps (RFC 7323); true */
 	bool rack;                   /* RACK-TLP loss detection (RFC 8985); true */
+	bool syncookies;             /* SYN cookies when a SYN queue is full (RFC 4987); true */
 	bool verify_checksums;       /* check IPv4/TCP/ICMP checksums on input; true */
 	uint8_t congestion;          /* SF_CC_CUBIC (default, RFC 9438) or SF_CC_NEWRENO */
 	uint64_t seed;               /* secret for ISNs, hashing, ports; 0: the caller must
@@ -131,6 +132,8 @@ typedef struct sf_stack_stats {
 	 * those that repaired a loss, D-SACKs received and sent, congestion
 	 * responses undone because D-SACKs showed the retransmissions spurious */
 	uint64_t rack_lost, tlp_probes, tlp_recoveries, dsacks_rcvd, dsacks_sent, undos;
+	/* SYN cookies sent, and ACKs whose cookie verified or did not */
+	uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
 	uint64_t conns_active, conns_passive, conns_failed;
 	uint32_t conns_open, timewait_open;
 	uint64_t bytes_allocated, allocs_live;

@@ -107,8 +107,9 @@ typedef enum sf_drop_reason {
 	SF_DROP_TCP_CHALLENGE,     /* answered with a challenge ACK (RFC 5961) */
 	SF_DROP_TCP_SYN_QUEUE_FULL,
 	SF_DROP_TCP_ACCEPT_QUEUE_FULL,
-	SF_DROP_TCP_NO_MEMORY, /* budget exhausted */
-	SF_DROP_TCP_PAWS,      /* old timestamp (RFC 7323 §5) */
+	SF_DROP_TCP_NO_MEMORY,  /* budget exhausted */
+	SF_DROP_TCP_PAWS,       /* old timestamp (RFC 7323 §5) */
+	SF_DROP_TCP_BAD_COOKIE, /* an ACK to a listener with a SYN cookie that fails */
 	SF_DROP_ICMP_TRUNCATED,
 	SF_DROP_ICMP_CHECKSUM,
 	SF_DROP_ICMP_IGNORED, /* e.g. source quench (MUST-55), unknown type */

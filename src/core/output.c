@@ -296,6 +296,12 @@ static void start_rto(sf_stack_t *st, sf_tcb_t *t)
 	}
 }
 
+static void restart_rto(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_tcb_timer_clear(st, t, T_RTO);
+	start_rto(st, t);
+}
+
 static bool fin_may_be_sent(const sf_tcb_t *t)
 {
 	if (!(t->flags & F_FIN_QUEUED) || (t->flags & F_FIN_ACKED))
@@ -439,6 +445,11 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		send_data(st, t, hole, len, fin, hole_cause);
 		t->high_rxt = hole + len + fin;
 		sent = true;
+		/* The head resent: its ACK needs a round trip from now, so the
+		 * RTO restarts (as Linux's tcp_xmit_retransmit_queue does);
+		 * otherwise a loss found late in a long RTT is resent twice. */
+		if (hole == t->snd_una)
+			restart_rto(st, t);
 	}
 
 	for (;;) {

@@ -50,7 +50,8 @@ static void rs_open(sf_rack_t *r, uint8_t i)
 }
 
 /* Merges records i and i + 1: the later send time, the union of RETX, LOST
- * and DELIVERED only when both are. */
+ * and DELIVERED only when both are. The result is RS_MERGED: its parts may
+ * have been delivered in any order, so it tells nothing of reordering. */
 static void rs_merge(sf_rack_t *r, uint8_t i)
 {
 	sf_rseg_t *a = &r->seg[i], *b = &r->seg[i + 1];
@@ -58,20 +59,35 @@ static void rs_merge(sf_rack_t *r, uint8_t i)
 	a->end = b->end;
 	if (tdiff(b->xmit, a->xmit) > 0)
 		a->xmit = b->xmit;
-	a->flags = ((a->flags | b->flags) & RS_RETX) | (both & (RS_LOST | RS_DELIVERED));
+	a->flags =
+	        ((a->flags | b->flags) & RS_RETX) | (both & (RS_LOST | RS_DELIVERED)) | RS_MERGED;
 	rs_remove(r, (uint8_t)(i + 1), 1);
 }
 
-/* Frees one slot: two adjacent delivered records merge without losing
- * anything; otherwise the two lowest (the oldest) merge. */
+/* Frees one slot. Two adjacent delivered records merge without losing
+ * anything; otherwise the adjacent pair with the same flags sent closest
+ * in time (a burst sent at one instant merges exactly); failing that the
+ * two lowest. A merge can only delay a loss verdict (the later time wins). */
 static void rs_make_room(sf_rack_t *r)
 {
-	for (uint8_t i = 0; i + 1 < r->cnt; i++)
-		if ((r->seg[i].flags & r->seg[i + 1].flags & RS_DELIVERED)) {
+	uint8_t best = 0;
+	uint32_t best_gap = UINT32_MAX;
+	for (uint8_t i = 0; i + 1 < r->cnt; i++) {
+		const sf_rseg_t *a = &r->seg[i], *b = &r->seg[i + 1];
+		if (a->flags & b->flags & RS_DELIVERED) {
 			rs_merge(r, i);
 			return;
 		}
-	rs_merge(r, 0);
+		if ((a->flags & ~(uint32_t)RS_MERGED) != (b->flags & ~(uint32_t)RS_MERGED))
+			continue;
+		int32_t d = tdiff(b->xmit, a->xmit);
+		uint32_t gap = d < 0 ? (uint32_t)-d : (uint32_t)d;
+		if (gap < best_gap) {
+			best_gap = gap;
+			best = i;
+		}
+	}
+	rs_merge(r, best);
 }
 
 /* Splits record i at seq (strictly inside it) when there is room. */
@@ -139,7 +155,7 @@ static void deliver(sf_stack_t *st, sf_tcb_t *t, const sf_rseg_t *s, const sf_tc
 	int32_t rtt = tdiff(now32(st), s->xmit);
 	if (rtt < 0)
 		rtt = 0;
-	if (!(s->flags & RS_RETX) && sf_seq_lt(s->end, r->fack))
+	if (!(s->flags & (RS_RETX | RS_MERGED)) && sf_seq_lt(s->end, r->fack))
 		r->flags |= RK_REORD;
 	if (!(r->flags & RK_VALID) || sf_seq_gt(s->end, r->fack))
 		r->fack = s->end;
@@ -465,11 +481,16 @@ void sf_rack_schedule_tlp(sf_stack_t *st, sf_tcb_t *t)
 	sf_tcb_timer_set(st, t, T_TLP, at);
 }
 
+bool sf_rack_tlp_ready(const sf_tcb_t *t)
+{
+	return tlp_state(t) && t->snd_una != t->snd_max && !(t->flags & F_IN_RECOVERY) &&
+	       !(t->rack.flags & RK_TLP_OUT) && !sf_rack_lost_cnt(t);
+}
+
 void sf_rack_tlp_timeout(sf_stack_t *st, sf_tcb_t *t)
 {
 	sf_rack_t *r = &t->rack;
-	if (!tlp_state(t) || t->snd_una == t->snd_max || (t->flags & F_IN_RECOVERY) ||
-	    (r->flags & RK_TLP_OUT))
+	if (!sf_rack_tlp_ready(t))
 		return;
 	/* §7.3: new data when the peer's window takes it; else resend the
 	 * last segment sent (the highest sequence number), its FIN included. */

@@ -31,13 +31,14 @@
 struct sf_tcb;
 struct sf_stack;
 
-#define SF_RACK_SEGS 48 /* transmission records per connection */
+#define SF_RACK_SEGS 64 /* transmission records per connection */
 
 /* Record flags. */
 enum {
 	RS_RETX = 1u << 0,      /* retransmitted at least once */
 	RS_LOST = 1u << 1,      /* marked lost and not yet resent */
 	RS_DELIVERED = 1u << 2, /* SACKed (cumulatively ACKed records are gone) */
+	RS_MERGED = 1u << 3,    /* two or more segments (rs_make_room) */
 };
 
 typedef struct sf_rseg {
@@ -85,7 +86,9 @@ bool sf_rack_on_ack(struct sf_stack *st, struct sf_tcb *t, uint32_t acked,
                     const sf_tcp_opts_t *opt);
 /* The reordering timer fired: detect again. True when something is lost. */
 bool sf_rack_reo_timeout(struct sf_stack *st, struct sf_tcb *t);
-/* The probe timeout fired (RFC 8985 §7.3): resend the last segment. */
+/* A probe may be sent now (the timer code traces the timer only then). */
+bool sf_rack_tlp_ready(const struct sf_tcb *t);
+/* The probe timeout fired (RFC 8985 §7.3): new data or the last segment. */
 void sf_rack_tlp_timeout(struct sf_stack *st, struct sf_tcb *t);
 /* After an output pass: arm, re-arm or cancel the probe timeout (§7.2). */
 void sf_rack_schedule_tlp(struct sf_stack *st, struct sf_tcb *t);

@@ -36,7 +36,7 @@ void sf_config_default(sf_config_t *c)
 	c->ttl = 64;
 	c->frag_slots = 4;
 	c->frag_timeout_ms = 30000;
-	c->wscale = c->sack = c->timestamps = c->rack = true;
+	c->wscale = c->sack = c->timestamps = c->rack = c->syncookies = true;
 	c->verify_checksums = true;
 	c->port_min = 49152;
 	c->port_max = 65535;
@@ -260,8 +260,10 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 	}
 	if (t->deadline[T_TLP] <= now) {
 		t->deadline[T_TLP] = INT64_MAX;
-		timer_event(st, t, SF_TIMER_TLP, 0);
-		sf_rack_tlp_timeout(st, t); /* before the RTO it may replace */
+		if (sf_rack_tlp_ready(t)) {
+			timer_event(st, t, SF_TIMER_TLP, 0);
+			sf_rack_tlp_timeout(st, t);
+		} /* before the RTO it may replace */
 	}
 	if (t->deadline[T_RTO] <= now) {
 		t->deadline[T_RTO] = INT64_MAX;

@@ -164,7 +164,20 @@ typedef struct sf_ctl {
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
-typedef struct sf_frag_slot sf_frag_slot_t; /* ipfrag.c */
+typedef struct sf_frag_slot sf_frag_slot_t; /* syncookie.c (RFC 4987 §3.6) */
+/* Answers the SYN with a SYN,ACK whose ISS (and TSval) carry its state. */
+void sf_syncookie_send(sf_stack_t *st, sf_tcb_t *l, const sf_ipv4_t *ip, const sf_tcp_t *syn);
+/* A cookie was sent within the last two periods (so an ACK to a listener
+ * may carry one). */
+bool sf_syncookie_recent(const sf_stack_t *st);
+/* Checks the cookie in an ACK to a listener (counting a bad one); on
+ * success fills *syn_opt with the options the SYN had that were kept. */
+bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack,
+                        sf_tcp_opts_t *syn_opt);
+/* input.c: the window scale we announce for a receive buffer. */
+uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf);
+
+/* ipfrag.c */
 
 /* A free list of ring blocks of one size (bufpool.c). */
 #define SF_BUF_CLASSES 4
@@ -202,6 +215,8 @@ struct sf_stack {
 	uint32_t dirty_head, dirty_tail;
 	uint32_t port_counter;
 	uint32_t challenge_budget; /* RFC 5961 §7 rate limit */
+	int64_t cookie_sent_us;    /* last SYN cookie sent (syncookie.c) */
+	bool cookie_sent;
 	int64_t challenge_epoch_us;
 
 	sf_frag_slot_t *frags; /* cfg.frag_slots reassembly slots */
@@ -340,6 +355,19 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t);
 /* RACK marked segments lost outside an ACK (the reordering timer). */
 void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t);
+
+/* syncookie.c (RFC 4987 §3.6) */
+/* Answers the SYN with a SYN,ACK whose ISS (and TSval) carry its state. */
+void sf_syncookie_send(sf_stack_t *st, sf_tcb_t *l, const sf_ipv4_t *ip, const sf_tcp_t *syn);
+/* A cookie was sent within the last two periods (so an ACK to a listener
+ * may carry one). */
+bool sf_syncookie_recent(const sf_stack_t *st);
+/* Checks the cookie in an ACK to a listener (counting a bad one); on
+ * success fills *syn_opt with the options the SYN had that were kept. */
+bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack,
+                        sf_tcp_opts_t *syn_opt);
+/* input.c: the window scale we announce for a receive buffer. */
+uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf);
 
 /* ipfrag.c */
 int sf_frag_init(sf_stack_t *st);

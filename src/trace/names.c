@@ -70,6 +70,7 @@ static const char *const drop_names[SF_DROP_COUNT] = {
         [SF_DROP_TCP_ACCEPT_QUEUE_FULL] = "tcp_accept_queue_full",
         [SF_DROP_TCP_NO_MEMORY] = "tcp_no_memory",
         [SF_DROP_TCP_PAWS] = "tcp_paws",
+        [SF_DROP_TCP_BAD_COOKIE] = "tcp_bad_cookie",
         [SF_DROP_ICMP_TRUNCATED] = "icmp_truncated",
         [SF_DROP_ICMP_CHECKSUM] = "icmp_checksum",
         [SF_DROP_ICMP_IGNORED] = "icmp_ignored",
