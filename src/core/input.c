@@ -109,7 +109,7 @@ void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t)
 	t->iss = sf_isn(st, t->raddr, t->lport, t->rport);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->snd_head = t->iss + 1;
-	t->recover = t->high_rxt = t->iss;
+	t->recover = t->high_rxt = t->ecn_recover = t->iss;
 }
 
 /* ---- LISTEN (RFC 9293 §3.10.7.2) ---- */
@@ -146,12 +146,14 @@ static sf_tcb_t *spawn_child(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, const 
 	if (iss) {
 		c->iss = c->snd_una = c->snd_nxt = c->snd_max = *iss;
 		c->snd_head = *iss + 1;
-		c->recover = c->high_rxt = *iss;
+		c->recover = c->high_rxt = c->ecn_recover = *iss;
 	}
 	c->irs = irs;
 	c->rcv_nxt = irs + 1; /* SYN data, if any, is not taken: the peer resends it */
 	c->rcv_adv = c->rcv_nxt;
 	negotiate(st, c, o, true);
+	if (!iss)
+		sf_ecn_on_syn(st, c, s->ip, &s->h); /* a cookie keeps no ECN */
 	c->snd_wl1 = irs;
 	c->snd_wl2 = c->iss;
 	c->last_rx_us = st->now_us;
@@ -278,6 +280,10 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	t->rcv_adv = t->rcv_nxt;
 	t->last_rx_us = st->now_us;
 	negotiate(st, t, &s->h.opt, true);
+	if (f & SF_TCP_ACK)
+		sf_ecn_on_synack(st, t, s->ip, &s->h);
+	else
+		sf_ecn_on_syn(st, t, s->ip, &s->h); /* simultaneous open */
 	if (f & SF_TCP_ACK) {
 		t->snd_una = s->h.ack;
 		t->snd_wnd = s->h.wnd; /* unscaled on a SYN (RFC 7323 §2.2) */
@@ -655,6 +661,7 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		return;
 	}
 	trace_rx(st, t->id, s);
+	sf_ecn_rx(st, t, s->ip, &s->h); /* CE marks, ECE/ACE (ecn.c) */
 	t->last_rx_us = st->now_us;
 	t->ka_probes = 0; /* any segment proves the peer alive (MUST-29) */
 	if ((t->flags & F_KEEPALIVE) && keepalive_state(t))

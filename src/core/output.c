@@ -53,8 +53,12 @@ static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_
 		st->stats.rst_out++;
 	if (st->cfg.trace.fn) {
 		sf_event_t ev = {.kind = SF_EV_SEG_TX, .now_us = st->now_us, .conn_id = conn_id};
-		ev.u.seg.ip = (sf_ipv4_t){
-		        .src = st->cfg.addr, .dst = raddr, .proto = SF_IP_PROTO_TCP, .ttl = ttl};
+		ev.u.seg.ip = (sf_ipv4_t){.src = st->cfg.addr,
+		                          .dst = raddr,
+		                          .proto = SF_IP_PROTO_TCP,
+		                          .ttl = ttl,
+		                          .dscp = tos >> 2,
+		                          .ecn = tos & 3};
 		ev.u.seg.tcp = *h;
 		ev.u.seg.tcp.hdr_len = (uint16_t)(SF_TCP_HDR_LEN + sf_tcp_opts_len(&h->opt));
 		ev.u.seg.tcp.payload_len = (uint16_t)len;
@@ -229,6 +233,8 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 		h.flags |= SF_TCP_URG;
 		h.urg = (uint16_t)(up > 0xffff ? 0xffff : up);
 	}
+	uint8_t tos = t->tos;
+	sf_ecn_tx(st, t, &h, len > 0, retx != SF_RETX_NONE, &tos);
 	const uint8_t *payload = NULL;
 	if (len) {
 		/* Gather the payload straight into its place in the frame;
@@ -239,7 +245,7 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 		sf_ring_peek(&t->snd, seq - t->snd_head, st->frame + at, len);
 		payload = st->frame + at;
 	}
-	emit(st, t->raddr, &h, payload, len, t->ttl, t->tos, t->id, t, retx);
+	emit(st, t->raddr, &h, payload, len, t->ttl, tos, t->id, t, retx);
 	t->last_ack_sent = t->rcv_nxt;
 	if (h.flags & SF_TCP_ACK) {
 		if (t->flags & F_DSACK) {

@@ -37,6 +37,7 @@ void sf_config_default(sf_config_t *c)
 	c->frag_slots = 4;
 	c->frag_timeout_ms = 30000;
 	c->wscale = c->sack = c->timestamps = c->rack = c->syncookies = true;
+	c->ecn = SF_ECN_PASSIVE;
 	c->verify_checksums = true;
 	c->port_min = 49152;
 	c->port_max = 65535;

@@ -50,6 +50,9 @@ enum {
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
 	F_RACK = 1u << 25,         /* RACK loss detection (SACK negotiated, cfg.rack) */
 	F_DSACK = 1u << 26,        /* dsack holds a D-SACK block for the next ACK */
+	F_ECE_SEND = 1u << 27,     /* classic ECN: CE seen, ECE on ACKs until CWR */
+	F_CWR_SEND = 1u << 28,     /* classic ECN: CWR on the next new data segment */
+	F_ECN_HS_ECHO = 1u << 29,  /* AccECN: the handshake ACK echoes the SYN,ACK's IP-ECN */
 };
 
 typedef struct sf_range {
@@ -116,6 +119,11 @@ typedef struct sf_tcb {
 		int64_t epoch_us;           /* start of this congestion avoidance epoch */
 	} cubic;
 	sf_rack_t rack; /* RACK-TLP and D-SACK state (rack.h) */
+	/* ECN (ecn.c) */
+	uint8_t ecn_mode;      /* SF_ECN_* negotiated */
+	uint8_t ecn_syn_ipecn; /* AccECN: IP-ECN of the SYN or SYN,ACK received */
+	uint32_t ecn_recover;  /* no new response before SND.UNA passes this */
+	uint32_t r_cep, s_cep; /* AccECN: CE packets received / reported by the peer */
 
 	/* buffers: snd holds [snd_una, snd_una + len); rcv holds bytes the
 	 * application has not read, then out-of-order bytes at their offsets */
@@ -164,7 +172,19 @@ typedef struct sf_ctl {
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
-typedef struct sf_frag_slot sf_frag_slot_t; /* syncookie.c (RFC 4987 §3.6) */
+typedef struct sf_frag_slot sf_frag_slot_t; /* ecn.c (RFC 3168, RFC 9768) */
+/* A SYN we take (listener child or simultaneous open): what the peer asked. */
+void sf_ecn_on_syn(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *syn);
+/* The SYN,ACK of our active open: what the peer answered. */
+void sf_ecn_on_synack(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *sa);
+/* A segment about to leave: ECN flags on h, ECT in *tos (data: it carries
+ * payload; retx: it is a retransmission). */
+void sf_ecn_tx(const sf_stack_t *st, sf_tcb_t *t, sf_tcp_t *h, bool data, bool retx, uint8_t *tos);
+/* An acceptable segment arrived: CE feedback (receiver) and ECE/ACE
+ * (sender). */
+void sf_ecn_rx(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *h);
+
+/* syncookie.c (RFC 4987 §3.6) */
 /* Answers the SYN with a SYN,ACK whose ISS (and TSval) carry its state. */
 void sf_syncookie_send(sf_stack_t *st, sf_tcb_t *l, const sf_ipv4_t *ip, const sf_tcp_t *syn);
 /* A cookie was sent within the last two periods (so an ACK to a listener
@@ -355,6 +375,18 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t);
 /* RACK marked segments lost outside an ACK (the reordering timer). */
 void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t);
+
+/* ecn.c (RFC 3168, RFC 9768) */
+/* A SYN we take (listener child or simultaneous open): what the peer asked. */
+void sf_ecn_on_syn(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *syn);
+/* The SYN,ACK of our active open: what the peer answered. */
+void sf_ecn_on_synack(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *sa);
+/* A segment about to leave: ECN flags on h, ECT in *tos (data: it carries
+ * payload; retx: it is a retransmission). */
+void sf_ecn_tx(const sf_stack_t *st, sf_tcb_t *t, sf_tcp_t *h, bool data, bool retx, uint8_t *tos);
+/* An acceptable segment arrived: CE feedback (receiver) and ECE/ACE
+ * (sender). */
+void sf_ecn_rx(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *h);
 
 /* syncookie.c (RFC 4987 §3.6) */
 /* Answers the SYN with a SYN,ACK whose ISS (and TSval) carry its state. */
