@@ -8,11 +8,12 @@
 #   --smoke      seconds-long run with tiny sizes (what `make check` runs);
 #                writes BUILD_DIR/bench/smoke-LIST.json, never results/latest.json
 #   --runs N     repetitions for medians (default 5; env BENCH_RUNS)
-#   --only LIST  comma-separated parts: synfin,lwip,kernel,tun,mem,http (default all)
+#   --only LIST  comma-separated parts: synfin,lwip,kernel,tun,mem,http,loss (default all)
 # Sizes (env): BENCH_SIZE (bulk bytes, 1G), BENCH_SECS (connection lives, 10),
 #   BENCH_RR_SECS (3), BENCH_TUN_SIZE (1G), BENCH_MEM_CONNS ("100000 1000000"),
 #   BENCH_TW_COUNT (100000), BENCH_HTTP_SECS (wrk seconds per point, 5),
-#   BENCH_HTTP_CONC (concurrencies, "1 50 1000").
+#   BENCH_HTTP_CONC (concurrencies, "1 50 1000"), BENCH_LOSS_SIZE (bytes per
+#   lossy transfer, 20000000), BENCH_LOSS_REQS (100 KB exchanges, 100).
 # Kernel and TUN parts need root (network namespaces); without it they are
 # skipped and say so. Every interface lives in a namespace made here.
 set -uo pipefail
@@ -41,10 +42,12 @@ mem_conns=${BENCH_MEM_CONNS:-100000 1000000}
 tw_count=${BENCH_TW_COUNT:-100000}
 http_secs=${BENCH_HTTP_SECS:-5}
 http_conc=${BENCH_HTTP_CONC:-1 50 1000}
+loss_size=${BENCH_LOSS_SIZE:-20000000}
+loss_reqs=${BENCH_LOSS_REQS:-100}
 out=$here/results/latest.json
 if [ $smoke -eq 1 ]; then
 	runs=1 size=4M secs=1 rr_secs=0.3 tun_size=4M mem_conns=2000 tw_count=2000
-	http_secs=1 http_conc="1 50"
+	http_secs=1 http_conc="1 50" loss_size=1000000 loss_reqs=5
 	out=$bin/smoke-${only//,/-}.json
 fi
 
@@ -189,6 +192,17 @@ for ((i = 1; i <= runs; i++)); do
 		fi
 	fi
 done
+# 7. loss recovery: synfin <-> kernel against kernel <-> kernel through one
+# impairing relay (bench/loss.sh runs its own rounds, alternating them, and
+# prints its table of medians and ratios).
+if want loss; then
+	if [ $root_ok -eq 1 ]; then
+		echo "+ loss.sh $loss_size $runs $loss_reqs" >>"$log"
+		"$here/loss.sh" "$build" "$loss_size" "$runs" "$loss_reqs" >>"$raw" || fail=1
+	else
+		echo "bench: not root: the loss benchmark is skipped" >&2
+	fi
+fi
 # 4. memory (deterministic: once).
 if want mem || want synfin; then
 	for n in $mem_conns; do

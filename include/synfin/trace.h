@@ -67,9 +67,23 @@ typedef enum sf_timer_kind {
 	SF_TIMER_KEEPALIVE,
 	SF_TIMER_TIMEWAIT, /* 2*MSL */
 	SF_TIMER_FINWAIT2,
+	SF_TIMER_RACK, /* RACK reordering window passed (RFC 8985 §6.3) */
+	SF_TIMER_TLP,  /* tail loss probe timeout (RFC 8985 §7) */
 	SF_TIMER_COUNT
 } sf_timer_kind_t;
 const char *sf_timer_name(sf_timer_kind_t t);
+
+/* What detected the loss that a retransmission repairs (SF_EV_SEG_TX). */
+typedef enum sf_retx_cause {
+	SF_RETX_NONE = 0, /* not a retransmission */
+	SF_RETX_RTO,      /* the retransmission timer expired (RFC 6298) */
+	SF_RETX_DUPACK,   /* duplicate ACKs / SACK DupThresh (RFC 5681, 6582, 6675) */
+	SF_RETX_RACK,     /* RACK: a later segment was delivered (RFC 8985 §6) */
+	SF_RETX_TLP,      /* a tail loss probe (RFC 8985 §7) */
+	SF_RETX_COUNT
+} sf_retx_cause_t;
+/* "rto", "dupack", "rack", "tlp" ("" for SF_RETX_NONE). */
+const char *sf_retx_cause_name(sf_retx_cause_t c);
 
 /* Why a packet was dropped. Each stack-side reason has a counter in the
  * stack statistics. */
@@ -93,8 +107,9 @@ typedef enum sf_drop_reason {
 	SF_DROP_TCP_CHALLENGE,     /* answered with a challenge ACK (RFC 5961) */
 	SF_DROP_TCP_SYN_QUEUE_FULL,
 	SF_DROP_TCP_ACCEPT_QUEUE_FULL,
-	SF_DROP_TCP_NO_MEMORY, /* budget exhausted */
-	SF_DROP_TCP_PAWS,      /* old timestamp (RFC 7323 §5) */
+	SF_DROP_TCP_NO_MEMORY,  /* budget exhausted */
+	SF_DROP_TCP_PAWS,       /* old timestamp (RFC 7323 §5) */
+	SF_DROP_TCP_BAD_COOKIE, /* an ACK to a listener with a SYN cookie that fails */
 	SF_DROP_ICMP_TRUNCATED,
 	SF_DROP_ICMP_CHECKSUM,
 	SF_DROP_ICMP_IGNORED, /* e.g. source quench (MUST-55), unknown type */
@@ -127,7 +142,10 @@ typedef struct sf_event {
 		struct {
 			sf_ipv4_t ip;
 			sf_tcp_t tcp; /* payload_len is the data length */
-		} seg;                /* SF_EV_SEG_TX, SF_EV_SEG_RX, and SF_EV_DROP when parsed */
+			/* SF_EV_SEG_TX: what detected the loss this segment
+			 * repairs; SF_RETX_NONE for a first transmission */
+			sf_retx_cause_t retx;
+		} seg; /* SF_EV_SEG_TX, SF_EV_SEG_RX, and SF_EV_DROP when parsed */
 		struct {
 			sf_state_t from, to;
 			sf_cause_t cause;

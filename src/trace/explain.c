@@ -341,6 +341,21 @@ static void explain_seg(struct out *out, const lrow_t *r, bool zh)
 			z = "零窗口探测：坚持计时器发出一个字节，探测窗口是否重新打开（RFC 9293 "
 			    "§3.8.6.1）";
 			break;
+		case LREXMIT_RACK:
+			en = "retransmission: a segment sent after this one was acknowledged and "
+			     "a reordering window has passed, so RACK takes this one as lost and "
+			     "sends it again without waiting for the timer (RFC 8985 §6)";
+			z = "重传：比它后发的报文段已被确认，且重排序窗口已过，RACK "
+			    "判定它丢失，不等计时器就重发（RFC 8985 §6）";
+			break;
+		case LREXMIT_TLP:
+			en = "tail loss probe: no ACK came for two round trips, so the last "
+			     "segment "
+			     "is sent again; the receiver's answer shows what was lost at the tail "
+			     "without waiting for the retransmission timer (RFC 8985 §7)";
+			z = "尾部丢失探测：两个往返时间没有收到 ACK，于是重发最后一个报文段；接收方"
+			    "的回答表明尾部丢了什么，不必等待重传计时器（RFC 8985 §7）";
+			break;
 		default:
 			en = "retransmission: this sequence space was sent before and not "
 			     "acknowledged "

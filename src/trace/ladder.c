@@ -182,6 +182,13 @@ static void analyse(sf_ladder_t *l)
 					break;
 				}
 			}
+			/* What the engine traced, when synfin sent it, comes first. */
+			if (r->retx_cause == SF_RETX_RACK)
+				r->rexmit_why = LREXMIT_RACK;
+			else if (r->retx_cause == SF_RETX_TLP)
+				r->rexmit_why = LREXMIT_TLP;
+			else if (r->retx_cause == SF_RETX_RTO)
+				r->rexmit_why = LREXMIT_RTO;
 			if (r->rexmit_why == LREXMIT_UNKNOWN && rto_mode[s]) {
 				r->rexmit_why = LREXMIT_RTO;
 			} else if (r->rexmit_why == LREXMIT_UNKNOWN && dup_run[1 - s] > 0) {
@@ -522,6 +529,7 @@ static int make_rows(sf_ladder_t *l)
 			if (ev->kind == SF_EV_SEG_TX) {
 				r->kind = LROW_SEG;
 				r->tcp = ev->u.seg.tcp;
+				r->retx_cause = (uint8_t)ev->u.seg.retx;
 				r->ev_tx = i;
 				r->has_tcb = ev->has_tcb;
 				r->tcb = ev->tcb;
@@ -1142,6 +1150,12 @@ char *sf_ladder_seg_label(const sf_ladder_t *l, const lrow_t *r, const sf_ladder
 		case LREXMIT_PROBE:
 			sb_add(&b, zh ? "（零窗口探测）" : " (zero-window probe)");
 			break;
+		case LREXMIT_RACK:
+			sb_add(&b, zh ? "（RACK 判定丢失后重传）" : " (retransmission: RACK)");
+			break;
+		case LREXMIT_TLP:
+			sb_add(&b, zh ? "（尾部丢失探测）" : " (retransmission: tail loss probe)");
+			break;
 		default:
 			sb_add(&b, zh ? "（重传）" : " (retransmission)");
 		}
@@ -1173,6 +1187,10 @@ static const char *timer_text(sf_timer_kind_t t, bool zh)
 		return zh ? "2MSL 计时器到期" : "2MSL timer expired";
 	case SF_TIMER_FINWAIT2:
 		return zh ? "FIN-WAIT-2 计时器到期" : "FIN-WAIT-2 timer expired";
+	case SF_TIMER_RACK:
+		return zh ? "RACK 重排序窗口已过" : "RACK reordering window passed";
+	case SF_TIMER_TLP:
+		return zh ? "尾部丢失探测计时器到期" : "tail loss probe timer";
 	default:
 		return zh ? "计时器" : "timer";
 	}

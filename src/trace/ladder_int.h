@@ -37,6 +37,8 @@ enum lrexmit {
 	LREXMIT_RTO,     /* the retransmission timer fired just before (RFC 6298) */
 	LREXMIT_DUPACKS, /* after duplicate ACKs or SACKs (RFC 5681 §3.2, RFC 6675, RFC 8985) */
 	LREXMIT_PROBE,   /* the persist timer: a zero-window probe (RFC 9293 §3.8.6.1) */
+	LREXMIT_RACK,    /* the engine says: RACK found it lost (RFC 8985 §6) */
+	LREXMIT_TLP,     /* the engine says: a tail loss probe (RFC 8985 §7) */
 };
 
 /* Section titles, in the order they may appear. */
@@ -64,6 +66,7 @@ typedef struct lrow {
 	bool win_update;      /* a pure ACK whose only news is the window */
 	uint32_t dupack;      /* n of "duplicate ACK #n", 0 if not one */
 	uint8_t rexmit_why;   /* enum lrexmit, for a retransmission */
+	uint8_t retx_cause;   /* SEG sent by synfin: the engine's sf_retx_cause_t */
 	uint32_t rexmit_dups; /* LREXMIT_DUPACKS: how many came before */
 	bool inferred;        /* STATE: a row of its own made by the inference */
 	bool has_state[2];

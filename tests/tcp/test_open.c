@@ -62,6 +62,7 @@ static void syn_queue_limit(void **state)
 	c.delack_ms = 0;
 	c.seed = 1;
 	c.syn_backlog = 2;
+	c.syncookies = false; /* the eviction path (test_syncookie.c has the other) */
 	pkt_t p;
 	pkt_init(&p, &c);
 	sf_sock_t l = listen_on(&p, 80, 16);
