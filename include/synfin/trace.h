@@ -127,7 +127,11 @@ typedef struct sf_event {
 		struct {
 			sf_ipv4_t ip;
 			sf_tcp_t tcp; /* payload_len is the data length */
-		} seg;                /* SF_EV_SEG_TX, SF_EV_SEG_RX, and SF_EV_DROP when parsed */
+			/* Wire segments this one stands for: > 1 for a TSO/GRO
+			 * super-segment of an offloading link, each of the MSS
+			 * (the last maybe shorter); 0 or 1: one. */
+			uint16_t segs;
+		} seg; /* SF_EV_SEG_TX, SF_EV_SEG_RX, and SF_EV_DROP when parsed */
 		struct {
 			sf_state_t from, to;
 			sf_cause_t cause;

@@ -425,6 +425,12 @@ void sf_icmp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *msg, size
 
 int sf_stack_input(sf_stack_t *st, const uint8_t *frame, size_t len, int64_t now_us)
 {
+	return sf_stack_input_off(st, frame, len, NULL, now_us);
+}
+
+int sf_stack_input_off(sf_stack_t *st, const uint8_t *frame, size_t len, const sf_offload_t *off,
+                       int64_t now_us)
+{
 	advance(st, now_us);
 	sf_ipv4_t ip;
 	int rc = sf_ipv4_parse(frame, len, &ip);
@@ -451,11 +457,14 @@ int sf_stack_input(sf_stack_t *st, const uint8_t *frame, size_t len, int64_t now
 	}
 	const uint8_t *payload = frame + ip.hdr_len;
 	size_t plen = (size_t)ip.total_len - ip.hdr_len;
-	if (sf_ipv4_is_fragment(&ip) && !sf_frag_input(st, &ip, &payload, &plen))
-		return 0; /* held for reassembly, or dropped */
+	if (sf_ipv4_is_fragment(&ip)) {
+		if (!sf_frag_input(st, &ip, &payload, &plen))
+			return 0; /* held for reassembly, or dropped */
+		off = NULL;       /* what a link says is about one fragment only */
+	}
 	switch (ip.proto) {
 	case SF_IP_PROTO_TCP:
-		sf_tcp_input(st, &ip, payload, plen);
+		sf_tcp_input(st, &ip, payload, plen, off);
 		return 0;
 	case SF_IP_PROTO_ICMP:
 		sf_icmp_input(st, &ip, payload, plen);

@@ -207,6 +207,8 @@ struct sf_stack {
 	uint32_t ctl_cnt;
 
 	sf_stack_stats_t stats;
+	uint16_t tx_gso;             /* payload bytes per wire segment of the TSO
+	                                segment being built; 0: not one */
 	uint8_t frame[SF_FRAME_MAX]; /* the datagram being built */
 };
 
@@ -337,7 +339,9 @@ bool sf_frag_input(sf_stack_t *st, sf_ipv4_t *ip, const uint8_t **payload, size_
 
 /* input.c */
 void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t);
-void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *seg, size_t len);
+/* off: what an offloading link said about the datagram, or NULL. */
+void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *seg, size_t len,
+                  const sf_offload_t *off);
 void sf_icmp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *msg, size_t len);
 
 #endif

@@ -6,11 +6,21 @@
  * descriptor is exposed through fd() so an event loop can poll it;
  * receive() reads one packet and returns 0 when none is waiting.
  *
+ * Offloads (cfg.offload): the device is opened with IFF_VNET_HDR, the
+ * header size set to the 10-byte struct virtio_net_hdr (TUNSETVNETHDRSZ)
+ * and TUNSETOFFLOAD asked for TUN_F_CSUM | TUN_F_TSO4 (then TUN_F_CSUM
+ * alone). Every read and write then starts with that header (native byte
+ * order, which is little-endian on the hosts this runs on, as the legacy
+ * virtio header is): the kernel hands us TCP super-segments of up to 64 KiB
+ * (gso_type TCPV4, gso_size the MSS) with only the pseudo-header sum in the
+ * checksum field (NEEDS_CSUM), and takes them from us the same way, cutting
+ * them at gso_size itself. transmit_off()/receive_off() carry that header
+ * as an sf_offload_t; plain transmit()/receive() on such a device write a
+ * zero header and complete partial checksums, so a wrapper that knows
+ * nothing of offloads still sees ordinary datagrams. When the kernel
+ * refuses IFF_VNET_HDR the device is a plain TUN with offloads 0.
+ *
  * Later work slots in here:
- * - Offloads: open with IFF_VNET_HDR and set TUNSETVNETHDRSZ/TUNSETOFFLOAD;
- *   every read and write then starts with a struct virtio_net_hdr, which
- *   lets the kernel hand us GSO super-packets and skip checksums (TSO/GRO).
- *   transmit()/receive() would add and strip that header.
  * - Multiqueue: IFF_MULTI_QUEUE, with /dev/net/tun opened once per queue
  *   under the same name (one fd per stack/core, flows split by the kernel's
  *   hash), and TUNSETQUEUE to attach and detach queues.
@@ -19,11 +29,13 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "synfin/error.h"
@@ -32,8 +44,11 @@
 typedef struct tun_dev {
 	sf_netdev_t dev; /* first: the netdev pointer is the tun pointer */
 	int fd;
+	bool vnet; /* every read and write starts with a struct virtio_net_hdr */
 	char ifname[IFNAMSIZ];
 } tun_dev_t;
+
+#define VNET_HDR_LEN sizeof(struct virtio_net_hdr)
 
 static tun_dev_t *tun_of(sf_netdev_t *dev)
 {
@@ -66,32 +81,78 @@ static int map_errno(int e)
 	}
 }
 
-static int tun_transmit(sf_netdev_t *dev, const uint8_t *frame, size_t len, int64_t now_us)
+static int tun_transmit_off(sf_netdev_t *dev, const uint8_t *frame, size_t len,
+                            const sf_offload_t *off, int64_t now_us)
 {
 	(void)now_us;
 	tun_dev_t *t = tun_of(dev);
+	struct virtio_net_hdr vh = {0};
+	if (off && t->vnet && len >= 20) {
+		uint16_t ihl = (uint16_t)((frame[0] & 0x0f) * 4);
+		if (off->csum_partial) {
+			vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh.csum_start = ihl;
+			vh.csum_offset = 16; /* the TCP checksum field */
+		}
+		if (off->gso_size && len >= (size_t)ihl + 20) {
+			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			vh.gso_size = off->gso_size;
+			vh.hdr_len = (uint16_t)(ihl + (frame[ihl + 12] >> 4) * 4);
+		}
+	}
+	struct iovec iov[2] = {{&vh, VNET_HDR_LEN}, {(void *)frame, len}};
 	ssize_t n;
 	do
-		n = write(t->fd, frame, len);
+		n = t->vnet ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return map_errno(errno);
 	return 0;
 }
 
-/* `cap` should be at least the MTU: a datagram longer than cap is not
- * returned whole. */
-static int tun_receive(sf_netdev_t *dev, uint8_t *buf, size_t cap, int64_t now_us)
+static int tun_transmit(sf_netdev_t *dev, const uint8_t *frame, size_t len, int64_t now_us)
+{
+	return tun_transmit_off(dev, frame, len, NULL, now_us);
+}
+
+/* `cap` should be at least the MTU (64 KiB with offloads): a datagram
+ * longer than cap is not returned whole. */
+static int tun_receive_off(sf_netdev_t *dev, uint8_t *buf, size_t cap, sf_offload_t *off,
+                           int64_t now_us)
 {
 	(void)now_us;
 	tun_dev_t *t = tun_of(dev);
+	struct virtio_net_hdr vh = {0};
+	struct iovec iov[2] = {{&vh, VNET_HDR_LEN}, {buf, cap}};
 	ssize_t n;
 	do
-		n = read(t->fd, buf, cap);
+		n = t->vnet ? readv(t->fd, iov, 2) : read(t->fd, buf, cap);
 	while (n < 0 && errno == EINTR);
+	*off = (sf_offload_t){0};
 	if (n < 0)
 		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : map_errno(errno);
+	if (!t->vnet)
+		return (int)n;
+	if ((size_t)n < VNET_HDR_LEN)
+		return 0; /* nothing but a header: nothing to hand over */
+	n -= (ssize_t)VNET_HDR_LEN;
+	off->csum_partial = vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	off->csum_valid = vh.flags & VIRTIO_NET_HDR_F_DATA_VALID;
+	/* The segment count is left to whoever parses the headers (the
+	 * kernel's hdr_len is the linear part of its buffer, not the
+	 * headers). */
+	if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4)
+		off->gso_size = vh.gso_size;
 	return (int)n;
+}
+
+static int tun_receive(sf_netdev_t *dev, uint8_t *buf, size_t cap, int64_t now_us)
+{
+	sf_offload_t off;
+	int n = tun_receive_off(dev, buf, cap, &off, now_us);
+	if (n > 0 && off.csum_partial)
+		(void)sf_tcp_csum_fill(buf, (size_t)n); /* what receive() promises */
+	return n;
 }
 
 static int64_t tun_next_deadline(sf_netdev_t *dev)
@@ -182,17 +243,31 @@ sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (cfg->offload ? IFF_VNET_HDR : 0);
 	if (cfg->name)
 		memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
-	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+	int rc = ioctl(t->fd, TUNSETIFF, &ifr);
+	if (rc < 0 && cfg->offload && errno == EINVAL) {
+		ifr.ifr_flags = IFF_TUN | IFF_NO_PI; /* no virtio-net header here */
+		rc = ioctl(t->fd, TUNSETIFF, &ifr);
+	}
+	if (rc < 0) {
 		*err = map_errno(errno);
 		tun_destroy(&t->dev);
 		return NULL;
 	}
+	t->vnet = ifr.ifr_flags & IFF_VNET_HDR;
+	if (t->vnet) {
+		int sz = (int)VNET_HDR_LEN;
+		if (ioctl(t->fd, TUNSETVNETHDRSZ, &sz) == 0 &&
+		    ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) == 0)
+			t->dev.offloads = SF_NETDEV_OFF_CSUM | SF_NETDEV_OFF_TSO;
+		else if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) == 0)
+			t->dev.offloads = SF_NETDEV_OFF_CSUM;
+	}
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
 	t->ifname[IFNAMSIZ - 1] = '\0';
-	int rc = configure(t->ifname, cfg);
+	rc = configure(t->ifname, cfg);
 	if (rc < 0) {
 		*err = rc;
 		tun_destroy(&t->dev);
@@ -202,6 +277,8 @@ sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
 	t->dev.mtu = cfg->mtu ? cfg->mtu : 1500;
 	t->dev.transmit = tun_transmit;
 	t->dev.receive = tun_receive;
+	t->dev.transmit_off = tun_transmit_off;
+	t->dev.receive_off = tun_receive_off;
 	t->dev.next_deadline = tun_next_deadline;
 	t->dev.fd = tun_fd;
 	t->dev.destroy = tun_destroy;
