@@ -7,6 +7,13 @@
  *
  *   bench_tun crr  [--secs 10] [--ports 16] [--threads 2] [--rst]
  *   bench_tun bulk [--size 1G]
+ *   --offload on|off: the TUN's virtio-net header offloads (default on);
+ *   the peer label is then synfin-tun or synfin-tun-plain.
+ *
+ * bulk runs both ways (kpeer.h): the kernel sends to synfin (tun_bulk), then
+ * synfin sends to the kernel (tun_bulk_down); for each, the CPU seconds per
+ * GB of this process (getrusage: synfin's thread and the kernel client's,
+ * with the kernel's TCP work done in their system calls).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,12 +31,14 @@
 typedef struct conn {
 	sf_sock_t s;
 	uint32_t got;
-	bool bulk;
+	bool bulk, down;
+	uint8_t req[8];
+	uint64_t left; /* bulk down: bytes still to send */
 } conn_t;
 
 static struct {
 	sf_sock_t ls[MAX_LISTEN];
-	bool bulk_l[MAX_LISTEN];
+	bool bulk_l[MAX_LISTEN], down_l[MAX_LISTEN];
 	int nl;
 	conn_t *c;
 	size_t n, cap;
@@ -37,6 +46,7 @@ static struct {
 	atomic_bool stop;
 	uint8_t resp[BENCH_RESP_LEN];
 	uint8_t *buf;
+	uint8_t *down; /* 256 KiB of bulk down data */
 } S;
 
 static int64_t server_app(void *ctx, sf_loop_t *loop, int64_t now_us)
@@ -51,7 +61,7 @@ static int64_t server_app(void *ctx, sf_loop_t *loop, int64_t now_us)
 				S.c = realloc(S.c, S.cap * sizeof *S.c);
 				bench_check(S.c != NULL, "out of memory");
 			}
-			S.c[S.n++] = (conn_t){.s = c, .bulk = S.bulk_l[i]};
+			S.c[S.n++] = (conn_t){.s = c, .bulk = S.bulk_l[i], .down = S.down_l[i]};
 		}
 	}
 	size_t keep = 0;
@@ -60,9 +70,34 @@ static int64_t server_app(void *ctx, sf_loop_t *loop, int64_t now_us)
 		long n;
 		bool done = false;
 		while ((n = sf_recv(st, c->s, S.buf, 256 * 1024)) > 0) {
+			if (c->down && c->got < 8) { /* the size asked for */
+				size_t k = (size_t)n < 8 - c->got ? (size_t)n : 8 - c->got;
+				memcpy(c->req + c->got, S.buf, k);
+				if (c->got + k == 8)
+					for (int b = 0; b < 8; b++)
+						c->left |= (uint64_t)c->req[b] << (8 * b);
+			}
 			c->got += (uint32_t)n;
 			if (c->bulk)
 				S.bulk_bytes += (uint64_t)n;
+		}
+		if (c->down && c->got >= 8) {
+			long w = 1;
+			while (c->left && w > 0) {
+				size_t k = c->left < 256 * 1024 ? (size_t)c->left : 256 * 1024;
+				w = sf_send(st, c->s, S.down, k);
+				if (w > 0)
+					c->left -= (uint64_t)w;
+			}
+			if (!c->left) {
+				sf_close(st, c->s); /* FIN after the last byte */
+				continue;
+			}
+			if (w < 0 && w != SF_EAGAIN) {
+				S.errors++;
+				sf_close(st, c->s);
+				continue;
+			}
 		}
 		if (!c->bulk && c->got >= BENCH_REQ_LEN) {
 			sf_send(st, c->s, S.resp, sizeof S.resp);
@@ -103,12 +138,15 @@ int main(int argc, char **argv)
 	int ports = (int)bench_opt_num(argc, argv, "--ports", 16);
 	bool rst = bench_flag(argc, argv, "--rst");
 	bench_check(ports < MAX_LISTEN, "too many ports");
+	bool offload = strcmp(bench_opt(argc, argv, "--offload", "on"), "off") != 0;
 	sf_config_t cfg;
 	sf_config_default(&cfg);
 	cfg.max_conns = 65536;
 	cfg.max_timewait = 1u << 22;
 	cfg.syn_backlog = 65535;
-	sf_loop_tun_opts_t o = {.cfg = &cfg};
+	if (bulk) /* one connection: buffers of the size the kernel autotunes to */
+		cfg.sndbuf = cfg.rcvbuf = (uint32_t)bench_opt_size(argc, argv, "--buf", 1u << 20);
+	sf_loop_tun_opts_t o = {.cfg = &cfg, .offload = offload ? 1 : -1};
 	sf_loop_t *loop;
 	char err[160];
 	int rc = sf_loop_open_tun(&o, &loop, err, sizeof err);
@@ -118,27 +156,39 @@ int main(int argc, char **argv)
 	}
 	sf_stack_t *st = sf_loop_stack(loop);
 	S.buf = malloc(256 * 1024);
+	S.down = malloc(256 * 1024);
 	memset(S.resp, 'r', sizeof S.resp);
-	bench_check(S.buf != NULL, "out of memory");
-	for (int p = 0; p < (bulk ? 1 : ports); p++) {
+	bench_check(S.buf != NULL && S.down != NULL, "out of memory");
+	memset(S.down, 'd', 256 * 1024);
+	for (int p = 0; p < (bulk ? 2 : ports); p++) {
 		sf_sock_t l = sf_socket(st);
-		bench_check(l >= 0 && sf_bind(st, l, (uint16_t)(bulk ? 5001 : 7000 + p)) == 0 &&
+		bench_check(l >= 0 && sf_bind(st, l, (uint16_t)(bulk ? 5001 + p : 7000 + p)) == 0 &&
 		                    sf_listen(st, l, 65535) == 0,
 		            "listen");
 		S.bulk_l[S.nl] = bulk;
+		S.down_l[S.nl] = bulk && p == 1;
 		S.ls[S.nl++] = l;
 	}
 	sf_loop_set_app(loop, server_app, NULL);
 	pthread_t th;
 	bench_check(pthread_create(&th, NULL, loop_thread, loop) == 0, "pthread_create");
 
-	const char *peer = rst ? "synfin-tun-rst" : "synfin-tun";
+	const char *peer = rst ? (offload ? "synfin-tun-rst" : "synfin-tun-plain-rst")
+	                       : (offload ? "synfin-tun" : "synfin-tun-plain");
 	if (bulk) {
 		uint64_t size = bench_opt_size(argc, argv, "--size", 1ull << 30);
+		double c0 = kpeer_cpu_s();
 		double dt = kpeer_bulk_client("192.0.2.2", 5001, size, 0);
+		double c1 = kpeer_cpu_s();
 		bench_check(dt > 0, "bulk over TUN failed");
-		bench_result("tun_bulk", "synfin-tun", "gbps", (double)size * 8 / dt / 1e9,
-		             "Gbit/s");
+		double dt2 = kpeer_bulk_down_client("192.0.2.2", 5002, size);
+		double c2 = kpeer_cpu_s();
+		bench_check(dt2 > 0, "bulk down over TUN failed");
+		double gb = (double)size / 1e9;
+		bench_result("tun_bulk", peer, "gbps", (double)size * 8 / dt / 1e9, "Gbit/s");
+		bench_result("tun_bulk_down", peer, "gbps", (double)size * 8 / dt2 / 1e9, "Gbit/s");
+		bench_result("tun_bulk", peer, "cpu_s_per_gb", (c1 - c0) / gb, "CPU-s/GB");
+		bench_result("tun_bulk_down", peer, "cpu_s_per_gb", (c2 - c1) / gb, "CPU-s/GB");
 	} else {
 		kcrr_t k = {.addr = "192.0.2.2",
 		            .port0 = 7000,
@@ -167,14 +217,17 @@ int main(int argc, char **argv)
 		bench_result("tun_crr", peer, "timewait_end", (double)ss.timewait_open, "entries");
 	bench_info(bulk ? "tun_bulk" : "tun_crr", peer, "loop",
 	           "iterations=%llu frames_in=%llu frames_out=%llu max_batch=%llu "
-	           "full_batches=%llu tx_errors=%llu retransmits=%llu served=%llu errors=%llu",
+	           "full_batches=%llu tx_errors=%llu retransmits=%llu served=%llu errors=%llu "
+	           "super_in=%llu super_out=%llu offloads=0x%x",
 	           (unsigned long long)ls.iterations, (unsigned long long)ls.frames_in,
 	           (unsigned long long)ls.frames_out, (unsigned long long)ls.max_batch,
 	           (unsigned long long)ls.full_batches, (unsigned long long)ls.tx_errors,
 	           (unsigned long long)ss.retransmits, (unsigned long long)S.served,
-	           (unsigned long long)S.errors);
+	           (unsigned long long)S.errors, (unsigned long long)ls.super_in,
+	           (unsigned long long)ls.super_out, sf_loop_netdev(loop)->offloads);
 	sf_loop_destroy(loop);
 	free(S.buf);
+	free(S.down);
 	free(S.c);
 	return 0;
 }
