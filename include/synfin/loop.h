@@ -85,6 +85,9 @@ typedef struct sf_loop_tun_opts {
 	 * refuses leaves a plain TUN. Impairments (which count frames) turn
 	 * them off. */
 	int offload;
+	/* sf_loop_open_tun_multi: when not NULL, stack i's trace sink gets
+	 * trace_ctx[i] as its ctx (cfg->trace.fn is the function). */
+	void *const *trace_ctx;
 } sf_loop_tun_opts_t;
 
 /* Whether offloads are wanted for an `offload` value of sf_loop_tun_opts_t
@@ -98,6 +101,19 @@ bool sf_loop_offload_wanted(int offload);
  * "/dev/net/tun is not available (modprobe tun?)"). errbuf may be NULL. */
 int sf_loop_open_tun(const sf_loop_tun_opts_t *opts, sf_loop_t **out, char *errbuf,
                      size_t errbuf_len);
+
+/* One stack per core: opens one TUN device with n queues (multiqueue) and
+ * a loop on each, out[0..n), each for a thread of its own. The stacks
+ * share nothing but their config and secret (one seed, from cfg or random,
+ * so ISNs agree whichever queue a flow lands on); the kernel spreads flows
+ * over the queues. A listener must be opened on every stack. Ephemeral
+ * ports of active opens are not coordinated between stacks: give each its
+ * own port range (cfg) before connecting from several. With pcap_path,
+ * queue i > 0 writes "<pcap_path>.<i>"; impairments are seeded
+ * impair_seed + i. Returns as sf_loop_open_tun (nothing is left open on
+ * failure). n = 1 is sf_loop_open_tun. */
+int sf_loop_open_tun_multi(const sf_loop_tun_opts_t *opts, unsigned n, sf_loop_t **out,
+                           char *errbuf, size_t errbuf_len);
 
 /* Destroys the stack (sending nothing more), the netdev chain (flushing and
  * closing a pcap file, removing the TUN device) and the loop. NULL is a no-op. */

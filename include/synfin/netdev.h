@@ -166,6 +166,16 @@ typedef struct sf_tun_config {
 /* Opens a TUN device, sets the kernel side's address, MTU and link up.
  * Needs CAP_NET_ADMIN. Returns NULL and sets *err on failure. */
 sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err);
+/* Queues of one multiqueue TUN device at most. */
+#define SF_TUN_MAX_QUEUES 64
+/* Opens one TUN device with n queues (IFF_MULTI_QUEUE when n > 1): devs[i]
+ * is queue i, a netdev with its own fd, for one thread (and one stack)
+ * each; the kernel spreads flows over the queues by their hash and keeps
+ * a flow on the queue it is answered from. The kernel side is configured
+ * as sf_tun_open does. Each netdev is destroyed on its own; the device
+ * disappears with the last. Returns 0 or a negative SF_E* code (nothing
+ * is left open). */
+int sf_tun_open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs);
 /* The interface name the kernel gave it. */
 const char *sf_tun_name(sf_netdev_t *dev);
 

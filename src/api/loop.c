@@ -415,12 +415,59 @@ bool sf_loop_offload_wanted(int offload)
 
 int sf_loop_open_tun(const sf_loop_tun_opts_t *o, sf_loop_t **out, char *errbuf, size_t errbuf_len)
 {
+	return sf_loop_open_tun_multi(o, 1, out, errbuf, errbuf_len);
+}
+
+/* Wraps queue q's netdev as the options ask (`trace`: the sink of the
+ * stack on it); destroys it on failure. */
+static sf_netdev_t *wrap_queue(const sf_loop_tun_opts_t *o, unsigned q, sf_netdev_t *dev,
+                               sf_trace_sink_t trace, int *err, char *errbuf, size_t errbuf_len)
+{
+	if (o->impair_tx || o->impair_rx) {
+		sf_netdev_t *w =
+		        sf_impair_wrap(dev, o->impair_seed + q, o->impair_tx, o->impair_rx);
+		if (!w) {
+			sf_netdev_destroy(dev);
+			say(errbuf, errbuf_len, "%s", "invalid impairment values");
+			*err = SF_EINVAL;
+			return NULL;
+		}
+		/* Frames the impairment loses show up in the trace (drawn
+		 * lost), not as silent gaps. */
+		if (o->cfg)
+			sf_impair_set_trace(w, trace);
+		dev = w;
+	}
+	if (o->pcap_path) {
+		char path[4096];
+		if (q == 0)
+			snprintf(path, sizeof path, "%s", o->pcap_path);
+		else
+			snprintf(path, sizeof path, "%s.%u", o->pcap_path, q);
+		sf_netdev_t *w = sf_pcap_tap_wrap(dev, path, err);
+		if (!w) {
+			sf_netdev_destroy(dev);
+			if (errbuf && errbuf_len)
+				snprintf(errbuf, errbuf_len, "cannot write pcap file %s", path);
+			if (*err >= 0)
+				*err = SF_EINVAL;
+			return NULL;
+		}
+		dev = w;
+	}
+	return dev;
+}
+
+int sf_loop_open_tun_multi(const sf_loop_tun_opts_t *o, unsigned n, sf_loop_t **out, char *errbuf,
+                           size_t errbuf_len)
+{
 	sf_loop_tun_opts_t def = {0};
 	if (!o)
 		o = &def;
-	if (!out || (o->tun_name && strlen(o->tun_name) >= 16) || o->prefix_len < 0 ||
-	    o->prefix_len > 32) {
-		say(errbuf, errbuf_len, "%s", "invalid TUN options (name too long or bad prefix)");
+	if (!out || n == 0 || n > SF_TUN_MAX_QUEUES || (o->tun_name && strlen(o->tun_name) >= 16) ||
+	    o->prefix_len < 0 || o->prefix_len > 32) {
+		say(errbuf, errbuf_len, "%s",
+		    "invalid TUN options (name too long, bad prefix or queue count)");
 		return SF_EINVAL;
 	}
 	sf_config_t cfg;
@@ -431,6 +478,10 @@ int sf_loop_open_tun(const sf_loop_tun_opts_t *o, sf_loop_t **out, char *errbuf,
 	cfg.addr = o->addr ? o->addr : DEFAULT_ADDR;
 	cfg.prefix_len = o->prefix_len ? o->prefix_len : 24;
 	cfg.mtu = o->mtu ? o->mtu : 1500;
+	/* One secret for every stack: ISNs (RFC 6528) and anything keyed by
+	 * it agree whichever queue a flow lands on. */
+	if (cfg.seed == 0)
+		cfg.seed = random_seed();
 	sf_tun_config_t tc = {
 	        .name = o->tun_name && o->tun_name[0] ? o->tun_name : NULL,
 	        .peer_addr = o->peer_addr ? o->peer_addr : DEFAULT_PEER,
@@ -442,48 +493,40 @@ int sf_loop_open_tun(const sf_loop_tun_opts_t *o, sf_loop_t **out, char *errbuf,
 		say(errbuf, errbuf_len, "%s", "synfin's address and the kernel's must differ");
 		return SF_EINVAL;
 	}
-	int err = 0;
+	sf_netdev_t *tuns[SF_TUN_MAX_QUEUES];
 	errno = 0;
-	sf_netdev_t *tun = sf_tun_open(&tc, &err);
-	if (!tun) {
-		explain_tun_error(errno, tc.name, errbuf, errbuf_len);
-		return err < 0 ? err : SF_EINVAL;
-	}
-	sf_netdev_t *dev = tun;
-	if (o->impair_tx || o->impair_rx) {
-		sf_netdev_t *w = sf_impair_wrap(dev, o->impair_seed, o->impair_tx, o->impair_rx);
-		if (!w) {
-			sf_netdev_destroy(dev);
-			say(errbuf, errbuf_len, "%s", "invalid impairment values");
-			return SF_EINVAL;
-		}
-		/* Frames the impairment loses show up in the trace (drawn
-		 * lost), not as silent gaps. */
-		if (o->cfg)
-			sf_impair_set_trace(w, o->cfg->trace);
-		dev = w;
-	}
-	if (o->pcap_path) {
-		sf_netdev_t *w = sf_pcap_tap_wrap(dev, o->pcap_path, &err);
-		if (!w) {
-			sf_netdev_destroy(dev);
-			if (errbuf && errbuf_len)
-				snprintf(errbuf, errbuf_len, "cannot write pcap file %s",
-				         o->pcap_path);
-			return err < 0 ? err : SF_EINVAL;
-		}
-		dev = w;
-	}
-	sf_loop_t *l;
-	int rc = sf_loop_create(dev, &cfg, &l);
+	int rc = sf_tun_open_multi(&tc, n, tuns);
 	if (rc < 0) {
-		sf_netdev_destroy(dev);
-		if (errbuf && errbuf_len)
-			snprintf(errbuf, errbuf_len, "cannot create the stack: %s",
-			         sf_strerror(rc));
+		explain_tun_error(errno, tc.name, errbuf, errbuf_len);
 		return rc;
 	}
-	l->tun = tun;
-	*out = l;
+	unsigned made = 0;
+	for (; made < n; made++) {
+		int err = 0;
+		if (o->trace_ctx)
+			cfg.trace.ctx = o->trace_ctx[made];
+		sf_netdev_t *dev =
+		        wrap_queue(o, made, tuns[made], cfg.trace, &err, errbuf, errbuf_len);
+		if (!dev) {
+			rc = err;
+			break;
+		}
+		rc = sf_loop_create(dev, &cfg, &out[made]);
+		if (rc < 0) {
+			sf_netdev_destroy(dev);
+			if (errbuf && errbuf_len)
+				snprintf(errbuf, errbuf_len, "cannot create the stack: %s",
+				         sf_strerror(rc));
+			break;
+		}
+		out[made]->tun = tuns[made];
+	}
+	if (made < n) {
+		for (unsigned i = made + 1; i < n; i++)
+			sf_netdev_destroy(tuns[i]);
+		while (made--)
+			sf_loop_destroy(out[made]);
+		return rc < 0 ? rc : SF_EINVAL;
+	}
 	return 0;
 }

@@ -20,10 +20,12 @@
  * nothing of offloads still sees ordinary datagrams. When the kernel
  * refuses IFF_VNET_HDR the device is a plain TUN with offloads 0.
  *
- * Later work slots in here:
- * - Multiqueue: IFF_MULTI_QUEUE, with /dev/net/tun opened once per queue
- *   under the same name (one fd per stack/core, flows split by the kernel's
- *   hash), and TUNSETQUEUE to attach and detach queues.
+ * Multiqueue (sf_tun_open_multi): IFF_MULTI_QUEUE, /dev/net/tun opened once
+ * per queue under the same name, one netdev (one fd) per queue, for one
+ * stack and one thread each. The kernel picks a flow's queue by its
+ * symmetric flow hash and then keeps it where that flow was last written
+ * from (tun_automq_select_queue): a stack answering on its own queue keeps
+ * its flows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -221,15 +223,12 @@ fail:;
 	return rc;
 }
 
-sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
+/* Opens one queue of the TUN device `name` (NULL: a new one, named by the
+ * kernel): the fd, TUNSETIFF with the flags asked for (falling back to no
+ * virtio-net header), the offloads. The kernel side is not configured.
+ * Returns NULL with *err set (errno left as the failing call set it). */
+static tun_dev_t *open_queue(const char *name, const sf_tun_config_t *cfg, bool multi, int *err)
 {
-	int dummy;
-	if (!err)
-		err = &dummy;
-	if (!cfg || (cfg->name && strlen(cfg->name) >= IFNAMSIZ)) {
-		*err = SF_EINVAL;
-		return NULL;
-	}
 	tun_dev_t *t = calloc(1, sizeof(*t));
 	if (!t) {
 		*err = SF_ENOMEM;
@@ -243,17 +242,20 @@ sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (cfg->offload ? IFF_VNET_HDR : 0);
-	if (cfg->name)
-		memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
+	short base = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0);
+	ifr.ifr_flags = base | (cfg->offload ? IFF_VNET_HDR : 0);
+	if (name)
+		memcpy(ifr.ifr_name, name, strlen(name));
 	int rc = ioctl(t->fd, TUNSETIFF, &ifr);
-	if (rc < 0 && cfg->offload && errno == EINVAL) {
-		ifr.ifr_flags = IFF_TUN | IFF_NO_PI; /* no virtio-net header here */
+	if (rc < 0 && cfg->offload && errno == EINVAL && !multi) {
+		ifr.ifr_flags = base; /* no virtio-net header here */
 		rc = ioctl(t->fd, TUNSETIFF, &ifr);
 	}
 	if (rc < 0) {
-		*err = map_errno(errno);
+		int e = errno;
+		*err = map_errno(e);
 		tun_destroy(&t->dev);
+		errno = e;
 		return NULL;
 	}
 	t->vnet = ifr.ifr_flags & IFF_VNET_HDR;
@@ -267,12 +269,6 @@ sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
 	}
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
 	t->ifname[IFNAMSIZ - 1] = '\0';
-	rc = configure(t->ifname, cfg);
-	if (rc < 0) {
-		*err = rc;
-		tun_destroy(&t->dev);
-		return NULL;
-	}
 	t->dev.name = t->ifname;
 	t->dev.mtu = cfg->mtu ? cfg->mtu : 1500;
 	t->dev.transmit = tun_transmit;
@@ -282,8 +278,48 @@ sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
 	t->dev.next_deadline = tun_next_deadline;
 	t->dev.fd = tun_fd;
 	t->dev.destroy = tun_destroy;
-	*err = 0;
-	return &t->dev;
+	return t;
+}
+
+sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
+{
+	sf_netdev_t *dev = NULL;
+	int rc = sf_tun_open_multi(cfg, 1, &dev);
+	if (err)
+		*err = rc;
+	return rc < 0 ? NULL : dev;
+}
+
+int sf_tun_open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs)
+{
+	if (!cfg || !devs || n == 0 || n > SF_TUN_MAX_QUEUES ||
+	    (cfg->name && strlen(cfg->name) >= IFNAMSIZ))
+		return SF_EINVAL;
+	int err = 0;
+	tun_dev_t *first = open_queue(cfg->name, cfg, n > 1, &err);
+	if (!first)
+		return err;
+	devs[0] = &first->dev;
+	for (unsigned i = 1; i < n; i++) {
+		tun_dev_t *q = open_queue(first->ifname, cfg, true, &err);
+		if (!q || q->dev.offloads != first->dev.offloads) {
+			int e = errno;
+			if (q)
+				tun_destroy(&q->dev);
+			while (i--)
+				tun_destroy(devs[i]);
+			errno = e;
+			return err < 0 ? err : SF_EINVAL;
+		}
+		devs[i] = &q->dev;
+	}
+	int rc = configure(first->ifname, cfg);
+	if (rc < 0) {
+		for (unsigned i = 0; i < n; i++)
+			tun_destroy(devs[i]);
+		return rc;
+	}
+	return 0;
 }
 
 const char *sf_tun_name(sf_netdev_t *dev)
