@@ -120,11 +120,16 @@ if want kernel || want tun; then
 	fi
 fi
 
-veth_crr() { # $@: extra client args
-	local peer=kernel-veth
-	[[ " $* " == *" --rst "* ]] && peer=kernel-veth-rst
+veth_crr() { # [--server-threads N] $@: extra client args
+	local peer=kernel-veth st=2
+	if [ "${1:-}" = --server-threads ]; then
+		st=$2
+		shift 2
+		peer=kernel-veth-${st}srv
+	fi
+	[[ " $* " == *" --rst "* ]] && peer=$peer-rst
 	ip netns exec "$nsb" "$bin/bench_kernel" crr --role server --secs "$(awk -v s="$secs" 'BEGIN { print s + 1.5 }')" \
-		--peer $peer >>"$raw" 2>>"$log" &
+		--server-threads $st --peer $peer >>"$raw" 2>>"$log" &
 	local spid=$!
 	sleep 0.3
 	run ip netns exec "$nsa" "$bin/bench_kernel" crr --role client --addr 192.0.2.2 \
@@ -174,6 +179,11 @@ for ((i = 1; i <= runs; i++)); do
 		run unshare -n bash -c 'ip link set lo up; sysctl -qw net.ipv4.ip_local_port_range="1024 65535"; exec "$@"' _ \
 			"$bin/bench_tun" crr --secs "$secs"
 		veth_crr
+		# one stack per core: 2 stacks on 2 queues vs 1, and the kernel
+		# server with 1 thread vs 2 (kernel-veth above)
+		run unshare -n bash -c 'ip link set lo up; sysctl -qw net.ipv4.ip_local_port_range="1024 65535"; exec "$@"' _ \
+			"$bin/bench_tun" crr --secs "$secs" --stacks 2
+		veth_crr --server-threads 1
 		run unshare -n bash -c 'ip link set lo up; exec "$@"' _ "$bin/bench_tun" bulk --size "$tun_size"
 		veth_bulk
 		run unshare -n bash -c 'ip link set lo up; exec "$@"' _ "$bin/bench_tun" bulk --size "$tun_size" \
@@ -255,6 +265,8 @@ END {
 	row("2. connection lives/s, RST close", "crr", "kernel-lo-rst", "")
 	row("3. lives/s, kernel client over TUN", "tun_crr", "synfin-tun", "")
 	row("3. lives/s, kernel to kernel, veth", "crr", "kernel-veth", "")
+	row("3. lives/s, TUN, 2 stacks on 2 queues", "tun_crr", "synfin-tun-2stacks", "")
+	row("3. lives/s, veth, 1 server thread", "crr", "kernel-veth-1srv", "")
 	row("3. bulk to synfin over TUN", "tun_bulk", "synfin-tun", "Gbit/s")
 	row("3. bulk to synfin, plain TUN", "tun_bulk", "synfin-tun-plain", "Gbit/s")
 	row("3. bulk, kernel to kernel, veth", "bulk", "kernel-veth", "Gbit/s")
@@ -288,6 +300,9 @@ END {
 	ratio("lives/s, last 1 s / first 1 s (no decay)", m("crr", "synfin", "last_s"), m("crr", "synfin", "first_s"), "")
 	ratio("lives/s RST close: synfin / lwIP", m("crr", "synfin-rst", "lives_per_s"), m("crr", "lwip-rst", "lives_per_s"), "")
 	ratio("TUN lives/s: synfin / kernel over veth", m("tun_crr", "synfin-tun", "lives_per_s"), m("crr", "kernel-veth", "lives_per_s"), 1.0)
+	ratio("TUN lives/s: 2 stacks / 1 stack", m("tun_crr", "synfin-tun-2stacks", "lives_per_s"), m("tun_crr", "synfin-tun", "lives_per_s"), 1.8)
+	ratio("TUN lives/s, 1 stack / veth, 1 server thread", m("tun_crr", "synfin-tun", "lives_per_s"), m("crr", "kernel-veth-1srv", "lives_per_s"), 1.0)
+	ratio("TUN lives/s, 2 stacks / veth, 2 server threads", m("tun_crr", "synfin-tun-2stacks", "lives_per_s"), m("crr", "kernel-veth", "lives_per_s"), 1.0)
 	ratio("TUN bulk to synfin: synfin / kernel over veth", m("tun_bulk", "synfin-tun", "gbps"), m("bulk", "kernel-veth", "gbps"), 1.0)
 	ratio("TUN bulk from synfin: synfin / kernel over veth", m("tun_bulk_down", "synfin-tun", "gbps"), m("bulk_down", "kernel-veth", "gbps"), 1.0)
 	ratio("TUN bulk to synfin: offloads / plain TUN", m("tun_bulk", "synfin-tun", "gbps"), m("tun_bulk", "synfin-tun-plain", "gbps"), "")
