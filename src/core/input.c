@@ -742,7 +742,7 @@ static uint16_t segs_of(const sf_offload_t *off, uint32_t payload_len)
 }
 
 void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_t len,
-                  const sf_offload_t *off)
+                  const sf_offload_t *off, const uint32_t *hash)
 {
 	seg_t s = {.ip = ip};
 	/* MUST-3 holds for what crossed a wire; a link that marks the sum
@@ -775,7 +775,9 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 		return;
 	}
 
-	sf_tcb_t *t = sf_tcb_lookup(st, ip->src, s.h.sport, s.h.dport);
+	/* One 4-tuple hash for both tables (a batch computed it already). */
+	uint32_t h = hash ? *hash : sf_tuple_hash(st, ip->src, s.h.sport, s.h.dport);
+	sf_tcb_t *t = sf_tcb_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
 	if (t) {
 		if (t->state == SF_SYN_SENT)
 			syn_sent_input(st, t, &s);
@@ -783,7 +785,7 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 			synchronized_input(st, t, &s);
 		return;
 	}
-	sf_tw_t *w = sf_tw_lookup(st, ip->src, s.h.sport, s.h.dport);
+	sf_tw_t *w = sf_tw_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
 	if (w && !timewait_input(st, w, &s))
 		return;
 	sf_tcb_t *l = sf_listener_find(st, s.h.dport);
