@@ -165,6 +165,10 @@ typedef struct sf_loop_stats {
 	uint64_t super_in;     /* received frames that were super-segments (GRO) */
 	uint64_t super_out;    /* transmitted frames that were super-segments (TSO) */
 } sf_loop_stats_t;
+/* The loop's counters. Unlike everything else here, this may be called
+ * from any thread while the loop runs (one stack per core: a monitor sums
+ * the loops without a lock on their packet path); each value is whole, the
+ * set is not one instant. */
 void sf_loop_stats(const sf_loop_t *loop, sf_loop_stats_t *out);
 
 #ifdef __cplusplus

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,26 @@ struct sf_loop {
 	bool busy; /* the last batch was full: frames are probably still waiting */
 	volatile sig_atomic_t stop;
 	fd_watch_t fds[SF_LOOP_MAX_FDS];
-	sf_loop_stats_t stats;
+	/* Counters: written by the loop's thread only, read by any thread
+	 * (sf_loop_stats) without a lock: relaxed atomics, so a reader on
+	 * another core sees whole values and the writer pays no locked
+	 * instruction (a load and a store, as for a plain counter). */
+	struct {
+		_Atomic uint64_t iterations, frames_in, frames_out, tx_errors, max_batch,
+		        full_batches, super_in, super_out;
+	} stats;
 };
+
+static void bump(_Atomic uint64_t *c, uint64_t by)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+	                      memory_order_relaxed);
+}
+
+static uint64_t get(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
+}
 
 int64_t sf_loop_now(void)
 {
@@ -71,10 +90,10 @@ int64_t sf_loop_now(void)
 static int transmit_frame(void *ctx, const uint8_t *frame, size_t len, int64_t now_us)
 {
 	sf_loop_t *l = ctx;
-	l->stats.frames_out++;
+	bump(&l->stats.frames_out, 1);
 	int rc = sf_netdev_transmit(l->dev, frame, len, now_us);
 	if (rc < 0)
-		l->stats.tx_errors++;
+		bump(&l->stats.tx_errors, 1);
 	return rc;
 }
 
@@ -82,12 +101,12 @@ static int transmit_frame_off(void *ctx, const uint8_t *frame, size_t len, const
                               int64_t now_us)
 {
 	sf_loop_t *l = ctx;
-	l->stats.frames_out++;
+	bump(&l->stats.frames_out, 1);
 	if (off->gso_size)
-		l->stats.super_out++;
+		bump(&l->stats.super_out, 1);
 	int rc = sf_netdev_transmit_off(l->dev, frame, len, off, now_us);
 	if (rc < 0)
-		l->stats.tx_errors++;
+		bump(&l->stats.tx_errors, 1);
 	return rc;
 }
 
@@ -202,7 +221,16 @@ void sf_loop_stop(sf_loop_t *l)
 
 void sf_loop_stats(const sf_loop_t *l, sf_loop_stats_t *out)
 {
-	*out = l->stats;
+	*out = (sf_loop_stats_t){
+	        .iterations = get(&l->stats.iterations),
+	        .frames_in = get(&l->stats.frames_in),
+	        .frames_out = get(&l->stats.frames_out),
+	        .tx_errors = get(&l->stats.tx_errors),
+	        .max_batch = get(&l->stats.max_batch),
+	        .full_batches = get(&l->stats.full_batches),
+	        .super_in = get(&l->stats.super_in),
+	        .super_out = get(&l->stats.super_out),
+	};
 }
 
 /* ---- extra fds ---- */
@@ -302,7 +330,7 @@ static int drain_frames(sf_loop_t *l, int64_t now)
 			break;
 		}
 		if (off->gso_size)
-			l->stats.super_in++;
+			bump(&l->stats.super_in, 1);
 		l->frames[nf++] = (sf_frame_t){.data = l->buf + used, .len = (size_t)n, .off = off};
 		used += ((size_t)n + 7) & ~(size_t)7;
 		cnt++;
@@ -310,11 +338,11 @@ static int drain_frames(sf_loop_t *l, int64_t now)
 	if (nf)
 		(void)sf_stack_input_batch(l->st, l->frames, nf, now);
 	l->busy = cnt == SF_LOOP_BATCH;
-	l->stats.frames_in += cnt;
-	if (cnt > l->stats.max_batch)
-		l->stats.max_batch = cnt;
+	bump(&l->stats.frames_in, cnt);
+	if (cnt > get(&l->stats.max_batch))
+		atomic_store_explicit(&l->stats.max_batch, cnt, memory_order_relaxed);
 	if (l->busy)
-		l->stats.full_batches++;
+		bump(&l->stats.full_batches, 1);
 	return rc;
 }
 
@@ -331,7 +359,7 @@ int sf_loop_once(sf_loop_t *l, int64_t max_wait_us)
 	if (max_wait_us >= 0 && (wait < 0 || wait > max_wait_us))
 		wait = max_wait_us;
 	wait_events(l, wait); /* even without sleeping: ready extra fds get their callbacks */
-	l->stats.iterations++;
+	bump(&l->stats.iterations, 1);
 
 	now = sf_loop_now();
 	int rc = drain_frames(l, now);
