@@ -18,11 +18,13 @@
  * (updating itself while the connection goes on). Other paths are served
  * from --dir.
  *
- * --threads N (default: the cores; 1 with --pcap or --trace): one TUN device
- * with N queues, and per queue one thread with its own stack, HTTP server
- * and connection records, sharing nothing (sf_loop_open_tun_multi). The
- * kernel spreads connections over the queues; the page shows the records of
- * the stack that serves it. Thread 0 is the main thread; a signal stops it,
+ * --threads N (default 1; 0: one per core): one TUN device with N queues,
+ * and per queue one thread with its own stack, HTTP server and connection
+ * records, sharing nothing (sf_loop_open_tun_multi). The kernel spreads
+ * connections over the queues; the page shows the records of the stack
+ * that serves it (so a browser's next request, on another connection, may
+ * not find the connection it asks for: hence the default of one until the
+ * page gathers every stack's records). Thread 0 is the main thread; a signal stops it,
  * and it stops the others through an eventfd each.
  */
 #include <arpa/inet.h>
@@ -645,9 +647,10 @@ static void help(void)
 	       "  --duration S     stop after S seconds (default: run until Ctrl-C)\n"
 	       "  --trace FILE     write every trace event as JSON lines to FILE\n"
 	       "  --show-visitors  the page lists every recent client, not only yours\n"
-	       "  --threads N      stacks, one per thread and TUN queue (default: the cores;\n"
-	       "                   1 with --pcap or --trace; with more, stack i > 0 writes\n"
-	       "                   FILE.i)\n"
+	       "  --threads N      stacks, one per thread and TUN queue (default 1; 0: one\n"
+	       "                   per core); the page shows the connections of the stack\n"
+	       "                   that serves it; --pcap/--trace FILE: stack i > 0 writes\n"
+	       "                   FILE.i\n"
 	       "limits (memory is bounded by them; see include/synfin/http.h):\n"
 	       "  --max-conns N    connections served at once (default 10000); when full, the\n"
 	       "                   one idle longest is closed for a client that waits\n"
@@ -667,7 +670,7 @@ int cmd_serve(int argc, char **argv)
 	netopts_t no;
 	netopts_init(&no);
 	const char *dir = NULL, *trace = NULL;
-	uint64_t port = 80, threads = 0;
+	uint64_t port = 80, threads = 1;
 	double duration = -1;
 	bool show_visitors = false;
 	sf_http_server_config_t hc;
@@ -710,8 +713,7 @@ int cmd_serve(int argc, char **argv)
 				return CMD_USAGE;
 			trace = v;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--threads", &v)) != 0) {
-			if (r < 0 || !cli_u64(CMD, "--threads", v, MAX_THREADS, &threads) ||
-			    threads == 0)
+			if (r < 0 || !cli_u64(CMD, "--threads", v, MAX_THREADS, &threads))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--duration", &v)) != 0) {
 			if (r < 0 || !cli_double(CMD, "--duration", v, 0, 1e7, &duration))
@@ -761,9 +763,9 @@ int cmd_serve(int argc, char **argv)
 		cli_error(CMD, "--dir %s: %s", dir, strerror(errno));
 		return CMD_FAIL;
 	}
-	if (threads == 0) {
+	if (threads == 0) { /* one per core */
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = trace || no.pcap || cores < 1 ? 1 : (uint64_t)cores;
+		threads = cores < 1 ? 1 : (uint64_t)cores;
 		if (threads > MAX_THREADS)
 			threads = MAX_THREADS;
 	}
