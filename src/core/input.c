@@ -17,6 +17,7 @@ typedef struct seg {
 	const uint8_t *data; /* payload, possibly trimmed */
 	uint32_t seq;        /* sequence number of data[0] (after trimming) */
 	uint32_t len;        /* payload bytes left after trimming */
+	uint16_t segs;       /* wire segments it stands for (a link's GRO: > 1) */
 	bool syn, fin;       /* after trimming */
 } seg_t;
 
@@ -32,6 +33,7 @@ static void trace_rx(sf_stack_t *st, uint32_t id, const seg_t *s)
 	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
 	ev.u.seg.ip = *s->ip;
 	ev.u.seg.tcp = s->h;
+	ev.u.seg.segs = s->segs;
 	sf_core_trace(st, &ev);
 }
 
@@ -487,7 +489,9 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		t->bytes_received += s->len + extra;
 		if (extra)
 			t->flags |= F_ACK_NOW; /* a hole filled: tell the sender now */
-		t->acks_owed++;
+		/* A super-segment counts as the segments it stands for. */
+		uint32_t owed = t->acks_owed + (uint32_t)s->segs;
+		t->acks_owed = (uint8_t)(owed > 255 ? 255 : owed);
 		if (st->cfg.delack_ms == 0 || t->acks_owed >= 2 || t->ooo_cnt)
 			t->flags |= F_ACK_NOW;
 		else if (t->deadline[T_DELACK] == INT64_MAX)
@@ -802,6 +806,7 @@ static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
 		sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = w->id};
 		ev.u.seg.ip = *s->ip;
 		ev.u.seg.tcp = s->h;
+		ev.u.seg.segs = s->segs;
 		sf_core_trace(st, &ev);
 		sf_send_raw(st, w->raddr, w->lport, w->rport, w->snd_nxt, w->rcv_nxt, SF_TCP_ACK,
 		            w->wnd, &o, w->id);
@@ -811,10 +816,30 @@ static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
 
 /* ---- entry ---- */
 
-void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_t len)
+/* Wire segments a datagram from an offloading link stands for. */
+static uint16_t segs_of(const sf_offload_t *off, uint32_t payload_len)
+{
+	if (!off)
+		return 1;
+	if (off->segs > 1)
+		return off->segs;
+	if (off->gso_size && payload_len > off->gso_size) {
+		uint32_t n = (payload_len + off->gso_size - 1u) / off->gso_size;
+		return (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
+	}
+	return 1;
+}
+
+void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_t len,
+                  const sf_offload_t *off, const uint32_t *hash)
 {
 	seg_t s = {.ip = ip};
-	int rc = sf_tcp_parse(buf, len, ip->src, ip->dst, st->cfg.verify_checksums, &s.h);
+	/* MUST-3 holds for what crossed a wire; a link that marks the sum
+	 * partial hands over the kernel's own data, which crossed none (and
+	 * carries only the pseudo-header sum), and one that marks it valid
+	 * has checked it. */
+	bool verify = st->cfg.verify_checksums && !(off && (off->csum_partial || off->csum_valid));
+	int rc = sf_tcp_parse(buf, len, ip->src, ip->dst, verify, &s.h);
 	if (rc < 0) {
 		sf_drop_reason_t why = rc == SF_ECHECKSUM    ? SF_DROP_TCP_CHECKSUM
 		                       : rc == SF_ETRUNCATED ? SF_DROP_TCP_TRUNCATED
@@ -825,6 +850,7 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	st->stats.tcp_in++;
 	s.data = buf + s.h.payload_off;
 	s.len = s.h.payload_len;
+	s.segs = segs_of(off, s.len);
 	s.seq = s.h.seq; /* SEG.SEQ; a SYN occupies it, data starts after */
 	s.syn = s.h.flags & SF_TCP_SYN;
 	s.fin = s.h.flags & SF_TCP_FIN;
@@ -838,7 +864,9 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 		return;
 	}
 
-	sf_tcb_t *t = sf_tcb_lookup(st, ip->src, s.h.sport, s.h.dport);
+	/* One 4-tuple hash for both tables (a batch computed it already). */
+	uint32_t h = hash ? *hash : sf_tuple_hash(st, ip->src, s.h.sport, s.h.dport);
+	sf_tcb_t *t = sf_tcb_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
 	if (t) {
 		if (t->state == SF_SYN_SENT)
 			syn_sent_input(st, t, &s);
@@ -846,7 +874,7 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 			synchronized_input(st, t, &s);
 		return;
 	}
-	sf_tw_t *w = sf_tw_lookup(st, ip->src, s.h.sport, s.h.dport);
+	sf_tw_t *w = sf_tw_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
 	if (w && !timewait_input(st, w, &s))
 		return;
 	sf_tcb_t *l = sf_listener_find(st, s.h.dport);

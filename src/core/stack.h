@@ -247,6 +247,8 @@ struct sf_stack {
 	uint32_t ctl_cnt;
 
 	sf_stack_stats_t stats;
+	uint16_t tx_gso;             /* payload bytes per wire segment of the TSO
+	                                segment being built; 0: not one */
 	uint8_t frame[SF_FRAME_MAX]; /* the datagram being built */
 };
 
@@ -305,6 +307,13 @@ int sf_ring_acquire(sf_stack_t *st, sf_ring_t *r);
 void sf_ring_release(sf_stack_t *st, sf_ring_t *r);
 void sf_bufpool_fini(sf_stack_t *st);
 sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* The keyed 4-tuple hash both tables use: computed once per segment and
+ * passed to the _h lookups (and to sf_tuple_prefetch ahead of a batch). */
+uint32_t sf_tuple_hash(const sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+sf_tcb_t *sf_tcb_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
+                          uint16_t lport);
+/* Prefetches the connection and TIME-WAIT buckets of `hash`. */
+void sf_tuple_prefetch(const sf_stack_t *st, uint32_t hash);
 void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t);
 sf_tcb_t *sf_listener_find(sf_stack_t *st, uint16_t port);
@@ -324,6 +333,8 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause);
  * its TCB (done by the output pass, after the last ACK left). */
 void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t);
 sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+sf_tw_t *sf_tw_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
+                        uint16_t lport);
 void sf_tw_free(sf_stack_t *st, sf_tw_t *tw);
 /* Ends a TIME-WAIT record: traces TIME-WAIT -> CLOSED with `cause`, frees it. */
 void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause);
@@ -409,7 +420,9 @@ bool sf_frag_input(sf_stack_t *st, sf_ipv4_t *ip, const uint8_t **payload, size_
 
 /* input.c */
 void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t);
-void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *seg, size_t len);
+/* off: what an offloading link said about the datagram, or NULL. */
+void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *seg, size_t len,
+                  const sf_offload_t *off, const uint32_t *hash);
 void sf_icmp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *msg, size_t len);
 
 #endif

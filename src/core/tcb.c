@@ -74,9 +74,20 @@ static uint32_t tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rpor
 	return (uint32_t)sf_siphash13_u64(key, m);
 }
 
+uint32_t sf_tuple_hash(const sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	return tuple_hash(&st->hash_key, raddr, rport, lport);
+}
+
 sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
-	uint32_t i = st->buckets[tuple_hash(&st->hash_key, raddr, rport, lport) & st->bucket_mask];
+	return sf_tcb_lookup_h(st, sf_tuple_hash(st, raddr, rport, lport), raddr, rport, lport);
+}
+
+sf_tcb_t *sf_tcb_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
+                          uint16_t lport)
+{
+	uint32_t i = st->buckets[hash & st->bucket_mask];
 	while (i != SF_NIL) {
 		sf_tcb_t *t = &st->tcbs[i];
 		if (t->raddr == raddr && t->rport == rport && t->lport == lport)
@@ -317,6 +328,17 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause)
 	/* else: freed by the output pass, which skips CLOSED blocks */
 }
 
+void sf_tuple_prefetch(const sf_stack_t *st, uint32_t hash)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(&st->buckets[hash & st->bucket_mask]);
+	if (st->tw_cnt)
+		__builtin_prefetch(&st->tw_buckets[hash & st->tw_mask]);
+#else
+	(void)st, (void)hash;
+#endif
+}
+
 /* ---- per-connection timers on one wheel entry ---- */
 
 static void rearm(sf_stack_t *st, sf_tcb_t *t)
@@ -358,7 +380,15 @@ sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t l
 {
 	if (!st->tw_cnt)
 		return NULL;
-	for (uint32_t i = st->tw_buckets[tw_bucket(st, raddr, rport, lport)]; i != SF_NIL;
+	return sf_tw_lookup_h(st, sf_tuple_hash(st, raddr, rport, lport), raddr, rport, lport);
+}
+
+sf_tw_t *sf_tw_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
+                        uint16_t lport)
+{
+	if (!st->tw_cnt)
+		return NULL;
+	for (uint32_t i = st->tw_buckets[hash & st->tw_mask]; i != SF_NIL;
 	     i = st->tw[i].hash_next) {
 		sf_tw_t *w = &st->tw[i];
 		if (w->raddr == raddr && w->rport == rport && w->lport == lport)
