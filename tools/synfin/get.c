@@ -511,11 +511,10 @@ int cmd_get(int argc, char **argv)
 			if (r < 0 || !cli_u64(CMD, "--max-body", v, SIZE_MAX, &max_body))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--repeat", &v)) != 0) {
-			if (r < 0 || !cli_u64(CMD, "--repeat", v, 10000000, &repeat) || repeat == 0)
+			if (r < 0 || !cli_u64_in(CMD, "--repeat", v, 1, 10000000, &repeat))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--parallel", &v)) != 0) {
-			if (r < 0 || !cli_u64(CMD, "--parallel", v, MAX_PARALLEL, &parallel) ||
-			    parallel == 0)
+			if (r < 0 || !cli_u64_in(CMD, "--parallel", v, 1, MAX_PARALLEL, &parallel))
 				return CMD_USAGE;
 		} else if (a[0] != '-') {
 			if (url_cnt == MAX_URLS) {

@@ -148,12 +148,9 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 		return r < 0 || !cli_u64(cmd, "--seed", v, UINT64_MAX, &o->seed) ? -1 : 1;
 	if ((r = cli_value(cmd, argc, argv, i, "--mtu", &v)) != 0) {
 		uint64_t mtu;
-		if (r < 0 || !cli_u64(cmd, "--mtu", v, 65535, &mtu))
+		/* RFC 791: every host takes 576-byte datagrams. */
+		if (r < 0 || !cli_u64_in(cmd, "--mtu", v, 576, 65535, &mtu))
 			return -1;
-		if (mtu < 576) {
-			cli_error(cmd, "--mtu: at least 576 (RFC 791)");
-			return -1;
-		}
 		o->mtu = (uint16_t)mtu;
 		return 1;
 	}

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -712,7 +713,7 @@ int cmd_serve(int argc, char **argv)
 			if (r < 0)
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--port", &v)) != 0) {
-			if (r < 0 || !cli_u64(CMD, "--port", v, 65535, &port) || port == 0)
+			if (r < 0 || !cli_u64_in(CMD, "--port", v, 1, 65535, &port))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--dir", &v)) != 0) {
 			if (r < 0)
@@ -741,15 +742,9 @@ int cmd_serve(int argc, char **argv)
 				}
 			for (size_t k = 0; !matched && k < sizeof nums / sizeof nums[0]; k++)
 				if ((r = cli_value(CMD, argc, argv, &i, nums[k].name, &v)) != 0) {
-					if (r < 0 ||
-					    !cli_u64(CMD, nums[k].name, v, nums[k].max,
-					             nums[k].v) ||
-					    *nums[k].v == 0) {
-						if (r >= 0)
-							cli_error(CMD, "%s: must be at least 1",
-							          nums[k].name);
+					if (r < 0 || !cli_u64_in(CMD, nums[k].name, v, 1,
+					                         nums[k].max, nums[k].v))
 						return CMD_USAGE;
-					}
 					matched = true;
 				}
 			if (!matched)
@@ -769,9 +764,14 @@ int cmd_serve(int argc, char **argv)
 	cli_error(CMD, "this synfin was built without HTTP (src/app needs llhttp: node-llhttp)");
 	return CMD_FAIL;
 #else
-	if (dir && access(dir, R_OK | X_OK) != 0) {
+	struct stat dst;
+	if (dir && (stat(dir, &dst) != 0 || access(dir, R_OK | X_OK) != 0)) {
 		cli_error(CMD, "--dir %s: %s", dir, strerror(errno));
 		return CMD_FAIL;
+	}
+	if (dir && !S_ISDIR(dst.st_mode)) {
+		cli_error(CMD, "--dir %s: not a directory", dir);
+		return CMD_USAGE;
 	}
 	if (threads == 0) { /* one per core */
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
