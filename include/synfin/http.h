@@ -217,6 +217,10 @@ int sf_http_client_poll(sf_http_client_t *c, int64_t now_us);
 
 /* Response accessors; meaningful after sf_http_client_poll returned 0. */
 int sf_http_client_status(const sf_http_client_t *c); /* 0 before the status line */
+/* The status line's reason phrase as received (at most 63 bytes; "" before
+ * it), and its HTTP version (0.0 before it). For display only. */
+const char *sf_http_client_reason(const sf_http_client_t *c);
+void sf_http_client_version(const sf_http_client_t *c, int *major, int *minor);
 /* The first response header named `name` (case-insensitive), or NULL. */
 const char *sf_http_client_header(const sf_http_client_t *c, const char *name);
 size_t sf_http_client_header_count(const sf_http_client_t *c);

@@ -296,7 +296,11 @@ static int write_body(void *ctx, const uint8_t *data, size_t len)
 
 static void print_head(get_state_t *g, sf_http_client_t *c)
 {
-	fprintf(g->out, "HTTP/1.1 %d\r\n", sf_http_client_status(c));
+	int major, minor;
+	sf_http_client_version(c, &major, &minor);
+	const char *reason = sf_http_client_reason(c);
+	fprintf(g->out, "HTTP/%d.%d %d%s%s\r\n", major, minor, sf_http_client_status(c),
+	        *reason ? " " : "", reason);
 	for (size_t i = 0; i < sf_http_client_header_count(c); i++) {
 		sf_http_header_t h = sf_http_client_header_at(c, i);
 		fprintf(g->out, "%s: %s\r\n", h.name, h.value);
