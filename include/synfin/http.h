@@ -141,7 +141,7 @@ void sf_http_server_free(sf_http_server_t *s);
 typedef struct sf_http_server_stats {
 	uint64_t requests; /* responses sent (including error responses) */
 	uint64_t status_2xx, status_3xx, status_4xx, status_5xx;
-	uint64_t status_400, status_404, status_405, status_408, status_413, status_431;
+	uint64_t status_400, status_404, status_405, status_408, status_413, status_414, status_431;
 	uint64_t status_206, status_304, status_416;
 	uint64_t conns_accepted, conns_closed, conns_timed_out;
 	/* timeouts by kind (their sum is conns_timed_out) and evictions */
