@@ -243,13 +243,17 @@ struct sf_stack {
 	sf_bufclass_t pool[SF_BUF_CLASSES];
 	uint64_t buf_bytes; /* ring storage allocated, pooled included */
 
-	sf_ctl_t ctl[SF_CTL_MAX];
-	uint32_t ctl_cnt;
+	sf_ctl_t *ctl; /* ctl_cap entries: min(SF_CTL_MAX, max(16, 2 * max_conns)) */
+	uint32_t ctl_cnt, ctl_cap;
 
 	sf_stack_stats_t stats;
-	uint16_t tx_gso;             /* payload bytes per wire segment of the TSO
-	                                segment being built; 0: not one */
-	uint8_t frame[SF_FRAME_MAX]; /* the datagram being built */
+	uint16_t tx_gso; /* payload bytes per wire segment of the TSO
+	                    segment being built; 0: not one */
+	/* The datagram being built: frame_cap bytes, the MTU, or SF_FRAME_MAX
+	 * when reassembly or TSO is on (an echo reply is as long as its
+	 * request; a super-segment up to 64 KiB). */
+	uint8_t *frame;
+	uint32_t frame_cap;
 };
 
 /* ---- helpers shared by src/core and src/api ---- */

@@ -29,8 +29,8 @@
  * intrusive and doubly linked around sentinel heads, so arm and cancel are O(1).
  */
 #include "core/wheel.h"
+#include "base/assert.h"
 
-#include <assert.h>
 #include <stddef.h>
 
 #define SLOT_BITS 6
@@ -207,7 +207,7 @@ void sf_wheel_cancel(sf_wheel_t *w, sf_timer_t *t)
 {
 	if (!t->armed)
 		return;
-	assert(w->count > 0);
+	SF_ASSERT(w->count > 0);
 	list_unlink(t);
 	t->armed = 0;
 	w->count--;
