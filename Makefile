@@ -40,6 +40,7 @@ bench:
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=OFF -DSYNFIN_BENCH=ON >/dev/null
 	cmake --build build/bench -j $(JOBS)
 	bench/run.sh build/bench
+	bench/footprint.sh build/bench/footprint
 
 fuzz:
 	scripts/deps.sh check

@@ -83,10 +83,12 @@ void sf_eth_config_default(sf_eth_config_t *c)
 static void drop(sf_eth_t *e, sf_drop_reason_t why)
 {
 	e->stats.drops[why]++;
-	if (!e->trace.fn)
-		return;
-	sf_event_t ev = {.kind = SF_EV_DROP, .now_us = e->now_us, .drop = why};
-	e->trace.fn(e->trace.ctx, &ev);
+#ifndef SF_NO_TRACE /* as the stack's events (src/core/stack.h) */
+	if (e->trace.fn) {
+		sf_event_t ev = {.kind = SF_EV_DROP, .now_us = e->now_us, .drop = why};
+		e->trace.fn(e->trace.ctx, &ev);
+	}
+#endif
 }
 
 static void advance(sf_eth_t *e, int64_t now_us)

@@ -72,7 +72,7 @@ static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_
 	st->stats.tcp_out++;
 	if (h->flags & SF_TCP_RST)
 		st->stats.rst_out++;
-	if (st->cfg.trace.fn) {
+	if (sf_tracing(st)) {
 		sf_event_t ev = {.kind = SF_EV_SEG_TX, .now_us = st->now_us, .conn_id = conn_id};
 		ev.u.seg.ip = (sf_ipv4_t){.src = st->cfg.addr,
 		                          .dst = raddr,

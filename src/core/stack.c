@@ -65,10 +65,8 @@ void sf_core_free(sf_stack_t *st, void *p, size_t size)
 
 /* ---- tracing ---- */
 
-void sf_core_trace(sf_stack_t *st, const sf_event_t *ev)
+void sf_core_trace_emit(sf_stack_t *st, const sf_event_t *ev)
 {
-	if (!st->cfg.trace.fn)
-		return;
 	sf_event_t e = *ev;
 	e.now_us = st->now_us;
 	st->cfg.trace.fn(st->cfg.trace.ctx, &e);
@@ -78,7 +76,7 @@ void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const 
                   const sf_tcp_t *tcp)
 {
 	st->stats.drops[why]++;
-	if (!st->cfg.trace.fn)
+	if (!sf_tracing(st))
 		return;
 	sf_event_t ev = {.kind = SF_EV_DROP, .conn_id = conn_id, .drop = why};
 	if (ip && tcp) {

@@ -298,7 +298,20 @@ static inline uint32_t rcv_space(const sf_tcb_t *t)
 /* Allocation through the hook, counted. The memory is not zeroed. */
 void *sf_core_alloc(sf_stack_t *st, size_t size);
 void sf_core_free(sf_stack_t *st, void *p, size_t size);
-void sf_core_trace(sf_stack_t *st, const sf_event_t *ev);
+/* Tracing is on unless the core is built with SF_NO_TRACE (firmware that
+ * never sets a sink): every event is then compiled out, and the drop
+ * counters stay. sf_core_trace() hands one event to the sink, if any. */
+#ifdef SF_NO_TRACE
+#define sf_tracing(st) ((void)(st), false)
+#else
+#define sf_tracing(st) ((st)->cfg.trace.fn != NULL)
+#endif
+void sf_core_trace_emit(sf_stack_t *st, const sf_event_t *ev);
+static inline void sf_core_trace(sf_stack_t *st, const sf_event_t *ev)
+{
+	if (sf_tracing(st))
+		sf_core_trace_emit(st, ev);
+}
 void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const sf_ipv4_t *ip,
                   const sf_tcp_t *tcp);
 
