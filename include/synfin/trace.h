@@ -10,8 +10,11 @@
 #ifndef SYNFIN_TRACE_H
 #define SYNFIN_TRACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#if __STDC_HOSTED__
 #include <stdio.h>
+#endif
 
 #include "synfin/wire.h"
 
@@ -189,11 +192,13 @@ typedef struct sf_trace_sink {
 	void *ctx;
 } sf_trace_sink_t;
 
+#if __STDC_HOSTED__ /* the JSON writer is in the host library (libsynfin) */
 /* Writes one event as one JSON object and a newline (docs/TRACE_FORMAT.md).
  * Returns the number of bytes written, or a negative value on I/O error. */
 int sf_trace_json_write(FILE *out, const sf_event_t *ev);
 /* A sink whose ctx is a FILE* and writes JSON lines. */
 void sf_trace_json_sink(void *file, const sf_event_t *ev);
+#endif
 
 #ifdef __cplusplus
 }
