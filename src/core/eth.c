@@ -17,7 +17,7 @@
  *
  * The cache is a small array (arp_entries, default 8) searched linearly: a
  * host on a LAN talks to a handful of next hops, usually one gateway, and a
- * scan of eight 16-byte entries is cheaper than hashing. All memory comes
+ * scan of eight 24-byte entries is cheaper than hashing. All memory comes
  * from the stack config's allocator in one block at creation.
  */
 #include <string.h>
