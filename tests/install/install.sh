@@ -26,6 +26,8 @@ rel=${SYNFIN_RELEASE_BUILD:-}
 if [ -z "$rel" ] || [ ! -f "$rel/CMakeCache.txt" ]; then
 	rel=$BIN/install-test
 	cmake -S "$SRC" -B "$rel" -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=OFF >/dev/null
+else
+	cmake "$rel" >/dev/null # its targets follow the source it is given
 fi
 cmake --build "$rel" -j "$(nproc)" --target synfin_core_static synfin_core_shared synfin_static synfin_shared synfin_http synfin \
 	>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "release build failed"; }
