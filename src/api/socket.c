@@ -404,16 +404,16 @@ int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
 		return 0;
 	case SF_SO_KEEPALIVE:
 		set_flag(t, F_KEEPALIVE, v);
-		if (v && keepalive_state(t))
-			sf_tcb_timer_set(st, t, T_KEEPALIVE,
-			                 st->now_us + (int64_t)t->keepidle_s * 1000000);
-		else if (!v)
-			sf_tcb_timer_clear(st, t, T_KEEPALIVE);
+		sf_tcb_keepalive_arm(st, t);
 		return 0;
 	case SF_SO_KEEPIDLE:
 		if (v < 1)
 			return SF_EINVAL;
+		/* A new idle time counts from now, like Linux's TCP_KEEPIDLE
+		 * on an open socket: a deadline armed with the old one would
+		 * otherwise stand (a 7,200 s default outliving the app). */
 		t->keepidle_s = (uint32_t)v;
+		sf_tcb_keepalive_arm(st, t);
 		return 0;
 	case SF_SO_KEEPINTVL:
 		if (v < 1)

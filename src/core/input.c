@@ -252,8 +252,7 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause)
 {
 	sf_tcb_set_state(st, t, SF_ESTABLISHED, cause);
-	if (t->flags & F_KEEPALIVE)
-		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
+	sf_tcb_keepalive_arm(st, t);
 }
 
 /* ---- synchronized states (RFC 9293 §3.10.7.4) ---- */
@@ -575,8 +574,8 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	trace_rx(st, t->id, s);
 	t->last_rx_us = st->now_us;
 	t->ka_probes = 0; /* any segment proves the peer alive (MUST-29) */
-	if ((t->flags & F_KEEPALIVE) && keepalive_state(t))
-		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
+	if (t->flags & F_KEEPALIVE)
+		sf_tcb_keepalive_arm(st, t);
 	/* RFC 7323 §4.3: remember the newest timestamp of in-window data. */
 	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && sf_seq_le(s->h.seq, t->last_ack_sent))
 		t->ts_recent = s->h.opt.ts_val;

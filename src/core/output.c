@@ -300,6 +300,14 @@ void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq)
 	uint32_t pmax = seg_payload_max(st, t);
 	if (len > pmax)
 		len = pmax;
+	/* A retransmission resends what was sent; past SND.MAX it would be new
+	 * data and the peer's window rules it (RFC 9293 §3.8.6.2.1): a first
+	 * transmission cut short by the window is not refilled to a full
+	 * segment beyond the window's right edge (soak seed 3779). */
+	uint32_t edge = sf_seq_max(snd_right(t), t->snd_max);
+	uint32_t room = sf_seq_gt(edge, seq) ? edge - seq : 0;
+	if (len > room)
+		len = room;
 	bool fin = (t->flags & F_FIN_SENT) && !(t->flags & F_FIN_ACKED) && seq + len == data_end;
 	if (len || fin)
 		send_data(st, t, seq, len, fin, true);

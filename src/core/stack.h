@@ -297,6 +297,9 @@ uint32_t sf_isn(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport);
 void sf_tcb_timer_set(sf_stack_t *st, sf_tcb_t *t, int which, int64_t at_us);
 void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which);
 void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t);
+/* (Re)arms or clears the keepalive deadline from the flag, the state and
+ * keepidle_s (tcb.c). */
+void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t);
 
 /* output.c */
 void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t);

@@ -345,6 +345,20 @@ void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which)
 	rearm(st, t);
 }
 
+/* RFC 9293 §3.8.4 / RFC 1122 4.2.3.6: an idle connection with keepalive on
+ * is probed keepidle seconds after the last segment from the peer. Called
+ * on every change that can move that instant: the option or its idle time
+ * set by the application, the connection becoming established, a segment
+ * received. Clears the deadline when keepalive is off or the state has
+ * nothing to probe. */
+void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t)
+{
+	if ((t->flags & F_KEEPALIVE) && keepalive_state(t))
+		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
+	else
+		sf_tcb_timer_clear(st, t, T_KEEPALIVE);
+}
+
 /* ---- TIME-WAIT records (RFC 9293 §3.6.1, MUST-13) ----
  * Every record lives exactly 2*MSL unless restarted, so expiry is a FIFO:
  * O(1) insert, restart and expire, no timer per record. */
