@@ -87,6 +87,14 @@ typedef struct sf_config {
 	uint64_t seed;               /* secret for ISNs, hashing, ports; 0: the caller must
 	                                supply entropy (tests pass fixed seeds) */
 	uint16_t port_min, port_max; /* ephemeral range; 49152..65535 (RFC 6056) */
+	/* Replies to unacceptable segments (challenge ACKs, ACKs for
+	 * out-of-window, bad-ACK and PAWS-failed segments, TIME-WAIT ACKs,
+	 * RSTs for closed ports) are rate-limited (RFC 5961 §7): */
+	uint32_t reply_interval_ms; /* per connection, one reply per interval to a
+	                               segment without data; 500; 0: no limit */
+	uint32_t reply_budget;      /* all connections: about this many per second,
+	                               the exact budget drawn at random each second
+	                               from [n/2, 3n/2); 1000; 0: no limit */
 	/* Called for every outgoing datagram (a complete IPv4 packet), from
 	 * inside sf_stack_poll() or sf_stack_input(), never from socket calls.
 	 * The frame is valid during the call only. */
@@ -120,6 +128,7 @@ int64_t sf_stack_next_deadline(const sf_stack_t *st);
 typedef struct sf_stack_stats {
 	uint64_t ip_in, ip_out, tcp_in, tcp_out, icmp_in, icmp_out;
 	uint64_t retransmits, rst_out, challenge_acks;
+	uint64_t replies_limited; /* replies the RFC 5961 §7 limiter held back */
 	uint64_t conns_active, conns_passive, conns_failed;
 	uint32_t conns_open, timewait_open;
 	uint64_t bytes_allocated, allocs_live;

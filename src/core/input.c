@@ -35,20 +35,22 @@ static void trace_rx(sf_stack_t *st, uint32_t id, const seg_t *s)
 	sf_core_trace(st, &ev);
 }
 
-/* RFC 5961 §7: challenge ACKs are limited to a budget per second. */
+/* RFC 5961 §3.2, §4.2, §5.2: a challenge ACK, through the one reply
+ * limiter (gate.c, RFC 5961 §7). */
 static void challenge_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 {
-	if (st->now_us - st->challenge_epoch_us >= 1000000) {
-		st->challenge_epoch_us = st->now_us;
-		st->challenge_budget = 1000;
-	}
 	drop(st, SF_DROP_TCP_CHALLENGE, t->id, s);
-	if (!st->challenge_budget)
-		return;
-	st->challenge_budget--;
-	st->stats.challenge_acks++;
-	t->flags |= F_ACK_NOW;
-	sf_tcb_mark_dirty(st, t);
+	uint64_t before = st->stats.replies_limited;
+	sf_reply_ack(st, t, false);
+	if (st->stats.replies_limited == before)
+		st->stats.challenge_acks++;
+}
+
+/* A data-less segment (or a SYN) can be part of an ACK loop; one with data
+ * is the peer's retransmission (gate.c). */
+static bool seg_has_data(const seg_t *s)
+{
+	return s->h.payload_len && !(s->h.flags & SF_TCP_SYN);
 }
 
 /* ---- option negotiation on SYN and SYN,ACK (RFC 9293 §3.7.1, RFC 7323,
@@ -120,7 +122,7 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 	}
 	if (f & SF_TCP_ACK) {
 		drop(st, SF_DROP_TCP_NO_SOCKET, l->id, s);
-		sf_send_rst_for(st, s->ip, &s->h);
+		sf_reply_rst(st, s->ip, &s->h);
 		return;
 	}
 	if (!(f & SF_TCP_SYN)) {
@@ -194,7 +196,7 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		/* An ACK of something we never sent. */
 		if (sf_seq_le(s->h.ack, t->iss) || sf_seq_gt(s->h.ack, t->snd_max)) {
 			drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
-			sf_send_rst_for(st, s->ip, &s->h);
+			sf_reply_rst(st, s->ip, &s->h);
 			return;
 		}
 	}
@@ -289,8 +291,7 @@ static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 			return false;
 		}
 		drop(st, SF_DROP_TCP_OUT_OF_WINDOW, t->id, s);
-		t->flags |= F_ACK_NOW;
-		sf_tcb_mark_dirty(st, t);
+		sf_reply_ack(st, t, seg_has_data(s));
 		return false;
 	}
 	/* Trim what lies before RCV.NXT (a SYN there is old) ... */
@@ -433,8 +434,7 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	/* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
 	if (sf_seq_gt(ack, t->snd_max) || sf_seq_lt(ack, t->snd_una - t->max_snd_wnd)) {
 		drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
-		t->flags |= F_ACK_NOW;
-		sf_tcb_mark_dirty(st, t);
+		sf_reply_ack(st, t, seg_has_data(s));
 		return false;
 	}
 	uint32_t wnd = (uint32_t)s->h.wnd << ((t->flags & F_WS_OK) ? t->snd_wscale : 0);
@@ -535,8 +535,7 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && !(s->h.flags & SF_TCP_RST) &&
 	    sf_seq_lt(s->h.opt.ts_val, t->ts_recent)) {
 		drop(st, SF_DROP_TCP_PAWS, t->id, s);
-		t->flags |= F_ACK_NOW;
-		sf_tcb_mark_dirty(st, t);
+		sf_reply_ack(st, t, seg_has_data(s));
 		return;
 	}
 	/* A retransmitted SYN in SYN-RECEIVED: our SYN,ACK was lost. */
@@ -583,7 +582,7 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	if (t->state == SF_SYN_RECEIVED) {
 		if (!(sf_seq_gt(s->h.ack, t->snd_una) && sf_seq_le(s->h.ack, t->snd_max))) {
 			drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
-			sf_send_rst_for(st, s->ip, &s->h);
+			sf_reply_rst(st, s->ip, &s->h);
 			return;
 		}
 		sf_tcb_t *l = t->listener != SF_NIL ? &st->tcbs[t->listener] : NULL;
@@ -713,6 +712,8 @@ static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
 		ev.u.seg.ip = *s->ip;
 		ev.u.seg.tcp = s->h;
 		sf_core_trace(st, &ev);
+		if (!sf_reply_allowed(st, &w->reply_stamp_ms, !seg_has_data(s)))
+			return false;
 		sf_send_raw(st, w->raddr, w->lport, w->rport, w->snd_nxt, w->rcv_nxt, SF_TCP_ACK,
 		            w->wnd, &o, w->id);
 	}
@@ -766,5 +767,5 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	}
 	/* CLOSED (RFC 9293 §3.10.7.1): answer with a reset. */
 	drop(st, SF_DROP_TCP_NO_SOCKET, 0, &s);
-	sf_send_rst_for(st, ip, &s.h);
+	sf_reply_rst(st, ip, &s.h);
 }

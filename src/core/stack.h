@@ -85,7 +85,8 @@ typedef struct sf_tcb {
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
-	uint32_t ts_rto; /* our timestamp clock at the last timeout */
+	uint32_t reply_stamp_ms; /* last rate-limited reply (gate.c), 0: never */
+	uint32_t ts_rto;         /* our timestamp clock at the last timeout */
 	/* RTT (RFC 6298), microseconds */
 	int32_t srtt_us, rttvar_us;
 	uint32_t rto_us;
@@ -139,12 +140,13 @@ typedef struct sf_tw {
 	uint16_t lport, rport;
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent;
-	uint32_t expire_ms;  /* stack-relative milliseconds */
-	uint32_t hash_next;  /* chain in the TIME-WAIT table, or free list */
-	uint32_t prev, next; /* expiry FIFO (all records live 2*MSL) */
-	uint32_t id;         /* connection id, for traces */
-	uint16_t wnd;        /* raw window to advertise in ACKs */
-	uint8_t flags;       /* TW_TS */
+	uint32_t expire_ms;      /* stack-relative milliseconds */
+	uint32_t hash_next;      /* chain in the TIME-WAIT table, or free list */
+	uint32_t prev, next;     /* expiry FIFO (all records live 2*MSL) */
+	uint32_t id;             /* connection id, for traces */
+	uint32_t reply_stamp_ms; /* last rate-limited reply (gate.c), 0: never */
+	uint16_t wnd;            /* raw window to advertise in ACKs */
+	uint8_t flags;           /* TW_TS */
 	uint8_t pad;
 } sf_tw_t;
 enum { TW_TS = 1 };
@@ -158,7 +160,20 @@ typedef struct sf_ctl {
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
-typedef struct sf_frag_slot sf_frag_slot_t; /* ipfrag.c */
+typedef struct sf_frag_slot
+        sf_frag_slot_t; /* gate.c: the one limiter for replies to unacceptable segments (RFC 5961
+                         * §7). sf_reply_allowed: true when a reply may go (and counts it); stamp
+                         * is the flow's last-reply time (TCB or TIME-WAIT record), NULL when there
+                         * is no flow; per_flow applies the per-flow interval (segments without
+                         * data). sf_reply_ack queues an ACK on t if allowed; sf_reply_rst sends
+                         * the RFC 9293 §3.10.7.1 reset for a segment if allowed. */
+bool sf_reply_allowed(sf_stack_t *st, uint32_t *stamp_ms, bool per_flow);
+void sf_reply_ack(sf_stack_t *st, sf_tcb_t *t, bool has_data);
+void sf_reply_rst(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *tcp);
+/* stack.c: the stack's seeded random source (never for secrets). */
+uint64_t sf_random(sf_stack_t *st);
+
+/* ipfrag.c */
 
 /* A free list of ring blocks of one size (bufpool.c). */
 #define SF_BUF_CLASSES 4
@@ -195,8 +210,10 @@ struct sf_stack {
 
 	uint32_t dirty_head, dirty_tail;
 	uint32_t port_counter;
-	uint32_t challenge_budget; /* RFC 5961 §7 rate limit */
-	int64_t challenge_epoch_us;
+	/* The reply limiter's global budget (gate.c, RFC 5961 §7). */
+	int64_t reply_epoch_us;
+	uint32_t reply_left;
+	bool reply_epoch_set;
 
 	sf_frag_slot_t *frags; /* cfg.frag_slots reassembly slots */
 	sf_bufclass_t pool[SF_BUF_CLASSES];
