@@ -183,7 +183,12 @@ long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len);
 #define SF_SHUT_WR   2
 #define SF_SHUT_RDWR 3
 /* SF_SHUT_WR sends FIN after the buffered data; receiving goes on
- * (half-close). SF_SHUT_RD discards further data. */
+ * (half-close). SF_SHUT_RD ends the receiving side for the application
+ * only (BSD semantics): unread data is discarded, sf_recv returns 0 (end
+ * of file; a pending connection error first) from then on, and data that
+ * still arrives is acknowledged and discarded, so the peer can finish
+ * sending and close normally. (TCP has no way to tell the peer; RFC 9293
+ * §3.6's reset is for data reaching a fully closed connection.) */
 int sf_shutdown(sf_stack_t *st, sf_sock_t s, int how);
 /* CLOSE: the handle is released; the connection finishes in the
  * background (FIN after buffered data, TIME-WAIT as due). If unread data
@@ -213,6 +218,17 @@ enum sf_sockopt {
 	SF_SO_CONGESTION,   /* SF_CC_CUBIC or SF_CC_NEWRENO */
 	SF_SO_SNDBUF,       /* send buffer bytes, before the connection opens */
 	SF_SO_RCVBUF,       /* receive buffer bytes, before the connection opens */
+	/* int 88..65535: the largest segment (TCP_MAXSEG-like). Before the
+	 * connection opens it also lowers the MSS we announce; on an open
+	 * connection it lowers the send MSS from then on. Reads back the
+	 * effective send MSS once synchronized. A listener's children
+	 * inherit it. */
+	SF_SO_MAXSEG,
+	/* bool (TCP_CORK-like): hold segments shorter than a full one until
+	 * the option is cleared, a full segment's worth is queued, or the
+	 * sending side is shut (the FIN goes with the tail). Clearing it
+	 * sends what was held. */
+	SF_SO_CORK,
 };
 int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int value);
 int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *value);

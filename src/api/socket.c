@@ -216,23 +216,12 @@ long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len)
 	sf_tcb_t *t = get(st, s);
 	if (!t)
 		return SF_EBADF;
+	if (t->flags & F_RD_SHUT) /* end of file for this reader (sf_shutdown) */
+		return t->error ? take_error(t) : 0;
 	if (t->rcv.len) {
 		uint32_t n =
 		        sf_ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
-		if (!t->rcv.len && !t->ooo_cnt)
-			sf_ring_release(st, &t->rcv);
-		/* A window update when the window grew enough to matter, not
-		 * held back by delayed ACK (RFC 9293 §3.8.6.2.2, RFC 1122 4.2.3.3). */
-		if (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 ||
-		    t->state == SF_FIN_WAIT_2) {
-			uint32_t edge = t->rcv_nxt + rcv_space(t);
-			/* RFC 9293 §3.8.6.2.2: min(buffer/2, MSS). */
-			uint32_t step = t->rcvbuf / 2 < t->rcv_mss ? t->rcvbuf / 2 : t->rcv_mss;
-			if (sf_seq_gt(edge, t->rcv_adv) && edge - t->rcv_adv >= step) {
-				t->flags |= F_ACK_NOW;
-				sf_tcb_mark_dirty(st, t);
-			}
-		}
+		sf_tcb_rcv_consumed(st, t);
 		return (long)n;
 	}
 	if (t->error)
@@ -277,12 +266,8 @@ int sf_shutdown(sf_stack_t *st, sf_sock_t s, int how)
 		return SF_EBADF;
 	if (how < SF_SHUT_RD || how > SF_SHUT_RDWR)
 		return SF_EINVAL;
-	if (how & SF_SHUT_RD) {
-		t->flags |= F_RD_SHUT;
-		sf_ring_consume(&t->rcv, t->rcv.len);
-		if (!t->ooo_cnt)
-			sf_ring_release(st, &t->rcv);
-	}
+	if (how & SF_SHUT_RD)
+		sf_tcb_shutdown_read(st, t);
 	if (how & SF_SHUT_WR)
 		return close_send_side(st, t);
 	return 0;
@@ -463,6 +448,13 @@ int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
 		else
 			t->rcvbuf = t->rcv.cap = (uint32_t)v;
 		return 0;
+	case SF_SO_MAXSEG:
+		return sf_tcb_set_maxseg(st, t, v);
+	case SF_SO_CORK:
+		set_flag(t, F_CORK, v);
+		if (!v)
+			sf_tcb_mark_dirty(st, t); /* send what was held */
+		return 0;
 	default:
 		return SF_ENOTSUP;
 	}
@@ -510,6 +502,15 @@ int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *v)
 	case SF_SO_RCVBUF:
 		*v = (int)t->rcvbuf;
 		return 0;
+	case SF_SO_MAXSEG:
+		if (t->state == SF_CLOSED || t->state == SF_LISTEN || t->state == SF_SYN_SENT)
+			*v = t->user_mss ? t->user_mss : (int)st->cfg.mtu - 40;
+		else
+			*v = t->snd_mss;
+		return 0;
+	case SF_SO_CORK:
+		*v = !!(t->flags & F_CORK);
+		return 0;
 	default:
 		return SF_ENOTSUP;
 	}
@@ -520,7 +521,7 @@ static short readiness(const sf_tcb_t *t)
 	short r = 0;
 	if (t->state == SF_LISTEN)
 		return t->acceptq_len ? SF_POLLIN : 0;
-	if (t->rcv.len || (t->flags & F_FIN_RCVD) || t->error)
+	if (t->rcv.len || (t->flags & (F_FIN_RCVD | F_RD_SHUT)) || t->error)
 		r |= SF_POLLIN;
 	if ((t->flags & F_URG_VALID) && sf_seq_gt(t->up_rcv, read_seq(t)))
 		r |= SF_POLLPRI;

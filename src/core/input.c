@@ -20,6 +20,9 @@ typedef struct seg {
 	bool syn, fin;       /* after trimming */
 } seg_t;
 
+static void process_rest(sf_stack_t *st, sf_tcb_t *t, seg_t *s, bool fin_in_order);
+static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s);
+
 static void drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t id, const seg_t *s)
 {
 	sf_core_drop(st, why, id, s->ip, &s->h);
@@ -63,6 +66,8 @@ static void negotiate(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o, bool 
 	uint32_t ours = st->cfg.mtu - 40u;
 	if (mss > ours)
 		mss = ours;
+	if (t->user_mss && mss > t->user_mss)
+		mss = t->user_mss;
 	if (mss < 64)
 		mss = 64;
 	t->snd_mss = (uint16_t)mss;
@@ -97,6 +102,8 @@ static uint8_t pick_wscale(const sf_stack_t *st, uint32_t rcvbuf)
 static void init_conn(sf_stack_t *st, sf_tcb_t *t)
 {
 	t->rcv_mss = (uint16_t)(st->cfg.mtu - 40u);
+	if (t->user_mss && t->user_mss < t->rcv_mss)
+		t->rcv_mss = t->user_mss; /* SF_SO_MAXSEG lowers what we announce */
 	t->rcv_wscale = pick_wscale(st, t->rcvbuf);
 	t->snd_mss = 536;
 }
@@ -161,6 +168,7 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 	c->keepidle_s = l->keepidle_s;
 	c->keepintvl_s = l->keepintvl_s;
 	c->keepcnt = l->keepcnt;
+	c->user_mss = l->user_mss;
 	c->cc_algo = l->cc_algo;
 	c->user_timeout_ms = l->user_timeout_ms;
 	sf_tcb_connect_init(st, c);
@@ -189,7 +197,7 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 
 static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause);
 
-static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
+static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 {
 	uint8_t f = s->h.flags;
 	if (f & SF_TCP_ACK) {
@@ -218,9 +226,18 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	trace_rx(st, t->id, s);
 	t->irs = s->h.seq;
 	t->rcv_nxt = s->h.seq + 1;
-	t->rcv_adv = t->rcv_nxt;
+	/* The right edge our SYN offered (its window is never scaled). */
+	t->rcv_adv = t->rcv_nxt + (t->rcvbuf > 0xffff ? 0xffff : t->rcvbuf);
 	t->last_rx_us = st->now_us;
 	negotiate(st, t, &s->h.opt, true);
+	/* RFC 9293 §3.10.7.3: text on a SYN or SYN,ACK is kept (within that
+	 * window), not left for the peer to resend after a timeout. */
+	s->syn = false;
+	s->seq = t->rcv_nxt;
+	if (s->len > rcv_wnd(t)) {
+		s->len = rcv_wnd(t);
+		s->fin = false;
+	}
 	if (f & SF_TCP_ACK) {
 		t->snd_una = s->h.ack;
 		t->snd_wnd = s->h.wnd; /* unscaled on a SYN (RFC 7323 §2.2) */
@@ -235,10 +252,13 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		enter_established(st, t, SF_CAUSE_RCV_SYNACK);
 		/* RFC 9293 §3.10.7.3: ACK the SYN at once, as a segment of its
 		 * own even when data is already queued (the third segment of the
-		 * handshake, as every peer and every textbook expects to see it).
-		 * Data or FIN in the SYN,ACK is left for the peer to resend. */
+		 * handshake, as every peer and every textbook expects to see it);
+		 * then text and FIN on the SYN,ACK are processed from the sixth
+		 * step of §3.10.7.4, as §3.10.7.3 says. */
 		t->flags |= F_ACK_NOW | F_HS_ACK;
 		sf_tcb_mark_dirty(st, t);
+		if (s->len || s->fin || (f & SF_TCP_URG))
+			process_rest(st, t, s, s->fin);
 		return;
 	}
 	/* Simultaneous open (MUST-10): SYN-SENT -> SYN-RECEIVED, send SYN,ACK. */
@@ -249,6 +269,10 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	sf_tcb_timer_clear(st, t, T_RTO);
 	sf_tcb_set_state(st, t, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
 	sf_tcb_mark_dirty(st, t);
+	/* Text on the peer's SYN is queued for the application, to be read
+	 * once ESTABLISHED (§3.10.7.3); a FIN on it is not taken (the peer
+	 * repeats it, SYN-RECEIVED has no edge to CLOSE-WAIT). */
+	take_text(st, t, s);
 }
 
 static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause)
@@ -408,8 +432,18 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		t->bytes_received += s->len + extra;
 		if (extra)
 			t->flags |= F_ACK_NOW; /* a hole filled: tell the sender now */
+		if (t->flags & F_RD_SHUT) {
+			/* Acknowledged as usual, then discarded (sf_shutdown). */
+			sf_ring_consume(&t->rcv, t->rcv.len);
+			if (!t->ooo_cnt)
+				sf_ring_release(st, &t->rcv);
+		}
 		t->acks_owed++;
-		if (st->cfg.delack_ms == 0 || t->acks_owed >= 2 || t->ooo_cnt)
+		/* RFC 5681 §4.2, RFC 9293 §3.8.6.3 (SHLD-19): an ACK at least
+		 * for every second full-sized segment, and for every 2*RMSS
+		 * bytes however they came (one large segment included). */
+		if (st->cfg.delack_ms == 0 || t->acks_owed >= 2 || t->ooo_cnt ||
+		    t->rcv_nxt - t->last_ack_sent >= 2u * t->rcv_mss)
 			t->flags |= F_ACK_NOW;
 		else if (t->deadline[T_DELACK] == INT64_MAX)
 			sf_tcb_timer_set(st, t, T_DELACK, st->now_us + st->cfg.delack_ms * 1000ll);
@@ -529,18 +563,34 @@ static void fin_acked_transitions(sf_stack_t *st, sf_tcb_t *t, bool fin_follows)
 	}
 }
 
+/* A pure duplicate ACK overtaken by a newer segment fails PAWS, yet carries
+ * nothing old that could harm: no data, it acknowledges exactly SND.UNA,
+ * would not update the window, and its timestamp is within one RTO of
+ * TS.Recent. RFC 7323 §5.3 makes PAWS a defence against old duplicates of
+ * data, and Linux exempts such ACKs (tcp_disordered_ack); dropping them
+ * loses the duplicate ACKs (and SACK blocks) fast retransmit counts, and
+ * recovery waits for the RTO (issue 12: a 1.4 s stall against Linux). */
+static bool harmless_disordered_ack(const sf_tcb_t *t, const seg_t *s)
+{
+	uint8_t f = s->h.flags & (SF_TCP_SYN | SF_TCP_FIN | SF_TCP_RST | SF_TCP_ACK);
+	uint32_t wnd = (uint32_t)s->h.wnd << ((t->flags & F_WS_OK) ? t->snd_wscale : 0);
+	return f == SF_TCP_ACK && s->len == 0 && s->h.seq == t->rcv_nxt && s->h.ack == t->snd_una &&
+	       t->snd_una != t->snd_max && sf_seq_le(s->h.seq, t->snd_wl1) && wnd == t->snd_wnd &&
+	       t->ts_recent - s->h.opt.ts_val <= t->rto_us / 1000 + 1;
+}
+
 static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 {
 	/* RFC 7323 §5.3 PAWS: an old timestamp marks an old duplicate. */
 	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && !(s->h.flags & SF_TCP_RST) &&
-	    sf_seq_lt(s->h.opt.ts_val, t->ts_recent)) {
+	    sf_seq_lt(s->h.opt.ts_val, t->ts_recent) && !harmless_disordered_ack(t, s)) {
 		drop(st, SF_DROP_TCP_PAWS, t->id, s);
 		sf_reply_ack(st, t, seg_has_data(s));
 		return;
 	}
 	/* A retransmitted SYN in SYN-RECEIVED: our SYN,ACK was lost. */
-	if (t->state == SF_SYN_RECEIVED && s->syn && !(s->h.flags & (SF_TCP_ACK | SF_TCP_RST)) &&
-	    s->h.seq == t->irs) {
+	if (t->state == SF_SYN_RECEIVED && s->syn &&
+	    !(s->h.flags & (SF_TCP_ACK | SF_TCP_RST | SF_TCP_FIN)) && s->h.seq == t->irs) {
 		trace_rx(st, t->id, s);
 		t->snd_nxt = t->iss;
 		sf_tcb_mark_dirty(st, t);
@@ -550,12 +600,16 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	 * SYN,ACK repeats its SYN (SEQ = IRS) and acknowledges ours. Its SYN
 	 * is old news: trim it and take the ACK, which completes the open. */
 	bool simopen_synack = t->state == SF_SYN_RECEIVED && !(t->flags & F_FROM_LISTEN) &&
-	                      (s->h.flags & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST)) ==
+	                      (s->h.flags & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST | SF_TCP_FIN)) ==
 	                              (SF_TCP_SYN | SF_TCP_ACK) &&
 	                      s->h.seq == t->irs && s->h.ack == t->iss + 1;
 	if (simopen_synack) {
 		s->syn = false;
 		s->seq = t->irs + 1;
+		/* Text on the peer's SYN was taken already: an empty SYN,ACK
+		 * stands at RCV.NXT, not before it. */
+		if (!s->len && sf_seq_lt(s->seq, t->rcv_nxt))
+			s->seq = t->rcv_nxt;
 	}
 	if (!check_sequence(st, t, s))
 		return;
@@ -575,10 +629,6 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	t->ka_probes = 0; /* any segment proves the peer alive (MUST-29) */
 	if (t->flags & F_KEEPALIVE)
 		sf_tcb_keepalive_arm(st, t);
-	/* RFC 7323 §4.3: remember the newest timestamp of in-window data. */
-	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && sf_seq_le(s->h.seq, t->last_ack_sent))
-		t->ts_recent = s->h.opt.ts_val;
-
 	if (t->state == SF_SYN_RECEIVED) {
 		if (!(sf_seq_gt(s->h.ack, t->snd_una) && sf_seq_le(s->h.ack, t->snd_max))) {
 			drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
@@ -609,6 +659,12 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	}
 	if (!process_ack(st, t, s))
 		return;
+	/* RFC 7323 §4.3 (2): remember the newest timestamp, but only from a
+	 * segment found acceptable, its ACK included (§5.3): one injected
+	 * segment must not make the next valid one fail PAWS. */
+	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && sf_seq_le(s->h.seq, t->last_ack_sent) &&
+	    sf_seq_ge(s->h.opt.ts_val, t->ts_recent))
+		t->ts_recent = s->h.opt.ts_val;
 	/* A FIN in this segment that we take (everything before it arrived)
 	 * moves FIN-WAIT-1 straight to TIME-WAIT below, not via FIN-WAIT-2. */
 	bool fin_in_order = s->fin && s->seq == t->rcv_nxt;
@@ -616,6 +672,14 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	if (t->state == SF_CLOSED)
 		return;
 
+	process_rest(st, t, s, fin_in_order);
+}
+
+/* Sixth to eighth checks (URG, text, FIN) of an acceptable segment, in
+ * ESTABLISHED or later (also for the text of a SYN,ACK, RFC 9293
+ * §3.10.7.3). fin_in_order: the FIN is the next thing expected. */
+static void process_rest(sf_stack_t *st, sf_tcb_t *t, seg_t *s, bool fin_in_order)
+{
 	/* Sixth check, URG (MUST-30, MUST-62): the pointer names the first
 	 * non-urgent byte; remember the furthest one seen. */
 	if ((s->h.flags & SF_TCP_URG) && (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 ||
@@ -633,7 +697,7 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		case SF_ESTABLISHED:
 		case SF_FIN_WAIT_1:
 		case SF_FIN_WAIT_2:
-			if (t->flags & (F_ORPHAN | F_RD_SHUT)) {
+			if (t->flags & F_ORPHAN) {
 				/* RFC 9293 §3.6 / RFC 2525 §2.17: data for a closed
 				 * reader: reset rather than pretend it was read. */
 				sf_send_rst(st, t);
@@ -675,7 +739,39 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	}
 }
 
-/* ---- TIME-WAIT records (RFC 9293 §3.10.7.4, RFC 1337, RFC 6191) ---- */
+/* ---- TIME-WAIT records (RFC 9293 §3.10.7.4, RFC 1337, RFC 5961, RFC 6191) ----
+ * A record knows RCV.NXT (past the peer's FIN), SND.NXT (past our FIN,
+ * acknowledged) and the window we advertised. In the order of §3.10.7.4:
+ *  - RST, in the window or not: ignored (RFC 1337, no TIME-WAIT
+ *    assassination);
+ *  - a SYN without ACK or FIN that is provably new (RFC 6191): the record
+ *    closes and the SYN goes on to the listener;
+ *  - first check: a segment outside the window is answered with an ACK
+ *    and dropped; the peer's retransmitted FIN (just left of the window)
+ *    also restarts the 2*MSL wait, since our ACK of it was lost;
+ *  - any other SYN (SYN,ACK, SYN+FIN, an old SYN): a challenge ACK
+ *    (RFC 5961 §4);
+ *  - ACK bit off: dropped;
+ *  - an in-window pure ACK changes nothing; in-window text is ignored
+ *    ("should not occur") but acknowledged, and a FIN is acknowledged and
+ *    restarts the 2*MSL wait (eighth step).
+ * Every reply goes through the reply limiter (gate.c) with the record's
+ * own stamp. tests/tcp/test_timewait.c covers each flag combination in
+ * and out of the window. */
+
+static void tw_reply(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
+{
+	if (!sf_reply_allowed(st, &w->reply_stamp_ms, !seg_has_data(s)))
+		return;
+	sf_tcp_opts_t o = {0};
+	if (w->flags & TW_TS) {
+		o.has_ts = true;
+		o.ts_val = sf_ts_now(st);
+		o.ts_ecr = w->ts_recent;
+	}
+	sf_send_raw(st, w->raddr, w->lport, w->rport, w->snd_nxt, w->rcv_nxt, SF_TCP_ACK, w->wnd,
+	            &o, w->id);
+}
 
 /* Returns true when the record let a new SYN through (caller goes on to
  * the listener). */
@@ -686,7 +782,8 @@ static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
 		drop(st, SF_DROP_TCP_RST_IGNORED, w->id, s); /* RFC 1337 */
 		return false;
 	}
-	if ((f & SF_TCP_SYN) && !(f & SF_TCP_ACK)) {
+	bool syn = f & SF_TCP_SYN, fin = f & SF_TCP_FIN;
+	if (syn && !(f & (SF_TCP_ACK | SF_TCP_FIN))) {
 		/* RFC 6191 §2: reopen when the SYN is provably new: a newer
 		 * timestamp, or (without timestamps) a higher sequence number. */
 		bool newer = (w->flags & TW_TS) && s->h.opt.has_ts
@@ -697,26 +794,38 @@ static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
 			return true;
 		}
 	}
-	/* A retransmitted FIN (or anything else): ACK again; a FIN restarts
-	 * the 2*MSL wait (RFC 9293 §3.10.7.4, TIME-WAIT, eighth step). */
-	if (f & SF_TCP_FIN)
-		sf_tw_restart(st, w);
-	if ((f & SF_TCP_FIN) || s->len || (f & SF_TCP_SYN)) {
-		sf_tcp_opts_t o = {0};
-		if (w->flags & TW_TS) {
-			o.has_ts = true;
-			o.ts_val = sf_ts_now(st);
-			o.ts_ecr = w->ts_recent;
+	/* First check, against the window the record advertised. */
+	uint32_t wnd = w->wnd ? w->wnd : 1;
+	uint32_t seg_len = s->len + syn + fin;
+	bool acceptable = sf_seq_in_window(s->h.seq, w->rcv_nxt, wnd) ||
+	                  (seg_len && sf_seq_in_window(s->h.seq + seg_len - 1, w->rcv_nxt, wnd));
+	if (!acceptable) {
+		if (fin && !syn && (f & SF_TCP_ACK) && s->h.seq + s->len + 1 == w->rcv_nxt) {
+			trace_rx(st, w->id, s); /* the peer's FIN again */
+			sf_tw_restart(st, w);
+		} else {
+			drop(st, SF_DROP_TCP_OUT_OF_WINDOW, w->id, s);
 		}
-		sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = w->id};
-		ev.u.seg.ip = *s->ip;
-		ev.u.seg.tcp = s->h;
-		sf_core_trace(st, &ev);
-		if (!sf_reply_allowed(st, &w->reply_stamp_ms, !seg_has_data(s)))
-			return false;
-		sf_send_raw(st, w->raddr, w->lport, w->rport, w->snd_nxt, w->rcv_nxt, SF_TCP_ACK,
-		            w->wnd, &o, w->id);
+		tw_reply(st, w, s);
+		return false;
 	}
+	if (syn) {
+		drop(st, SF_DROP_TCP_CHALLENGE, w->id, s); /* RFC 5961 §4 */
+		uint64_t before = st->stats.replies_limited;
+		tw_reply(st, w, s);
+		if (st->stats.replies_limited == before)
+			st->stats.challenge_acks++;
+		return false;
+	}
+	if (!(f & SF_TCP_ACK)) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, w->id, s);
+		return false;
+	}
+	trace_rx(st, w->id, s);
+	if (fin)
+		sf_tw_restart(st, w);
+	if (fin || s->len)
+		tw_reply(st, w, s);
 	return false;
 }
 
@@ -740,7 +849,11 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	s.syn = s.h.flags & SF_TCP_SYN;
 	s.fin = s.h.flags & SF_TCP_FIN;
 	uint8_t f = s.h.flags;
-	if ((f & SF_TCP_SYN) && (f & (SF_TCP_FIN | SF_TCP_RST))) {
+	/* SYN+RST means nothing in any state: dropped. SYN+FIN is taken to a
+	 * synchronized connection or TIME-WAIT record, where any SYN draws a
+	 * challenge ACK (RFC 5961 §4), and dropped anywhere else. */
+	bool syn_fin = (f & SF_TCP_SYN) && (f & SF_TCP_FIN);
+	if ((f & SF_TCP_SYN) && (f & SF_TCP_RST)) {
 		drop(st, SF_DROP_TCP_BAD_FLAGS, 0, &s);
 		return;
 	}
@@ -750,6 +863,10 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	}
 
 	sf_tcb_t *t = sf_tcb_lookup(st, ip->src, s.h.sport, s.h.dport);
+	if (t && syn_fin && t->state == SF_SYN_SENT) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, t->id, &s);
+		return;
+	}
 	if (t) {
 		if (t->state == SF_SYN_SENT)
 			syn_sent_input(st, t, &s);
@@ -760,6 +877,10 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	sf_tw_t *w = sf_tw_lookup(st, ip->src, s.h.sport, s.h.dport);
 	if (w && !timewait_input(st, w, &s))
 		return;
+	if (syn_fin) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, 0, &s);
+		return;
+	}
 	sf_tcb_t *l = sf_listener_find(st, s.h.dport);
 	if (l) {
 		listen_input(st, l, &s);

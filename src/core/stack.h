@@ -33,7 +33,7 @@ enum {
 	F_WS_OK = 1u << 9,         /* both offered window scaling */
 	F_DIRTY = 1u << 10,        /* on the stack's output list */
 	F_IN_ACCEPTQ = 1u << 11,   /* completed, waiting in the listener's accept queue */
-	F_RD_SHUT = 1u << 12,      /* SHUT_RD: discard what arrives */
+	F_RD_SHUT = 1u << 12,      /* SHUT_RD: acknowledge and discard what arrives */
 	F_RTT_TIMING = 1u << 13,   /* an RTT sample is running (Karn: not on retransmits) */
 	F_HANDLE = 1u << 14,       /* the application holds a handle */
 	F_ACTIVE = 1u << 15,       /* opened actively (for statistics) */
@@ -46,6 +46,7 @@ enum {
 	F_SWS_OVERRIDE = 1u << 23, /* the override timer fired: send the held tail */
 	F_HS_ACK = 1u << 24,       /* the ACK that completes an active open is owed */
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
+	F_CORK = 1u << 25,         /* SF_SO_CORK: hold segments shorter than full */
 };
 
 typedef struct sf_range {
@@ -128,6 +129,7 @@ typedef struct sf_tcb {
 	/* per-connection settings */
 	uint32_t user_timeout_ms;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	uint16_t user_mss; /* SF_SO_MAXSEG, 0: none */
 
 	/* statistics */
 	uint32_t retransmits;
@@ -155,8 +157,10 @@ enum { TW_TS = 1 };
  * the next output pass: socket calls never transmit. */
 typedef struct sf_ctl {
 	uint32_t raddr, seq, ack, id;
+	uint32_t ts_ecr; /* with has_ts: the connection's TS.Recent */
 	uint16_t lport, rport;
 	uint8_t flags;
+	bool has_ts; /* RFC 7323 §3.2: timestamps were in use */
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
@@ -317,6 +321,16 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t);
 /* (Re)arms or clears the keepalive deadline from the flag, the state and
  * keepidle_s (tcb.c). */
 void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t);
+
+/* The application consumed received bytes (read or discarded): queue a
+ * window update when the window grew enough to matter (RFC 9293
+ * §3.8.6.2.2, min(buffer/2, MSS)); releases empty ring storage. */
+void sf_tcb_rcv_consumed(sf_stack_t *st, sf_tcb_t *t);
+/* SF_SHUT_RD: discards unread data; later data is acknowledged and
+ * discarded (see sf_shutdown). */
+void sf_tcb_shutdown_read(sf_stack_t *st, sf_tcb_t *t);
+/* SF_SO_MAXSEG: returns 0 or SF_EINVAL. */
+int sf_tcb_set_maxseg(sf_stack_t *st, sf_tcb_t *t, int mss);
 
 /* output.c */
 void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t);

@@ -359,6 +359,43 @@ void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t)
 		sf_tcb_timer_clear(st, t, T_KEEPALIVE);
 }
 
+void sf_tcb_rcv_consumed(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (!t->rcv.len && !t->ooo_cnt)
+		sf_ring_release(st, &t->rcv);
+	/* A window update when the window grew enough to matter, not held
+	 * back by delayed ACK (RFC 9293 §3.8.6.2.2, RFC 1122 4.2.3.3). */
+	if (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 || t->state == SF_FIN_WAIT_2) {
+		uint32_t edge = t->rcv_nxt + rcv_space(t);
+		uint32_t step = t->rcvbuf / 2 < t->rcv_mss ? t->rcvbuf / 2 : t->rcv_mss;
+		if (sf_seq_gt(edge, t->rcv_adv) && edge - t->rcv_adv >= step) {
+			t->flags |= F_ACK_NOW;
+			sf_tcb_mark_dirty(st, t);
+		}
+	}
+}
+
+void sf_tcb_shutdown_read(sf_stack_t *st, sf_tcb_t *t)
+{
+	t->flags |= F_RD_SHUT;
+	sf_ring_consume(&t->rcv, t->rcv.len);
+	sf_tcb_rcv_consumed(st, t);
+}
+
+int sf_tcb_set_maxseg(sf_stack_t *st, sf_tcb_t *t, int mss)
+{
+	(void)st;
+	if (mss < 88 || mss > 65535)
+		return SF_EINVAL; /* Linux's TCP_MIN_MSS .. MAX_TCP_WINDOW */
+	t->user_mss = (uint16_t)mss;
+	/* Not yet announced: the SYN carries the smaller MSS (init_conn). On
+	 * an open connection, only the send side can still shrink. */
+	if (t->state != SF_CLOSED && t->state != SF_LISTEN && t->state != SF_SYN_SENT &&
+	    t->snd_mss > mss)
+		t->snd_mss = (uint16_t)mss;
+	return 0;
+}
+
 /* ---- TIME-WAIT records (RFC 9293 §3.6.1, MUST-13) ----
  * Every record lives exactly 2*MSL unless restarted, so expiry is a FIFO:
  * O(1) insert, restart and expire, no timer per record. */
