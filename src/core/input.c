@@ -360,59 +360,6 @@ static bool check_rst(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	return false;
 }
 
-/* Out-of-order data: keep the range list (most recent first, RFC 2018 §4). */
-static void ooo_add(sf_tcb_t *t, uint32_t left, uint32_t right)
-{
-	sf_range_t r = {left, right};
-	uint8_t n = 0;
-	sf_range_t out[SF_MAX_OOO];
-	out[n++] = r;
-	for (uint8_t i = 0; i < t->ooo_cnt; i++) {
-		sf_range_t *o = &t->ooo[i];
-		if (sf_seq_le(o->left, out[0].right) && sf_seq_ge(o->right, out[0].left)) {
-			out[0].left = sf_seq_min(o->left, out[0].left);
-			out[0].right = sf_seq_max(o->right, out[0].right);
-		} else if (n < SF_MAX_OOO) {
-			out[n++] = *o;
-		}
-	}
-	/* A merge can bridge two old ranges: repeat until stable. */
-	for (uint8_t i = 1; i < n;) {
-		if (sf_seq_le(out[i].left, out[0].right) && sf_seq_ge(out[i].right, out[0].left)) {
-			out[0].left = sf_seq_min(out[i].left, out[0].left);
-			out[0].right = sf_seq_max(out[i].right, out[0].right);
-			out[i] = out[--n];
-			i = 1;
-		} else {
-			i++;
-		}
-	}
-	memcpy(t->ooo, out, n * sizeof *out);
-	t->ooo_cnt = n;
-}
-
-/* Moves RCV.NXT over out-of-order ranges the new data reached. */
-static uint32_t ooo_advance(sf_tcb_t *t)
-{
-	uint32_t gained = 0;
-	for (bool again = true; again;) {
-		again = false;
-		for (uint8_t i = 0; i < t->ooo_cnt; i++) {
-			sf_range_t *o = &t->ooo[i];
-			if (sf_seq_le(o->left, t->rcv_nxt)) {
-				if (sf_seq_gt(o->right, t->rcv_nxt)) {
-					gained += o->right - t->rcv_nxt;
-					t->rcv_nxt = o->right;
-				}
-				t->ooo[i] = t->ooo[--t->ooo_cnt];
-				again = true;
-				break;
-			}
-		}
-	}
-	return gained;
-}
-
 /* Seventh check: segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2). */
 static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 {
@@ -427,7 +374,13 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	if (s->seq == t->rcv_nxt) {
 		sf_ring_write_at(&t->rcv, base, s->data, s->len);
 		t->rcv_nxt += s->len;
-		uint32_t extra = t->ooo_cnt ? ooo_advance(t) : 0;
+		/* Out-of-order data the segment reached (ranges.h). */
+		uint32_t extra = 0;
+		if (t->ooo.cnt) {
+			uint32_t to = sf_ranges_advance(&t->ooo, t->rcv_nxt);
+			extra = to - t->rcv_nxt;
+			t->rcv_nxt = to;
+		}
 		sf_ring_commit(&t->rcv, s->len + extra);
 		t->bytes_received += s->len + extra;
 		if (extra)
@@ -435,14 +388,14 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		if (t->flags & F_RD_SHUT) {
 			/* Acknowledged as usual, then discarded (sf_shutdown). */
 			sf_ring_consume(&t->rcv, t->rcv.len);
-			if (!t->ooo_cnt)
+			if (!t->ooo.cnt)
 				sf_ring_release(st, &t->rcv);
 		}
 		t->acks_owed++;
 		/* RFC 5681 §4.2, RFC 9293 §3.8.6.3 (SHLD-19): an ACK at least
 		 * for every second full-sized segment, and for every 2*RMSS
 		 * bytes however they came (one large segment included). */
-		if (st->cfg.delack_ms == 0 || t->acks_owed >= 2 || t->ooo_cnt ||
+		if (st->cfg.delack_ms == 0 || t->acks_owed >= 2 || t->ooo.cnt ||
 		    t->rcv_nxt - t->last_ack_sent >= 2u * t->rcv_mss)
 			t->flags |= F_ACK_NOW;
 		else if (t->deadline[T_DELACK] == INT64_MAX)
@@ -452,7 +405,7 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		 * immediate duplicate ACK, even within one batch: the sender's
 		 * fast retransmit counts them. */
 		sf_ring_write_at(&t->rcv, base + (s->seq - t->rcv_nxt), s->data, s->len);
-		ooo_add(t, s->seq, s->seq + s->len);
+		sf_ranges_add(&t->ooo, s->seq, s->seq + s->len, SF_EVICT_OLDEST);
 		t->flags |= F_ACK_NOW;
 		if (t->dupacks_owed < 8)
 			t->dupacks_owed++;

@@ -176,15 +176,15 @@ static void fill_opts(sf_stack_t *st, sf_tcb_t *t, uint8_t flags, sf_tcp_opts_t 
 		o->ts_val = sf_ts_now(st);
 		o->ts_ecr = t->ts_recent;
 	}
-	if ((t->flags & F_SACK_OK) && t->ooo_cnt && !(flags & SF_TCP_RST)) {
+	if ((t->flags & F_SACK_OK) && t->ooo.cnt && !(flags & SF_TCP_RST)) {
 		/* RFC 2018 §4: the most recent block first; 3 fit beside
 		 * timestamps. */
 		uint8_t max = (t->flags & F_TS_OK) ? 3 : 4;
-		for (uint8_t i = 0; i < t->ooo_cnt && i < max; i++) {
-			o->sack[i].left = t->ooo[i].left;
-			o->sack[i].right = t->ooo[i].right;
+		for (uint8_t i = 0; i < t->ooo.cnt && i < max; i++) {
+			o->sack[i].left = t->ooo.r[i].left;
+			o->sack[i].right = t->ooo.r[i].right;
 		}
-		o->sack_cnt = t->ooo_cnt < max ? t->ooo_cnt : max;
+		o->sack_cnt = t->ooo.cnt < max ? t->ooo.cnt : max;
 	}
 }
 

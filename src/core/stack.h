@@ -6,6 +6,7 @@
 #define SF_CORE_STACK_H
 
 #include "core/cc.h"
+#include "core/ranges.h"
 #include "core/ring.h"
 #include "core/siphash.h"
 #include "core/wheel.h"
@@ -48,10 +49,6 @@ enum {
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
 	F_CORK = 1u << 25,         /* SF_SO_CORK: hold segments shorter than full */
 };
-
-typedef struct sf_range {
-	uint32_t left, right; /* [left, right) in sequence space */
-} sf_range_t;
 
 typedef struct sf_tcb {
 	sf_timer_t timer;          /* one wheel entry: min of deadline[] */
@@ -105,8 +102,7 @@ typedef struct sf_tcb {
 	uint32_t high_rxt;    /* next hole to retransmit in SACK recovery */
 	int64_t last_send_us; /* restart after idle (RFC 5681 §4.1) */
 	uint8_t cc_algo;      /* SF_CC_* */
-	uint8_t sacked_cnt;
-	sf_range_t sacked[SF_MAX_SACKED]; /* peer's SACK scoreboard above snd_una */
+	sf_ranges_t sacked;   /* the peer's SACK scoreboard above snd_una */
 	struct {
 		uint32_t w_max, w_last_max; /* bytes */
 		uint32_t w_est;             /* Reno-friendly estimate, bytes */
@@ -118,8 +114,7 @@ typedef struct sf_tcb {
 	 * application has not read, then out-of-order bytes at their offsets */
 	sf_ring_t snd, rcv;
 	uint32_t sndbuf, rcvbuf;
-	sf_range_t ooo[SF_MAX_OOO]; /* out-of-order ranges, most recent first */
-	uint8_t ooo_cnt;
+	sf_ranges_t ooo; /* out-of-order ranges held in rcv, most recent first */
 
 	/* listener only */
 	uint16_t backlog, acceptq_len, synq_len;

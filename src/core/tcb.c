@@ -44,6 +44,8 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	t->snd.cap = t->sndbuf;
 	t->rcv.cap = t->rcvbuf;
 	t->cc_algo = st->cfg.congestion;
+	sf_ranges_init(&t->ooo, SF_MAX_OOO);
+	sf_ranges_init(&t->sacked, SF_MAX_SACKED);
 	st->stats.conns_open++;
 	sf_event_t ev = {.kind = SF_EV_CONN_NEW, .conn_id = t->id};
 	sf_core_trace(st, &ev);
@@ -361,7 +363,7 @@ void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t)
 
 void sf_tcb_rcv_consumed(sf_stack_t *st, sf_tcb_t *t)
 {
-	if (!t->rcv.len && !t->ooo_cnt)
+	if (!t->rcv.len && !t->ooo.cnt)
 		sf_ring_release(st, &t->rcv);
 	/* A window update when the window grew enough to matter, not held
 	 * back by delayed ACK (RFC 9293 §3.8.6.2.2, RFC 1122 4.2.3.3). */
