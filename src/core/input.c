@@ -120,7 +120,10 @@ void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t)
 
 /* ---- LISTEN (RFC 9293 §3.10.7.2) ---- */
 
-static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
+/* reopen: the SYN reopened a TIME-WAIT record whose SND.NXT was
+ * old_snd_nxt (timewait.c). */
+static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, bool reopen,
+                         uint32_t old_snd_nxt)
 {
 	uint8_t f = s->h.flags;
 	if (f & SF_TCP_RST) {
@@ -172,6 +175,11 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s)
 	c->cc_algo = l->cc_algo;
 	c->user_timeout_ms = l->user_timeout_ms;
 	sf_tcb_connect_init(st, c);
+	if (reopen) {
+		c->iss = sf_tw_reopen_iss(c->iss, old_snd_nxt);
+		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->high_rxt = c->iss;
+		c->snd_head = c->iss + 1;
+	}
 	c->irs = s->h.seq;
 	c->rcv_nxt = s->h.seq + 1; /* SYN data, if any, is not taken: the peer resends it */
 	c->rcv_adv = c->rcv_nxt;
@@ -692,96 +700,6 @@ static void process_rest(sf_stack_t *st, sf_tcb_t *t, seg_t *s, bool fin_in_orde
 	}
 }
 
-/* ---- TIME-WAIT records (RFC 9293 §3.10.7.4, RFC 1337, RFC 5961, RFC 6191) ----
- * A record knows RCV.NXT (past the peer's FIN), SND.NXT (past our FIN,
- * acknowledged) and the window we advertised. In the order of §3.10.7.4:
- *  - RST, in the window or not: ignored (RFC 1337, no TIME-WAIT
- *    assassination);
- *  - a SYN without ACK or FIN that is provably new (RFC 6191): the record
- *    closes and the SYN goes on to the listener;
- *  - first check: a segment outside the window is answered with an ACK
- *    and dropped; the peer's retransmitted FIN (just left of the window)
- *    also restarts the 2*MSL wait, since our ACK of it was lost;
- *  - any other SYN (SYN,ACK, SYN+FIN, an old SYN): a challenge ACK
- *    (RFC 5961 §4);
- *  - ACK bit off: dropped;
- *  - an in-window pure ACK changes nothing; in-window text is ignored
- *    ("should not occur") but acknowledged, and a FIN is acknowledged and
- *    restarts the 2*MSL wait (eighth step).
- * Every reply goes through the reply limiter (gate.c) with the record's
- * own stamp. tests/tcp/test_timewait.c covers each flag combination in
- * and out of the window. */
-
-static void tw_reply(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
-{
-	if (!sf_reply_allowed(st, &w->reply_stamp_ms, !seg_has_data(s)))
-		return;
-	sf_tcp_opts_t o = {0};
-	if (w->flags & TW_TS) {
-		o.has_ts = true;
-		o.ts_val = sf_ts_now(st);
-		o.ts_ecr = w->ts_recent;
-	}
-	sf_send_raw(st, w->raddr, w->lport, w->rport, w->snd_nxt, w->rcv_nxt, SF_TCP_ACK, w->wnd,
-	            &o, w->id);
-}
-
-/* Returns true when the record let a new SYN through (caller goes on to
- * the listener). */
-static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
-{
-	uint8_t f = s->h.flags;
-	if (f & SF_TCP_RST) {
-		drop(st, SF_DROP_TCP_RST_IGNORED, w->id, s); /* RFC 1337 */
-		return false;
-	}
-	bool syn = f & SF_TCP_SYN, fin = f & SF_TCP_FIN;
-	if (syn && !(f & (SF_TCP_ACK | SF_TCP_FIN))) {
-		/* RFC 6191 §2: reopen when the SYN is provably new: a newer
-		 * timestamp, or (without timestamps) a higher sequence number. */
-		bool newer = (w->flags & TW_TS) && s->h.opt.has_ts
-		                     ? sf_seq_gt(s->h.opt.ts_val, w->ts_recent)
-		                     : !(w->flags & TW_TS) && sf_seq_gt(s->h.seq, w->rcv_nxt);
-		if (newer) {
-			sf_tw_close(st, w, SF_CAUSE_REUSE);
-			return true;
-		}
-	}
-	/* First check, against the window the record advertised. */
-	uint32_t wnd = w->wnd ? w->wnd : 1;
-	uint32_t seg_len = s->len + syn + fin;
-	bool acceptable = sf_seq_in_window(s->h.seq, w->rcv_nxt, wnd) ||
-	                  (seg_len && sf_seq_in_window(s->h.seq + seg_len - 1, w->rcv_nxt, wnd));
-	if (!acceptable) {
-		if (fin && !syn && (f & SF_TCP_ACK) && s->h.seq + s->len + 1 == w->rcv_nxt) {
-			trace_rx(st, w->id, s); /* the peer's FIN again */
-			sf_tw_restart(st, w);
-		} else {
-			drop(st, SF_DROP_TCP_OUT_OF_WINDOW, w->id, s);
-		}
-		tw_reply(st, w, s);
-		return false;
-	}
-	if (syn) {
-		drop(st, SF_DROP_TCP_CHALLENGE, w->id, s); /* RFC 5961 §4 */
-		uint64_t before = st->stats.replies_limited;
-		tw_reply(st, w, s);
-		if (st->stats.replies_limited == before)
-			st->stats.challenge_acks++;
-		return false;
-	}
-	if (!(f & SF_TCP_ACK)) {
-		drop(st, SF_DROP_TCP_BAD_FLAGS, w->id, s);
-		return false;
-	}
-	trace_rx(st, w->id, s);
-	if (fin)
-		sf_tw_restart(st, w);
-	if (fin || s->len)
-		tw_reply(st, w, s);
-	return false;
-}
-
 /* ---- entry ---- */
 
 void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_t len)
@@ -828,7 +746,8 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 		return;
 	}
 	sf_tw_t *w = sf_tw_lookup(st, ip->src, s.h.sport, s.h.dport);
-	if (w && !timewait_input(st, w, &s))
+	uint32_t old_snd_nxt = 0;
+	if (w && !sf_tw_input(st, w, ip, &s.h, &old_snd_nxt))
 		return;
 	if (syn_fin) {
 		drop(st, SF_DROP_TCP_BAD_FLAGS, 0, &s);
@@ -836,7 +755,7 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	}
 	sf_tcb_t *l = sf_listener_find(st, s.h.dport);
 	if (l) {
-		listen_input(st, l, &s);
+		listen_input(st, l, &s, w != NULL, old_snd_nxt);
 		return;
 	}
 	/* CLOSED (RFC 9293 §3.10.7.1): answer with a reset. */

@@ -276,6 +276,11 @@ void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const 
 
 /* tcb.c: pool, demux, state machine, TIME-WAIT table */
 sf_tcb_t *sf_tcb_alloc(sf_stack_t *st);
+/* The 4-tuple hash (keyed SipHash-1-3), shared by both tables. */
+uint32_t sf_tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* Takes a connection out of the tables, its listener's queues and the
+ * timer wheel (before it is freed or becomes a TIME-WAIT record). */
+void sf_tcb_detach(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t);
 /* bufpool.c: ring storage held only while a ring has bytes. acquire sets
  * r->buf for r->cap bytes (0 or SF_ENOMEM); release returns it (r empty). */
@@ -301,7 +306,16 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause);
 /* Moves a connection already in TIME-WAIT into a compact record and frees
  * its TCB (done by the output pass, after the last ACK left). */
 void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t);
+/* timewait.c: the records, their table and expiry, their input. */
 sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* A segment for a record. Returns true when a new SYN reopened it (the
+ * record is gone; the caller hands the SYN to the listener) and sets
+ * *old_snd_nxt to the old connection's SND.NXT. */
+bool sf_tw_input(sf_stack_t *st, sf_tw_t *w, const sf_ipv4_t *ip, const sf_tcp_t *h,
+                 uint32_t *old_snd_nxt);
+/* The ISS for a connection reopened from TIME-WAIT: iss, or past the old
+ * SND.NXT when iss is not above it. */
+uint32_t sf_tw_reopen_iss(uint32_t iss, uint32_t old_snd_nxt);
 void sf_tw_free(sf_stack_t *st, sf_tw_t *tw);
 /* Ends a TIME-WAIT record: traces TIME-WAIT -> CLOSED with `cause`, frees it. */
 void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause);

@@ -70,7 +70,7 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 
 /* ---- 4-tuple table (our address is fixed per stack) ---- */
 
-static uint32_t tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rport, uint16_t lport)
+uint32_t sf_tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	uint64_t m = (uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport;
 	return (uint32_t)sf_siphash13_u64(key, m);
@@ -78,7 +78,8 @@ static uint32_t tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rpor
 
 sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
-	uint32_t i = st->buckets[tuple_hash(&st->hash_key, raddr, rport, lport) & st->bucket_mask];
+	uint32_t i =
+	        st->buckets[sf_tuple_hash(&st->hash_key, raddr, rport, lport) & st->bucket_mask];
 	while (i != SF_NIL) {
 		sf_tcb_t *t = &st->tcbs[i];
 		if (t->raddr == raddr && t->rport == rport && t->lport == lport)
@@ -90,7 +91,7 @@ sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t
 
 void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t)
 {
-	uint32_t *head = &st->buckets[tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
+	uint32_t *head = &st->buckets[sf_tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
 	                              st->bucket_mask];
 	t->hash_next = *head;
 	*head = tcb_index(st, t);
@@ -98,7 +99,7 @@ void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t)
 
 void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t)
 {
-	uint32_t *p = &st->buckets[tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
+	uint32_t *p = &st->buckets[sf_tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
 	                           st->bucket_mask];
 	uint32_t me = tcb_index(st, t);
 	while (*p != SF_NIL) {
@@ -274,7 +275,7 @@ static void unlink_from_listener(sf_stack_t *st, sf_tcb_t *t)
 }
 
 /* Leaves the demux and the output list; the block itself stays. */
-static void detach(sf_stack_t *st, sf_tcb_t *t)
+void sf_tcb_detach(sf_stack_t *st, sf_tcb_t *t)
 {
 	unlink_from_listener(st, t);
 	if (t->state == SF_LISTEN)
@@ -301,7 +302,7 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause)
 			sf_tcb_close(st, c, SF_ECONNABORTED, SF_CAUSE_APP_ABORT);
 		}
 	}
-	detach(st, t);
+	sf_tcb_detach(st, t);
 	if (t->state != SF_CLOSED)
 		sf_tcb_set_state(st, t, SF_CLOSED, cause);
 	if (err && (t->state == SF_CLOSED))
@@ -396,138 +397,4 @@ int sf_tcb_set_maxseg(sf_stack_t *st, sf_tcb_t *t, int mss)
 	    t->snd_mss > mss)
 		t->snd_mss = (uint16_t)mss;
 	return 0;
-}
-
-/* ---- TIME-WAIT records (RFC 9293 §3.6.1, MUST-13) ----
- * Every record lives exactly 2*MSL unless restarted, so expiry is a FIFO:
- * O(1) insert, restart and expire, no timer per record. */
-
-static uint32_t tw_bucket(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
-{
-	return tuple_hash(&st->hash_key, raddr, rport, lport) & st->tw_mask;
-}
-
-sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
-{
-	if (!st->tw_cnt)
-		return NULL;
-	for (uint32_t i = st->tw_buckets[tw_bucket(st, raddr, rport, lport)]; i != SF_NIL;
-	     i = st->tw[i].hash_next) {
-		sf_tw_t *w = &st->tw[i];
-		if (w->raddr == raddr && w->rport == rport && w->lport == lport)
-			return w;
-	}
-	return NULL;
-}
-
-static void fifo_unlink(sf_stack_t *st, sf_tw_t *w)
-{
-	uint32_t me = (uint32_t)(w - st->tw);
-	if (w->prev != SF_NIL)
-		st->tw[w->prev].next = w->next;
-	else if (st->tw_head == me)
-		st->tw_head = w->next;
-	if (w->next != SF_NIL)
-		st->tw[w->next].prev = w->prev;
-	else if (st->tw_tail == me)
-		st->tw_tail = w->prev;
-	w->prev = w->next = SF_NIL;
-}
-
-static void fifo_append(sf_stack_t *st, sf_tw_t *w)
-{
-	uint32_t me = (uint32_t)(w - st->tw);
-	w->expire_ms = (uint32_t)(now_ms_rel(st) + 2 * (int64_t)st->cfg.msl_ms);
-	w->prev = st->tw_tail;
-	w->next = SF_NIL;
-	if (st->tw_tail != SF_NIL)
-		st->tw[st->tw_tail].next = me;
-	else
-		st->tw_head = me;
-	st->tw_tail = me;
-}
-
-void sf_tw_free(sf_stack_t *st, sf_tw_t *w)
-{
-	uint32_t me = (uint32_t)(w - st->tw);
-	uint32_t *p = &st->tw_buckets[tw_bucket(st, w->raddr, w->rport, w->lport)];
-	while (*p != SF_NIL && *p != me)
-		p = &st->tw[*p].hash_next;
-	if (*p == me)
-		*p = w->hash_next;
-	fifo_unlink(st, w);
-	w->hash_next = st->tw_free;
-	st->tw_free = me;
-	st->tw_cnt--;
-	st->stats.timewait_open--;
-}
-
-void sf_tw_restart(sf_stack_t *st, sf_tw_t *w)
-{
-	fifo_unlink(st, w);
-	fifo_append(st, w);
-}
-
-void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause)
-{
-	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = w->id};
-	ev.u.state.from = SF_TIME_WAIT;
-	ev.u.state.to = SF_CLOSED;
-	ev.u.state.cause = cause;
-	sf_core_trace(st, &ev);
-	sf_tw_free(st, w);
-}
-
-void sf_tw_expire(sf_stack_t *st)
-{
-	int64_t now = now_ms_rel(st);
-	while (st->tw_head != SF_NIL && (int64_t)st->tw[st->tw_head].expire_ms <= now) {
-		sf_tw_t *w = &st->tw[st->tw_head];
-		sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = w->id};
-		ev.u.timer.timer = SF_TIMER_TIMEWAIT;
-		sf_core_trace(st, &ev);
-		sf_tw_close(st, w, SF_CAUSE_TIMEWAIT);
-	}
-}
-
-void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t)
-{
-	if (st->tw_free == SF_NIL && st->tw_fresh == st->max_tw) {
-		/* Table full: the oldest record makes room (it has waited longest). */
-		sf_tw_close(st, &st->tw[st->tw_head], SF_CAUSE_TIMEWAIT);
-	}
-	sf_tw_t *w;
-	if (st->tw_free != SF_NIL) {
-		w = &st->tw[st->tw_free];
-		st->tw_free = w->hash_next;
-	} else {
-		w = &st->tw[st->tw_fresh++];
-	}
-	*w = (sf_tw_t){.raddr = t->raddr,
-	               .lport = t->lport,
-	               .rport = t->rport,
-	               .snd_nxt = t->snd_nxt,
-	               .rcv_nxt = t->rcv_nxt,
-	               .ts_recent = t->ts_recent,
-	               .id = t->id,
-	               .wnd = sf_rcv_wnd_raw(st, t),
-	               .flags = (t->flags & F_TS_OK) ? TW_TS : 0};
-	uint32_t me = (uint32_t)(w - st->tw);
-	uint32_t *head = &st->tw_buckets[tw_bucket(st, w->raddr, w->rport, w->lport)];
-	w->hash_next = *head;
-	*head = me;
-	fifo_append(st, w);
-	st->tw_cnt++;
-	st->stats.timewait_open++;
-
-	/* The TCB itself goes: an application still holding a handle sees the
-	 * connection as closed (end of stream). */
-	detach(st, t);
-	t->state = SF_CLOSED;
-	if (t->flags & F_HANDLE) {
-		t->flags |= F_FIN_RCVD;
-		return;
-	}
-	if (!(t->flags & F_DIRTY))
-		sf_tcb_free(st, t);
 }

@@ -181,12 +181,43 @@ static void timewait_syn_by_timestamp(void **state)
 	}
 }
 
+/* RFC 9293 §3.6.1 / RFC 1122 4.2.2.13: a connection reopened from
+ * TIME-WAIT starts above the old SND.NXT. Here no time passes, so the
+ * clock-driven ISN for the same 4-tuple is the old ISS again, below the
+ * old SND.NXT (past our FIN): the guard must move it. */
+static void timewait_reopen_iss_above_old_snd_nxt(void **state)
+{
+	(void)state;
+	pkt_t p;
+	pkt_init(&p, NULL);
+	sf_sock_t l;
+	assert_int_equal(pkt_goto(&p, SF_TIME_WAIT, &l), 0);
+	uint32_t old_iss = p.iss, old_snd_nxt = p.iss + 2;
+	pkt_in(&p, "S", 1000, 0, NULL, 0);
+	pkt_seg_t *sa = pkt_next(&p);
+	assert_int_equal(sa->tcp.flags, SF_TCP_SYN | SF_TCP_ACK);
+	assert_true(sf_seq_gt(sa->tcp.seq, old_snd_nxt));
+	assert_true(sa->tcp.seq != old_iss);
+	assert_int_equal(timewait_open(&p), 0);
+	/* The new connection completes on the new numbers. */
+	p.iss = sa->tcp.seq;
+	pkt_in(&p, ".", 1001, 1, NULL, 0);
+	sf_sock_t s = sf_accept(p.st, l, NULL, NULL);
+	assert_true(s > 0);
+	sf_abort(p.st, s);
+	sf_close(p.st, l);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	pkt_fini(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(timewait_table),
 	        cmocka_unit_test(timewait_fin_restarts_2msl),
 	        cmocka_unit_test(timewait_syn_by_timestamp),
+	        cmocka_unit_test(timewait_reopen_iss_above_old_snd_nxt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
