@@ -11,50 +11,13 @@
 
 #include "core/stack.h"
 
-typedef struct seg {
-	const sf_ipv4_t *ip;
-	sf_tcp_t h;
-	const uint8_t *data; /* payload, possibly trimmed */
-	uint32_t seq;        /* sequence number of data[0] (after trimming) */
-	uint32_t len;        /* payload bytes left after trimming */
-	bool syn, fin;       /* after trimming */
-} seg_t;
+typedef sf_seg_t seg_t;
 
 static void process_rest(sf_stack_t *st, sf_tcb_t *t, seg_t *s, bool fin_in_order);
 static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s);
 
-static void drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t id, const seg_t *s)
-{
-	sf_core_drop(st, why, id, s->ip, &s->h);
-}
-
-static void trace_rx(sf_stack_t *st, uint32_t id, const seg_t *s)
-{
-	if (!st->cfg.trace.fn)
-		return;
-	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
-	ev.u.seg.ip = *s->ip;
-	ev.u.seg.tcp = s->h;
-	sf_core_trace(st, &ev);
-}
-
-/* RFC 5961 §3.2, §4.2, §5.2: a challenge ACK, through the one reply
- * limiter (gate.c, RFC 5961 §7). */
-static void challenge_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
-{
-	drop(st, SF_DROP_TCP_CHALLENGE, t->id, s);
-	uint64_t before = st->stats.replies_limited;
-	sf_reply_ack(st, t, false);
-	if (st->stats.replies_limited == before)
-		st->stats.challenge_acks++;
-}
-
-/* A data-less segment (or a SYN) can be part of an ACK loop; one with data
- * is the peer's retransmission (gate.c). */
-static bool seg_has_data(const seg_t *s)
-{
-	return s->h.payload_len && !(s->h.flags & SF_TCP_SYN);
-}
+#define drop     sf_seg_drop
+#define trace_rx sf_seg_trace_rx
 
 /* ---- option negotiation on SYN and SYN,ACK (RFC 9293 §3.7.1, RFC 7323,
  * RFC 2018): each option is used only when both sides offered it. */
@@ -291,83 +254,6 @@ static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause)
 
 /* ---- synchronized states (RFC 9293 §3.10.7.4) ---- */
 
-/* First check: is the segment acceptable? Trims it to the window.
- * Returns false when it must be dropped (an ACK is queued as the RFC says). */
-static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
-{
-	uint32_t wnd = rcv_wnd(t);
-	uint32_t seg_len = s->len + s->syn + s->fin;
-	bool ok;
-	if (seg_len == 0)
-		ok = wnd == 0 ? s->seq == t->rcv_nxt : sf_seq_in_window(s->seq, t->rcv_nxt, wnd);
-	else if (wnd == 0)
-		ok = false;
-	else
-		ok = sf_seq_in_window(s->seq, t->rcv_nxt, wnd) ||
-		     sf_seq_in_window(s->seq + seg_len - 1, t->rcv_nxt, wnd);
-	if (!ok) {
-		/* MUST-66: with a zero window, a segment at RCV.NXT still has its
-		 * RST, ACK and URG processed; only its text is not taken. */
-		if (wnd == 0 && s->seq == t->rcv_nxt) {
-			/* The text was not acceptable: say so with an ACK. */
-			if (s->len || s->fin) {
-				t->flags |= F_ACK_NOW;
-				sf_tcb_mark_dirty(st, t);
-			}
-			s->len = 0;
-			s->fin = false;
-			return true;
-		}
-		if (s->h.flags & SF_TCP_RST) {
-			drop(st, SF_DROP_TCP_RST_IGNORED, t->id, s);
-			return false;
-		}
-		drop(st, SF_DROP_TCP_OUT_OF_WINDOW, t->id, s);
-		sf_reply_ack(st, t, seg_has_data(s));
-		return false;
-	}
-	/* Trim what lies before RCV.NXT (a SYN there is old) ... */
-	if (sf_seq_lt(s->seq, t->rcv_nxt)) {
-		uint32_t cut = t->rcv_nxt - s->seq;
-		if (s->syn) {
-			s->syn = false;
-			cut--;
-			s->seq++;
-		}
-		if (cut > s->len)
-			cut = s->len;
-		s->data += cut;
-		s->len -= cut;
-		s->seq += cut;
-	}
-	/* ... and past the window (a FIN there is not yet ours). */
-	uint32_t right = t->rcv_nxt + wnd;
-	if (sf_seq_gt(s->seq + s->len, right)) {
-		s->len = sf_seq_gt(right, s->seq) ? right - s->seq : 0;
-		s->fin = false;
-	}
-	return true;
-}
-
-/* Fifth check, RST (RFC 5961 §3.2): only an exact match resets. */
-static bool check_rst(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
-{
-	if (!(s->h.flags & SF_TCP_RST))
-		return true;
-	if (s->h.seq != t->rcv_nxt) {
-		challenge_ack(st, t, s);
-		return false;
-	}
-	trace_rx(st, t->id, s);
-	int err = SF_ECONNRESET;
-	if (t->state == SF_SYN_RECEIVED)
-		err = (t->flags & F_FROM_LISTEN) ? 0 : SF_ECONNREFUSED;
-	if (t->state == SF_SYN_RECEIVED && (t->flags & F_FROM_LISTEN))
-		t->flags &= ~(uint32_t)F_HANDLE; /* nobody accepted it yet */
-	sf_tcb_close(st, t, err, SF_CAUSE_RCV_RST);
-	return false;
-}
-
 /* Seventh check: segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2). */
 static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 {
@@ -421,17 +307,11 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	sf_tcb_mark_dirty(st, t);
 }
 
-/* Fifth check, ACK, for states past SYN-RECEIVED. Returns false if the
- * connection is gone or the segment must be dropped. */
+/* Fifth check, ACK, for states past SYN-RECEIVED, on an ACK the gate found
+ * in range (gate.c). Returns false if the segment must be dropped. */
 static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 {
 	uint32_t ack = s->h.ack;
-	/* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
-	if (sf_seq_gt(ack, t->snd_max) || sf_seq_lt(ack, t->snd_una - t->max_snd_wnd)) {
-		drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
-		sf_reply_ack(st, t, seg_has_data(s));
-		return false;
-	}
 	uint32_t wnd = (uint32_t)s->h.wnd << ((t->flags & F_WS_OK) ? t->snd_wscale : 0);
 	if (sf_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
@@ -524,31 +404,8 @@ static void fin_acked_transitions(sf_stack_t *st, sf_tcb_t *t, bool fin_follows)
 	}
 }
 
-/* A pure duplicate ACK overtaken by a newer segment fails PAWS, yet carries
- * nothing old that could harm: no data, it acknowledges exactly SND.UNA,
- * would not update the window, and its timestamp is within one RTO of
- * TS.Recent. RFC 7323 §5.3 makes PAWS a defence against old duplicates of
- * data, and Linux exempts such ACKs (tcp_disordered_ack); dropping them
- * loses the duplicate ACKs (and SACK blocks) fast retransmit counts, and
- * recovery waits for the RTO (issue 12: a 1.4 s stall against Linux). */
-static bool harmless_disordered_ack(const sf_tcb_t *t, const seg_t *s)
-{
-	uint8_t f = s->h.flags & (SF_TCP_SYN | SF_TCP_FIN | SF_TCP_RST | SF_TCP_ACK);
-	uint32_t wnd = (uint32_t)s->h.wnd << ((t->flags & F_WS_OK) ? t->snd_wscale : 0);
-	return f == SF_TCP_ACK && s->len == 0 && s->h.seq == t->rcv_nxt && s->h.ack == t->snd_una &&
-	       t->snd_una != t->snd_max && sf_seq_le(s->h.seq, t->snd_wl1) && wnd == t->snd_wnd &&
-	       t->ts_recent - s->h.opt.ts_val <= t->rto_us / 1000 + 1;
-}
-
 static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 {
-	/* RFC 7323 §5.3 PAWS: an old timestamp marks an old duplicate. */
-	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && !(s->h.flags & SF_TCP_RST) &&
-	    sf_seq_lt(s->h.opt.ts_val, t->ts_recent) && !harmless_disordered_ack(t, s)) {
-		drop(st, SF_DROP_TCP_PAWS, t->id, s);
-		sf_reply_ack(st, t, seg_has_data(s));
-		return;
-	}
 	/* A retransmitted SYN in SYN-RECEIVED: our SYN,ACK was lost. */
 	if (t->state == SF_SYN_RECEIVED && s->syn &&
 	    !(s->h.flags & (SF_TCP_ACK | SF_TCP_RST | SF_TCP_FIN)) && s->h.seq == t->irs) {
@@ -572,30 +429,15 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		if (!s->len && sf_seq_lt(s->seq, t->rcv_nxt))
 			s->seq = t->rcv_nxt;
 	}
-	if (!check_sequence(st, t, s))
+	/* PAWS, sequence, RST, SYN, ACK bit and range: the gate (gate.c). */
+	if (!sf_gate_accept(st, t, s, simopen_synack))
 		return;
-	if (!check_rst(st, t, s))
-		return;
-	/* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK. */
-	if ((s->h.flags & SF_TCP_SYN) && !simopen_synack) {
-		challenge_ack(st, t, s);
-		return;
-	}
-	if (!(s->h.flags & SF_TCP_ACK)) {
-		drop(st, SF_DROP_TCP_BAD_FLAGS, t->id, s);
-		return;
-	}
 	trace_rx(st, t->id, s);
 	t->last_rx_us = st->now_us;
 	t->ka_probes = 0; /* any segment proves the peer alive (MUST-29) */
 	if (t->flags & F_KEEPALIVE)
 		sf_tcb_keepalive_arm(st, t);
 	if (t->state == SF_SYN_RECEIVED) {
-		if (!(sf_seq_gt(s->h.ack, t->snd_una) && sf_seq_le(s->h.ack, t->snd_max))) {
-			drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
-			sf_reply_rst(st, s->ip, &s->h);
-			return;
-		}
 		sf_tcb_t *l = t->listener != SF_NIL ? &st->tcbs[t->listener] : NULL;
 		if (l && l->acceptq_len >= l->backlog) {
 			/* No room to complete: stay half-open, the peer retries. */

@@ -159,20 +159,7 @@ typedef struct sf_ctl {
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
-typedef struct sf_frag_slot
-        sf_frag_slot_t; /* gate.c: the one limiter for replies to unacceptable segments (RFC 5961
-                         * §7). sf_reply_allowed: true when a reply may go (and counts it); stamp
-                         * is the flow's last-reply time (TCB or TIME-WAIT record), NULL when there
-                         * is no flow; per_flow applies the per-flow interval (segments without
-                         * data). sf_reply_ack queues an ACK on t if allowed; sf_reply_rst sends
-                         * the RFC 9293 §3.10.7.1 reset for a segment if allowed. */
-bool sf_reply_allowed(sf_stack_t *st, uint32_t *stamp_ms, bool per_flow);
-void sf_reply_ack(sf_stack_t *st, sf_tcb_t *t, bool has_data);
-void sf_reply_rst(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *tcp);
-/* stack.c: the stack's seeded random source (never for secrets). */
-uint64_t sf_random(sf_stack_t *st);
-
-/* ipfrag.c */
+typedef struct sf_frag_slot sf_frag_slot_t; /* ipfrag.c */
 
 /* A free list of ring blocks of one size (bufpool.c). */
 #define SF_BUF_CLASSES 4
@@ -373,6 +360,59 @@ bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len);
 void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
                         const sf_tcp_opts_t *opt);
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t);
+
+/* gate.c: the one limiter for replies to unacceptable segments (RFC 5961
+ * §7). sf_reply_allowed: true when a reply may go (and counts it); stamp
+ * is the flow's last-reply time (TCB or TIME-WAIT record), NULL when there
+ * is no flow; per_flow applies the per-flow interval (segments without
+ * data). sf_reply_ack queues an ACK on t if allowed; sf_reply_rst sends
+ * the RFC 9293 §3.10.7.1 reset for a segment if allowed. */
+bool sf_reply_allowed(sf_stack_t *st, uint32_t *stamp_ms, bool per_flow);
+void sf_reply_ack(sf_stack_t *st, sf_tcb_t *t, bool has_data);
+void sf_reply_rst(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *tcp);
+/* A segment in input processing (input.c, gate.c): the parsed header and
+ * what is left of it after trimming to the window. */
+typedef struct sf_seg {
+	const sf_ipv4_t *ip;
+	sf_tcp_t h;
+	const uint8_t *data; /* payload, possibly trimmed */
+	uint32_t seq;        /* sequence number of data[0] (after trimming) */
+	uint32_t len;        /* payload bytes left after trimming */
+	bool syn, fin;       /* after trimming */
+} sf_seg_t;
+/* Drops s: counted and traced with its reason. */
+static inline void sf_seg_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t id, const sf_seg_t *s)
+{
+	sf_core_drop(st, why, id, s->ip, &s->h);
+}
+/* Traces s as received by connection id. */
+static inline void sf_seg_trace_rx(sf_stack_t *st, uint32_t id, const sf_seg_t *s)
+{
+	if (!st->cfg.trace.fn)
+		return;
+	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
+	ev.u.seg.ip = *s->ip;
+	ev.u.seg.tcp = s->h;
+	sf_core_trace(st, &ev);
+}
+/* A data-less segment (or a SYN) can be part of an ACK loop; one with data
+ * is the peer's retransmission (the per-flow limit spares it, gate.c). */
+static inline bool sf_seg_has_data(const sf_seg_t *s)
+{
+	return s->h.payload_len && !(s->h.flags & SF_TCP_SYN);
+}
+/* gate.c: the acceptance gate of a synchronized connection, RFC 9293
+ * §3.10.7.4 first to fifth checks in that order: PAWS (RFC 7323 §5.3),
+ * sequence (trimming s to the window), RST (RFC 5961 §3), SYN (RFC 5961
+ * §4; synack_ok lets the SYN,ACK of a simultaneous open through), ACK bit,
+ * ACK range (RFC 5961 §5.2; in SYN-RECEIVED the handshake's). Every reply
+ * goes through the reply limiter. Returns true when processing goes on;
+ * false when the segment was dropped or reset the connection (t may then
+ * be gone). */
+bool sf_gate_accept(sf_stack_t *st, sf_tcb_t *t, sf_seg_t *s, bool synack_ok);
+
+/* stack.c: the stack's seeded random source (never for secrets). */
+uint64_t sf_random(sf_stack_t *st);
 
 /* ipfrag.c */
 int sf_frag_init(sf_stack_t *st);
