@@ -56,13 +56,7 @@ int sf_listen(sf_stack_t *st, sf_sock_t s, int backlog)
 		return SF_EBADF;
 	if (t->state != SF_CLOSED || t->raddr || !t->lport)
 		return SF_EINVAL;
-	int rc = sf_listener_add(st, t);
-	if (rc < 0)
-		return rc;
-	t->backlog = (uint16_t)(backlog < 1 ? 1 : backlog > 65535 ? 65535 : backlog);
-	t->acceptq_next = t->acceptq_tail = SF_NIL;
-	sf_tcb_set_state(st, t, SF_LISTEN, SF_CAUSE_APP_LISTEN);
-	return 0;
+	return sf_tcb_listen(st, t, backlog);
 }
 
 sf_sock_t sf_accept(sf_stack_t *st, sf_sock_t s, uint32_t *peer_addr, uint16_t *peer_port)
@@ -72,43 +66,14 @@ sf_sock_t sf_accept(sf_stack_t *st, sf_sock_t s, uint32_t *peer_addr, uint16_t *
 		return SF_EBADF;
 	if (l->state != SF_LISTEN)
 		return SF_EINVAL;
-	if (l->acceptq_next == SF_NIL)
+	sf_tcb_t *c = sf_listener_accept(st, l);
+	if (!c)
 		return SF_EAGAIN;
-	sf_tcb_t *c = &st->tcbs[l->acceptq_next];
-	l->acceptq_next = c->acceptq_next;
-	if (l->acceptq_next == SF_NIL)
-		l->acceptq_tail = SF_NIL;
-	l->acceptq_len--;
-	c->acceptq_next = SF_NIL;
-	c->listener = SF_NIL;
-	c->flags &= ~(uint32_t)F_IN_ACCEPTQ;
-	c->flags |= F_HANDLE;
 	if (peer_addr)
 		*peer_addr = c->raddr;
 	if (peer_port)
 		*peer_port = c->rport;
 	return make_handle(st, c);
-}
-
-/* RFC 6056 §3.3.3 (Algorithm 3): a per-destination offset from a keyed hash
- * plus a global counter, so ports are hard to guess and reuse is spread. */
-static int pick_port(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t *out)
-{
-	uint8_t b[10];
-	sf_put32(b, st->cfg.addr);
-	sf_put32(b + 4, raddr);
-	sf_put16(b + 8, rport);
-	uint32_t offset = (uint32_t)sf_siphash24(&st->port_key, b, sizeof b);
-	uint32_t num = (uint32_t)st->cfg.port_max - st->cfg.port_min + 1;
-	for (uint32_t i = 0; i < num; i++) {
-		uint16_t port = (uint16_t)(st->cfg.port_min + (offset + st->port_counter) % num);
-		st->port_counter++;
-		if (!sf_listener_find(st, port) && !sf_port_in_use(st, port, raddr, rport)) {
-			*out = port;
-			return 0;
-		}
-	}
-	return SF_EADDRINUSE;
 }
 
 int sf_connect(sf_stack_t *st, sf_sock_t s, uint32_t addr, uint16_t port)
@@ -124,22 +89,7 @@ int sf_connect(sf_stack_t *st, sf_sock_t s, uint32_t addr, uint16_t port)
 	if (port == 0 || addr == st->cfg.addr ||
 	    sf_ipv4_addr_is_special(addr, st->cfg.addr, st->cfg.prefix_len))
 		return SF_EADDRNOTAVAIL;
-	if (t->lport) {
-		if (sf_port_in_use(st, t->lport, addr, port))
-			return SF_EADDRINUSE;
-	} else if (pick_port(st, addr, port, &t->lport) < 0) {
-		return SF_EADDRINUSE;
-	}
-	t->raddr = addr;
-	t->rport = port;
-	sf_tcb_connect_init(st, t);
-	t->flags |= F_ACTIVE;
-	t->rtt_start_us = st->now_us;
-	sf_tcb_set_state(st, t, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
-	sf_tcb_hash_insert(st, t);
-	st->stats.conns_active++;
-	sf_tcb_mark_dirty(st, t);
-	return SF_EINPROGRESS;
+	return sf_tcb_connect(st, t, addr, port);
 }
 
 /* Takes the pending error once. */

@@ -288,6 +288,19 @@ bool sf_state_edge_legal(sf_state_t from, sf_state_t to);
 /* A listener's queues of children (intrusive via acceptq_next): the SYN
  * queue of half-open ones and the accept queue of established ones. */
 void sf_listener_enqueue(sf_stack_t *st, sf_tcb_t *l, sf_tcb_t *c, bool accepted);
+/* LISTEN (RFC 9293 §3.10.1) on a bound connection block; 0 or an error. */
+int sf_tcb_listen(sf_stack_t *st, sf_tcb_t *t, int backlog);
+/* The oldest established child of listener l, out of its accept queue and
+ * handed to the application (F_HANDLE), or NULL when none waits. */
+sf_tcb_t *sf_listener_accept(sf_stack_t *st, sf_tcb_t *l);
+/* RFC 6056 §3.3.3 (Algorithm 3): an ephemeral port for a connection to
+ * raddr:rport that no connection, listener or TIME-WAIT record uses; 0 or
+ * SF_EADDRINUSE. */
+int sf_ephemeral_port(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t *out);
+/* CONNECT (RFC 9293 §3.10.1) of a closed block to raddr:rport (checked by
+ * the caller): an ephemeral port unless bound, the ISS, SYN-SENT, the SYN
+ * queued. Returns SF_EINPROGRESS or SF_EADDRINUSE. */
+int sf_tcb_connect(sf_stack_t *st, sf_tcb_t *t, uint32_t raddr, uint16_t rport);
 /* Ends a connection: reports `err` to a handle holder, or frees an orphan. */
 void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause);
 /* Moves a connection already in TIME-WAIT into a compact record and frees

@@ -259,6 +259,76 @@ void sf_listener_enqueue(sf_stack_t *st, sf_tcb_t *l, sf_tcb_t *c, bool accepted
 	c->flags |= F_IN_ACCEPTQ;
 }
 
+/* ---- the application's side of opening: LISTEN, accept, CONNECT ---- */
+
+int sf_tcb_listen(sf_stack_t *st, sf_tcb_t *t, int backlog)
+{
+	int rc = sf_listener_add(st, t);
+	if (rc < 0)
+		return rc;
+	t->backlog = (uint16_t)(backlog < 1 ? 1 : backlog > 65535 ? 65535 : backlog);
+	t->acceptq_next = t->acceptq_tail = SF_NIL;
+	sf_tcb_set_state(st, t, SF_LISTEN, SF_CAUSE_APP_LISTEN);
+	return 0;
+}
+
+sf_tcb_t *sf_listener_accept(sf_stack_t *st, sf_tcb_t *l)
+{
+	if (l->acceptq_next == SF_NIL)
+		return NULL;
+	sf_tcb_t *c = &st->tcbs[l->acceptq_next];
+	l->acceptq_next = c->acceptq_next;
+	if (l->acceptq_next == SF_NIL)
+		l->acceptq_tail = SF_NIL;
+	l->acceptq_len--;
+	c->acceptq_next = SF_NIL;
+	c->listener = SF_NIL;
+	c->flags &= ~(uint32_t)F_IN_ACCEPTQ;
+	c->flags |= F_HANDLE;
+	return c;
+}
+
+/* RFC 6056 §3.3.3 (Algorithm 3): a per-destination offset from a keyed hash
+ * plus a global counter, so ports are hard to guess and reuse is spread. */
+int sf_ephemeral_port(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t *out)
+{
+	uint8_t b[10];
+	sf_put32(b, st->cfg.addr);
+	sf_put32(b + 4, raddr);
+	sf_put16(b + 8, rport);
+	uint32_t offset = (uint32_t)sf_siphash24(&st->port_key, b, sizeof b);
+	uint32_t num = (uint32_t)st->cfg.port_max - st->cfg.port_min + 1;
+	for (uint32_t i = 0; i < num; i++) {
+		uint16_t port = (uint16_t)(st->cfg.port_min + (offset + st->port_counter) % num);
+		st->port_counter++;
+		if (!sf_listener_find(st, port) && !sf_port_in_use(st, port, raddr, rport)) {
+			*out = port;
+			return 0;
+		}
+	}
+	return SF_EADDRINUSE;
+}
+
+int sf_tcb_connect(sf_stack_t *st, sf_tcb_t *t, uint32_t raddr, uint16_t rport)
+{
+	if (t->lport) {
+		if (sf_port_in_use(st, t->lport, raddr, rport))
+			return SF_EADDRINUSE;
+	} else if (sf_ephemeral_port(st, raddr, rport, &t->lport) < 0) {
+		return SF_EADDRINUSE;
+	}
+	t->raddr = raddr;
+	t->rport = rport;
+	sf_tcb_connect_init(st, t);
+	t->flags |= F_ACTIVE;
+	t->rtt_start_us = st->now_us;
+	sf_tcb_set_state(st, t, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
+	sf_tcb_hash_insert(st, t);
+	st->stats.conns_active++;
+	sf_tcb_mark_dirty(st, t);
+	return SF_EINPROGRESS;
+}
+
 static void unlink_from_listener(sf_stack_t *st, sf_tcb_t *t)
 {
 	if (t->listener == SF_NIL)
