@@ -8,10 +8,12 @@
 #   --smoke      seconds-long run with tiny sizes (what `make check` runs);
 #                writes BUILD_DIR/bench/smoke-LIST.json, never results/latest.json
 #   --runs N     repetitions for medians (default 5; env BENCH_RUNS)
-#   --only LIST  comma-separated parts: synfin,lwip,kernel,tun,mem (default all)
+#   --only LIST  comma-separated parts: synfin,lwip,kernel,tun,mem,http,loss (default all)
 # Sizes (env): BENCH_SIZE (bulk bytes, 1G), BENCH_SECS (connection lives, 10),
 #   BENCH_RR_SECS (3), BENCH_TUN_SIZE (1G), BENCH_MEM_CONNS ("100000 1000000"),
-#   BENCH_TW_COUNT (100000).
+#   BENCH_TW_COUNT (100000), BENCH_HTTP_SECS (wrk seconds per point, 5),
+#   BENCH_HTTP_CONC (concurrencies, "1 50 1000"), BENCH_LOSS_SIZE (bytes per
+#   lossy transfer, 20000000), BENCH_LOSS_REQS (100 KB exchanges, 100).
 # Kernel and TUN parts need root (network namespaces); without it they are
 # skipped and say so. Every interface lives in a namespace made here.
 set -uo pipefail
@@ -27,7 +29,7 @@ while [ $# -gt 1 ]; do
 	*) break ;;
 	esac
 done
-[ $# -eq 1 ] || { sed -n '2,18p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,20p' "$0" >&2; exit 2; }
 build=$1
 bin=$build/bench
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,9 +40,14 @@ rr_secs=${BENCH_RR_SECS:-3}
 tun_size=${BENCH_TUN_SIZE:-1G}
 mem_conns=${BENCH_MEM_CONNS:-100000 1000000}
 tw_count=${BENCH_TW_COUNT:-100000}
+http_secs=${BENCH_HTTP_SECS:-5}
+http_conc=${BENCH_HTTP_CONC:-1 50 1000}
+loss_size=${BENCH_LOSS_SIZE:-20000000}
+loss_reqs=${BENCH_LOSS_REQS:-100}
 out=$here/results/latest.json
 if [ $smoke -eq 1 ]; then
 	runs=1 size=4M secs=1 rr_secs=0.3 tun_size=4M mem_conns=2000 tw_count=2000
+	http_secs=1 http_conc="1 50" loss_size=1000000 loss_reqs=5
 	out=$bin/smoke-${only//,/-}.json
 fi
 
@@ -103,7 +110,8 @@ veth_setup() {
 		ip netns exec "$nsa" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 }
 
-if [ $root_ok -eq 0 ] && [ "$only" != all ] && ! want synfin && ! want lwip && ! want mem; then
+if [ $root_ok -eq 0 ] && [ "$only" != all ] && ! want synfin && ! want lwip && ! want mem &&
+	! want http; then
 	echo "bench: not root or no unshare: kernel and TUN benchmarks skipped" >&2
 	exit 77
 fi
@@ -175,7 +183,26 @@ for ((i = 1; i <= runs; i++)); do
 		run unshare -n bash -c 'ip link set lo up; exec "$@"' _ "$bin/bench_tun" bulk --size "$tun_size"
 		veth_bulk
 	fi
+	# 6. HTTP: synfin serve over TUN vs nginx over veth, same wrk (bench/http.sh).
+	if want http; then
+		if [ $root_ok -eq 1 ]; then
+			run "$here/http.sh" "$build" "$http_secs" "$http_conc"
+		else
+			echo "bench: not root: the HTTP benchmark is skipped" >&2
+		fi
+	fi
 done
+# 7. loss recovery: synfin <-> kernel against kernel <-> kernel through one
+# impairing relay (bench/loss.sh runs its own rounds, alternating them, and
+# prints its table of medians and ratios).
+if want loss; then
+	if [ $root_ok -eq 1 ]; then
+		echo "+ loss.sh $loss_size $runs $loss_reqs" >>"$log"
+		"$here/loss.sh" "$build" "$loss_size" "$runs" "$loss_reqs" >>"$raw" || fail=1
+	else
+		echo "bench: not root: the loss benchmark is skipped" >&2
+	fi
+fi
 # 4. memory (deterministic: once).
 if want mem || want synfin; then
 	for n in $mem_conns; do
@@ -246,6 +273,14 @@ END {
 	row("3. bulk, kernel to kernel, veth", "bulk", "kernel-veth", "Gbit/s")
 	row("5. round trips/s, one connection", "rr", "synfin", "")
 	row("5. round trips/s, one connection", "rr", "lwip", "")
+	split("1 50 1000", hc, " ")
+	hdr = 0
+	for (i = 1; i <= 3; i++) for (pi = 1; pi <= 2; pi++) {
+		p = pi == 1 ? "synfin-tun" : "nginx-veth"; b = "http_c" hc[i]
+		if (m(b, p, "req_per_s") == "") continue
+		if (!hdr) { printf("\n| 6. HTTP, 1 KiB file, keep-alive (wrk) | server | requests/s | p99 ms | errors | n |\n|---|---|---:|---:|---:|---|\n"); hdr = 1 }
+		printf("| %s connections | %s | %s | %s | %s | %s |\n", hc[i], p, fmt(m(b, p, "req_per_s"), ""), m(b, p, "p99_ms"), m(b, p, "errors"), nvals[b SUBSEP p SUBSEP "req_per_s"])
+	}
 	printf("\n| memory (synfin, two stacks in one process)         | value |\n|---|---:|\n")
 	for (i = 1; i <= no; i++) { split(order[i], kk, SUBSEP); if (kk[1] == "mem") printf("| %s %s | %s %s |\n", kk[2], kk[3], fmt(median(order[i]), unit[order[i]]), unit[order[i]]) }
 	printf("\n| target (ratios of medians from this run)             |     value |  target | met  |\n")
@@ -261,6 +296,13 @@ END {
 	ratio("TUN lives/s: synfin / kernel over veth", m("tun_crr", "synfin-tun", "lives_per_s"), m("crr", "kernel-veth", "lives_per_s"), 1.0)
 	ratio("TUN bulk: synfin / kernel over veth", m("tun_bulk", "synfin-tun", "gbps"), m("bulk", "kernel-veth", "gbps"), "")
 	ratio("round trips/s: synfin / lwIP", m("rr", "synfin", "trans_per_s"), m("rr", "lwip", "trans_per_s"), "")
+	for (i = 1; i <= 3; i++) {
+		b = "http_c" hc[i]
+		if (m(b, "synfin-tun", "req_per_s") == "") continue
+		ratio("HTTP req/s at " hc[i] ": synfin serve (TUN) / nginx (veth)", m(b, "synfin-tun", "req_per_s"), m(b, "nginx-veth", "req_per_s"), hc[i] == 1000 ? 1.0 : "")
+		ratio("HTTP p99 at " hc[i] ": synfin serve / nginx (lower is better)", m(b, "synfin-tun", "p99_ms"), m(b, "nginx-veth", "p99_ms"), "")
+		if (hc[i] == 1000) limit("HTTP requests unanswered at 1000 (synfin serve)", m(b, "synfin-tun", "errors"), "<=", 0, "")
+	}
 	for (i = 1; i <= no; i++) { split(order[i], kk, SUBSEP); if (kk[1] == "mem" && kk[3] == "bytes_per_conn") limit("bytes per idle established connection (" kk[2] ")", median(order[i]), "<=", 1024, "B") }
 	limit("bytes per TIME-WAIT entry", m("mem", "synfin", "bytes_per_timewait"), "<=", 128, "B")
 	printf("\nSetup of each peer (from the last run):\n\n")

@@ -6,9 +6,12 @@
 set -euo pipefail
 what=${1:-check}
 build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
-check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3-scapy iproute2 curl
-       libxml2-utils netcat-openbsd)
-bench=(liblwip-dev ethtool)
+# Everything any test in `make check` looks for: a missing one would make a
+# test skip, and under CI a skip is a failure (scripts/ctest-summary.sh).
+check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3 python3-scapy iproute2
+       iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool
+       python3-prometheus-client chromium chromium-driver python3-selenium fonts-wqy-zenhei)
+bench=(liblwip-dev ethtool nginx-light wrk)
 case "$what" in
 build) want=("${build[@]}") ;;
 check) want=("${build[@]}" "${check[@]}") ;;

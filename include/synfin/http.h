@@ -91,11 +91,26 @@ typedef struct sf_http_server_config {
 	size_t max_header_bytes; /* request line + headers; default 8 KiB, beyond: 431 */
 	uint32_t max_headers;    /* header lines; default 64, beyond: 431 */
 	size_t max_body;         /* request body bytes; default 1 MiB, beyond: 413 */
-	uint32_t max_conns;      /* open connections; default 64 (more wait in the backlog) */
-	int backlog;             /* listen backlog; default 16 */
-	int64_t idle_timeout_us; /* no progress for this long closes a connection; 10 s.
-	                            A partial request gets 408 first (RFC 9110 §15.5.9). */
-	uint32_t max_keepalive;  /* requests per connection; default 100; 0 = default */
+	/* Limits and deadlines. Memory per connection is bounded by
+	 * max_header_bytes + max_body + one response head + 16 KiB of file
+	 * staging; an idle connection costs its bookkeeping (~1 KiB) and the
+	 * stack's TCB. */
+	uint32_t max_conns;        /* open connections; default 10000. When every slot is taken and
+	                              a client waits in the backlog, the connection idle longest
+	                              (between requests, or silent since it opened) is closed */
+	int backlog;               /* listen backlog; default 1024 */
+	int64_t header_timeout_us; /* the whole request head must arrive within this from
+	                              its first byte (or from the connection's opening); 10 s.
+	                              A partial request gets 408 (RFC 9110 §15.5.9) */
+	int64_t body_timeout_us;   /* a request body gets this long, plus 1 s for every
+	                              min_body_rate bytes received; default 10 s */
+	uint32_t min_body_rate;    /* bytes/s, see body_timeout_us; default 1024 */
+	int64_t keepalive_timeout_us; /* idle between requests; default 15 s, closed silently */
+	int64_t send_timeout_us;      /* a response the client does not read for this long
+	                                 is aborted (RST); also the wait for the client's FIN
+	                                 after ours; default 30 s */
+	uint32_t max_keepalive;       /* requests per connection; default 1000; 0 = default */
+	bool no_date;                 /* omit Date (RFC 9110 §6.6.1: no reliable clock) */
 } sf_http_server_config_t;
 
 /* Fills *cfg with the defaults above. */
@@ -127,7 +142,12 @@ typedef struct sf_http_server_stats {
 	uint64_t requests; /* responses sent (including error responses) */
 	uint64_t status_2xx, status_3xx, status_4xx, status_5xx;
 	uint64_t status_400, status_404, status_405, status_408, status_413, status_431;
+	uint64_t status_206, status_304, status_416;
 	uint64_t conns_accepted, conns_closed, conns_timed_out;
+	/* timeouts by kind (their sum is conns_timed_out) and evictions */
+	uint64_t timeouts_header, timeouts_body, timeouts_keepalive, timeouts_send;
+	uint64_t conns_evicted; /* idle connections closed to let a waiting one in */
+	uint64_t files_refused; /* not regular files (FIFO, device, ...) or links out of root */
 	uint32_t conns_open;
 	uint64_t bytes_in, bytes_out; /* at the socket API */
 } sf_http_server_stats_t;
@@ -137,33 +157,59 @@ void sf_http_server_stats(const sf_http_server_t *s, sf_http_server_stats_t *out
  * svg, png, jpg/jpeg, txt, pcap, ...); "application/octet-stream" otherwise. */
 const char *sf_http_mime_type(const char *path);
 
-/* ---- client: one request per client object ---- */
+/* ---- client: one connection, one request at a time ---- */
 
 typedef struct sf_http_client sf_http_client_t;
+
+/* Receives body bytes as they arrive (de-chunked), in order; return 0, or
+ * non-zero to give up (the poll then returns SF_ECONNABORTED). */
+typedef int (*sf_http_body_fn)(void *ctx, const uint8_t *data, size_t len);
 
 typedef struct sf_http_client_options {
 	const char *method;    /* "GET" (default) or "HEAD" */
 	bool connection_close; /* send "Connection: close" (the server then closes) */
-	size_t max_body;       /* give up with SF_ENOMEM beyond this; default 64 MiB */
+	size_t max_body;       /* give up with SF_ENOMEM beyond this; default 64 MiB; not
+	                          applied when on_body takes the body */
 	int64_t timeout_us;    /* no progress for this long: SF_ETIMEDOUT; default 30 s; <0 none */
+	sf_http_body_fn on_body; /* stream the body here instead of keeping it */
+	void *body_ctx;
+	bool keep_open; /* after a complete response the server keeps open, leave the
+	                   connection open for sf_http_client_again() */
 } sf_http_client_options_t;
 
 /* Starts `GET path` to addr:port (host order) with "Host: host" (NULL: the
- * dotted address). Connects at once (the SYN leaves at the next
- * sf_stack_poll); the request is sent when the connection opens. Returns NULL
- * if the socket cannot be created or the arguments are bad. Free with
- * sf_http_client_free(). */
+ * dotted address, with ":port" unless the port is 80, RFC 9110 §7.2).
+ * Connects at once (the SYN leaves at the next sf_stack_poll); the request
+ * is sent when the connection opens. Returns NULL if the socket cannot be
+ * created or the arguments are bad (path must start with '/' and hold no
+ * whitespace or control bytes). Free with sf_http_client_free(). */
 sf_http_client_t *sf_http_get_start(sf_stack_t *st, uint32_t addr, uint16_t port, const char *host,
                                     const char *path);
-/* The same with options (opt NULL: defaults). */
+/* The same with options (opt NULL: defaults; copied). */
 sf_http_client_t *sf_http_get_start_ex(sf_stack_t *st, uint32_t addr, uint16_t port,
                                        const char *host, const char *path,
                                        const sf_http_client_options_t *opt);
 
+/* True after a response completed (poll returned 0) on a connection that
+ * stays open: opt.keep_open was set and the server did not say close. */
+bool sf_http_client_reusable(const sf_http_client_t *c);
+/* Sends another request (method NULL: as before) for path on the same
+ * connection (RFC 9112 §9.3); the previous response's headers and body are
+ * forgotten. Returns 0, SF_ENOTCONN when not reusable, SF_EINVAL for a bad
+ * path, SF_ENOMEM. Then poll as before. */
+int sf_http_client_again(sf_http_client_t *c, const char *method, const char *path);
+
+/* Body bytes received for the current response and the length it announced
+ * (Content-Length; -1 when chunked or delimited by the close): after
+ * SF_ETRUNCATED they tell how much is missing. */
+uint64_t sf_http_client_received(const sf_http_client_t *c);
+int64_t sf_http_client_expected(const sf_http_client_t *c);
+
 /* Drives the exchange. Returns SF_EAGAIN while in progress, 0 once the whole
  * response has arrived (Content-Length, chunked, or delimited by the
  * server's FIN), or a negative SF_E* code: the connection's error,
- * SF_EMALFORMED for an unparsable response, SF_ETIMEDOUT, SF_ENOMEM. Once
+ * SF_EMALFORMED for an unparsable response, SF_ETRUNCATED when the server
+ * closed before the body was complete, SF_ETIMEDOUT, SF_ENOMEM. Once
  * it returned 0 or an error it keeps returning that. On completion the
  * client closes its socket (FIN; a FIN from the server is answered), so the
  * connection finishes in the background. */
@@ -186,7 +232,8 @@ sf_sock_t sf_http_client_sock(const sf_http_client_t *c);
  * stays available after the socket is closed. */
 uint32_t sf_http_client_conn_id(const sf_http_client_t *c);
 
-/* Aborts the connection if still open (RST) and frees the client. NULL is a no-op. */
+/* Closes a kept-open connection between requests (FIN), aborts one still
+ * busy (RST), and frees the client. NULL is a no-op. */
 void sf_http_client_free(sf_http_client_t *c);
 
 #ifdef __cplusplus

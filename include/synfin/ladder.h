@@ -12,8 +12,15 @@
  *     segment is paired with its reception on the other side, and a segment
  *     never received is drawn as lost;
  *   - a packet capture (pcap or pcapng, sf_capture_open): the TCP segments of
- *     one connection, with each side's state inferred by a shadow RFC 9293
- *     state machine from what it sent and received.
+ *     one connection become the same events (sent by one end, received by
+ *     the other when captured).
+ *
+ * A side whose events include no state change (the kernel at the other end
+ * of a live connection, where only synfin's end is traced; both ends of a
+ * capture) gets its states from one inference shared by every view: a
+ * shadow RFC 9293 state machine fed with what that side sent and received.
+ * Such a side is drawn "client (inferred)", and "?" where the segments
+ * cannot tell (a connection picked up mid-stream).
  *
  * It renders as text (English or Chinese, CJK-width aware) or SVG, both
  * deterministic: the same model and options give the same bytes.
@@ -75,6 +82,12 @@ typedef struct sf_ladder_opts {
 	bool hide_win;     /* leave "win=N" out of the labels */
 	bool hide_options; /* leave the SYN options (mss, wscale, sackOK, TS) out */
 	bool hide_time;    /* leave the time margin empty (for diagrams in docs) */
+	bool raw_win;      /* win= the raw 16-bit field, not bytes (RFC 7323 scaling) */
+	bool full;         /* draw every row: long runs of plain segments are not
+	                      collapsed into one "… N segments …" line */
+	size_t width;      /* text: fit this many columns when it can (0: no limit):
+	                      SYN options, then windows, are left out, then labels
+	                      are cut with "…" */
 } sf_ladder_opts_t;
 
 /* ---- building from trace events ---- */
@@ -194,9 +207,39 @@ int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *ou
  * for sf_ladder_render_text. */
 int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
 
+/* Writes the explanations of the ladder (--explain): one line for each
+ * state change and each notable segment (lost, retransmitted and why,
+ * duplicate ACK, zero window, window update, reset, drop), in time order,
+ * "  <t ms>  <side>: <from> -> <to>: <why> (RFC ...)", from the engine's
+ * cause codes (an inferred side's are inferred, and say so); and two about
+ * the whole connection: why its close took three segments or four, and
+ * what TIME-WAIT protects against. English or Chinese (opts->lang). Return
+ * values as for sf_ladder_render_text. */
+int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
+
+/* Writes the time-sequence graph (Stevens, tcptrace) of the direction that
+ * carried more data as a standalone SVG: each data segment an I-beam from
+ * its first to its last byte at the time it was sent (retransmissions
+ * orange, losses red with an X), the receiver's ACK line (green), ACK +
+ * window line (yellow) and SACK blocks (purple); sequence numbers relative
+ * to the sender's ISN. Return values as for sf_ladder_render_text. */
+int sf_ladder_render_graph(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out);
+
+/* Writes one self-contained HTML page (UTF-8, no external resources): the
+ * SVG diagram in English and Chinese, the text and --explain, and an inline
+ * script to step through the rows (buttons, arrow keys) with both ends'
+ * states and the explanations at each step, and to switch languages. With
+ * JavaScript off the static diagrams show. A non-NULL `live_url` makes the
+ * page poll that URL (the same page, served again) and show the new steps
+ * of a connection still going on. Return values as for
+ * sf_ladder_render_text. */
+int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const char *live_url,
+                          FILE *out);
+
 /* The state `side` is in after the last row (its initial state if nothing
- * changed it): what the final line of the text shows. Returns SF_CLOSED for
- * a bad side. */
+ * changed it): what the final line of the text shows. SF_STATE_COUNT when
+ * the side's state is inferred and the segments cannot tell ("?"). Returns
+ * SF_CLOSED for a bad side. */
 sf_state_t sf_ladder_final_state(sf_ladder_t *l, int side);
 
 /* Number of segment arrows, and how many of them were lost (sent, never

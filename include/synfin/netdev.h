@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "synfin/trace.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -72,6 +74,12 @@ typedef struct sf_impair {
 	uint64_t rate_bps;    /* bandwidth limit in bits/s (0: unlimited) */
 	uint32_t queue_limit; /* frames queued at most behind the rate limit (0: 1000) */
 	int64_t blackout_start_us, blackout_end_us; /* link down in [start, end) */
+	/* ECN marking (RFC 3168 §5), of IPv4 frames sent ECT(0) or ECT(1) only:
+	 * a frame that finds ce_threshold frames or more waiting at the
+	 * bottleneck is marked CE, as a simple AQM would (0: off; needs
+	 * rate_bps), and any such frame is marked with probability ce_mark. */
+	uint32_t ce_threshold;
+	double ce_mark;
 } sf_impair_t;
 
 /* ---- simulated link: two endpoints in one process ---- */
@@ -88,6 +96,7 @@ sf_netdev_t *sf_sim_link_endpoint(sf_sim_link_t *link, int side);
 /* Counters: frames sent, delivered, lost, duplicated, corrupted, reordered. */
 typedef struct sf_sim_stats {
 	uint64_t sent, delivered, lost, duplicated, corrupted, reordered, queue_drops;
+	uint64_t ce_marked; /* ECT frames marked CE */
 } sf_sim_stats_t;
 void sf_sim_link_stats(const sf_sim_link_t *link, int side, sf_sim_stats_t *out);
 void sf_sim_link_destroy(sf_sim_link_t *link);
@@ -96,6 +105,14 @@ void sf_sim_link_destroy(sf_sim_link_t *link);
  * ownership of `inner`. tx/rx may be NULL for no impairment. */
 sf_netdev_t *sf_impair_wrap(sf_netdev_t *inner, uint64_t seed, const sf_impair_t *tx,
                             const sf_impair_t *rx);
+/* Tells `sink` of every frame the wrapper `dev` (from sf_impair_wrap) loses:
+ * an SF_EV_DROP with reason SF_DROP_LINK_IMPAIR_TX (a frame the stack sent)
+ * or SF_DROP_LINK_IMPAIR_RX (one for the stack), with its headers when it
+ * is TCP/IPv4, at the time it was lost, connection id 0. It is called from
+ * the wrapper's transmit and receive, so it may be the stack's own sink
+ * (which must not call back into the stack anyway). A sink with a NULL fn
+ * turns it off. */
+void sf_impair_set_trace(sf_netdev_t *dev, sf_trace_sink_t sink);
 
 /* ---- pcap tap: every frame through `inner`, both ways, to a pcap file ---- */
 

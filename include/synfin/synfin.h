@@ -45,6 +45,14 @@ enum sf_cc_algo {
 	SF_CC_NEWRENO = 1, /* RFC 5681 + RFC 6582 */
 };
 
+/* ECN per connection (sf_config_t.ecn, sf_tcp_info_t.ecn). */
+enum {
+	SF_ECN_OFF = 0,
+	SF_ECN_CLASSIC = 1, /* RFC 3168 */
+	SF_ECN_ACCECN = 2,  /* RFC 9768 */
+	SF_ECN_PASSIVE = 3, /* config only: answer either, never ask */
+};
+
 /* Allocation hook: every allocation the stack makes goes through it, so
  * tests count leaks and inject out-of-memory. `size` is passed to free too. */
 typedef struct sf_allocator {
@@ -66,7 +74,8 @@ typedef struct sf_config {
 	uint32_t rto_init_ms;  /* RFC 6298 (2.1): 1000 */
 	uint32_t rto_min_ms;   /* 200 */
 	uint32_t rto_max_ms;   /* 60000 */
-	uint32_t r1;           /* retransmissions before negative advice (MUST-20); 3 */
+	uint32_t r1;           /* retransmissions of one segment before negative advice
+	                        * to IP (MUST-20): counted in stats.r1_advice; 3 */
 	uint32_t r2_ms;        /* give up on data after this long (MUST-20/21); 100 s */
 	uint32_t r2_syn_ms;    /* give up on a SYN after this long (MUST-22/23); 180 s */
 	uint32_t delack_ms;    /* delayed-ACK time, < 500 (MUST-40); 40; 0 = ACK at once */
@@ -78,10 +87,17 @@ typedef struct sf_config {
 	uint8_t ttl;           /* IPv4 TTL of our datagrams (MUST-49); 64 */
 	uint32_t frag_slots;   /* IPv4 datagrams reassembled at once (64 KiB each); 4; 0 drops
 	                          fragments */
-	uint32_t frag_timeout_ms;    /* give up on an incomplete datagram after this; 30000 */
-	bool wscale;                 /* offer window scaling (RFC 7323); true */
-	bool sack;                   /* offer SACK (RFC 2018); true */
-	bool timestamps;             /* offer timestamps (RFC 7323); true */
+	uint32_t frag_timeout_ms; /* give up on an incomplete datagram after this; 30000 */
+	bool wscale;              /* offer window scaling (RFC 7323); true */
+	bool sack;                /* offer SACK (RFC 2018); true */
+	bool timestamps;          /* offer timestamps (RFC 7323); true */
+	bool rack;                /* RACK-TLP loss detection (RFC 8985); true */
+	bool syncookies;          /* SYN cookies when a SYN queue is full (RFC 4987); true */
+	/* ECN: SF_ECN_PASSIVE (default, like Linux's tcp_ecn=2: take classic ECN,
+	 * RFC 3168, or AccECN, RFC 9768, when a peer's SYN asks, never ask),
+	 * SF_ECN_CLASSIC (ask for classic ECN), SF_ECN_ACCECN (ask for AccECN,
+	 * falling back to classic or none as the peer answers), SF_ECN_OFF */
+	uint8_t ecn;
 	bool verify_checksums;       /* check IPv4/TCP/ICMP checksums on input; true */
 	uint8_t congestion;          /* SF_CC_CUBIC (default, RFC 9438) or SF_CC_NEWRENO */
 	uint64_t seed;               /* secret for ISNs, hashing, ports; 0: the caller must
@@ -129,12 +145,30 @@ typedef struct sf_stack_stats {
 	uint64_t ip_in, ip_out, tcp_in, tcp_out, icmp_in, icmp_out;
 	uint64_t retransmits, rst_out, challenge_acks;
 	uint64_t replies_limited; /* replies the RFC 5961 §7 limiter held back */
+	uint64_t r1_advice;       /* times a connection's retransmissions reached cfg.r1 */
+	/* What set retransmissions off: retransmission timeouts that fired
+	 * (RFC 6298 (5.4)), and entries into fast recovery on duplicate ACKs
+	 * or SACK (RFC 5681 §3.2, RFC 6675 §5). */
+	uint64_t rto_timeouts, fast_recoveries;
+	/* loss recovery: segments RACK marked lost, tail loss probes sent and
+	 * those that repaired a loss, D-SACKs received and sent, congestion
+	 * responses undone because D-SACKs showed the retransmissions spurious */
+	uint64_t rack_lost, tlp_probes, tlp_recoveries, dsacks_rcvd, dsacks_sent, undos;
+	/* SYN cookies sent, and ACKs whose cookie verified or did not */
+	uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
+	/* ECN: CE-marked segments received; congestion responses to ECE/ACE */
+	uint64_t ecn_ce_rcvd, ecn_responses;
 	uint64_t conns_active, conns_passive, conns_failed;
 	uint32_t conns_open, timewait_open;
 	uint64_t bytes_allocated, allocs_live;
 	uint64_t drops[SF_DROP_COUNT];
 } sf_stack_stats_t;
 void sf_stack_stats(const sf_stack_t *st, sf_stack_stats_t *out);
+/* Connection blocks in each state now, into out[SF_STATE_COUNT] (CLOSED:
+ * 0; the compact TIME-WAIT records are stats.timewait_open). Counted when
+ * asked, by a walk over the blocks in use: O(connections), for monitoring,
+ * not for every loop iteration. */
+void sf_stack_conns_by_state(const sf_stack_t *st, uint32_t out[SF_STATE_COUNT]);
 
 /* ---- sockets ----
  * Handles are small positive ints carrying a generation: a handle whose
@@ -258,6 +292,7 @@ typedef struct sf_tcp_info {
 	uint32_t backoff;          /* current RTO backoff count */
 	uint64_t bytes_sent, bytes_acked, bytes_received;
 	bool sack_ok, ts_ok;
+	uint8_t ecn;                    /* SF_ECN_* negotiated */
 	uint8_t snd_wscale, rcv_wscale; /* meaningful when wscale_ok */
 	bool wscale_ok;
 } sf_tcp_info_t;

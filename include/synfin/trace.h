@@ -67,11 +67,26 @@ typedef enum sf_timer_kind {
 	SF_TIMER_KEEPALIVE,
 	SF_TIMER_TIMEWAIT, /* 2*MSL */
 	SF_TIMER_FINWAIT2,
+	SF_TIMER_RACK, /* RACK reordering window passed (RFC 8985 §6.3) */
+	SF_TIMER_TLP,  /* tail loss probe timeout (RFC 8985 §7) */
 	SF_TIMER_COUNT
 } sf_timer_kind_t;
 const char *sf_timer_name(sf_timer_kind_t t);
 
-/* Why a packet was dropped. Each has a counter in the stack statistics. */
+/* What detected the loss that a retransmission repairs (SF_EV_SEG_TX). */
+typedef enum sf_retx_cause {
+	SF_RETX_NONE = 0, /* not a retransmission */
+	SF_RETX_RTO,      /* the retransmission timer expired (RFC 6298) */
+	SF_RETX_DUPACK,   /* duplicate ACKs / SACK DupThresh (RFC 5681, 6582, 6675) */
+	SF_RETX_RACK,     /* RACK: a later segment was delivered (RFC 8985 §6) */
+	SF_RETX_TLP,      /* a tail loss probe (RFC 8985 §7) */
+	SF_RETX_COUNT
+} sf_retx_cause_t;
+/* "rto", "dupack", "rack", "tlp" ("" for SF_RETX_NONE). */
+const char *sf_retx_cause_name(sf_retx_cause_t c);
+
+/* Why a packet was dropped. Each stack-side reason has a counter in the
+ * stack statistics. */
 typedef enum sf_drop_reason {
 	SF_DROP_IP_TRUNCATED = 0,
 	SF_DROP_IP_MALFORMED,
@@ -92,11 +107,16 @@ typedef enum sf_drop_reason {
 	SF_DROP_TCP_CHALLENGE,     /* answered with a challenge ACK (RFC 5961) */
 	SF_DROP_TCP_SYN_QUEUE_FULL,
 	SF_DROP_TCP_ACCEPT_QUEUE_FULL,
-	SF_DROP_TCP_NO_MEMORY, /* budget exhausted */
-	SF_DROP_TCP_PAWS,      /* old timestamp (RFC 7323 §5) */
+	SF_DROP_TCP_NO_MEMORY,  /* budget exhausted */
+	SF_DROP_TCP_PAWS,       /* old timestamp (RFC 7323 §5) */
+	SF_DROP_TCP_BAD_COOKIE, /* an ACK to a listener with a SYN cookie that fails */
 	SF_DROP_ICMP_TRUNCATED,
 	SF_DROP_ICMP_CHECKSUM,
 	SF_DROP_ICMP_IGNORED, /* e.g. source quench (MUST-55), unknown type */
+	/* Lost by synfin's own impairment layer (--loss, blackout, queue), not
+	 * by the stack: counted in the link statistics, not the stack's. */
+	SF_DROP_LINK_IMPAIR_TX, /* a frame the stack sent (after its seg_tx) */
+	SF_DROP_LINK_IMPAIR_RX, /* a frame for the stack, before it saw it */
 	SF_DROP_COUNT
 } sf_drop_reason_t;
 /* "ip_checksum", "tcp_out_of_window", ... (stable identifiers). */
@@ -122,7 +142,10 @@ typedef struct sf_event {
 		struct {
 			sf_ipv4_t ip;
 			sf_tcp_t tcp; /* payload_len is the data length */
-		} seg;                /* SF_EV_SEG_TX, SF_EV_SEG_RX, and SF_EV_DROP when parsed */
+			/* SF_EV_SEG_TX: what detected the loss this segment
+			 * repairs; SF_RETX_NONE for a first transmission */
+			sf_retx_cause_t retx;
+		} seg; /* SF_EV_SEG_TX, SF_EV_SEG_RX, and SF_EV_DROP when parsed */
 		struct {
 			sf_state_t from, to;
 			sf_cause_t cause;
@@ -134,6 +157,15 @@ typedef struct sf_event {
 	} u;
 	sf_drop_reason_t drop; /* SF_EV_DROP only */
 	bool has_seg;          /* SF_EV_DROP: u.seg holds the parsed headers */
+	/* SF_EV_SEG_TX of a connection (has_tcb): the engine's numbers as it
+	 * sent the segment, for views that step through a connection. */
+	bool has_tcb;
+	struct sf_event_tcb {
+		uint32_t cwnd, ssthresh;   /* bytes */
+		uint32_t srtt_us, rto_us;  /* 0 srtt: no sample yet */
+		uint32_t in_flight;        /* SND.MAX - SND.UNA, bytes */
+		uint32_t rcv_wnd, snd_wnd; /* bytes */
+	} tcb;
 } sf_event_t;
 
 /* A trace sink. `fn` is called synchronously from inside the stack; it must

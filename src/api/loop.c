@@ -414,6 +414,10 @@ int sf_loop_open_tun(const sf_loop_tun_opts_t *o, sf_loop_t **out, char *errbuf,
 			say(errbuf, errbuf_len, "%s", "invalid impairment values");
 			return SF_EINVAL;
 		}
+		/* Frames the impairment loses show up in the trace (drawn
+		 * lost), not as silent gaps. */
+		if (o->cfg)
+			sf_impair_set_trace(w, o->cfg->trace);
 		dev = w;
 	}
 	if (o->pcap_path) {

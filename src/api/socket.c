@@ -524,6 +524,7 @@ int sf_tcp_info(sf_stack_t *st, sf_sock_t s, sf_tcp_info_t *o)
 	o->bytes_acked = t->bytes_acked;
 	o->bytes_received = t->bytes_received;
 	o->sack_ok = t->flags & F_SACK_OK;
+	o->ecn = t->ecn_mode;
 	o->ts_ok = t->flags & F_TS_OK;
 	o->wscale_ok = t->flags & F_WS_OK;
 	o->snd_wscale = t->snd_wscale;

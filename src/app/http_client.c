@@ -1,11 +1,16 @@
-/* A one-request HTTP/1.1 client on the synfin socket API.
+/* An HTTP/1.1 client on the synfin socket API: one connection, one request
+ * at a time, and more on the same connection when asked (keep_open +
+ * sf_http_client_again, RFC 9112 §9.3).
  *
  * sf_http_get_start() opens the connection and queues the request at once
  * (sf_send buffers it while the handshake runs); sf_http_client_poll() reads
  * and parses the response with llhttp. The body's end is found as RFC 9112
  * §6.3 says: no body for HEAD, 1xx, 204 and 304; else chunked, else
  * Content-Length, else the server's FIN. Interim 1xx responses are skipped
- * (RFC 9110 §15.2). When the response is complete the socket is closed.
+ * (RFC 9110 §15.2). The body is kept, or handed to on_body as it arrives;
+ * a connection closed before the announced end is SF_ETRUNCATED, with the
+ * byte counts kept. When the response is complete the socket is closed
+ * unless it is to be reused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,13 @@ struct sf_http_client {
 	uint32_t conn_id;
 	bool sock_open;
 	bool head_method;
+	bool keep_open, reusable;
+	bool conn_close; /* we asked for Connection: close */
+	char *host;      /* Host field value, owned */
+	sf_http_body_fn on_body;
+	void *body_ctx;
+	bool body_refused;
+	uint64_t received; /* body bytes of the current response */
 	size_t max_body;
 	int64_t timeout_us;
 	int64_t last_us;
@@ -53,6 +65,7 @@ struct sf_http_client {
 	int reject;
 	bool complete;
 	uint8_t *rbuf;
+	size_t pend_off, pend_len; /* bytes read past the last response */
 };
 
 static bool grow(void **buf, size_t *cap, size_t need)
@@ -99,6 +112,7 @@ static int on_message_begin(llhttp_t *p)
 	c->in_head = true;
 	c->trailer_bytes = 0;
 	c->body_len = 0;
+	c->received = 0;
 	return 0;
 }
 
@@ -183,7 +197,7 @@ static int on_headers_complete(llhttp_t *p)
 	/* RFC 9112 §6.3 (1): a response to HEAD has no body whatever it says. */
 	if (c->head_method && c->status >= 200)
 		return 1;
-	if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->max_body) {
+	if (!c->on_body && (p->flags & F_CONTENT_LENGTH) && p->content_length > c->max_body) {
 		c->reject = SF_ENOMEM;
 		return -1;
 	}
@@ -193,6 +207,15 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
 	sf_http_client_t *c = client_of(p);
+	c->received += len;
+	if (c->on_body) {
+		/* Interim responses carry no body; the final one streams out. */
+		if (c->on_body(c->body_ctx, (const uint8_t *)at, len) != 0) {
+			c->body_refused = true;
+			return -1;
+		}
+		return 0;
+	}
 	if (len > c->max_body - c->body_len) {
 		c->reject = SF_ENOMEM;
 		return -1;
@@ -235,40 +258,64 @@ static bool text_ok(const char *s)
 	return true;
 }
 
+/* Builds the request in c->req. Returns 0 or SF_EINVAL / SF_ENOMEM. */
+static int build_request(sf_http_client_t *c, const char *method, const char *path)
+{
+	if (!path || path[0] != '/' || !text_ok(path) ||
+	    (strcmp(method, "GET") && strcmp(method, "HEAD")))
+		return SF_EINVAL;
+	/* RFC 9112 §3: request line; RFC 9110 §7.2: Host is required in 1.1. */
+	const char *conn = c->conn_close ? "Connection: close\r\n" : "";
+	size_t cap = strlen(method) + strlen(path) + strlen(c->host) + strlen(conn) + 96;
+	char *req = malloc(cap);
+	if (!req)
+		return SF_ENOMEM;
+	int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: synfin\r\n%s\r\n",
+	                 method, path, c->host, conn);
+	if (n < 0 || (size_t)n >= cap) {
+		free(req);
+		return SF_EINVAL;
+	}
+	free(c->req);
+	c->req = req;
+	c->req_len = (size_t)n;
+	c->req_off = 0;
+	c->head_method = !strcmp(method, "HEAD");
+	return 0;
+}
+
 sf_http_client_t *sf_http_get_start_ex(sf_stack_t *st, uint32_t addr, uint16_t port,
                                        const char *host, const char *path,
                                        const sf_http_client_options_t *opt)
 {
 	const char *method = opt && opt->method ? opt->method : "GET";
-	if (!st || !path || path[0] != '/' || !text_ok(path) || (host && !text_ok(host)) ||
-	    (strcmp(method, "GET") && strcmp(method, "HEAD")))
+	if (!st || (host && !text_ok(host)))
 		return NULL;
 	sf_http_client_t *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	c->st = st;
 	c->result = SF_EAGAIN;
-	c->head_method = !strcmp(method, "HEAD");
 	c->max_body = opt && opt->max_body ? opt->max_body : (size_t)64 << 20;
 	c->timeout_us = opt && opt->timeout_us ? opt->timeout_us : 30 * 1000000LL;
-	char dotted[16];
+	c->on_body = opt ? opt->on_body : NULL;
+	c->body_ctx = opt ? opt->body_ctx : NULL;
+	c->keep_open = opt && opt->keep_open;
+	c->conn_close = opt && opt->connection_close;
+	char dotted[32];
 	if (!host) {
-		snprintf(dotted, sizeof dotted, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255,
-		         (addr >> 8) & 255, addr & 255);
+		/* RFC 9110 §7.2: Host is uri-host [":" port]; the port goes when
+		 * it is not the scheme's default. */
+		int n = snprintf(dotted, sizeof dotted, "%u.%u.%u.%u", addr >> 24,
+		                 (addr >> 16) & 255, (addr >> 8) & 255, addr & 255);
+		if (port != 80)
+			snprintf(dotted + n, sizeof dotted - (size_t)n, ":%u", port);
 		host = dotted;
 	}
-	/* RFC 9112 §3: request line; RFC 9110 §7.2: Host is required in 1.1. */
-	const char *conn = opt && opt->connection_close ? "Connection: close\r\n" : "";
-	size_t cap = strlen(method) + strlen(path) + strlen(host) + strlen(conn) + 96;
-	c->req = malloc(cap);
+	c->host = strdup(host);
 	c->rbuf = malloc(RECV_CHUNK);
-	if (!c->req || !c->rbuf)
+	if (!c->host || !c->rbuf || build_request(c, method, path) < 0)
 		goto fail;
-	int n = snprintf(c->req, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: synfin\r\n%s\r\n",
-	                 method, path, host, conn);
-	if (n < 0 || (size_t)n >= cap)
-		goto fail;
-	c->req_len = (size_t)n;
 	llhttp_init(&c->parser, HTTP_RESPONSE, &response_settings);
 	c->parser.data = c;
 	c->sock = sf_socket(st);
@@ -285,6 +332,43 @@ fail:
 	return NULL;
 }
 
+bool sf_http_client_reusable(const sf_http_client_t *c)
+{
+	return c && c->reusable && c->sock_open;
+}
+
+int sf_http_client_again(sf_http_client_t *c, const char *method, const char *path)
+{
+	if (!sf_http_client_reusable(c))
+		return SF_ENOTCONN;
+	int rc = build_request(c, method ? method : (c->head_method ? "HEAD" : "GET"), path);
+	if (rc < 0)
+		return rc;
+	c->result = SF_EAGAIN;
+	c->reusable = false;
+	c->complete = false;
+	c->status = 0;
+	c->arena_len = c->hdr_cnt = c->body_len = 0;
+	c->received = 0;
+	c->clock_set = false;
+	llhttp_init(&c->parser, HTTP_RESPONSE, &response_settings);
+	c->parser.data = c;
+	return 0;
+}
+
+uint64_t sf_http_client_received(const sf_http_client_t *c)
+{
+	return c ? c->received : 0;
+}
+
+int64_t sf_http_client_expected(const sf_http_client_t *c)
+{
+	if (!c || !c->status || c->head_method || !(c->parser.flags & F_CONTENT_LENGTH))
+		return -1;
+	/* llhttp counts content_length down as the body arrives. */
+	return (int64_t)(c->received + c->parser.content_length);
+}
+
 sf_http_client_t *sf_http_get_start(sf_stack_t *st, uint32_t addr, uint16_t port, const char *host,
                                     const char *path)
 {
@@ -294,6 +378,12 @@ sf_http_client_t *sf_http_get_start(sf_stack_t *st, uint32_t addr, uint16_t port
 static int finish(sf_http_client_t *c, int result)
 {
 	c->result = result;
+	/* RFC 9112 §9.3: the connection persists unless either side said close. */
+	if (result == 0 && c->keep_open && !c->conn_close && c->sock_open &&
+	    llhttp_should_keep_alive(&c->parser)) {
+		c->reusable = true;
+		return 0;
+	}
 	if (c->sock_open) {
 		/* Done: FIN (or, after a failure, RST so nothing lingers). */
 		if (result == 0)
@@ -326,25 +416,47 @@ int sf_http_client_poll(sf_http_client_t *c, int64_t now_us)
 		progress = true;
 	}
 	for (int i = 0; i < 1024; i++) {
-		long r = sf_recv(c->st, c->sock, c->rbuf, RECV_CHUNK);
-		if (r == SF_EAGAIN)
-			break;
-		if (r < 0)
-			return finish(c, (int)r);
+		const uint8_t *data = c->rbuf;
+		long r;
+		if (c->pend_len) {
+			/* Bytes that came after the previous response. */
+			data = c->rbuf + c->pend_off;
+			r = (long)c->pend_len;
+			c->pend_len = 0;
+		} else {
+			r = sf_recv(c->st, c->sock, c->rbuf, RECV_CHUNK);
+			if (r == SF_EAGAIN)
+				break;
+			if (r < 0)
+				return finish(c, c->status ? SF_ETRUNCATED : (int)r);
+		}
 		progress = true;
 		llhttp_errno_t e;
 		if (r == 0)
 			/* RFC 9112 §6.3 (8): the FIN ends a close-delimited body. */
 			e = llhttp_finish(&c->parser);
 		else
-			e = llhttp_execute(&c->parser, (const char *)c->rbuf, (size_t)r);
-		if (c->complete)
+			e = llhttp_execute(&c->parser, (const char *)data, (size_t)r);
+		if (c->complete) {
+			if (e == HPE_PAUSED && r > 0) {
+				const uint8_t *stop =
+				        (const uint8_t *)llhttp_get_error_pos(&c->parser);
+				if (stop >= data && stop < data + r) {
+					c->pend_off = (size_t)(stop - c->rbuf);
+					c->pend_len = (size_t)(data + r - stop);
+				}
+			}
 			return finish(c, 0);
+		}
+		if (c->body_refused)
+			return finish(c, SF_ECONNABORTED);
 		if (e != HPE_OK)
-			return finish(c, c->reject ? c->reject : SF_EMALFORMED);
+			return finish(c, c->reject             ? c->reject
+			                 : r == 0 && c->status ? SF_ETRUNCATED
+			                                       : SF_EMALFORMED);
 		if (r == 0)
 			/* The server closed before a complete response. */
-			return finish(c, c->status ? SF_EMALFORMED : SF_ECONNRESET);
+			return finish(c, c->status ? SF_ETRUNCATED : SF_ECONNRESET);
 	}
 	if (progress)
 		c->last_us = now_us;
@@ -402,9 +514,14 @@ void sf_http_client_free(sf_http_client_t *c)
 {
 	if (!c)
 		return;
-	if (c->sock_open)
+	/* A kept-open connection between requests closes politely (FIN);
+	 * anything else is aborted. */
+	if (c->sock_open && c->reusable && c->result == 0)
+		sf_close(c->st, c->sock);
+	else if (c->sock_open)
 		sf_abort(c->st, c->sock);
 	free(c->req);
+	free(c->host);
 	free(c->rbuf);
 	free(c->arena);
 	free(c->hdrs);

@@ -49,4 +49,33 @@ bool sf_http_session_mid_request(const sf_http_session_t *s);
  * partially received (returns true), else ends it silently (false). */
 bool sf_http_session_timeout(sf_http_session_t *s);
 
+/* Where a session is in the request it is receiving. */
+enum sf_http_phase {
+	SF_HTTP_IDLE, /* between requests (no byte of the next one yet) */
+	SF_HTTP_HEAD, /* request line and header fields */
+	SF_HTTP_BODY, /* the message body */
+};
+enum sf_http_phase sf_http_session_phase(const sf_http_session_t *s);
+/* Requests completed so far, and body bytes of the current one. */
+uint32_t sf_http_session_served(const sf_http_session_t *s);
+size_t sf_http_session_body_bytes(const sf_http_session_t *s);
+
+/* ---- field values (http_fields.c) ---- */
+
+#define SF_HTTP_DATE_LEN 32
+/* Writes t (seconds since the epoch) as an IMF-fixdate (RFC 9110 §5.6.7):
+ * "Sun, 06 Nov 1994 08:49:37 GMT". Returns its length (29), 0 if t does
+ * not fit. */
+size_t sf_http_date(char out[SF_HTTP_DATE_LEN], int64_t t);
+/* Parses any of the three HTTP-date forms; false when it is none. */
+bool sf_http_parse_date(const char *s, int64_t *out);
+/* A Range field value against a representation of `size` bytes (RFC 9110
+ * §14.1.2): 1 and [*first, *last] for one satisfiable byte range; -1 when
+ * it is unsatisfiable (416); 0 when it is to be ignored (several ranges,
+ * another unit, a syntax error). */
+int sf_http_parse_range(const char *v, uint64_t size, uint64_t *first, uint64_t *last);
+/* True when the If-None-Match list matches etag by the weak comparison
+ * (RFC 9110 §8.8.3.2), or is "*". */
+bool sf_http_etag_match(const char *list, const char *etag);
+
 #endif

@@ -6,10 +6,28 @@
  * Persistence follows RFC 9112 §9.3: connections stay open after a response
  * unless the request or the response said close. Closing follows §9.6: after
  * the last response we half-close (FIN) and keep reading, discarding, until
- * the client closes too or the idle timeout passes, so a client's late bytes
- * cannot turn our FIN into a reset that destroys the response. A connection
- * that makes no progress for idle_timeout_us is answered 408 when it is in
- * the middle of a request (slow clients) and closed.
+ * the client closes too or send_timeout passes, so a client's late bytes
+ * cannot turn our FIN into a reset that destroys the response.
+ *
+ * Deadlines, so slow or silent clients cannot hold the server (each phase
+ * has its own, counted apart in the stats):
+ *   - the request head must be complete header_timeout after its first byte
+ *     (after the connection opened, for the first request): any number of
+ *     one-byte dribbles does not extend it (slowloris);
+ *   - a body must keep up min_body_rate after a grace of body_timeout;
+ *   - between requests a connection may idle keepalive_timeout;
+ *   - a response the client does not read for send_timeout is aborted.
+ * A request cut off mid-way gets 408 (RFC 9110 §15.5.9); the others close.
+ *
+ * Fairness: when all max_conns slots are taken and a client waits in the
+ * accept queue, the connection idle longest (between requests, or silent
+ * since it opened) is closed to let it in. Those connections sit on a list
+ * in the order they became idle, so the choice costs O(1). With none idle,
+ * the request head that began longest ago (over 1 s) is reset instead.
+ *
+ * Memory: one read buffer for all connections; a connection keeps its own
+ * copy of input only while a pipelined request waits for the response
+ * before it to drain.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -18,6 +36,9 @@
 #include "app/http_int.h"
 
 #define INBUF_CAP 16384
+/* After our FIN, how long the client's late bytes are read and dropped
+ * before the connection is closed anyway (nginx: lingering_timeout). */
+#define LINGER_US 5000000LL
 
 enum conn_state {
 	CONN_OPEN,  /* reading requests, writing responses */
@@ -26,13 +47,19 @@ enum conn_state {
 
 typedef struct conn {
 	struct conn *next;
+	struct conn *idle_prev, *idle_next; /* on the idle list while idle */
+	bool on_idle;
 	sf_sock_t sock;
 	sf_http_session_t *sess;
 	enum conn_state state;
 	bool peer_eof;
-	int64_t last_us; /* last progress */
-	uint8_t *in;
-	size_t in_off, in_len; /* unparsed input: in[in_off .. in_off+in_len) */
+	enum sf_http_phase phase; /* as of the last step */
+	uint32_t served;          /* requests answered, as of the last step */
+	int64_t phase_us;         /* when the current phase began */
+	int64_t out_us;           /* last output progress, or when output became pending */
+	bool out_pending;
+	uint8_t *in; /* unparsed input kept between polls (pipelining); NULL: none */
+	size_t in_off, in_len;
 } conn_t;
 
 struct sf_http_server {
@@ -42,6 +69,9 @@ struct sf_http_server {
 	sf_sock_t lsn;
 	conn_t *conns;
 	uint32_t conn_cnt;
+	conn_t *idle_head, *idle_tail; /* oldest idle first */
+	uint8_t *rbuf;                 /* shared read buffer, INBUF_CAP */
+	int64_t next_deadline;
 	sf_http_server_stats_t stats;
 };
 
@@ -53,12 +83,19 @@ sf_http_server_t *sf_http_server_new(sf_stack_t *st, const sf_http_server_config
 	if (!s)
 		return NULL;
 	s->st = st;
+	s->next_deadline = INT64_MAX;
 	if (cfg)
 		s->cfg = *cfg;
 	sf_http_config_fill(&s->cfg);
+	s->rbuf = malloc(INBUF_CAP);
+	if (!s->rbuf) {
+		free(s);
+		return NULL;
+	}
 	if (cfg && cfg->docroot) {
 		s->docroot = realpath(cfg->docroot, NULL);
 		if (!s->docroot) {
+			free(s->rbuf);
 			free(s);
 			return NULL;
 		}
@@ -74,14 +111,46 @@ sf_http_server_t *sf_http_server_new(sf_stack_t *st, const sf_http_server_config
 		if (s->lsn >= 0)
 			sf_close(st, s->lsn);
 		free(s->docroot);
+		free(s->rbuf);
 		free(s);
 		return NULL;
 	}
 	return s;
 }
 
+/* ---- the idle list ---- */
+
+static void idle_remove(sf_http_server_t *s, conn_t *c)
+{
+	if (!c->on_idle)
+		return;
+	if (c->idle_prev)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		s->idle_head = c->idle_next;
+	if (c->idle_next)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		s->idle_tail = c->idle_prev;
+	c->idle_prev = c->idle_next = NULL;
+	c->on_idle = false;
+}
+
+static void idle_append(sf_http_server_t *s, conn_t *c)
+{
+	c->idle_prev = s->idle_tail;
+	c->idle_next = NULL;
+	if (s->idle_tail)
+		s->idle_tail->idle_next = c;
+	else
+		s->idle_head = c;
+	s->idle_tail = c;
+	c->on_idle = true;
+}
+
 static void free_conn(sf_http_server_t *s, conn_t *c, bool abort)
 {
+	idle_remove(s, c);
 	if (abort)
 		sf_abort(s->st, c->sock);
 	else
@@ -91,6 +160,17 @@ static void free_conn(sf_http_server_t *s, conn_t *c, bool abort)
 	free(c);
 	s->conn_cnt--;
 	s->stats.conns_closed++;
+}
+
+/* Unlinks c from the connection list and frees it. */
+static void drop_conn(sf_http_server_t *s, conn_t *c, bool abort)
+{
+	for (conn_t **pp = &s->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	free_conn(s, c, abort);
 }
 
 void sf_http_server_free(sf_http_server_t *s)
@@ -104,6 +184,7 @@ void sf_http_server_free(sf_http_server_t *s)
 	}
 	sf_close(s->st, s->lsn);
 	free(s->docroot);
+	free(s->rbuf);
 	free(s);
 }
 
@@ -115,16 +196,104 @@ void sf_http_server_stats(const sf_http_server_t *s, sf_http_server_stats_t *out
 
 int64_t sf_http_server_next_deadline(const sf_http_server_t *s)
 {
-	int64_t t = INT64_MAX;
-	for (const conn_t *c = s->conns; c; c = c->next)
-		if (c->last_us + s->cfg.idle_timeout_us < t)
-			t = c->last_us + s->cfg.idle_timeout_us;
-	return t;
+	return s->next_deadline;
+}
+
+/* ---- deadlines ---- */
+
+/* When c's current phase runs out of time. */
+static int64_t conn_deadline(const sf_http_server_t *s, const conn_t *c)
+{
+	const sf_http_server_config_t *cfg = &s->cfg;
+	if (c->out_pending)
+		return c->out_us + cfg->send_timeout_us;
+	if (c->state == CONN_DRAIN)
+		return c->out_us +
+		       (cfg->send_timeout_us < LINGER_US ? cfg->send_timeout_us : LINGER_US);
+	switch (c->phase) {
+	case SF_HTTP_HEAD:
+		return c->phase_us + cfg->header_timeout_us;
+	case SF_HTTP_BODY: {
+		uint64_t got = sf_http_session_body_bytes(c->sess);
+		/* 1 s more for every min_body_rate bytes (got < 2^44: no overflow). */
+		int64_t earned = (int64_t)(got * 1000000ULL / cfg->min_body_rate);
+		return c->phase_us + cfg->body_timeout_us + earned;
+	}
+	case SF_HTTP_IDLE:
+	default:
+		/* A connection that never sent a byte has the head's deadline. */
+		return c->phase_us +
+		       (c->served ? cfg->keepalive_timeout_us : cfg->header_timeout_us);
+	}
+}
+
+/* Notes where c stands after a step: phase changes restart the phase's
+ * clock; the idle list holds exactly the connections waiting for a request. */
+static void note_progress(sf_http_server_t *s, conn_t *c, int64_t now_us, bool sent)
+{
+	enum sf_http_phase ph = sf_http_session_phase(c->sess);
+	uint32_t served = sf_http_session_served(c->sess);
+	if (ph != c->phase || served != c->served) {
+		c->phase = ph;
+		c->served = served;
+		c->phase_us = now_us;
+	}
+	bool pending = sf_http_session_output_pending(c->sess);
+	if (sent || (pending && !c->out_pending))
+		c->out_us = now_us;
+	c->out_pending = pending;
+	bool idle = c->state == CONN_OPEN && ph == SF_HTTP_IDLE && !pending && !c->in_len &&
+	            !sf_http_session_done(c->sess) && !c->peer_eof;
+	if (idle && !c->on_idle)
+		idle_append(s, c);
+	else if (!idle)
+		idle_remove(s, c);
+}
+
+/* ---- accepting, with eviction of idle connections when full ---- */
+
+static bool accept_waiting(sf_http_server_t *s)
+{
+	sf_pollfd_t pf = {.sock = s->lsn, .events = SF_POLLIN};
+	return sf_poll(s->st, &pf, 1) > 0 && (pf.revents & SF_POLLIN);
+}
+
+/* With no idle connection to give up, the slowest request head: the one
+ * that began longest ago, if that is over SLOW_HEAD_US (a client that is not
+ * dribbling sends its head in one round trip). O(connections), and only
+ * when the table is full of unfinished heads: slowloris at full scale. */
+#define SLOW_HEAD_US 1000000LL
+
+static conn_t *slowest_head(sf_http_server_t *s, int64_t now_us)
+{
+	conn_t *v = NULL;
+	for (conn_t *c = s->conns; c; c = c->next)
+		if (c->state == CONN_OPEN && c->phase == SF_HTTP_HEAD && !c->out_pending &&
+		    now_us - c->phase_us >= SLOW_HEAD_US && (!v || c->phase_us < v->phase_us))
+			v = c;
+	return v;
 }
 
 static void accept_conns(sf_http_server_t *s, int64_t now_us)
 {
-	while (s->conn_cnt < s->cfg.max_conns) {
+	for (;;) {
+		if (s->conn_cnt >= s->cfg.max_conns) {
+			/* Full: make room only for a client that is really waiting:
+			 * close the connection idle longest (FIN), else reset the
+			 * slowest request head. */
+			if (!accept_waiting(s))
+				return;
+			conn_t *v = s->idle_head;
+			bool abort = false;
+			if (!v) {
+				v = slowest_head(s, now_us);
+				abort = true;
+			}
+			if (!v)
+				return;
+			s->stats.conns_evicted++;
+			drop_conn(s, v, abort);
+		}
 		uint32_t peer_addr = 0;
 		uint16_t peer_port = 0;
 		sf_sock_t a = sf_accept(s->st, s->lsn, &peer_addr, &peer_port);
@@ -133,33 +302,45 @@ static void accept_conns(sf_http_server_t *s, int64_t now_us)
 		conn_t *c = calloc(1, sizeof *c);
 		if (c)
 			c->sess = sf_http_session_new(&s->cfg, &s->stats);
-		if (c)
-			c->in = malloc(INBUF_CAP);
-		if (!c || !c->sess || !c->in) {
-			if (c) {
-				sf_http_session_free(c->sess);
-				free(c->in);
-				free(c);
-			}
+		if (!c || !c->sess) {
+			free(c);
 			sf_abort(s->st, a);
 			continue;
 		}
 		c->sock = a;
 		sf_http_session_set_peer(c->sess, sf_sock_conn_id(s->st, a), peer_addr, peer_port);
-		c->last_us = now_us;
+		c->phase = SF_HTTP_IDLE;
+		c->phase_us = c->out_us = now_us;
 		c->next = s->conns;
 		s->conns = c;
 		s->conn_cnt++;
 		s->stats.conns_accepted++;
+		idle_append(s, c);
+		int64_t d = conn_deadline(s, c);
+		if (d < s->next_deadline)
+			s->next_deadline = d;
 	}
 }
 
 enum step_result { STEP_IDLE, STEP_PROGRESS, STEP_CLOSE, STEP_ABORT };
 
-/* Moves one connection forward as far as it can go without waiting. */
-static enum step_result step_conn(sf_http_server_t *s, conn_t *c)
+/* Keeps what the session did not take yet: at most one read's worth. */
+static bool keep_input(conn_t *c, const uint8_t *p, size_t n)
+{
+	if (!c->in && !(c->in = malloc(INBUF_CAP)))
+		return false;
+	memmove(c->in, p, n);
+	c->in_off = 0;
+	c->in_len = n;
+	return true;
+}
+
+/* Moves one connection forward as far as it can go without waiting; *sent
+ * tells whether response bytes left. */
+static enum step_result step_conn(sf_http_server_t *s, conn_t *c, bool *sent)
 {
 	bool progress = false;
+	*sent = false;
 	/* Bounded: every round either makes progress or returns. */
 	for (int round = 0; round < 1024; round++) {
 		/* 1. Send what is ready. */
@@ -173,7 +354,7 @@ static enum step_result step_conn(sf_http_server_t *s, conn_t *c)
 				return STEP_ABORT;
 			sf_http_session_consume(c->sess, (size_t)w);
 			s->stats.bytes_out += (uint64_t)w;
-			progress = true;
+			progress = *sent = true;
 		}
 		if (sf_http_session_output_pending(c->sess))
 			break;
@@ -182,11 +363,11 @@ static enum step_result step_conn(sf_http_server_t *s, conn_t *c)
 			sf_shutdown(s->st, c->sock, SF_SHUT_WR);
 			c->state = CONN_DRAIN;
 			c->in_len = 0;
-			progress = true;
+			progress = *sent = true;
 		}
 		if (c->state == CONN_DRAIN) {
 			long r;
-			while ((r = sf_recv(s->st, c->sock, c->in, INBUF_CAP)) > 0) {
+			while ((r = sf_recv(s->st, c->sock, s->rbuf, INBUF_CAP)) > 0) {
 				s->stats.bytes_in += (uint64_t)r;
 				progress = true;
 			}
@@ -194,20 +375,24 @@ static enum step_result step_conn(sf_http_server_t *s, conn_t *c)
 				break;
 			return STEP_CLOSE; /* the peer's FIN, or an error */
 		}
-		/* 3. Parse what was read before. */
+		/* 3. Parse what was kept from before. */
 		if (c->in_len) {
 			size_t used = sf_http_session_feed(c->sess, c->in + c->in_off, c->in_len);
 			c->in_off += used;
 			c->in_len -= used;
 			if (!used && !sf_http_session_output_pending(c->sess))
 				return STEP_ABORT; /* cannot happen; never spin */
+			if (!c->in_len) {
+				free(c->in);
+				c->in = NULL;
+			}
 			progress = true;
 			continue;
 		}
-		/* 4. Read more. */
+		/* 4. Read more, straight into the session. */
 		if (c->peer_eof)
 			return STEP_CLOSE; /* everything answered */
-		long r = sf_recv(s->st, c->sock, c->in, INBUF_CAP);
+		long r = sf_recv(s->st, c->sock, s->rbuf, INBUF_CAP);
 		if (r == SF_EAGAIN)
 			break;
 		if (r < 0)
@@ -219,35 +404,63 @@ static enum step_result step_conn(sf_http_server_t *s, conn_t *c)
 			continue;
 		}
 		s->stats.bytes_in += (uint64_t)r;
-		c->in_off = 0;
-		c->in_len = (size_t)r;
+		size_t used = sf_http_session_feed(c->sess, s->rbuf, (size_t)r);
+		if (used < (size_t)r && !keep_input(c, s->rbuf + used, (size_t)r - used))
+			return STEP_ABORT;
 	}
 	return progress ? STEP_PROGRESS : STEP_IDLE;
+}
+
+/* c's deadline passed: 408 to a request cut off mid-way, else close. */
+static enum step_result expire(sf_http_server_t *s, conn_t *c)
+{
+	s->stats.conns_timed_out++;
+	if (c->out_pending) {
+		s->stats.timeouts_send++;
+		return STEP_ABORT; /* the client stopped reading */
+	}
+	if (c->state == CONN_DRAIN) {
+		s->stats.timeouts_send++;
+		return STEP_CLOSE;
+	}
+	if (c->phase == SF_HTTP_HEAD)
+		s->stats.timeouts_header++;
+	else if (c->phase == SF_HTTP_BODY)
+		s->stats.timeouts_body++;
+	else if (c->served)
+		s->stats.timeouts_keepalive++;
+	else
+		s->stats.timeouts_header++; /* silent since it opened */
+	if (c->phase == SF_HTTP_IDLE)
+		return STEP_CLOSE; /* nothing to answer: FIN, and the slot is free */
+	/* RFC 9110 §15.5.9: 408 to a request that stalled, then close. */
+	sf_http_session_timeout(c->sess);
+	free(c->in);
+	c->in = NULL;
+	c->in_len = 0;
+	bool sent;
+	enum step_result r = step_conn(s, c, &sent);
+	return r == STEP_IDLE ? STEP_PROGRESS : r;
 }
 
 int sf_http_server_poll(sf_http_server_t *s, int64_t now_us)
 {
 	if (!s)
 		return SF_EINVAL;
+	s->next_deadline = INT64_MAX;
 	accept_conns(s, now_us);
 	int progressed = 0;
+	int64_t next = INT64_MAX;
 	for (conn_t **pp = &s->conns; *pp;) {
 		conn_t *c = *pp;
-		enum step_result r = step_conn(s, c);
-		if (r == STEP_IDLE && now_us - c->last_us >= s->cfg.idle_timeout_us) {
-			s->stats.conns_timed_out++;
-			if (sf_http_session_output_pending(c->sess)) {
-				r = STEP_ABORT; /* the client stopped reading */
-			} else if (c->state == CONN_DRAIN) {
-				r = STEP_CLOSE;
-			} else {
-				/* RFC 9110 §15.5.9: 408 to a request that stalled, then close. */
-				sf_http_session_timeout(c->sess);
-				c->in_len = 0;
-				r = step_conn(s, c);
-				if (r == STEP_IDLE)
-					r = STEP_PROGRESS;
-			}
+		bool sent;
+		enum step_result r = step_conn(s, c, &sent);
+		if (r == STEP_PROGRESS || r == STEP_IDLE)
+			note_progress(s, c, now_us, sent);
+		if (r == STEP_IDLE && now_us >= conn_deadline(s, c)) {
+			r = expire(s, c);
+			if (r == STEP_PROGRESS)
+				note_progress(s, c, now_us, true);
 		}
 		if (r == STEP_CLOSE || r == STEP_ABORT) {
 			*pp = c->next;
@@ -255,14 +468,16 @@ int sf_http_server_poll(sf_http_server_t *s, int64_t now_us)
 			progressed++;
 			continue;
 		}
-		if (r == STEP_PROGRESS) {
-			c->last_us = now_us;
+		if (r == STEP_PROGRESS)
 			progressed++;
-		}
+		int64_t d = conn_deadline(s, c);
+		if (d < next)
+			next = d;
 		pp = &c->next;
 	}
 	/* Slots freed above let waiting connections in. */
-	if (progressed)
-		accept_conns(s, now_us);
+	if (next < s->next_deadline)
+		s->next_deadline = next;
+	accept_conns(s, now_us);
 	return progressed;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "llhttp.h"
@@ -87,13 +88,21 @@ void sf_http_config_fill(sf_http_server_config_t *cfg)
 	if (!cfg->max_body)
 		cfg->max_body = 1u << 20;
 	if (!cfg->max_conns)
-		cfg->max_conns = 64;
+		cfg->max_conns = 10000;
 	if (cfg->backlog <= 0)
-		cfg->backlog = 16;
-	if (cfg->idle_timeout_us <= 0)
-		cfg->idle_timeout_us = 10 * 1000000LL;
+		cfg->backlog = 1024;
+	if (cfg->header_timeout_us <= 0)
+		cfg->header_timeout_us = 10 * 1000000LL;
+	if (cfg->body_timeout_us <= 0)
+		cfg->body_timeout_us = 10 * 1000000LL;
+	if (!cfg->min_body_rate)
+		cfg->min_body_rate = 1024;
+	if (cfg->keepalive_timeout_us <= 0)
+		cfg->keepalive_timeout_us = 15 * 1000000LL;
+	if (cfg->send_timeout_us <= 0)
+		cfg->send_timeout_us = 30 * 1000000LL;
 	if (!cfg->max_keepalive)
-		cfg->max_keepalive = 100;
+		cfg->max_keepalive = 1000;
 }
 
 void sf_http_server_config_default(sf_http_server_config_t *cfg)
@@ -199,6 +208,8 @@ static const char *reason_phrase(int status)
 		return "Accepted";
 	case 204:
 		return "No Content";
+	case 206:
+		return "Partial Content";
 	case 301:
 		return "Moved Permanently";
 	case 302:
@@ -219,6 +230,8 @@ static const char *reason_phrase(int status)
 		return "Content Too Large";
 	case 414:
 		return "URI Too Long";
+	case 416:
+		return "Range Not Satisfiable";
 	case 431:
 		return "Request Header Fields Too Large";
 	case 500:
@@ -268,6 +281,15 @@ static void count_status(sf_http_session_t *s, int status)
 	case 405:
 		st->status_405++;
 		break;
+	case 206:
+		st->status_206++;
+		break;
+	case 304:
+		st->status_304++;
+		break;
+	case 416:
+		st->status_416++;
+		break;
 	case 408:
 		st->status_408++;
 		break;
@@ -291,10 +313,16 @@ static bool emit(sf_http_session_t *s, int status, const char *ctype, const char
 {
 	size_t mark = s->out_len;
 	char line[256];
-	/* RFC 9110 §6.6.1: an origin server without a reliable clock does not send Date. */
 	int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nServer: synfin\r\n", status,
 	                 reason_phrase(status));
 	bool ok = out_add(s, line, (size_t)n);
+	/* RFC 9110 §6.6.1: an origin server with a clock sends Date. */
+	if (!s->cfg->no_date) {
+		char date[SF_HTTP_DATE_LEN];
+		size_t dl = sf_http_date(date, (int64_t)time(NULL));
+		ok = ok && (!dl || (out_add(s, "Date: ", 6) && out_add(s, date, dl) &&
+		                    out_add(s, "\r\n", 2)));
+	}
 	/* RFC 9110 §8.6: no Content-Length in 1xx and 204; 304 repeats no body. */
 	bool bodyless = status == 204 || status == 304;
 	if (!bodyless) {
@@ -415,9 +443,10 @@ static int split_target(const char *target, char **path_out, const char **query)
 	return 0;
 }
 
-/* "Location: <path>/\r\n" with the path percent-encoded again (RFC 3986
- * §2.1); out holds 3 bytes per path byte plus 16. Returns the length. */
-static size_t encode_location(char *out, const char *path)
+/* "Location: <path>/[?query]\r\n" with the path percent-encoded again (RFC
+ * 3986 §2.1) and the query as received; out holds 3 bytes per path byte
+ * plus the query plus 16. Returns the length. */
+static size_t encode_location(char *out, const char *path, const char *query)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -433,13 +462,39 @@ static size_t encode_location(char *out, const char *path)
 			out[o++] = hex[*c & 15];
 		}
 	}
-	memcpy(out + o, "/\r\n", 3);
-	return o + 3;
+	out[o++] = '/';
+	if (*query) {
+		/* RFC 9110 §10.2.2: the redirect names the same resource; keep its query. */
+		size_t ql = strlen(query);
+		out[o++] = '?';
+		memcpy(out + o, query, ql);
+		o += ql;
+	}
+	memcpy(out + o, "\r\n", 2);
+	return o + 2;
 }
 
-static void serve_file(sf_http_session_t *s, const char *path, bool head_only, bool keep_alive)
+/* Refuses a name under the root that is not a regular file (a FIFO, a
+ * device, a socket: opening or reading one could block the whole server) or
+ * that leads out of the root. */
+static void refuse_file(sf_http_session_t *s, int status, bool head_only, bool keep_alive)
+{
+	s->stats->files_refused++;
+	emit_error(s, status, NULL, head_only, keep_alive);
+}
+
+/* Static files: only regular files under the document root are served, and
+ * the checks come before open(), which never blocks: stat() first (a FIFO or
+ * a device is refused unopened), then O_NONBLOCK | O_NOFOLLOW and fstat() to
+ * be sure the opened file is the one checked. Validators (RFC 9110 §8.8):
+ * Last-Modified and a strong ETag from size and mtime; conditional GET
+ * (§13.1.2 If-None-Match, else §13.1.3 If-Modified-Since) answers 304;
+ * one byte range (§14) answers 206, or 416 when it cannot be satisfied. */
+static void serve_file(sf_http_session_t *s, const sf_http_request_t *req, bool head_only,
+                       bool keep_alive)
 {
 	const sf_http_server_config_t *cfg = s->cfg;
+	const char *path = req->path;
 	size_t rl = strlen(cfg->docroot), pl = strlen(path), il = strlen(cfg->index);
 	bool dir_req = path[pl - 1] == '/';
 	if (rl + pl + il + 1 > PATH_MAX) {
@@ -453,47 +508,106 @@ static void serve_file(sf_http_session_t *s, const char *path, bool head_only, b
 		memcpy(full + rl + pl, cfg->index, il + 1);
 	/* Symbolic links must not lead out of the document root either. */
 	char *real = realpath(full, NULL);
-	if (!real || strncmp(real, cfg->docroot, rl) != 0 || (real[rl] != '/' && real[rl])) {
-		int err = real ? EACCES : errno;
-		free(real);
-		emit_error(s, err == EACCES ? 403 : 404, NULL, head_only, keep_alive);
+	if (!real) {
+		emit_error(s, errno == EACCES ? 403 : 404, NULL, head_only, keep_alive);
 		return;
 	}
-	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) < 0) {
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
+	if (strncmp(real, cfg->docroot, rl) != 0 || (real[rl] != '/' && real[rl]) ||
+	    stat(real, &sb) < 0) {
 		free(real);
-		emit_error(s, err == EACCES ? 403 : 404, NULL, head_only, keep_alive);
+		refuse_file(s, 403, head_only, keep_alive);
 		return;
 	}
 	if (S_ISDIR(sb.st_mode) && !dir_req) {
 		/* RFC 9110 §15.4.2: the directory's URI ends with a slash. */
-		close(fd);
 		free(real);
-		char loc[3 * PATH_MAX + 16];
-		size_t n = encode_location(loc, path);
+		size_t ql = strlen(req->query);
+		char *loc = malloc(3 * pl + ql + 16);
+		if (!loc) {
+			emit_error(s, 500, NULL, head_only, false);
+			return;
+		}
+		size_t n = encode_location(loc, path, req->query);
 		emit(s, 301, "text/html; charset=utf-8", loc, n, (const uint8_t *)"", 0, head_only,
 		     keep_alive);
+		free(loc);
 		return;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		close(fd);
 		free(real);
-		emit_error(s, 404, NULL, head_only, keep_alive);
+		refuse_file(s, 403, head_only, keep_alive);
 		return;
 	}
-	bool ok = emit(s, 200, sf_http_mime_type(real), NULL, 0, NULL, (uint64_t)sb.st_size,
-	               head_only, keep_alive);
+	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	struct stat fb;
+	if (fd < 0 || fstat(fd, &fb) < 0 || !S_ISREG(fb.st_mode) || fb.st_ino != sb.st_ino ||
+	    fb.st_dev != sb.st_dev) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		free(real);
+		if (fd >= 0)
+			refuse_file(s, 403, head_only, keep_alive);
+		else
+			emit_error(s, err == EACCES ? 403 : 404, NULL, head_only, keep_alive);
+		return;
+	}
+	uint64_t size = (uint64_t)fb.st_size;
+	char lm[SF_HTTP_DATE_LEN], etag[64], extra[256];
+	sf_http_date(lm, (int64_t)fb.st_mtime);
+	snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)fb.st_mtime,
+	         (unsigned long long)size);
+	int xl = snprintf(extra, sizeof extra,
+	                  "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", lm, etag);
+	const char *ctype = sf_http_mime_type(real);
 	free(real);
-	if (head_only || !sb.st_size || !ok) {
+	/* RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since only without it. */
+	const char *inm = sf_http_request_header(req, "If-None-Match");
+	const char *ims = sf_http_request_header(req, "If-Modified-Since");
+	int64_t since;
+	bool not_modified =
+	        inm ? sf_http_etag_match(inm, etag)
+	            : ims && sf_http_parse_date(ims, &since) && (int64_t)fb.st_mtime <= since;
+	if (not_modified) {
+		close(fd);
+		emit(s, 304, NULL, extra, (size_t)xl, NULL, 0, head_only, keep_alive);
+		return;
+	}
+	/* RFC 9110 §13.1.5: a Range under If-Range applies only while the
+	 * validator still matches (strong comparison; a date must be exact). */
+	const char *range = sf_http_request_header(req, "Range");
+	const char *if_range = sf_http_request_header(req, "If-Range");
+	if (range && if_range && strcmp(if_range, etag) != 0 && strcmp(if_range, lm) != 0)
+		range = NULL;
+	uint64_t first = 0, last = size ? size - 1 : 0;
+	int rr = range ? sf_http_parse_range(range, size, &first, &last) : 0;
+	if (rr < 0) {
+		close(fd);
+		char cr[64];
+		snprintf(cr, sizeof cr, "Content-Range: bytes */%llu\r\n",
+		         (unsigned long long)size);
+		emit_error(s, 416, cr, head_only, keep_alive);
+		return;
+	}
+	int status = 200;
+	uint64_t len = size;
+	if (rr > 0) {
+		status = 206;
+		len = last - first + 1;
+		xl += snprintf(extra + xl, sizeof extra - (size_t)xl,
+		               "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)first,
+		               (unsigned long long)last, (unsigned long long)size);
+	}
+	bool ok = emit(s, status, ctype, extra, (size_t)xl, NULL, len, head_only, keep_alive);
+	if (head_only || !len || !ok || (first && lseek(fd, (off_t)first, SEEK_SET) < 0)) {
+		if (ok && !head_only && len)
+			s->done = true; /* the seek failed after the head went out */
 		close(fd);
 		return;
 	}
 	s->fd = fd;
-	s->file_left = (uint64_t)sb.st_size;
+	s->file_left = len;
 }
 
 /* Answers the complete request in the session's buffers. */
@@ -521,6 +635,16 @@ static void dispatch(sf_http_session_t *s)
 	}
 	if (refuse) {
 		emit_error(s, refuse, NULL, is_head, refuse == 500 ? false : keep_alive);
+		return;
+	}
+	/* RFC 9112 §3.2: a 1.1 request carries exactly one Host, a 1.0 request
+	 * at most one; otherwise 400. */
+	uint32_t hosts = 0;
+	for (uint32_t i = 0; i < s->hdr_cnt; i++)
+		hosts += !strcasecmp(s->arena + s->hdrs[i].name, "Host");
+	if (hosts > 1 || (hosts == 0 && p->http_minor >= 1)) {
+		free(path);
+		emit_error(s, 400, NULL, is_head, false);
 		return;
 	}
 	sf_http_header_t *hv = NULL;
@@ -577,7 +701,7 @@ static void dispatch(sf_http_session_t *s)
 		else if (!s->cfg->docroot)
 			emit_error(s, 404, NULL, is_head, keep_alive);
 		else
-			serve_file(s, path, is_head, keep_alive);
+			serve_file(s, &req, is_head, keep_alive);
 	}
 	free(hv);
 	free(path);
@@ -670,6 +794,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 		s->hdr_cnt++;
 		s->in_field = true;
 	}
+	/* RFC 9112 §5.1: no whitespace in a field name or between it and the
+	 * colon ("Host : x", "X Y: z"); §2.2: nor before the first one. 400. */
+	if (memchr(at, ' ', len) || memchr(at, '\t', len))
+		return refuse(s, 400);
 	return arena_add(s, at, len);
 }
 
@@ -733,6 +861,21 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 	return 0;
 }
 
+/* Between requests a connection keeps small buffers only, so the memory of
+ * thousands of idle connections does not depend on how large their last
+ * requests and responses were. */
+#define KEEP_CAP 4096
+
+static void shed(void *bufp, size_t *cap)
+{
+	void **buf = bufp;
+	if (*cap > KEEP_CAP) {
+		free(*buf);
+		*buf = NULL;
+		*cap = 0;
+	}
+}
+
 static int on_message_complete(llhttp_t *p)
 {
 	sf_http_session_t *s = session_of(p);
@@ -740,6 +883,9 @@ static int on_message_complete(llhttp_t *p)
 	s->in_head = false;
 	dispatch(s);
 	s->served++;
+	s->body_len = 0;
+	shed(&s->body, &s->body_cap);
+	shed(&s->arena, &s->arena_cap);
 	/* Stop after each request: the next is parsed once this answer is out. */
 	return HPE_PAUSED;
 }
@@ -885,12 +1031,19 @@ void sf_http_session_consume(sf_http_session_t *s, size_t n)
 {
 	if (s->out_off < s->out_len) {
 		s->out_off += n;
-		if (s->out_off >= s->out_len)
+		if (s->out_off >= s->out_len) {
 			s->out_off = s->out_len = 0;
+			shed(&s->out, &s->out_cap);
+		}
 	} else if (s->stage_off < s->stage_len) {
 		s->stage_off += n;
-		if (s->stage_off >= s->stage_len)
+		if (s->stage_off >= s->stage_len) {
 			s->stage_off = s->stage_len = 0;
+			if (s->fd < 0) {
+				free(s->stage); /* the file is done */
+				s->stage = NULL;
+			}
+		}
 	}
 }
 
@@ -902,6 +1055,23 @@ bool sf_http_session_done(const sf_http_session_t *s)
 bool sf_http_session_mid_request(const sf_http_session_t *s)
 {
 	return s->in_message && !s->done;
+}
+
+enum sf_http_phase sf_http_session_phase(const sf_http_session_t *s)
+{
+	if (!s->in_message || s->done)
+		return SF_HTTP_IDLE;
+	return s->in_head ? SF_HTTP_HEAD : SF_HTTP_BODY;
+}
+
+uint32_t sf_http_session_served(const sf_http_session_t *s)
+{
+	return s->served;
+}
+
+size_t sf_http_session_body_bytes(const sf_http_session_t *s)
+{
+	return s->body_len;
 }
 
 bool sf_http_session_timeout(sf_http_session_t *s)

@@ -143,6 +143,8 @@ static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 			return false;
 		}
 		drop(st, SF_DROP_TCP_OUT_OF_WINDOW, t->id, s);
+		if (s->len && sf_seq_le(s->seq + s->syn + s->len, t->rcv_nxt))
+			sf_note_dsack(t, s->seq + s->syn, s->seq + s->syn + s->len);
 		sf_reply_ack(st, t, sf_seg_has_data(s));
 		return false;
 	}
@@ -156,6 +158,7 @@ static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		}
 		if (cut > s->len)
 			cut = s->len;
+		sf_note_dsack(t, s->seq, s->seq + cut);
 		s->data += cut;
 		s->len -= cut;
 		s->seq += cut;

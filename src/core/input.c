@@ -40,8 +40,11 @@ static void negotiate(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o, bool 
 	} else {
 		t->rcv_wscale = 0;
 	}
-	if (o->sack_perm && st->cfg.sack && we_offered)
+	if (o->sack_perm && st->cfg.sack && we_offered) {
 		t->flags |= F_SACK_OK;
+		if (st->cfg.rack)
+			t->flags |= F_RACK; /* RFC 8985 (rack.c) */
+	}
 	if (o->has_ts && st->cfg.timestamps && we_offered) {
 		t->flags |= F_TS_OK;
 		t->ts_recent = o->ts_val;
@@ -51,7 +54,7 @@ static void negotiate(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o, bool 
 	t->ssthresh = UINT32_MAX;
 	sf_cc_ops(t->cc_algo)->init(t, st->now_us);
 }
-static uint8_t pick_wscale(const sf_stack_t *st, uint32_t rcvbuf)
+uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf)
 {
 	if (!st->cfg.wscale)
 		return 0;
@@ -67,7 +70,7 @@ static void init_conn(sf_stack_t *st, sf_tcb_t *t)
 	t->rcv_mss = (uint16_t)(st->cfg.mtu - 40u);
 	if (t->user_mss && t->user_mss < t->rcv_mss)
 		t->rcv_mss = t->user_mss; /* SF_SO_MAXSEG lowers what we announce */
-	t->rcv_wscale = pick_wscale(st, t->rcvbuf);
+	t->rcv_wscale = sf_pick_wscale(st, t->rcvbuf);
 	t->snd_mss = 536;
 }
 
@@ -78,49 +81,24 @@ void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t)
 	t->iss = sf_isn(st, t->raddr, t->lport, t->rport);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->snd_head = t->iss + 1;
-	t->recover = t->high_rxt = t->iss;
+	t->recover = t->high_rxt = t->ecn_recover = t->iss;
 }
 
 /* ---- LISTEN (RFC 9293 §3.10.7.2) ---- */
 
-/* reopen: the SYN reopened a TIME-WAIT record whose SND.NXT was
- * old_snd_nxt (timewait.c). */
-static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, bool reopen,
-                         uint32_t old_snd_nxt)
+/* A child of listener l for the SYN in s (options `o`, the SYN's own or
+ * those a SYN cookie kept), in SYN-RECEIVED with ISS `iss`. NULL when no
+ * block is free (the drop is traced). */
+static sf_tcb_t *spawn_child(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, const sf_tcp_opts_t *o,
+                             uint32_t irs, const uint32_t *iss)
 {
-	uint8_t f = s->h.flags;
-	if (f & SF_TCP_RST) {
-		drop(st, SF_DROP_TCP_RST_IGNORED, l->id, s);
-		return;
-	}
-	if (f & SF_TCP_ACK) {
-		drop(st, SF_DROP_TCP_NO_SOCKET, l->id, s);
-		sf_reply_rst(st, s->ip, &s->h);
-		return;
-	}
-	if (!(f & SF_TCP_SYN)) {
-		drop(st, SF_DROP_TCP_BAD_FLAGS, l->id, s);
-		return;
-	}
-	if (l->synq_len >= st->cfg.syn_backlog || l->synq_len >= st->max_conns / 2) {
-		/* RFC 4987 §3.4: a full SYN queue gives up its oldest half-open
-		 * entry rather than the new SYN, so a flood cannot lock out
-		 * legitimate clients; memory stays bounded either way. */
-		drop(st, SF_DROP_TCP_SYN_QUEUE_FULL, l->id, s);
-		if (l->synq_head == SF_NIL)
-			return;
-		sf_tcb_close(st, &st->tcbs[l->synq_head], 0, SF_CAUSE_EVICTED);
-	}
-	if (l->acceptq_len >= l->backlog) {
-		drop(st, SF_DROP_TCP_ACCEPT_QUEUE_FULL, l->id, s);
-		return;
-	}
 	sf_tcb_t *c = sf_tcb_alloc(st);
 	if (!c) {
 		drop(st, SF_DROP_TCP_NO_MEMORY, l->id, s);
-		return;
+		return NULL;
 	}
-	trace_rx(st, c->id, s);
+	if (!iss)
+		trace_rx(st, c->id, s); /* the SYN itself (a cookie's ACK is traced later) */
 	c->raddr = s->ip->src;
 	c->rport = s->h.sport;
 	c->lport = s->h.dport;
@@ -138,19 +116,18 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, bool reope
 	c->cc_algo = l->cc_algo;
 	c->user_timeout_ms = l->user_timeout_ms;
 	sf_tcb_connect_init(st, c);
-	if (reopen) {
-		c->iss = sf_tw_reopen_iss(c->iss, old_snd_nxt);
-		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->high_rxt = c->iss;
-		c->snd_head = c->iss + 1;
+	if (iss) {
+		c->iss = c->snd_una = c->snd_nxt = c->snd_max = *iss;
+		c->snd_head = *iss + 1;
+		c->recover = c->high_rxt = c->ecn_recover = *iss;
 	}
-	c->irs = s->h.seq;
-	c->rcv_nxt = s->h.seq + 1; /* SYN data, if any, is not taken: the peer resends it */
+	c->irs = irs;
+	c->rcv_nxt = irs + 1; /* SYN data, if any, is not taken: the peer resends it */
 	c->rcv_adv = c->rcv_nxt;
-	negotiate(st, c, &s->h.opt, true);
-	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
-	c->snd_wnd = s->h.wnd;
-	c->max_snd_wnd = c->snd_wnd;
-	c->snd_wl1 = s->h.seq;
+	negotiate(st, c, o, true);
+	if (!iss)
+		sf_ecn_on_syn(st, c, s->ip, &s->h); /* a cookie keeps no ECN */
+	c->snd_wl1 = irs;
 	c->snd_wl2 = c->iss;
 	c->last_rx_us = st->now_us;
 	c->rtt_start_us = st->now_us; /* the SYN,ACK leaves in this batch */
@@ -161,6 +138,91 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, bool reope
 	sf_tcb_hash_insert(st, c);
 	sf_listener_enqueue(st, l, c, false);
 	st->stats.conns_passive++;
+	return c;
+}
+
+static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s);
+
+/* RFC 4987 §3.6: the ACK of a SYN,ACK sent with a cookie (syncookie.c).
+ * Returns true when it was one and has been taken. */
+static bool cookie_ack(sf_stack_t *st, sf_tcb_t *l, seg_t *s)
+{
+	if ((s->h.flags & (SF_TCP_SYN | SF_TCP_RST | SF_TCP_ACK)) != SF_TCP_ACK ||
+	    !sf_syncookie_recent(st))
+		return false;
+	sf_tcp_opts_t o;
+	if (!sf_syncookie_check(st, s->ip, &s->h, &o)) {
+		drop(st, SF_DROP_TCP_BAD_COOKIE, l->id, s);
+		sf_reply_rst(st, s->ip, &s->h);
+		return true;
+	}
+	if (l->acceptq_len >= l->backlog) {
+		drop(st, SF_DROP_TCP_ACCEPT_QUEUE_FULL, l->id, s);
+		return true;
+	}
+	uint32_t iss = s->h.ack - 1;
+	sf_tcb_t *c = spawn_child(st, l, s, &o, s->h.seq - 1, &iss);
+	if (!c)
+		return true;
+	/* The SYN,ACK went out already, with the window of a SYN. */
+	c->snd_nxt = c->snd_max = iss + 1;
+	c->rcv_adv = c->rcv_nxt + (c->rcvbuf > 0xffff ? 0xffff : c->rcvbuf);
+	c->flags |= F_SYN_RETX; /* no handshake RTT sample: its start is unknown */
+	synchronized_input(st, c, s);
+	return true;
+}
+
+/* reopen: the SYN reopened a TIME-WAIT record whose SND.NXT was
+ * old_snd_nxt (timewait.c). */
+static void listen_input(sf_stack_t *st, sf_tcb_t *l, seg_t *s, bool reopen, uint32_t old_snd_nxt)
+{
+	uint8_t f = s->h.flags;
+	if (f & SF_TCP_RST) {
+		drop(st, SF_DROP_TCP_RST_IGNORED, l->id, s);
+		return;
+	}
+	if (f & SF_TCP_ACK) {
+		if (cookie_ack(st, l, s))
+			return;
+		drop(st, SF_DROP_TCP_NO_SOCKET, l->id, s);
+		sf_reply_rst(st, s->ip, &s->h);
+		return;
+	}
+	if (!(f & SF_TCP_SYN)) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, l->id, s);
+		return;
+	}
+	if (l->synq_len >= st->cfg.syn_backlog || l->synq_len >= st->max_conns / 2) {
+		if (st->cfg.syncookies) {
+			/* RFC 4987 §3.6: answer statelessly (syncookie.c). */
+			sf_syncookie_send(st, l, s->ip, &s->h);
+			return;
+		}
+		/* RFC 4987 §3.4: a full SYN queue gives up its oldest half-open
+		 * entry rather than the new SYN, so a flood cannot lock out
+		 * legitimate clients; memory stays bounded either way. */
+		drop(st, SF_DROP_TCP_SYN_QUEUE_FULL, l->id, s);
+		if (l->synq_head == SF_NIL)
+			return;
+		sf_tcb_close(st, &st->tcbs[l->synq_head], 0, SF_CAUSE_EVICTED);
+	}
+	if (l->acceptq_len >= l->backlog) {
+		drop(st, SF_DROP_TCP_ACCEPT_QUEUE_FULL, l->id, s);
+		return;
+	}
+	sf_tcb_t *c = spawn_child(st, l, s, &s->h.opt, s->h.seq, NULL);
+	if (!c)
+		return;
+	if (reopen) {
+		/* RFC 9293 §3.6.1: above every number of the old connection. */
+		uint32_t iss = sf_tw_reopen_iss(c->iss, old_snd_nxt);
+		c->iss = c->snd_una = c->snd_nxt = c->snd_max = c->snd_wl2 = iss;
+		c->snd_head = iss + 1;
+		c->recover = c->high_rxt = c->ecn_recover = iss;
+	}
+	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
+	c->snd_wnd = s->h.wnd;
+	c->max_snd_wnd = c->snd_wnd;
 	sf_tcb_mark_dirty(st, c);
 }
 
@@ -209,6 +271,10 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		s->len = rcv_wnd(t);
 		s->fin = false;
 	}
+	if (f & SF_TCP_ACK)
+		sf_ecn_on_synack(st, t, s->ip, &s->h);
+	else
+		sf_ecn_on_syn(st, t, s->ip, &s->h); /* simultaneous open */
 	if (f & SF_TCP_ACK) {
 		t->snd_una = s->h.ack;
 		t->snd_wnd = s->h.wnd; /* unscaled on a SYN (RFC 7323 §2.2) */
@@ -298,6 +364,15 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		/* RFC 5681 §4.2: each out-of-order segment is answered by an
 		 * immediate duplicate ACK, even within one batch: the sender's
 		 * fast retransmit counts them. */
+		for (uint8_t i = 0; i < t->ooo.cnt; i++) {
+			/* Bytes already held out of order: a D-SACK for them. */
+			uint32_t l = sf_seq_max(t->ooo.r[i].left, s->seq);
+			uint32_t r = sf_seq_min(t->ooo.r[i].right, s->seq + s->len);
+			if (sf_seq_lt(l, r)) {
+				sf_note_dsack(t, l, r);
+				break;
+			}
+		}
 		sf_ring_write_at(&t->rcv, base + (s->seq - t->rcv_nxt), s->data, s->len);
 		sf_ranges_add(&t->ooo, s->seq, s->seq + s->len, SF_EVICT_OLDEST);
 		t->flags |= F_ACK_NOW;
@@ -433,6 +508,7 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	if (!sf_gate_accept(st, t, s, simopen_synack))
 		return;
 	trace_rx(st, t->id, s);
+	sf_ecn_rx(st, t, s->ip, &s->h); /* CE marks, ECE/ACE (ecn.c) */
 	t->last_rx_us = st->now_us;
 	t->ka_probes = 0; /* any segment proves the peer alive (MUST-29) */
 	if (t->flags & F_KEEPALIVE)

@@ -41,7 +41,8 @@ uint32_t sf_ts_now(const sf_stack_t *st)
 
 /* Emits one TCP segment and traces it. */
 static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_t *payload,
-                 size_t len, uint8_t ttl, uint8_t tos, uint32_t conn_id)
+                 size_t len, uint8_t ttl, uint8_t tos, uint32_t conn_id, const sf_tcb_t *t,
+                 uint8_t retx)
 {
 	int n = sf_tcp_emit(h, st->cfg.addr, raddr, payload, len, st->frame + SF_IPV4_HDR_LEN,
 	                    sizeof st->frame - SF_IPV4_HDR_LEN);
@@ -52,11 +53,27 @@ static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_
 		st->stats.rst_out++;
 	if (st->cfg.trace.fn) {
 		sf_event_t ev = {.kind = SF_EV_SEG_TX, .now_us = st->now_us, .conn_id = conn_id};
-		ev.u.seg.ip = (sf_ipv4_t){
-		        .src = st->cfg.addr, .dst = raddr, .proto = SF_IP_PROTO_TCP, .ttl = ttl};
+		ev.u.seg.ip = (sf_ipv4_t){.src = st->cfg.addr,
+		                          .dst = raddr,
+		                          .proto = SF_IP_PROTO_TCP,
+		                          .ttl = ttl,
+		                          .dscp = tos >> 2,
+		                          .ecn = tos & 3};
 		ev.u.seg.tcp = *h;
 		ev.u.seg.tcp.hdr_len = (uint16_t)(SF_TCP_HDR_LEN + sf_tcp_opts_len(&h->opt));
 		ev.u.seg.tcp.payload_len = (uint16_t)len;
+		if (t) { /* the engine's numbers, for the step-by-step views */
+			ev.has_tcb = true;
+			ev.tcb = (struct sf_event_tcb){
+			        .cwnd = t->cwnd,
+			        .ssthresh = t->ssthresh,
+			        .srtt_us = t->srtt_us > 0 ? (uint32_t)t->srtt_us : 0,
+			        .rto_us = t->rto_us,
+			        .in_flight = t->snd_max - t->snd_una,
+			        .rcv_wnd = rcv_wnd(t),
+			        .snd_wnd = t->snd_wnd};
+		}
+		ev.u.seg.retx = (sf_retx_cause_t)retx;
 		sf_core_trace(st, &ev);
 	}
 	sf_ip_output(st, raddr, SF_IP_PROTO_TCP, ttl, tos, (size_t)n);
@@ -70,7 +87,7 @@ void sf_send_raw(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport,
 	        .sport = lport, .dport = rport, .seq = seq, .ack = ack, .flags = flags, .wnd = wnd};
 	if (opt)
 		h.opt = *opt;
-	emit(st, raddr, &h, NULL, 0, st->cfg.ttl, 0, conn_id);
+	emit(st, raddr, &h, NULL, 0, st->cfg.ttl, 0, conn_id, NULL, SF_RETX_NONE);
 }
 
 /* RFC 9293 §3.10.7.1: the reset for a segment that belongs to no
@@ -176,20 +193,38 @@ static void fill_opts(sf_stack_t *st, sf_tcb_t *t, uint8_t flags, sf_tcp_opts_t 
 		o->ts_val = sf_ts_now(st);
 		o->ts_ecr = t->ts_recent;
 	}
-	if ((t->flags & F_SACK_OK) && t->ooo.cnt && !(flags & SF_TCP_RST)) {
+	bool dsack = (t->flags & F_DSACK) && (flags & SF_TCP_ACK);
+	if ((t->flags & F_SACK_OK) && (t->ooo.cnt || dsack) && !(flags & SF_TCP_RST)) {
 		/* RFC 2018 §4: the most recent block first; 3 fit beside
-		 * timestamps. */
-		uint8_t max = (t->flags & F_TS_OK) ? 3 : 4;
-		for (uint8_t i = 0; i < t->ooo.cnt && i < max; i++) {
-			o->sack[i].left = t->ooo.r[i].left;
-			o->sack[i].right = t->ooo.r[i].right;
+		 * timestamps. RFC 2883 §4: a D-SACK block goes first, followed
+		 * by the out-of-order block that contains it, if any. */
+		uint8_t max = (t->flags & F_TS_OK) ? 3 : 4, n = 0, skip = SF_MAX_OOO;
+		if (dsack) {
+			o->sack[n].left = t->dsack.left;
+			o->sack[n++].right = t->dsack.right;
+			for (uint8_t i = 0; i < t->ooo.cnt; i++)
+				if (sf_seq_le(t->ooo.r[i].left, t->dsack.left) &&
+				    sf_seq_ge(t->ooo.r[i].right, t->dsack.right)) {
+					o->sack[n].left = t->ooo.r[i].left;
+					o->sack[n++].right = t->ooo.r[i].right;
+					skip = i;
+					break;
+				}
 		}
-		o->sack_cnt = t->ooo.cnt < max ? t->ooo.cnt : max;
+		for (uint8_t i = 0; i < t->ooo.cnt && n < max; i++) {
+			if (i == skip)
+				continue;
+			o->sack[n].left = t->ooo.r[i].left;
+			o->sack[n++].right = t->ooo.r[i].right;
+		}
+		o->sack_cnt = n;
 	}
 }
 
-/* Sends one segment of connection t. Data comes from the send ring at seq. */
-static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, uint8_t flags)
+/* Sends one segment of connection t. Data comes from the send ring at seq;
+ * `retx` is the SF_RETX_* cause of a retransmission (traced). */
+static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, uint8_t flags,
+                         uint8_t retx)
 {
 	sf_tcp_t h = {.sport = t->lport, .dport = t->rport, .seq = seq, .flags = flags};
 	if (t->state != SF_SYN_SENT) {
@@ -207,6 +242,8 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 		h.flags |= SF_TCP_URG;
 		h.urg = (uint16_t)(up > 0xffff ? 0xffff : up);
 	}
+	uint8_t tos = t->tos;
+	sf_ecn_tx(st, t, &h, len > 0, retx != SF_RETX_NONE, &tos);
 	const uint8_t *payload = NULL;
 	if (len) {
 		/* Gather the payload straight into its place in the frame;
@@ -217,9 +254,13 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 		sf_ring_peek(&t->snd, seq - t->snd_head, st->frame + at, len);
 		payload = st->frame + at;
 	}
-	emit(st, t->raddr, &h, payload, len, t->ttl, t->tos, t->id);
+	emit(st, t->raddr, &h, payload, len, t->ttl, tos, t->id, t, retx);
 	t->last_ack_sent = t->rcv_nxt;
 	if (h.flags & SF_TCP_ACK) {
+		if (t->flags & F_DSACK) {
+			t->flags &= ~(uint32_t)F_DSACK; /* reported once (RFC 2883 §4) */
+			st->stats.dsacks_sent++;
+		}
 		t->flags &= ~(uint32_t)F_ACK_NOW;
 		t->acks_owed = 0;
 		sf_tcb_timer_clear(st, t, T_DELACK);
@@ -233,8 +274,9 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 void sf_send_probe(sf_stack_t *st, sf_tcb_t *t)
 {
 	uint32_t owed = t->flags & F_ACK_NOW;
-	send_segment(st, t, t->snd_una - 1, 0, 0);
-	t->flags |= owed; /* a probe does not pay an ACK we owe */
+	uint32_t dsack = t->flags & F_DSACK;
+	send_segment(st, t, t->snd_una - 1, 0, 0, SF_RETX_NONE);
+	t->flags |= owed | dsack; /* a probe does not pay an ACK we owe */
 }
 
 /* A pure ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT steps
@@ -243,13 +285,13 @@ void sf_send_probe(sf_stack_t *st, sf_tcb_t *t)
  * carries (RFC 9293 §3.10.7.4, first check). */
 void sf_send_ack(sf_stack_t *st, sf_tcb_t *t)
 {
-	send_segment(st, t, t->snd_max, 0, 0);
+	send_segment(st, t, t->snd_max, 0, 0, SF_RETX_NONE);
 }
 
 /* Payload bytes per segment: the effective send MSS less the options this
  * segment carries (timestamps, SACK blocks), so header and data never
  * exceed what the peer and our MTU take (RFC 9293 §3.7.1, MUST-16). */
-static uint32_t seg_payload_max(sf_stack_t *st, sf_tcb_t *t)
+uint32_t sf_seg_payload_max(sf_stack_t *st, sf_tcb_t *t)
 {
 	sf_tcp_opts_t o;
 	fill_opts(st, t, SF_TCP_ACK, &o);
@@ -269,6 +311,12 @@ static void start_rto(sf_stack_t *st, sf_tcb_t *t)
 	}
 }
 
+static void restart_rto(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_tcb_timer_clear(st, t, T_RTO);
+	start_rto(st, t);
+}
+
 static bool fin_may_be_sent(const sf_tcb_t *t)
 {
 	if (!(t->flags & F_FIN_QUEUED) || (t->flags & F_FIN_ACKED))
@@ -277,8 +325,10 @@ static bool fin_may_be_sent(const sf_tcb_t *t)
 }
 
 /* Sends [seq, seq + len) from the send ring, with the FIN when `fin`;
- * the bookkeeping shared by new data and retransmissions. */
-static void send_data(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, bool fin, bool retx)
+ * the bookkeeping shared by new data and retransmissions. `retx` is the
+ * SF_RETX_* cause of a retransmission, SF_RETX_NONE for new data. */
+static void send_data(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, bool fin,
+                      uint8_t retx)
 {
 	uint8_t flags = 0;
 	if (len && seq + len == t->snd_head + t->snd.len)
@@ -293,7 +343,8 @@ static void send_data(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, b
 		t->rtt_seq = seq;
 		t->rtt_start_us = st->now_us;
 	}
-	send_segment(st, t, seq, len, flags);
+	send_segment(st, t, seq, len, flags, retx);
+	sf_rack_on_send(st, t, seq, len + fin, retx);
 	if (sf_seq_gt(seq + len, t->snd_max)) /* new bytes, also past a go-back */
 		t->bytes_sent += seq + len - sf_seq_max(seq, t->snd_max);
 	if (fin)
@@ -302,24 +353,35 @@ static void send_data(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, b
 	start_rto(st, t);
 }
 
-void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq)
+void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint8_t cause)
 {
 	uint32_t data_end = t->snd_head + t->snd.len;
-	uint32_t len = sf_seq_lt(seq, data_end) ? data_end - seq : 0;
-	uint32_t pmax = seg_payload_max(st, t);
+	uint32_t sent_end = sf_seq_lt(t->snd_max, data_end) ? t->snd_max : data_end;
+	uint32_t len = sf_seq_lt(seq, sent_end) ? sent_end - seq : 0; /* never new data */
+	uint32_t pmax = sf_seg_payload_max(st, t);
 	if (len > pmax)
 		len = pmax;
-	/* A retransmission resends what was sent; past SND.MAX it would be new
-	 * data and the peer's window rules it (RFC 9293 §3.8.6.2.1): a first
-	 * transmission cut short by the window is not refilled to a full
-	 * segment beyond the window's right edge (soak seed 3779). */
-	uint32_t edge = sf_seq_max(snd_right(t), t->snd_max);
-	uint32_t room = sf_seq_gt(edge, seq) ? edge - seq : 0;
-	if (len > room)
-		len = room;
 	bool fin = (t->flags & F_FIN_SENT) && !(t->flags & F_FIN_ACKED) && seq + len == data_end;
 	if (len || fin)
-		send_data(st, t, seq, len, fin, true);
+		send_data(st, t, seq, len, fin, cause);
+}
+
+bool sf_send_new_probe(sf_stack_t *st, sf_tcb_t *t)
+{
+	uint32_t data_end = t->snd_head + t->snd.len;
+	if (t->snd_nxt != t->snd_max || !sf_seq_lt(t->snd_nxt, data_end))
+		return false;
+	uint32_t room = sf_seq_gt(snd_right(t), t->snd_nxt) ? snd_right(t) - t->snd_nxt : 0;
+	uint32_t len = data_end - t->snd_nxt, pmax = sf_seg_payload_max(st, t);
+	if (len > pmax)
+		len = pmax;
+	if (room < len)
+		return false;
+	bool fin = fin_may_be_sent(t) && t->snd_nxt + len == data_end;
+	send_data(st, t, t->snd_nxt, len, fin, SF_RETX_NONE);
+	t->snd_nxt += len + fin;
+	t->snd_max = t->snd_nxt;
+	return true;
 }
 
 /* New bytes the windows allow past SND.NXT: the peer's window and cwnd
@@ -354,7 +416,8 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 	case SF_SYN_RECEIVED:
 		if (t->snd_nxt == t->iss) {
 			uint8_t fl = SF_TCP_SYN;
-			send_segment(st, t, t->iss, 0, fl);
+			send_segment(st, t, t->iss, 0, fl,
+			             t->snd_max != t->iss ? SF_RETX_RTO : SF_RETX_NONE);
 			t->snd_nxt = t->iss + 1;
 			if (sf_seq_gt(t->snd_nxt, t->snd_max))
 				t->snd_max = t->snd_nxt;
@@ -373,7 +436,7 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		sf_send_ack(st, t);
 	}
 	bool sent = false;
-	uint32_t pmax = seg_payload_max(st, t);
+	uint32_t pmax = sf_seg_payload_max(st, t);
 	/* RFC 5681 §4.1: after an idle period longer than the RTO, restart
 	 * from no more than the initial window. */
 	if (t->snd_una == t->snd_max && t->last_send_us &&
@@ -383,11 +446,25 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 	/* SACK recovery (RFC 6675 §5): holes first, while pipe < cwnd. */
 	bool sack_rec = (t->flags & (F_IN_RECOVERY | F_SACK_OK)) == (F_IN_RECOVERY | F_SACK_OK);
 	uint32_t hole, hlen;
+	uint8_t hole_cause = (t->flags & F_RACK) ? SF_RETX_RACK : SF_RETX_DUPACK;
 	while (sack_rec && sf_pipe(t) < t->cwnd && sf_next_hole(t, &hole, &hlen)) {
 		uint32_t len = hlen < pmax ? hlen : pmax;
-		send_data(st, t, hole, len, false, true);
-		t->high_rxt = hole + len;
+		uint32_t data_end = t->snd_head + t->snd.len;
+		bool fin = false;
+		if (sf_seq_gt(hole + len, data_end)) { /* the FIN's sequence number */
+			len = sf_seq_gt(data_end, hole) ? data_end - hole : 0;
+			fin = (t->flags & F_FIN_SENT) && !(t->flags & F_FIN_ACKED);
+			if (!len && !fin)
+				break;
+		}
+		send_data(st, t, hole, len, fin, hole_cause);
+		t->high_rxt = hole + len + fin;
 		sent = true;
+		/* The head resent: its ACK needs a round trip from now, so the
+		 * RTO restarts (as Linux's tcp_xmit_retransmit_queue does);
+		 * otherwise a loss found late in a long RTT is resent twice. */
+		if (hole == t->snd_una)
+			restart_rto(st, t);
 	}
 
 	for (;;) {
@@ -433,7 +510,7 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 			break;
 		}
 		t->flags &= ~(uint32_t)F_SWS_OVERRIDE;
-		send_data(st, t, t->snd_nxt, len, fin, retx);
+		send_data(st, t, t->snd_nxt, len, fin, retx ? SF_RETX_RTO : SF_RETX_NONE);
 		t->snd_nxt += len + fin;
 		if (sf_seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
@@ -461,6 +538,7 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		acks = 1;
 	for (; acks; acks--)
 		sf_send_ack(st, t);
+	sf_rack_schedule_tlp(st, t);
 }
 
 /* ---- RTT estimation (RFC 6298 §2) ---- */
@@ -509,10 +587,15 @@ void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t)
 		sf_tcb_close(st, t, t->soft_error ? t->soft_error : SF_ETIMEDOUT, SF_CAUSE_TIMEOUT);
 		return;
 	}
-	/* R1 (MUST-20): "negative advice" to IP would go here; synfin has no
-	 * route cache to invalidate, so only the retransmission count grows. */
+	st->stats.rto_timeouts++;
 	if (t->backoff < 30)
 		t->backoff++;
+	/* R1 (RFC 9293 §3.8.3, MUST-20): after R1 retransmissions of one
+	 * segment, negative advice to IP. synfin keeps no route to invalidate;
+	 * its advice is the r1_advice counter an application or driver reads
+	 * (once per connection episode: backoff restarts at 0 on progress). */
+	if (t->backoff == st->cfg.r1)
+		st->stats.r1_advice++;
 	if (syn)
 		t->flags |= F_SYN_RETX;
 	else

@@ -1,5 +1,6 @@
 /* Loss detection and recovery: duplicate ACKs, the SACK scoreboard, fast
- * retransmit and fast recovery, timeouts.
+ * retransmit and fast recovery, timeouts. With SACK and cfg.rack, RACK
+ * (rack.c) decides what is lost and this file reacts to its verdicts.
  *
  * Without SACK: RFC 5681 §3.2 fast retransmit and NewReno partial ACKs
  * (RFC 6582): exactly one segment is resent per loss signal, never the
@@ -33,6 +34,8 @@ void sf_sack_update(sf_tcb_t *t, const sf_tcp_opts_t *o)
  * are taken as lost). */
 uint32_t sf_pipe(const sf_tcb_t *t)
 {
+	if (t->flags & F_RACK)
+		return sf_rack_pipe(t); /* what RACK has marked lost is not in flight */
 	uint32_t out = t->snd_max - t->snd_una;
 	const sf_ranges_t *sb = &t->sacked;
 	if (!sb->cnt)
@@ -51,6 +54,8 @@ uint32_t sf_pipe(const sf_tcb_t *t)
  * retransmitted, below the highest SACKed byte. */
 bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
 {
+	if (t->flags & F_RACK)
+		return sf_rack_next_lost(t, seq, len); /* RACK decides what is lost */
 	const sf_ranges_t *sb = &t->sacked;
 	if (!sb->cnt)
 		return false;
@@ -70,6 +75,8 @@ bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
 
 static void enter_recovery(sf_stack_t *st, sf_tcb_t *t)
 {
+	st->stats.fast_recoveries++;
+	sf_rack_episode_begin(t);
 	sf_cc_ops(t->cc_algo)->on_loss(t, st->now_us);
 	t->recover = t->snd_max;
 	t->flags |= F_IN_RECOVERY;
@@ -81,7 +88,7 @@ static void enter_recovery(sf_stack_t *st, sf_tcb_t *t)
 	} else {
 		/* RFC 5681 §3.2 (2)-(3): resend one segment, inflate by 3. */
 		t->cwnd = t->ssthresh + 3u * t->snd_mss;
-		sf_retransmit_one(st, t, t->snd_una);
+		sf_retransmit_one(st, t, t->snd_una, SF_RETX_DUPACK);
 	}
 	sf_tcb_mark_dirty(st, t);
 }
@@ -92,13 +99,17 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 	uint32_t before = sf_ranges_bytes_from(&t->sacked, t->snd_una);
 	if (t->flags & F_SACK_OK)
 		sf_sack_update(t, opt);
-	if (acked) {
+	if (acked)
 		sf_ranges_trim(&t->sacked, t->snd_una); /* what SND.UNA passed */
+	/* RFC 8985: with RACK, time decides what is lost, not DupThresh. */
+	bool rack_lost = sf_rack_on_ack(st, t, acked, opt);
+	if (acked) {
 		t->dupacks = 0;
 		if (t->flags & F_IN_RECOVERY) {
 			if (sf_seq_ge(t->snd_una, t->recover)) {
 				/* Full ACK: leave recovery (RFC 6582 §3.2 (3)). */
 				t->flags &= ~(uint32_t)F_IN_RECOVERY;
+				sf_rack_recovery_end(t);
 				/* cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS),
 				 * so an empty pipe still restarts with two segments. */
 				uint32_t flight = t->snd_max - t->snd_una;
@@ -108,7 +119,7 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 			} else if (!(t->flags & F_SACK_OK)) {
 				/* Partial ACK: the next hole is at SND.UNA; resend it
 				 * and deflate (RFC 6582 §3.2 (3)). */
-				sf_retransmit_one(st, t, t->snd_una);
+				sf_retransmit_one(st, t, t->snd_una, SF_RETX_DUPACK);
 				t->cwnd = t->cwnd > acked ? t->cwnd - acked : 0;
 				if (acked >= t->snd_mss)
 					t->cwnd += t->snd_mss;
@@ -116,6 +127,17 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 		} else {
 			sf_cc_ops(t->cc_algo)->on_ack(t, acked, st->now_us);
 		}
+		if (rack_lost)
+			sf_recovery_on_rack_loss(st, t);
+		return;
+	}
+	if (t->flags & F_RACK) {
+		if (dup)
+			t->dupacks++;
+		if (rack_lost)
+			sf_recovery_on_rack_loss(st, t);
+		else if (t->flags & F_IN_RECOVERY || (t->dupacks && t->dupacks < 3))
+			sf_tcb_mark_dirty(st, t); /* limited transmit (RFC 3042) */
 		return;
 	}
 	/* RFC 6675 §2/§5: with SACK, any ACK that reports new data held by
@@ -147,8 +169,19 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 /* RFC 5681 (4) and RFC 6298 (5.5)-(5.7): after a timeout everything not yet
  * acknowledged is presumed lost; the scoreboard is dropped, since the peer
  * may have discarded what it SACKed (RFC 2018 §8). */
+void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (!(t->flags & F_IN_RECOVERY) && sf_seq_ge(t->snd_una, t->recover))
+		enter_recovery(st, t);
+	else
+		sf_tcb_mark_dirty(st, t);
+}
+
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t)
 {
+	if (!(t->flags & F_IN_RECOVERY) && t->backoff <= 1) /* the first timeout of a series */
+		sf_rack_episode_begin(t);
+	sf_rack_on_timeout(st, t);
 	sf_cc_ops(t->cc_algo)->on_timeout(t, st->now_us);
 	t->cwnd = t->snd_mss;
 	t->recover = t->snd_max;

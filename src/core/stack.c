@@ -36,7 +36,8 @@ void sf_config_default(sf_config_t *c)
 	c->ttl = 64;
 	c->frag_slots = 4;
 	c->frag_timeout_ms = 30000;
-	c->wscale = c->sack = c->timestamps = true;
+	c->wscale = c->sack = c->timestamps = c->rack = c->syncookies = true;
+	c->ecn = SF_ECN_PASSIVE;
 	c->verify_checksums = true;
 	c->port_min = 49152;
 	c->port_max = 65535;
@@ -194,6 +195,14 @@ void sf_stack_stats(const sf_stack_t *st, sf_stack_stats_t *out)
 	*out = st->stats;
 }
 
+void sf_stack_conns_by_state(const sf_stack_t *st, uint32_t out[SF_STATE_COUNT])
+{
+	memset(out, 0, SF_STATE_COUNT * sizeof out[0]);
+	for (uint32_t i = 0; i < st->tcb_fresh; i++)
+		if (st->tcbs[i].state != SF_CLOSED && st->tcbs[i].state < SF_STATE_COUNT)
+			out[st->tcbs[i].state]++;
+}
+
 /* ---- the output list: connections with something to send ---- */
 
 void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t)
@@ -257,12 +266,25 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 		t->flags |= F_ACK_NOW;
 		sf_tcb_mark_dirty(st, t);
 	}
+	if (t->deadline[T_TLP] <= now) {
+		t->deadline[T_TLP] = INT64_MAX;
+		if (sf_rack_tlp_ready(t)) {
+			timer_event(st, t, SF_TIMER_TLP, 0);
+			sf_rack_tlp_timeout(st, t);
+		} /* before the RTO it may replace */
+	}
 	if (t->deadline[T_RTO] <= now) {
 		t->deadline[T_RTO] = INT64_MAX;
 		timer_event(st, t, SF_TIMER_RTO, t->backoff + 1u);
 		sf_tcp_retransmit_timeout(st, t);
 		if (t->state == SF_CLOSED)
 			return;
+	}
+	if (t->deadline[T_REO] <= now) {
+		t->deadline[T_REO] = INT64_MAX;
+		timer_event(st, t, SF_TIMER_RACK, 0);
+		if (sf_rack_reo_timeout(st, t))
+			sf_recovery_on_rack_loss(st, t);
 	}
 	if (t->deadline[T_PERSIST] <= now && !snd_window_shut(t)) {
 		/* RFC 9293 §3.8.6.2.1: the override timeout of sender SWS

@@ -5,7 +5,9 @@
 #ifndef SF_CORE_STACK_H
 #define SF_CORE_STACK_H
 
+#include "base/alloc.h"
 #include "core/cc.h"
+#include "core/rack.h"
 #include "core/ranges.h"
 #include "core/ring.h"
 #include "core/siphash.h"
@@ -18,7 +20,7 @@
 #define SF_FRAME_MAX  65535
 
 /* Per-connection deadlines multiplexed on one wheel entry. */
-enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_COUNT };
+enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_REO, T_TLP, T_COUNT };
 
 /* Connection flags. */
 enum {
@@ -47,7 +49,12 @@ enum {
 	F_SWS_OVERRIDE = 1u << 23, /* the override timer fired: send the held tail */
 	F_HS_ACK = 1u << 24,       /* the ACK that completes an active open is owed */
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
-	F_CORK = 1u << 25,         /* SF_SO_CORK: hold segments shorter than full */
+	F_RACK = 1u << 25,         /* RACK loss detection (SACK negotiated, cfg.rack) */
+	F_DSACK = 1u << 26,        /* dsack holds a D-SACK block for the next ACK */
+	F_ECE_SEND = 1u << 27,     /* classic ECN: CE seen, ECE on ACKs until CWR */
+	F_CWR_SEND = 1u << 28,     /* classic ECN: CWR on the next new data segment */
+	F_ECN_HS_ECHO = 1u << 29,  /* AccECN: the handshake ACK echoes the SYN,ACK's IP-ECN */
+	F_CORK = 1u << 30,         /* SF_SO_CORK: hold segments shorter than full */
 };
 
 typedef struct sf_tcb {
@@ -109,12 +116,19 @@ typedef struct sf_tcb {
 		uint32_t k_ms;              /* time to reach w_max again */
 		int64_t epoch_us;           /* start of this congestion avoidance epoch */
 	} cubic;
+	sf_rack_t rack; /* RACK-TLP and D-SACK state (rack.h) */
+	/* ECN (ecn.c) */
+	uint8_t ecn_mode;      /* SF_ECN_* negotiated */
+	uint8_t ecn_syn_ipecn; /* AccECN: IP-ECN of the SYN or SYN,ACK received */
+	uint32_t ecn_recover;  /* no new response before SND.UNA passes this */
+	uint32_t r_cep, s_cep; /* AccECN: CE packets received / reported by the peer */
 
 	/* buffers: snd holds [snd_una, snd_una + len); rcv holds bytes the
 	 * application has not read, then out-of-order bytes at their offsets */
 	sf_ring_t snd, rcv;
 	uint32_t sndbuf, rcvbuf;
-	sf_ranges_t ooo; /* out-of-order ranges held in rcv, most recent first */
+	sf_ranges_t ooo;  /* out-of-order ranges held in rcv, most recent first */
+	sf_range_t dsack; /* duplicate data to report (RFC 2883), with F_DSACK */
 
 	/* listener only */
 	uint16_t backlog, acceptq_len, synq_len;
@@ -159,7 +173,32 @@ typedef struct sf_ctl {
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
-typedef struct sf_frag_slot sf_frag_slot_t; /* ipfrag.c */
+typedef struct sf_frag_slot sf_frag_slot_t; /* ecn.c (RFC 3168, RFC 9768) */
+/* A SYN we take (listener child or simultaneous open): what the peer asked. */
+void sf_ecn_on_syn(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *syn);
+/* The SYN,ACK of our active open: what the peer answered. */
+void sf_ecn_on_synack(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *sa);
+/* A segment about to leave: ECN flags on h, ECT in *tos (data: it carries
+ * payload; retx: it is a retransmission). */
+void sf_ecn_tx(const sf_stack_t *st, sf_tcb_t *t, sf_tcp_t *h, bool data, bool retx, uint8_t *tos);
+/* An acceptable segment arrived: CE feedback (receiver) and ECE/ACE
+ * (sender). */
+void sf_ecn_rx(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *h);
+
+/* syncookie.c (RFC 4987 §3.6) */
+/* Answers the SYN with a SYN,ACK whose ISS (and TSval) carry its state. */
+void sf_syncookie_send(sf_stack_t *st, sf_tcb_t *l, const sf_ipv4_t *ip, const sf_tcp_t *syn);
+/* A cookie was sent within the last two periods (so an ACK to a listener
+ * may carry one). */
+bool sf_syncookie_recent(const sf_stack_t *st);
+/* Checks the cookie in an ACK to a listener (counting a bad one); on
+ * success fills *syn_opt with the options the SYN had that were kept. */
+bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack,
+                        sf_tcp_opts_t *syn_opt);
+/* input.c: the window scale we announce for a receive buffer. */
+uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf);
+
+/* ipfrag.c */
 
 /* A free list of ring blocks of one size (bufpool.c). */
 #define SF_BUF_CLASSES 4
@@ -200,6 +239,8 @@ struct sf_stack {
 	int64_t reply_epoch_us;
 	uint32_t reply_left;
 	bool reply_epoch_set;
+	int64_t cookie_sent_us; /* last SYN cookie sent (syncookie.c) */
+	bool cookie_sent;
 
 	sf_frag_slot_t *frags; /* cfg.frag_slots reassembly slots */
 	sf_bufclass_t pool[SF_BUF_CLASSES];
@@ -251,9 +292,6 @@ static inline uint32_t rcv_space(const sf_tcb_t *t)
 	return sf_ring_free(&t->rcv);
 }
 
-/* The process heap (src/api/alloc.c): the allocator when the config names
- * none. The core itself never calls malloc. */
-sf_allocator_t sf_default_allocator(void);
 /* Allocation through the hook, counted. The memory is not zeroed. */
 void *sf_core_alloc(sf_stack_t *st, size_t size);
 void sf_core_free(sf_stack_t *st, void *p, size_t size);
@@ -357,7 +395,12 @@ void sf_send_raw(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport,
 void sf_tcp_retransmit_timeout(sf_stack_t *st, sf_tcb_t *t);
 /* Resends one segment's worth of data (and the FIN if it is there) from
  * seq, without moving SND.NXT. */
-void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq);
+void sf_retransmit_one(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint8_t cause);
+/* RFC 8985 §7.3: a probe of new data, one segment at SND.NXT past cwnd and
+ * Nagle when the peer's window takes it. False when there is none. */
+bool sf_send_new_probe(sf_stack_t *st, sf_tcb_t *t);
+/* Payload bytes a data segment may carry now (MSS less the options). */
+uint32_t sf_seg_payload_max(sf_stack_t *st, sf_tcb_t *t);
 void sf_rtt_sample(sf_stack_t *st, sf_tcb_t *t, int64_t rtt_us);
 uint16_t sf_rcv_wnd_raw(sf_stack_t *st, sf_tcb_t *t);
 void sf_ip_output(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
@@ -373,6 +416,33 @@ bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len);
 void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
                         const sf_tcp_opts_t *opt);
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t);
+/* RACK marked segments lost outside an ACK (the reordering timer). */
+void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t);
+
+/* ecn.c (RFC 3168, RFC 9768) */
+/* A SYN we take (listener child or simultaneous open): what the peer asked. */
+void sf_ecn_on_syn(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *syn);
+/* The SYN,ACK of our active open: what the peer answered. */
+void sf_ecn_on_synack(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *sa);
+/* A segment about to leave: ECN flags on h, ECT in *tos (data: it carries
+ * payload; retx: it is a retransmission). */
+void sf_ecn_tx(const sf_stack_t *st, sf_tcb_t *t, sf_tcp_t *h, bool data, bool retx, uint8_t *tos);
+/* An acceptable segment arrived: CE feedback (receiver) and ECE/ACE
+ * (sender). */
+void sf_ecn_rx(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *h);
+
+/* syncookie.c (RFC 4987 §3.6) */
+/* Answers the SYN with a SYN,ACK whose ISS (and TSval) carry its state. */
+void sf_syncookie_send(sf_stack_t *st, sf_tcb_t *l, const sf_ipv4_t *ip, const sf_tcp_t *syn);
+/* A cookie was sent within the last two periods (so an ACK to a listener
+ * may carry one). */
+bool sf_syncookie_recent(const sf_stack_t *st);
+/* Checks the cookie in an ACK to a listener (counting a bad one); on
+ * success fills *syn_opt with the options the SYN had that were kept. */
+bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack,
+                        sf_tcp_opts_t *syn_opt);
+/* input.c: the window scale we announce for a receive buffer. */
+uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf);
 
 /* gate.c: the one limiter for replies to unacceptable segments (RFC 5961
  * §7). sf_reply_allowed: true when a reply may go (and counts it); stamp
@@ -413,6 +483,16 @@ static inline void sf_seg_trace_rx(sf_stack_t *st, uint32_t id, const sf_seg_t *
 static inline bool sf_seg_has_data(const sf_seg_t *s)
 {
 	return s->h.payload_len && !(s->h.flags & SF_TCP_SYN);
+}
+/* RFC 2883: data that arrived twice is reported in the next ACK's first
+ * SACK block (a D-SACK), so the sender can tell a spurious retransmission
+ * or a duplicating network from a loss. */
+static inline void sf_note_dsack(sf_tcb_t *t, uint32_t left, uint32_t right)
+{
+	if (!(t->flags & F_SACK_OK) || !sf_seq_lt(left, right))
+		return;
+	t->dsack = (sf_range_t){left, right};
+	t->flags |= F_DSACK;
 }
 /* gate.c: the acceptance gate of a synchronized connection, RFC 9293
  * §3.10.7.4 first to fifth checks in that order: PAWS (RFC 7323 §5.3),

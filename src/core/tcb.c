@@ -177,9 +177,9 @@ uint32_t sf_isn(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport)
 /* ---- the state machine: RFC 9293 Figure 5 ----
  * Every change of state goes through sf_tcb_set_state(). The table lists the
  * edges of Figure 5; any state may also go to CLOSED (ABORT, RST, timeout).
- * A child connection made by a listener starts in SYN-RECEIVED: the listener
- * itself stays in LISTEN, which is how "SYN-RECEIVED returns to LISTEN on
- * RST" (MUST-11) looks when each connection has its own block. */
+ * A child connection made by a listener starts in LISTEN and takes the edge
+ * LISTEN -> SYN-RECEIVED; the listener itself stays in LISTEN, which is how "SYN-RECEIVED returns
+ * to LISTEN on RST" (MUST-11) looks when each connection has its own block. */
 static const uint16_t legal_edges[SF_STATE_COUNT] = {
         [SF_CLOSED] = 1u << SF_LISTEN | 1u << SF_SYN_SENT | 1u << SF_SYN_RECEIVED,
         [SF_LISTEN] = 1u << SF_SYN_RECEIVED | 1u << SF_SYN_SENT,

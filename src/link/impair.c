@@ -11,17 +11,21 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "link/impair_engine.h"
 #include "synfin/error.h"
 #include "synfin/netdev.h"
+#include "synfin/trace.h"
+#include "synfin/wire.h"
 
 /* Inner frames pulled into the rx engine per receive() at most, so a busy
  * inner netdev cannot keep one call spinning. */
 #define IMPAIR_PULL_MAX 256
 
 typedef struct impair_dev {
-	sf_netdev_t dev; /* first: the netdev pointer is the wrapper pointer */
+	sf_netdev_t dev;       /* first: the netdev pointer is the wrapper pointer */
+	sf_trace_sink_t trace; /* told of lost frames (sf_impair_set_trace) */
 	sf_netdev_t *inner;
 	bool has_tx, has_rx;
 	sf_imp_t tx, rx;
@@ -100,6 +104,50 @@ static void impair_destroy(sf_netdev_t *dev)
 	impair_dev_t *w = impair_of(dev);
 	sf_netdev_destroy(w->inner);
 	free_wrapper(w);
+}
+
+/* A frame one engine lost, as a drop event: the views draw it lost, the
+ * way a wire would have lost it, instead of leaving a silent gap. */
+static void trace_lost(impair_dev_t *w, const uint8_t *frame, size_t len, int64_t now_us,
+                       sf_drop_reason_t why)
+{
+	if (!w->trace.fn)
+		return;
+	sf_event_t ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SF_EV_DROP;
+	ev.now_us = now_us;
+	ev.drop = why;
+	if (sf_ipv4_parse(frame, len, &ev.u.seg.ip) == 0 && ev.u.seg.ip.proto == SF_IP_PROTO_TCP &&
+	    !sf_ipv4_is_fragment(&ev.u.seg.ip) &&
+	    sf_tcp_parse(frame + ev.u.seg.ip.hdr_len, ev.u.seg.ip.total_len - ev.u.seg.ip.hdr_len,
+	                 ev.u.seg.ip.src, ev.u.seg.ip.dst, false, &ev.u.seg.tcp) == 0)
+		ev.has_seg = true;
+	w->trace.fn(w->trace.ctx, &ev);
+}
+
+static void tx_lost(void *ctx, const uint8_t *frame, size_t len, int64_t now_us)
+{
+	trace_lost(ctx, frame, len, now_us, SF_DROP_LINK_IMPAIR_TX);
+}
+
+static void rx_lost(void *ctx, const uint8_t *frame, size_t len, int64_t now_us)
+{
+	trace_lost(ctx, frame, len, now_us, SF_DROP_LINK_IMPAIR_RX);
+}
+
+void sf_impair_set_trace(sf_netdev_t *dev, sf_trace_sink_t sink)
+{
+	impair_dev_t *w = impair_of(dev);
+	w->trace = sink;
+	if (w->has_tx) {
+		w->tx.on_lost = sink.fn ? tx_lost : NULL;
+		w->tx.on_lost_ctx = w;
+	}
+	if (w->has_rx) {
+		w->rx.on_lost = sink.fn ? rx_lost : NULL;
+		w->rx.on_lost_ctx = w;
+	}
 }
 
 /* On failure (NULL inner, zero MTU, bad impairment values, no memory) this

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "synfin/error.h"
+#include "synfin/wire.h"
 
 /* ---- random numbers: splitmix64 to seed, xoshiro256** to draw ---- */
 
@@ -115,7 +116,8 @@ static bool time_ok(int64_t t_us)
 static bool cfg_ok(const sf_impair_t *c)
 {
 	return prob_ok(c->loss) && prob_ok(c->dup) && prob_ok(c->reorder) && prob_ok(c->corrupt) &&
-	       time_ok(c->reorder_us) && time_ok(c->delay_us) && time_ok(c->jitter_us);
+	       prob_ok(c->ce_mark) && time_ok(c->reorder_us) && time_ok(c->delay_us) &&
+	       time_ok(c->jitter_us);
 }
 
 int sf_imp_init(sf_imp_t *e, uint64_t seed, uint16_t mtu, const sf_impair_t *cfg)
@@ -214,6 +216,12 @@ static uint32_t store_frame(sf_imp_t *e, const uint8_t *frame, size_t len, int64
 	return idx;
 }
 
+static void tell_lost(const sf_imp_t *e, const uint8_t *frame, size_t len, int64_t now_us)
+{
+	if (e->on_lost)
+		e->on_lost(e->on_lost_ctx, frame, len, now_us);
+}
+
 int sf_imp_submit(sf_imp_t *e, const uint8_t *frame, size_t len, int64_t now_us)
 {
 	if (len == 0 || len > e->mtu)
@@ -230,23 +238,33 @@ int sf_imp_submit(sf_imp_t *e, const uint8_t *frame, size_t len, int64_t now_us)
 	uint64_t r_bit = draw_u64(e);
 	uint64_t r_jitter = draw_u64(e);
 	uint64_t r_jitter_dup = draw_u64(e);
+	/* Drawn only when random CE marking is on, so a configuration without
+	 * it keeps the pattern it always had. */
+	double u_ce = c->ce_mark > 0 ? to_unit(draw_u64(e)) : 1.0;
 
 	if (in_blackout(c, now_us)) {
 		e->stats.lost++;
+		tell_lost(e, frame, len, now_us);
 		return 0;
 	}
 	int64_t depart_us;
 	if (!enter_bottleneck(e, len, now_us, &depart_us)) {
 		e->stats.queue_drops++;
+		tell_lost(e, frame, len, now_us);
 		return 0;
 	}
+	/* Frames waiting ahead of this one at the bottleneck. */
+	bool mark_ce = u_ce < c->ce_mark || (c->ce_threshold && e->rate_q_cnt > 0 &&
+	                                     e->rate_q_cnt - 1 >= c->ce_threshold);
 	/* Lost on the wire after it used the bottleneck, as on a real path. */
 	if ((c->loss_every && n % c->loss_every == 0) || u_loss < c->loss) {
 		e->stats.lost++;
+		tell_lost(e, frame, len, now_us);
 		return 0;
 	}
 	if (e->free_cnt == 0) {
 		e->stats.queue_drops++;
+		tell_lost(e, frame, len, now_us);
 		return 0;
 	}
 	int64_t base_us = depart_us + c->delay_us;
@@ -257,6 +275,18 @@ int sf_imp_submit(sf_imp_t *e, const uint8_t *frame, size_t len, int64_t now_us)
 	}
 	uint32_t idx = store_frame(e, frame, len, due_us);
 	uint8_t *data = e->storage + (size_t)idx * e->mtu;
+	if (mark_ce && len >= 20 && (data[0] >> 4) == 4 && (data[1] & 3) != 0 &&
+	    (data[1] & 3) != 3) {
+		/* ECT(0) or ECT(1) -> CE, and the header checksum follows
+		 * (RFC 1624): the TOS byte is the low half of the first word. */
+		uint16_t old_w = (uint16_t)(data[0] << 8 | data[1]);
+		data[1] |= 3;
+		uint16_t new_w = (uint16_t)(data[0] << 8 | data[1]);
+		uint16_t ck = sf_csum_update16((uint16_t)(data[10] << 8 | data[11]), old_w, new_w);
+		data[10] = (uint8_t)(ck >> 8);
+		data[11] = (uint8_t)ck;
+		e->stats.ce_marked++;
+	}
 	if (u_corrupt < c->corrupt) {
 		uint64_t bit = r_bit % ((uint64_t)len * 8u);
 		data[bit / 8] ^= (uint8_t)(1u << (bit % 8));

@@ -62,6 +62,10 @@ typedef struct sf_imp {
 	uint64_t frame_cnt;   /* frames submitted, for loss_every */
 	uint64_t order;       /* next send order number */
 	sf_sim_stats_t stats;
+	/* Optional: told of every frame the engine loses (blackout, queue,
+	 * loss, no slot), before it is forgotten. Set after sf_imp_init. */
+	void (*on_lost)(void *ctx, const uint8_t *frame, size_t len, int64_t now_us);
+	void *on_lost_ctx;
 } sf_imp_t;
 
 /* Initialises `e` for frames of at most `mtu` bytes. `cfg` NULL means a

@@ -8,18 +8,11 @@
  * already ended (RST, or FIN both ways) with a new ISN starts a new
  * connection (the 4-tuple reused after TIME-WAIT).
  *
- * sf_ladder_from_capture turns one connection into ladder rows. A capture
- * shows packets, not states, so each side runs a shadow of the RFC 9293
- * state machine (§3.3.2, §3.10.7) fed with what it sent and what it
- * received, a packet being taken as received when it was captured. When a
- * side's FIN shows that it had not yet seen the peer's FIN (its ACK does not
- * cover it), that side is reinterpreted as closing simultaneously: FIN-WAIT-1
- * then CLOSING, instead of CLOSE-WAIT (RFC 9293 §3.6, figure 13). How the
- * other end first answers the opening SYN tells what it was: a SYN,ACK (or
- * nothing) a listener in LISTEN; a RST,ACK a CLOSED port with no listener
- * (§3.10.7.1); a SYN of its own a simultaneous open (§3.5, figure 8), where
- * both ends start CLOSED and each takes the peer's SYN only after sending
- * its own: SYN-SENT -> SYN-RECEIVED -> ESTABLISHED on both sides.
+ * sf_ladder_from_capture turns one connection into the trace events two
+ * stacks would have given (each segment sent by one end and received by the
+ * other when it was captured) and builds its ladder like any other: a
+ * capture shows packets, not states, so both ends' states are inferred by
+ * the one inference all views share (infer.c).
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -444,155 +437,22 @@ int sf_capture_conn_format(const sf_capture_conn_t *c, char *buf, size_t cap)
 	                (unsigned long long)c->bytes[0], (unsigned long long)c->bytes[1]);
 }
 
-/* ---- shadow state machines ---- */
+/* ---- a connection as trace events ---- */
 
-struct shadow {
-	sf_state_t st;
-	bool iss_known, fin_sent, peer_fin;
-	uint32_t iss;
-	uint32_t fin_seq;      /* the sequence number our FIN occupies */
-	uint32_t peer_fin_seq; /* the one the peer's FIN occupies */
-	size_t close_wait_row; /* row where CLOSE-WAIT was inferred */
-};
-
-/* RFC 9293 §3.10: the state a side enters by sending `t`. */
-static sf_state_t shadow_send(struct shadow *sh, const sf_tcp_t *t)
+/* One captured segment as the trace event of a stack that sent (tx) or
+ * received it. */
+static sf_event_t capture_event(const cpkt_t *p, bool tx)
 {
-	if (t->flags & SF_TCP_RST)
-		return SF_CLOSED; /* §3.10.4 ABORT, or a reset of an unknown connection */
-	if (t->flags & SF_TCP_SYN) {
-		if (!sh->iss_known) {
-			sh->iss_known = true;
-			sh->iss = t->seq;
-		}
-		if (!(t->flags & SF_TCP_ACK)) {
-			/* §3.10.1 OPEN (active), or SEND in LISTEN */
-			if (sh->st == SF_CLOSED || sh->st == SF_LISTEN)
-				return SF_SYN_SENT;
-		} else if (sh->st == SF_LISTEN || sh->st == SF_SYN_SENT) {
-			/* §3.10.7.2: LISTEN answers a SYN with SYN,ACK */
-			return SF_SYN_RECEIVED;
-		}
-	}
-	if (t->flags & SF_TCP_FIN) {
-		sh->fin_sent = true;
-		sh->fin_seq = t->seq + t->payload_len + !!(t->flags & SF_TCP_SYN);
-		/* §3.10.4 CLOSE */
-		if (sh->st == SF_ESTABLISHED || sh->st == SF_SYN_RECEIVED)
-			return SF_FIN_WAIT_1;
-		if (sh->st == SF_CLOSE_WAIT)
-			return SF_LAST_ACK;
-	}
-	return sh->st;
-}
-
-/* RFC 9293 §3.10.7: the state a side enters by receiving `t`. */
-static sf_state_t shadow_recv(struct shadow *sh, const sf_tcp_t *t)
-{
-	sf_state_t st = sh->st;
-	bool ack = (t->flags & SF_TCP_ACK) != 0;
-	if (st == SF_CLOSED)
-		return st;
-	if (t->flags & SF_TCP_RST) {
-		/* §3.10.7.2: LISTEN ignores a RST; §3.10.7.3: in SYN-SENT
-		 * only one that acknowledges our SYN counts. */
-		if (st == SF_LISTEN)
-			return st;
-		if (st == SF_SYN_SENT && !(ack && sh->iss_known && t->ack == sh->iss + 1))
-			return st;
-		return SF_CLOSED;
-	}
-	if (t->flags & SF_TCP_SYN) {
-		if (st == SF_SYN_SENT) {
-			/* §3.10.7.3: SYN,ACK of our SYN -> ESTABLISHED; a bare
-			 * SYN is a simultaneous open -> SYN-RECEIVED. */
-			if (ack && sh->iss_known && t->ack == sh->iss + 1)
-				return SF_ESTABLISHED;
-			if (!ack)
-				return SF_SYN_RECEIVED;
-			return st;
-		}
-		if (st == SF_SYN_RECEIVED && ack && sh->iss_known && sf_seq_ge(t->ack, sh->iss + 1))
-			return SF_ESTABLISHED;
-		return st; /* LISTEN waits for its own SYN,ACK to be sent */
-	}
-	if (ack) {
-		if (st == SF_SYN_RECEIVED && (!sh->iss_known || sf_seq_gt(t->ack, sh->iss)))
-			st = SF_ESTABLISHED; /* §3.10.7.4: our SYN acknowledged */
-		if (sh->fin_sent && sf_seq_gt(t->ack, sh->fin_seq)) {
-			/* §3.10.7.4: our FIN acknowledged */
-			if (st == SF_FIN_WAIT_1)
-				st = SF_FIN_WAIT_2;
-			else if (st == SF_CLOSING)
-				st = SF_TIME_WAIT;
-			else if (st == SF_LAST_ACK)
-				st = SF_CLOSED;
-		}
-	}
-	if ((t->flags & SF_TCP_FIN) && !sh->peer_fin) {
-		sh->peer_fin = true;
-		sh->peer_fin_seq = t->seq + t->payload_len;
-		/* §3.10.7.4, eighth: check the FIN bit */
-		if (st == SF_ESTABLISHED || st == SF_SYN_RECEIVED)
-			st = SF_CLOSE_WAIT;
-		else if (st == SF_FIN_WAIT_1)
-			st = SF_CLOSING;
-		else if (st == SF_FIN_WAIT_2)
-			st = SF_TIME_WAIT;
-	}
-	return st;
-}
-
-static lrow_t *push_state_row(sf_ladder_t *l, int side, int64_t t_us, uint64_t order, sf_state_t st)
-{
-	lrow_t *r = sf_ladder_row_push(l);
-	if (r == NULL)
-		return NULL;
-	r->kind = LROW_STATE;
-	r->side = (uint8_t)side;
-	r->t_us = r->t_rx_us = t_us;
-	r->order = order;
-	r->has_state[side] = true;
-	r->state[side] = st;
-	return r;
-}
-
-/* Which end of connection c sent packet p: 0 left/client, 1 right/server. */
-static int side_of(const sf_capture_conn_t *c, const cpkt_t *p)
-{
-	return p->src == c->addr[0] && p->tcp.sport == c->port[0] ? 0 : 1;
-}
-
-/* How the other end took the opening SYN (packet first_idx of conn c):
- * the first segment it sent tells. */
-enum open_kind {
-	OPEN_PASSIVE,     /* it listened: LISTEN (a SYN,ACK, or nothing seen) */
-	OPEN_REFUSED,     /* RST,ACK of the SYN: no listener, CLOSED */
-	OPEN_SIMULTANEOUS /* a SYN of its own: both ends opened actively */
-};
-
-static enum open_kind open_kind_of(const sf_capture_t *cap, const sf_capture_conn_t *c,
-                                   size_t first_idx)
-{
-	const cpkt_t *syn = &cap->pkts[first_idx];
-	int opener = side_of(c, syn);
-	for (size_t i = first_idx + 1; i < cap->pkt_cnt; i++) {
-		const cpkt_t *p = &cap->pkts[i];
-		if (p->conn != syn->conn || side_of(c, p) == opener)
-			continue;
-		uint8_t f = p->tcp.flags;
-		/* RFC 9293 §3.10.7.1: a CLOSED end answers a SYN with
-		 * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; a LISTEN one never
-		 * resets a SYN (§3.10.7.2). */
-		if ((f & SF_TCP_RST) && (f & SF_TCP_ACK) &&
-		    p->tcp.ack == syn->tcp.seq + sf_tcp_seg_len(&syn->tcp))
-			return OPEN_REFUSED;
-		/* §3.5 Figure 8: a SYN without ACK crosses ours. */
-		if ((f & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST)) == SF_TCP_SYN)
-			return OPEN_SIMULTANEOUS;
-		return OPEN_PASSIVE;
-	}
-	return OPEN_PASSIVE;
+	sf_event_t ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = tx ? SF_EV_SEG_TX : SF_EV_SEG_RX;
+	ev.now_us = p->t_us;
+	ev.conn_id = 1;
+	ev.u.seg.ip.src = p->src;
+	ev.u.seg.ip.dst = p->dst;
+	ev.u.seg.ip.proto = SF_IP_PROTO_TCP;
+	ev.u.seg.tcp = p->tcp;
+	return ev;
 }
 
 int sf_ladder_from_capture(const sf_capture_t *cap, size_t index, sf_ladder_t **out)
@@ -607,126 +467,28 @@ int sf_ladder_from_capture(const sf_capture_t *cap, size_t index, sf_ladder_t **
 	sf_ladder_t *l = sf_ladder_new();
 	if (l == NULL)
 		return SF_ENOMEM;
-	l->from_capture = l->built = true;
 	const sf_capture_conn_t *c = &cap->conns[index].pub;
-	for (int s = 0; s < 2; s++) {
-		l->has_ep[s] = true;
-		l->addr[s] = c->addr[s];
-		l->port[s] = c->port[s];
-	}
-
-	/* Initial states: a connection seen from its SYN starts CLOSED, against
-	 * a listener, or, when the other end refused it or opened at the same
-	 * time, against another CLOSED end (open_kind_of); one seen from the
-	 * SYN,ACK has a client in SYN-SENT; one picked up mid-stream is taken as
-	 * ESTABLISHED on both sides. */
-	struct shadow sh[2];
-	memset(sh, 0, sizeof sh);
-	size_t first_idx = 0;
-	while (cap->pkts[first_idx].conn != index)
-		first_idx++;
-	const cpkt_t *first = &cap->pkts[first_idx];
-	int first_side = side_of(c, first);
-	uint8_t ff = first->tcp.flags;
-	enum open_kind open = OPEN_PASSIVE;
-	if ((ff & SF_TCP_SYN) && !(ff & SF_TCP_ACK)) {
-		open = open_kind_of(cap, c, first_idx);
-		sh[first_side].st = SF_CLOSED;
-		sh[1 - first_side].st = open == OPEN_PASSIVE ? SF_LISTEN : SF_CLOSED;
-	} else if ((ff & SF_TCP_SYN) && (ff & SF_TCP_ACK)) {
-		sh[first_side].st = SF_LISTEN;
-		sh[1 - first_side].st = SF_SYN_SENT;
-		sh[1 - first_side].iss_known = true;
-		sh[1 - first_side].iss = first->tcp.ack - 1;
-	} else {
-		sh[0].st = sh[1].st = SF_ESTABLISHED;
-	}
-	l->init[0] = sh[0].st;
-	l->init[1] = sh[1].st;
-
-	/* Simultaneous open: the peer's SYN that reached a side before it
-	 * sent its own (as the capture saw them), held until it has. */
-	bool syn_pending[2] = {false, false};
-	sf_tcp_t syn_held[2];
-	memset(syn_held, 0, sizeof syn_held);
-	uint64_t order = 0;
-	for (size_t i = first_idx; i < cap->pkt_cnt; i++) {
+	/* Each segment was sent by one end and, as far as the capture can
+	 * tell, received by the other at the instant it was captured: the same
+	 * events two traced stacks would give, without their state events, so
+	 * the ladder infers both ends' states (infer.c). */
+	for (size_t i = 0; i < cap->pkt_cnt; i++) {
 		const cpkt_t *p = &cap->pkts[i];
 		if (p->conn != index)
 			continue;
-		int s = side_of(c, p);
-		int r = 1 - s;
-		order += 4;
-		lrow_t *row = sf_ladder_row_push(l);
-		if (row == NULL)
-			goto nomem;
-		size_t row_idx = l->row_cnt - 1;
-		row->kind = LROW_SEG;
-		row->side = (uint8_t)s;
-		row->t_us = row->t_rx_us = p->t_us;
-		row->order = order;
-		row->tcp = p->tcp;
-
-		sf_state_t before = sh[s].st;
-		/* A FIN sent from CLOSE-WAIT that does not acknowledge the
-		 * peer's FIN was sent before that FIN arrived: both closed at
-		 * once (§3.6). Undo CLOSE-WAIT; FIN-WAIT-1 then CLOSING. */
-		bool simultaneous = (p->tcp.flags & SF_TCP_FIN) && before == SF_CLOSE_WAIT &&
-		                    sh[s].peer_fin && (p->tcp.flags & SF_TCP_ACK) &&
-		                    sf_seq_le(p->tcp.ack, sh[s].peer_fin_seq);
-		if (simultaneous) {
-			lrow_t *cw = &l->rows[sh[s].close_wait_row];
-			if (cw->has_state[s] && cw->state[s] == SF_CLOSE_WAIT)
-				cw->has_state[s] = false;
-			sh[s].st = SF_ESTABLISHED;
+		int s = p->src == c->addr[0] && p->tcp.sport == c->port[0] ? 0 : 1;
+		sf_event_t tx = capture_event(p, true), rx = capture_event(p, false);
+		if (sf_ladder_add_event(l, s, &tx) < 0 || sf_ladder_add_event(l, 1 - s, &rx) < 0) {
+			sf_ladder_free(l);
+			return SF_ENOMEM;
 		}
-		sf_state_t st = shadow_send(&sh[s], &p->tcp);
-		if (st != before || simultaneous) {
-			row->has_state[s] = true;
-			row->state[s] = st;
-		}
-		sh[s].st = st;
-		if (simultaneous && st == SF_FIN_WAIT_1) {
-			sh[s].st = SF_CLOSING;
-			if (push_state_row(l, s, p->t_us, order + 1, SF_CLOSING) == NULL)
-				goto nomem;
-			row = &l->rows[row_idx];
-		}
-		/* RFC 9293 §3.5 Figure 8: its own SYN out, the side takes the
-		 * peer's SYN it was holding: SYN-SENT -> SYN-RECEIVED, just
-		 * below. */
-		if (syn_pending[s] && before == SF_CLOSED && st == SF_SYN_SENT) {
-			syn_pending[s] = false;
-			sh[s].st = shadow_recv(&sh[s], &syn_held[s]);
-			if (sh[s].st != st &&
-			    push_state_row(l, s, p->t_us, order + 1, sh[s].st) == NULL)
-				goto nomem;
-			row = &l->rows[row_idx];
-		}
-
-		before = sh[r].st;
-		if (open == OPEN_SIMULTANEOUS && before == SF_CLOSED && !sh[r].iss_known &&
-		    (p->tcp.flags & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST)) == SF_TCP_SYN) {
-			/* A side that is about to send its own SYN: the peer's
-			 * crossed it on the way (it cannot have arrived before,
-			 * or the answer would be a SYN,ACK or a RST). */
-			syn_pending[r] = true;
-			syn_held[r] = p->tcp;
-			continue;
-		}
-		st = shadow_recv(&sh[r], &p->tcp);
-		if (st != before) {
-			row->has_state[r] = true;
-			row->state[r] = st;
-			if (st == SF_CLOSE_WAIT)
-				sh[r].close_wait_row = row_idx;
-		}
-		sh[r].st = st;
 	}
-	sf_ladder_rows_finish(l, true);
+	int err = sf_ladder_build(l);
+	if (err < 0) {
+		sf_ladder_free(l);
+		return err;
+	}
+	l->sealed = true;
 	*out = l;
 	return 0;
-nomem:
-	sf_ladder_free(l);
-	return SF_ENOMEM;
 }

@@ -45,7 +45,7 @@ void sf_ladder_free(sf_ladder_t *l)
 
 int sf_ladder_set_conn(sf_ladder_t *l, int side, uint32_t conn_id)
 {
-	if (l == NULL || side < 0 || side > 1 || l->from_capture)
+	if (l == NULL || side < 0 || side > 1 || l->sealed)
 		return SF_EINVAL;
 	l->conn_set[side] = true;
 	l->conn_id[side] = conn_id;
@@ -55,7 +55,7 @@ int sf_ladder_set_conn(sf_ladder_t *l, int side, uint32_t conn_id)
 
 int sf_ladder_add_event(sf_ladder_t *l, int side, const sf_event_t *ev)
 {
-	if (l == NULL || ev == NULL || side < 0 || side > 1 || l->from_capture)
+	if (l == NULL || ev == NULL || side < 0 || side > 1 || l->sealed)
 		return SF_EINVAL;
 	if ((unsigned)ev->kind >= SF_EV_COUNT)
 		return SF_EINVAL;
@@ -117,6 +117,100 @@ static int compare_rows(const void *a, const void *b)
 	return 0;
 }
 
+/* Wireshark-style analysis of the segments, in the order they were sent:
+ * the window scale of each side (RFC 7323 §2.2: both SYNs must carry the
+ * option; a SYN's own window is never scaled), zero windows, window
+ * updates, duplicate ACKs (a pure ACK repeating the last one, same window,
+ * while the peer has data unacknowledged: RFC 5681 §2) and why a
+ * retransmission was sent. */
+static void analyse(sf_ladder_t *l)
+{
+	bool syn_seen[2] = {false, false}, ws[2] = {false, false};
+	uint8_t shift[2] = {0, 0};
+	for (size_t i = 0; i < l->row_cnt; i++) {
+		const lrow_t *r = &l->rows[i];
+		if (r->kind != LROW_SEG || !(r->tcp.flags & SF_TCP_SYN) || syn_seen[r->side])
+			continue;
+		syn_seen[r->side] = true;
+		ws[r->side] = r->tcp.opt.has_wscale;
+		shift[r->side] = r->tcp.opt.wscale > 14 ? 14 : r->tcp.opt.wscale;
+	}
+	l->wscale_known = syn_seen[0] && syn_seen[1];
+	for (int s = 0; s < 2; s++)
+		l->wscale[s] = ws[0] && ws[1] ? shift[s] : 0;
+
+	bool have_last[2] = {false, false}, sent[2] = {false, false};
+	bool rto_mode[2] = {false, false};
+	uint32_t last_ack[2] = {0, 0}, last_seq[2] = {0, 0}, snd_max[2] = {0, 0};
+	uint32_t dup_run[2] = {0, 0};
+	uint16_t last_wnd[2] = {0, 0};
+	for (size_t i = 0; i < l->row_cnt; i++) {
+		lrow_t *r = &l->rows[i];
+		int s = r->side;
+		if (r->kind == LROW_NOTE && r->note == LNOTE_TIMER && r->timer == SF_TIMER_RTO)
+			rto_mode[s] = true;
+		if (r->kind != LROW_SEG)
+			continue;
+		const sf_tcp_t *t = &r->tcp;
+		r->zero_win = t->wnd == 0 && !(t->flags & SF_TCP_RST);
+		r->win_update = false;
+		r->dupack = 0;
+		r->rexmit_why = LREXMIT_UNKNOWN;
+		bool pure = t->payload_len == 0 && (t->flags & SF_TCP_ACK) &&
+		            !(t->flags & (SF_TCP_SYN | SF_TCP_FIN | SF_TCP_RST));
+		bool same = have_last[s] && t->ack == last_ack[s] && t->seq == last_seq[s];
+		if (pure && same && t->wnd != last_wnd[s]) {
+			r->win_update = true;
+		} else if (pure && same && sent[1 - s] && sf_seq_lt(t->ack, snd_max[1 - s])) {
+			r->dupack = ++dup_run[s];
+		} else if (!have_last[s] || t->ack != last_ack[s]) {
+			dup_run[s] = 0;
+		}
+		if (r->retrans) {
+			/* The timer note of this side at the same instant, or the
+			 * duplicate ACKs the peer had sent. */
+			for (size_t j = i; j-- > 0;) {
+				const lrow_t *q = &l->rows[j];
+				if (q->t_us != r->t_us)
+					break;
+				if (q->kind == LROW_NOTE && q->side == s &&
+				    q->note == LNOTE_TIMER) {
+					if (q->timer == SF_TIMER_RTO)
+						r->rexmit_why = LREXMIT_RTO;
+					else if (q->timer == SF_TIMER_PERSIST)
+						r->rexmit_why = LREXMIT_PROBE;
+					break;
+				}
+			}
+			/* What the engine traced, when synfin sent it, comes first. */
+			if (r->retx_cause == SF_RETX_RACK)
+				r->rexmit_why = LREXMIT_RACK;
+			else if (r->retx_cause == SF_RETX_TLP)
+				r->rexmit_why = LREXMIT_TLP;
+			else if (r->retx_cause == SF_RETX_RTO)
+				r->rexmit_why = LREXMIT_RTO;
+			if (r->rexmit_why == LREXMIT_UNKNOWN && rto_mode[s]) {
+				r->rexmit_why = LREXMIT_RTO;
+			} else if (r->rexmit_why == LREXMIT_UNKNOWN && dup_run[1 - s] > 0) {
+				r->rexmit_why = LREXMIT_DUPACKS;
+				r->rexmit_dups = dup_run[1 - s];
+			}
+		} else if (sf_tcp_seg_len(t) > 0) {
+			rto_mode[s] = false; /* new data: recovery is over */
+		}
+		have_last[s] = true;
+		last_ack[s] = t->ack;
+		last_seq[s] = t->seq;
+		last_wnd[s] = t->wnd;
+		if (!(t->flags & SF_TCP_RST) || t->payload_len > 0) {
+			uint32_t end = t->seq + sf_tcp_seg_len(t);
+			if (!sent[s] || sf_seq_gt(end, snd_max[s]))
+				snd_max[s] = end;
+			sent[s] = true;
+		}
+	}
+}
+
 void sf_ladder_rows_finish(sf_ladder_t *l, bool final_from_rows)
 {
 	if (l->row_cnt > 1)
@@ -163,6 +257,7 @@ void sf_ladder_rows_finish(sf_ladder_t *l, bool final_from_rows)
 			sent[s] = true;
 		}
 	}
+	analyse(l);
 	if (final_from_rows) {
 		l->final[0] = l->init[0];
 		l->final[1] = l->init[1];
@@ -181,9 +276,16 @@ static bool is_seg_event(const sf_event_t *ev)
 	       (ev->kind == SF_EV_DROP && ev->has_seg);
 }
 
+/* A frame synfin's own impairment lost on its way out (after its seg_tx). */
+static bool is_impair_tx(const sf_event_t *ev)
+{
+	return ev->kind == SF_EV_DROP && ev->has_seg && ev->drop == SF_DROP_LINK_IMPAIR_TX;
+}
+
 static bool is_rx_event(const sf_event_t *ev)
 {
-	return ev->kind == SF_EV_SEG_RX || (ev->kind == SF_EV_DROP && ev->has_seg);
+	return ev->kind == SF_EV_SEG_RX ||
+	       (ev->kind == SF_EV_DROP && ev->has_seg && !is_impair_tx(ev));
 }
 
 /* The 4-tuple of a segment seen from the traced stack: local, then remote. */
@@ -195,7 +297,7 @@ struct tuple {
 static struct tuple tuple_of(const sf_event_t *ev)
 {
 	struct tuple t;
-	if (ev->kind == SF_EV_SEG_TX) {
+	if (ev->kind == SF_EV_SEG_TX || is_impair_tx(ev)) {
 		t.laddr = ev->u.seg.ip.src;
 		t.raddr = ev->u.seg.ip.dst;
 		t.lport = ev->u.seg.tcp.sport;
@@ -385,6 +487,26 @@ static void pair_side(sf_ladder_t *l, int s)
 	}
 }
 
+/* A transmission that synfin's impairment then lost (the drop event that
+ * follows it) is lost, whether or not the other side is traced. */
+static void mark_impair_lost(sf_ladder_t *l)
+{
+	for (int s = 0; s < 2; s++) {
+		lev_t *evs = l->ev[s];
+		for (size_t i = 0; i < l->ev_cnt[s]; i++) {
+			if (!evs[i].used || !is_impair_tx(&evs[i].ev))
+				continue;
+			for (size_t j = i; j-- > 0;) {
+				if (evs[j].used && evs[j].ev.kind == SF_EV_SEG_TX && !evs[j].lost &&
+				    same_segment(&evs[j].ev, &evs[i].ev)) {
+					evs[j].lost = true;
+					break;
+				}
+			}
+		}
+	}
+}
+
 static int make_rows(sf_ladder_t *l)
 {
 	/* A segment is lost when the other side is traced and never got it. */
@@ -393,7 +515,7 @@ static int make_rows(sf_ladder_t *l)
 		for (size_t i = 0; i < l->ev_cnt[s]; i++) {
 			lev_t *e = &l->ev[s][i];
 			const sf_event_t *ev = &e->ev;
-			if (!e->used || ev->kind == SF_EV_STATE)
+			if (!e->used || ev->kind == SF_EV_STATE || is_impair_tx(ev))
 				continue;
 			/* A drop paired with a transmission is shown on its arrow. */
 			if (is_rx_event(ev) && e->match != NO_INDEX)
@@ -407,17 +529,24 @@ static int make_rows(sf_ladder_t *l)
 			if (ev->kind == SF_EV_SEG_TX) {
 				r->kind = LROW_SEG;
 				r->tcp = ev->u.seg.tcp;
+				r->retx_cause = (uint8_t)ev->u.seg.retx;
 				r->ev_tx = i;
+				r->has_tcb = ev->has_tcb;
+				r->tcb = ev->tcb;
 				if (e->match != NO_INDEX) {
 					const sf_event_t *rx = &l->ev[1 - s][e->match].ev;
 					r->ev_rx = e->match;
 					r->t_rx_us = rx->now_us;
-					if (rx->kind == SF_EV_DROP) {
+					if (rx->kind == SF_EV_DROP &&
+					    rx->drop == SF_DROP_LINK_IMPAIR_RX) {
+						r->lost = r->lost_impair = true;
+					} else if (rx->kind == SF_EV_DROP) {
 						r->note = LNOTE_DROP;
 						r->drop = rx->drop;
 					}
 				} else {
-					r->lost = peer_traced[s];
+					r->lost = peer_traced[s] || e->lost;
+					r->lost_impair = e->lost;
 				}
 			} else if (ev->kind == SF_EV_SEG_RX) {
 				/* Received, but its sender was not traced. */
@@ -431,6 +560,15 @@ static int make_rows(sf_ladder_t *l)
 				r->timer = ev->u.timer.timer;
 				r->count = ev->u.timer.count;
 				r->ev_tx = i;
+			} else if (ev->kind == SF_EV_DROP && ev->has_seg &&
+			           ev->drop == SF_DROP_LINK_IMPAIR_RX) {
+				/* Sent by the untraced side, lost by synfin's
+				 * impairment before synfin's stack saw it. */
+				r->kind = LROW_SEG;
+				r->side = (uint8_t)(1 - s);
+				r->tcp = ev->u.seg.tcp;
+				r->lost = r->lost_impair = true;
+				r->ev_rx = i;
 			} else { /* SF_EV_DROP */
 				r->kind = LROW_NOTE;
 				r->note = LNOTE_DROP;
@@ -631,6 +769,7 @@ static int attach_states(sf_ladder_t *l)
 			    (!placed || compare_keys(key_of(&l->rows[k]), last) > 0)) {
 				l->rows[k].has_state[s] = true;
 				l->rows[k].state[s] = to;
+				l->rows[k].cause[s] = e->ev.u.state.cause;
 				last = key_of(&l->rows[k]);
 				placed = true;
 				continue;
@@ -659,6 +798,7 @@ static int attach_states(sf_ladder_t *l)
 			r->order = key.order;
 			r->has_state[s] = true;
 			r->state[s] = to;
+			r->cause[s] = e->ev.u.state.cause;
 			last = key_of(r);
 			placed = true;
 		}
@@ -668,7 +808,7 @@ static int attach_states(sf_ladder_t *l)
 
 int sf_ladder_build(sf_ladder_t *l)
 {
-	if (l->from_capture || l->built)
+	if (l->built)
 		return 0;
 	l->row_cnt = 0;
 	for (int s = 0; s < 2; s++) {
@@ -688,6 +828,10 @@ int sf_ladder_build(sf_ladder_t *l)
 	for (int s = 0; s < 2; s++)
 		for (size_t i = 0; i < l->ev_cnt[s]; i++)
 			l->ev[s][i].match = NO_INDEX;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < l->ev_cnt[s]; i++)
+			l->ev[s][i].lost = false;
+	mark_impair_lost(l);
 	pair_side(l, 0);
 	pair_side(l, 1);
 	int err = make_rows(l);
@@ -700,6 +844,35 @@ int sf_ladder_build(sf_ladder_t *l)
 		return err;
 	/* Rows added for state changes need their place. */
 	sf_ladder_rows_finish(l, false);
+	/* A side no state event told about (the kernel at the other end of a
+	 * live connection, both ends of a capture): its states are inferred
+	 * from the segments it sent and received, one way for every view. */
+	bool infer[2];
+	for (int s = 0; s < 2; s++) {
+		infer[s] = true;
+		l->inferred[s] = false;
+		for (size_t i = 0; i < l->ev_cnt[s] && infer[s]; i++)
+			if (l->ev[s][i].used && l->ev[s][i].ev.kind == SF_EV_STATE)
+				infer[s] = false;
+	}
+	for (int s = 0; s < 2; s++) {
+		if (!infer[s])
+			continue;
+		err = sf_ladder_infer(l, s);
+		if (err < 0)
+			return err;
+	}
+	if (infer[0] || infer[1]) {
+		sf_ladder_rows_finish(l, false);
+		for (int s = 0; s < 2; s++) {
+			if (!infer[s])
+				continue;
+			l->final[s] = l->init[s];
+			for (size_t i = 0; i < l->row_cnt; i++)
+				if (l->rows[i].has_state[s])
+					l->final[s] = l->rows[i].state[s];
+		}
+	}
 	l->built = true;
 	return 0;
 }
@@ -771,6 +944,70 @@ void sf_ladder_sections(const sf_ladder_t *l, int *sec)
 	size_t d = first[LSEC_DATA];
 	if (d != NO_INDEX && (h == NO_INDEX || d > h) && (end == NO_INDEX || d < end))
 		sec[d] = LSEC_DATA;
+}
+
+/* ---- long transfers ---- */
+
+/* A row with nothing to tell but that one more segment went by. */
+static bool plain_row(const lrow_t *r)
+{
+	return r->kind == LROW_SEG && !r->has_state[0] && !r->has_state[1] && !r->lost &&
+	       !r->retrans && !r->dupack && !r->zero_win && !r->win_update &&
+	       r->note == LNOTE_NONE &&
+	       !(r->tcp.flags & (SF_TCP_SYN | SF_TCP_FIN | SF_TCP_RST | SF_TCP_URG));
+}
+
+size_t sf_ladder_collapse(const sf_ladder_t *l, const int *sec, bool full, uint8_t *hide)
+{
+	size_t hidden = 0;
+	for (size_t i = 0; i < l->row_cnt; i++)
+		hide[i] = 0;
+	if (full)
+		return 0;
+	for (size_t i = 0; i < l->row_cnt;) {
+		size_t j = i;
+		while (j < l->row_cnt && plain_row(&l->rows[j]) && (j == i || sec[j] == LSEC_NONE))
+			j++;
+		if (j - i >= 2 * LCOLLAPSE_KEEP + LCOLLAPSE_MIN) {
+			hide[i + LCOLLAPSE_KEEP] = 2; /* the first hidden: the summary goes here */
+			for (size_t k = i + LCOLLAPSE_KEEP + 1; k < j - LCOLLAPSE_KEEP; k++)
+				hide[k] = 1;
+			hidden += j - i - 2 * LCOLLAPSE_KEEP;
+		}
+		i = j > i ? j : i + 1;
+	}
+	return hidden;
+}
+
+char *sf_ladder_collapse_text(const sf_ladder_t *l, const uint8_t *hide, size_t first,
+                              sf_ladder_lang_t lang, char *buf, size_t cap)
+{
+	uint64_t segs = 0, data = 0, bytes = 0;
+	for (size_t k = first; k < l->row_cnt && (k == first || hide[k] == 1); k++) {
+		segs++;
+		if (l->rows[k].tcp.payload_len) {
+			data++;
+			bytes += l->rows[k].tcp.payload_len;
+		}
+	}
+	char size[32];
+	if (bytes >= 1000000)
+		snprintf(size, sizeof size, "%.1f MB", (double)bytes / 1e6);
+	else if (bytes >= 1000)
+		snprintf(size, sizeof size, "%.1f kB", (double)bytes / 1e3);
+	else
+		snprintf(size, sizeof size, "%" PRIu64 " bytes", bytes);
+	if (lang == SF_LADDER_LANG_ZH)
+		snprintf(buf, cap,
+		         "… 省略 %" PRIu64 " 个报文段：%" PRIu64 " 个数据段共 %s，%" PRIu64
+		         " 个 ACK，0 个丢失（--full 全部显示）…",
+		         segs, data, size, segs - data);
+	else
+		snprintf(buf, cap,
+		         "… %" PRIu64 " segments: %" PRIu64 " data (%s), %" PRIu64
+		         " ACKs, 0 lost (--full shows them) …",
+		         segs, data, size, segs - data);
+	return buf;
 }
 
 /* ---- text pieces ---- */
@@ -852,10 +1089,31 @@ char *sf_ladder_seg_label(const sf_ladder_t *l, const lrow_t *r, const sf_ladder
 	add_seqno(&b, l, o, "seq", r->side, t->seq);
 	if (t->flags & SF_TCP_ACK)
 		add_seqno(&b, l, o, "ack", 1 - r->side, t->ack);
-	if (!o->hide_win)
-		sb_fmt_u(&b, " win=", t->wnd);
+	if (!o->hide_win) {
+		/* Bytes: the field shifted by the sender's scale (RFC 7323
+		 * §2.3), except in a SYN; the raw field on request or when the
+		 * SYNs were not seen. */
+		bool scale = !o->raw_win && l->wscale_known && !(t->flags & SF_TCP_SYN);
+		uint64_t w = scale ? (uint64_t)t->wnd << l->wscale[r->side] : t->wnd;
+		sb_fmt_u(&b, " win=", w);
+		if (!o->raw_win && !l->wscale_known && !(t->flags & SF_TCP_SYN))
+			sb_add(&b, zh ? "（原值）" : " (raw)");
+	}
 	if (t->payload_len > 0)
 		sb_fmt_u(&b, " len=", t->payload_len);
+	if (t->opt.sack_cnt > 0) {
+		/* SACK blocks in the acknowledger's peer's sequence space. */
+		sb_add(&b, " sack=");
+		for (uint8_t k = 0; k < t->opt.sack_cnt && k < SF_TCP_MAX_SACK; k++) {
+			char tmp[64];
+			uint32_t base = o->seq == SF_LADDER_SEQ_ABSOLUTE || !l->has_isn[1 - r->side]
+			                        ? 0
+			                        : l->isn[1 - r->side];
+			snprintf(tmp, sizeof tmp, "%s%" PRIu32 "-%" PRIu32, k ? "," : "",
+			         t->opt.sack[k].left - base, t->opt.sack[k].right - base);
+			sb_add(&b, tmp);
+		}
+	}
 	if ((t->flags & SF_TCP_SYN) && !o->hide_options) {
 		const sf_tcp_opts_t *op = &t->opt;
 		if (op->has_mss)
@@ -867,13 +1125,48 @@ char *sf_ladder_seg_label(const sf_ladder_t *l, const lrow_t *r, const sf_ladder
 		if (op->has_ts)
 			sb_add(&b, " TS");
 	}
-	if (r->retrans)
-		sb_add(&b, zh ? "（重传）" : " (retransmission)");
-	if (r->lost)
+	char tmp[96];
+	if (r->dupack) {
+		snprintf(tmp, sizeof tmp,
+		         zh ? "（重复 ACK #%" PRIu32 "）" : " (dup ACK #%" PRIu32 ")", r->dupack);
+		sb_add(&b, tmp);
+	}
+	if (r->zero_win)
+		sb_add(&b, zh ? "（零窗口）" : " (zero window)");
+	else if (r->win_update)
+		sb_add(&b, zh ? "（窗口更新）" : " (window update)");
+	if (r->retrans) {
+		switch (r->rexmit_why) {
+		case LREXMIT_RTO:
+			sb_add(&b, zh ? "（超时重传）" : " (retransmission: RTO)");
+			break;
+		case LREXMIT_DUPACKS:
+			snprintf(tmp, sizeof tmp,
+			         zh ? "（%" PRIu32 " 个重复 ACK 后重传）"
+			            : " (retransmission after %" PRIu32 " dup ACK%s)",
+			         r->rexmit_dups, r->rexmit_dups == 1 ? "" : "s");
+			sb_add(&b, tmp);
+			break;
+		case LREXMIT_PROBE:
+			sb_add(&b, zh ? "（零窗口探测）" : " (zero-window probe)");
+			break;
+		case LREXMIT_RACK:
+			sb_add(&b, zh ? "（RACK 判定丢失后重传）" : " (retransmission: RACK)");
+			break;
+		case LREXMIT_TLP:
+			sb_add(&b, zh ? "（尾部丢失探测）" : " (retransmission: tail loss probe)");
+			break;
+		default:
+			sb_add(&b, zh ? "（重传）" : " (retransmission)");
+		}
+	}
+	if (r->lost && r->lost_impair)
+		sb_add(&b, zh ? "（丢失：synfin 的模拟损伤）" : " (lost: synfin's impairment)");
+	else if (r->lost)
 		sb_add(&b, zh ? "（丢失）" : " (lost)");
 	if (r->note == LNOTE_DROP) {
 		sb_add(&b, zh ? "（被丢弃：" : " (dropped: ");
-		sb_add(&b, sf_drop_name(r->drop));
+		sb_add(&b, sf_ladder_drop_words(r->drop, o->lang));
 		sb_add(&b, zh ? "）" : ")");
 	}
 	return buf;
@@ -894,6 +1187,10 @@ static const char *timer_text(sf_timer_kind_t t, bool zh)
 		return zh ? "2MSL 计时器到期" : "2MSL timer expired";
 	case SF_TIMER_FINWAIT2:
 		return zh ? "FIN-WAIT-2 计时器到期" : "FIN-WAIT-2 timer expired";
+	case SF_TIMER_RACK:
+		return zh ? "RACK 重排序窗口已过" : "RACK reordering window passed";
+	case SF_TIMER_TLP:
+		return zh ? "尾部丢失探测计时器到期" : "tail loss probe timer";
 	default:
 		return zh ? "计时器" : "timer";
 	}
@@ -918,7 +1215,7 @@ char *sf_ladder_note_text(const lrow_t *r, const sf_ladder_opts_t *o, char *buf,
 		}
 	} else if (r->note == LNOTE_DROP) {
 		sb_add(&b, zh ? "丢弃：" : "dropped: ");
-		sb_add(&b, sf_drop_name(r->drop));
+		sb_add(&b, sf_ladder_drop_words(r->drop, o->lang));
 	}
 	return buf;
 }
@@ -957,6 +1254,17 @@ const char *sf_ladder_role(int side, sf_ladder_lang_t lang)
 	if (lang == SF_LADDER_LANG_ZH)
 		return side == 0 ? "客户端" : "服务器";
 	return side == 0 ? "client" : "server";
+}
+
+char *sf_ladder_role_str(const sf_ladder_t *l, int side, sf_ladder_lang_t lang, char *buf,
+                         size_t cap)
+{
+	bool zh = lang == SF_LADDER_LANG_ZH;
+	snprintf(buf, cap, "%s%s", sf_ladder_role(side, lang),
+	         !l->inferred[side] ? ""
+	         : zh               ? "（推断）"
+	                            : " (inferred)");
+	return buf;
 }
 
 char *sf_ladder_end_str(const sf_ladder_t *l, int side, sf_ladder_lang_t lang, char *buf,

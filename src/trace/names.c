@@ -40,6 +40,12 @@ static const char *const timer_names[SF_TIMER_COUNT] = {
         [SF_TIMER_RTO] = "rto",           [SF_TIMER_DELACK] = "delack",
         [SF_TIMER_PERSIST] = "persist",   [SF_TIMER_KEEPALIVE] = "keepalive",
         [SF_TIMER_TIMEWAIT] = "timewait", [SF_TIMER_FINWAIT2] = "finwait2",
+        [SF_TIMER_RACK] = "rack",         [SF_TIMER_TLP] = "tlp",
+};
+
+static const char *const retx_names[SF_RETX_COUNT] = {
+        [SF_RETX_NONE] = "",     [SF_RETX_RTO] = "rto", [SF_RETX_DUPACK] = "dupack",
+        [SF_RETX_RACK] = "rack", [SF_RETX_TLP] = "tlp",
 };
 
 static const char *const drop_names[SF_DROP_COUNT] = {
@@ -64,9 +70,12 @@ static const char *const drop_names[SF_DROP_COUNT] = {
         [SF_DROP_TCP_ACCEPT_QUEUE_FULL] = "tcp_accept_queue_full",
         [SF_DROP_TCP_NO_MEMORY] = "tcp_no_memory",
         [SF_DROP_TCP_PAWS] = "tcp_paws",
+        [SF_DROP_TCP_BAD_COOKIE] = "tcp_bad_cookie",
         [SF_DROP_ICMP_TRUNCATED] = "icmp_truncated",
         [SF_DROP_ICMP_CHECKSUM] = "icmp_checksum",
         [SF_DROP_ICMP_IGNORED] = "icmp_ignored",
+        [SF_DROP_LINK_IMPAIR_TX] = "link_impair_tx",
+        [SF_DROP_LINK_IMPAIR_RX] = "link_impair_rx",
 };
 
 static const char *const event_names[SF_EV_COUNT] = {
@@ -97,6 +106,11 @@ const char *sf_cause_name(sf_cause_t c)
 const char *sf_timer_name(sf_timer_kind_t t)
 {
 	return lookup_name(timer_names, SF_TIMER_COUNT, (unsigned)t);
+}
+
+const char *sf_retx_cause_name(sf_retx_cause_t c)
+{
+	return lookup_name(retx_names, SF_RETX_COUNT, (unsigned)c);
 }
 
 const char *sf_drop_name(sf_drop_reason_t r)

@@ -4,7 +4,9 @@
 # For every demo scenario, in English and Chinese, the ladder must equal
 # tests/golden/<scenario>.<lang>.txt byte for byte (the simulator's clock and
 # seeds are fixed, so the output is too). Then, per scenario:
-#   --svg   is well-formed XML (xmllint) with as many arrows as the text;
+#   --svg   is well-formed XML (xmllint) with as many arrows as the text,
+#           and nothing in it collides (svgcheck.py: no two texts overlap,
+#           no line crosses a text), in English and Chinese;
 #   --json  is one JSON object a line, with state events whose last one on
 #           each side is the final state (CLOSED; ESTABLISHED for handshake);
 #   --pcap  reads in tshark without malformed packets, with SYN, SYN/ACK, and
@@ -14,6 +16,8 @@
 #           end the sequence where the demo goes on to CLOSED).
 # And `synfin ladder` on the kernel captures in tests/data draws states, or
 # fails with one clear line when a capture holds no TCP.
+#
+# And `demo --explain` in both languages equals tests/golden/explain/.
 #
 #   tests/golden/golden.sh            check (CTest runs it with SYNFIN_BIN and SYNFIN_SRC)
 #   tests/golden/golden.sh --update   regenerate the goldens, then READ them before committing
@@ -30,6 +34,8 @@
 set -u
 
 SRC=${SYNFIN_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+# The goldens are drawn at their natural width (COLUMNS is tested below).
+unset COLUMNS
 BIN=${SYNFIN_BIN:-$SRC/build/release}
 SYNFIN=$BIN/synfin
 GOLD=$SRC/tests/golden
@@ -187,8 +193,9 @@ for s in $SCENARIOS; do
 	pcap=$TMP/$s.pcap
 	for lang in en zh; do
 		out=$TMP/$s.$lang.txt
-		extra=()
-		[ "$lang" = en ] && extra=(--svg "$svg" --pcap "$pcap")
+		extra=(--svg "$TMP/$s.$lang.svg")
+		[ "$lang" = en ] && extra=(--svg "$svg" --pcap "$pcap" --graph "$TMP/$s.graph.svg"
+			--html "$TMP/$s.html")
 		if ! "$SYNFIN" demo --scenario "$s" --lang "$lang" "${extra[@]}" >"$out" 2>"$TMP/err"; then
 			fail "$s ($lang): exit status $?: $(head -1 "$TMP/err")"
 			continue
@@ -213,6 +220,21 @@ for s in $SCENARIOS; do
 		got=$((got + $(grep -c '<line class="seg' "$f")))
 	done
 	[ "$got" = "$want" ] || fail "$s: the SVG has $got arrows, the text $want"
+	# The time-sequence graph is well-formed SVG with one I-beam per data
+	# segment of its direction; the page holds both diagrams and the steps.
+	xmllint --noout "$TMP/$s.graph.svg" 2>"$TMP/err" ||
+		fail "$s: the graph is not well-formed: $(head -1 "$TMP/err")"
+	grep -q '<script>window.STEPS=\[' "$TMP/$s.html" && grep -q 'data-lang="zh"' "$TMP/$s.html" ||
+		fail "$s: the HTML page lacks its steps or its Chinese diagram"
+	# Nothing collides: no two texts overlap, no line crosses a text
+	# (svgcheck.py), in either language.
+	for f in "$svg" "$TMP/$s"-[0-9]*.svg "$TMP/$s.zh.svg" "$TMP/$s.zh"-[0-9]*.svg; do
+		[ -e "$f" ] || continue
+		crossing=()
+		[ "$s" = simultaneous-close ] && crossing=(--crossing)
+		python3 "$GOLD/svgcheck.py" "${crossing[@]}" "$f" >"$TMP/svgcheck" ||
+			fail "$s: $(basename "$f") has collisions: $(head -3 "$TMP/svgcheck" | tr '\n' ';')"
+	done
 
 	# JSON lines: each parses; the last state of each side is the final one.
 	final=CLOSED
@@ -328,6 +350,33 @@ EOF
 		fi
 	fi
 
+	# --explain, both languages: the ladder and one sentence for each state
+	# change and notable segment (goldens in explain/).
+	for lang in en zh; do
+		out=$TMP/$s.explain.$lang.txt
+		"$SYNFIN" demo --scenario "$s" --lang "$lang" --explain >"$out" 2>"$TMP/err" ||
+			fail "$s ($lang): --explain failed: $(head -1 "$TMP/err")"
+		grep -qE '^(explanations:|说明：)$' "$out" || fail "$s ($lang): --explain printed no explanations"
+		# Every state change drawn is explained.
+		n_states=$(sed -n '/^\(explanations:\|说明：\)$/,$p' "$out" | grep -cE '(->|→) [A-Z-]+(:|：)')
+		[ "$n_states" -gt 0 ] || fail "$s ($lang): no state change explained"
+		golden=$GOLD/explain/$s.$lang.txt
+		if [ "$UPDATE" = 1 ]; then
+			if [ "$ok" = 1 ] && ! cmp -s "$out" "$golden" 2>/dev/null; then
+				mkdir -p "$GOLD/explain"
+				cp "$out" "$golden"
+				echo "updated $golden: read it before committing"
+			fi
+		elif [ -e "$golden" ]; then
+			cmp -s "$golden" "$out" || {
+				fail "$s ($lang): --explain differs from $golden"
+				diff -u "$golden" "$out" | head -20 >&2
+			}
+		elif [ -z "${UNBLESSED[$s]:-}" ]; then
+			fail "$s ($lang): no golden $golden (run golden.sh --update and read it)"
+		fi
+	done
+
 	# The goldens: compared, or with --update rewritten, but only from an
 	# output that passed every check above.
 	for lang in en zh; do
@@ -355,7 +404,9 @@ done
 
 for pcap in "$SRC"/tests/data/*.pcap; do
 	[ -e "$pcap" ] || continue
-	if "$SYNFIN" ladder "$pcap" >"$TMP/k.txt" 2>"$TMP/err"; then
+	if "$SYNFIN" ladder "$pcap" --svg "$TMP/k.svg" >"$TMP/k.txt" 2>"$TMP/err"; then
+		python3 "$GOLD/svgcheck.py" "$TMP/k.svg" >"$TMP/svgcheck" ||
+			fail "ladder $(basename "$pcap"): the SVG has collisions: $(head -3 "$TMP/svgcheck" | tr '\n' ';')"
 		grep -qE '(SYN-SENT|ESTABLISHED|CLOSED)' "$TMP/k.txt" ||
 			fail "ladder $(basename "$pcap"): no states drawn"
 		grep -qE '^ *end ' "$TMP/k.txt" || fail "ladder $(basename "$pcap"): no final line"
@@ -393,6 +444,46 @@ expect_status 0 "synfin --help" "$SYNFIN" --help
 expect_status 0 "synfin demo --help" "$SYNFIN" demo --help
 expect_status 0 "synfin ladder --help" "$SYNFIN" ladder --help
 expect_status 0 "synfin version" "$SYNFIN" version
+expect_status 0 "synfin help" "$SYNFIN" help
+expect_status 0 "synfin help demo" "$SYNFIN" help demo
+expect_status 2 "synfin help nosuch" "$SYNFIN" help nosuch
+expect_status 2 "two outputs on stdout" "$SYNFIN" demo --svg - --html -
+grep -q "usage: synfin ladder" <("$SYNFIN" help ladder) || fail "synfin help ladder is not ladder's help"
+
+# Text fits $COLUMNS when it can: SYN options, then windows left out, then
+# labels cut; every line of every scenario at 80 columns.
+for s in $SCENARIOS; do
+	for cols in 80; do
+		COLUMNS=$cols "$SYNFIN" demo --scenario "$s" >"$TMP/cols.txt" 2>/dev/null
+		python3 - "$TMP/cols.txt" "$cols" <<'EOF' || fail "$s: lines wider than $cols columns"
+import sys, unicodedata
+w = int(sys.argv[2])
+for n, line in enumerate(open(sys.argv[1], encoding='utf-8'), 1):
+    line = line.rstrip('\n')
+    if line.startswith(('legend:', 'summary:', 'synfin demo', 'note:', '(inferred)')):
+        continue  # prose, wrapped by the terminal
+    width = sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in line)
+    if width > w:
+        sys.exit('line %d is %d columns: %s' % (n, width, line))
+EOF
+	done
+done
+
+# "-" is standard input and output; binary output is refused on a terminal.
+pcap1=$(ls "$SRC"/tests/data/kernel-http.pcap)
+"$SYNFIN" ladder - <"$pcap1" >"$TMP/stdin.txt" 2>"$TMP/err" || fail "ladder - (stdin): $(head -1 "$TMP/err")"
+"$SYNFIN" ladder "$pcap1" >"$TMP/file.txt" 2>/dev/null
+cmp -s "$TMP/stdin.txt" "$TMP/file.txt" || fail "ladder - draws differently from ladder FILE"
+"$SYNFIN" ladder "$pcap1" --svg - 2>/dev/null | xmllint --noout - 2>/dev/null ||
+	fail "ladder --svg - is not an SVG alone on stdout"
+"$SYNFIN" demo --scenario handshake --pcap - 2>/dev/null | tshark -r - 2>/dev/null | grep -q . ||
+	fail "demo --pcap - does not give tshark a capture"
+if command -v script >/dev/null; then
+	script -qec "$SYNFIN demo --scenario handshake --pcap -" /dev/null >"$TMP/tty" 2>&1
+	rc=$?
+	[ "$rc" = 2 ] && grep -q "not writing binary output to a terminal" "$TMP/tty" ||
+		fail "demo --pcap - on a terminal: status $rc: $(head -2 "$TMP/tty")"
+fi
 
 if [ "$XFAILS" != 0 ]; then
 	echo "golden: $XFAILS unblessed scenario(s) still fail their RFC checks (see XFAIL above)" >&2

@@ -128,6 +128,11 @@ sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
+# kv KEY FILE: the value of "KEY=value" in FILE (the hostile.py reports).
+kv() {
+	grep -o "\b$1=[^ ]*" "$2" | head -1 | cut -d= -f2-
+}
+
 # expect_eq WHAT GOT WANT
 expect_eq() {
 	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"

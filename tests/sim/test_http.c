@@ -791,6 +791,131 @@ static void slow_client_timed_out(void **state)
 	fx_fini(&f);
 }
 
+/* Slowloris: a head that gains a byte a second is still cut off at the
+ * head deadline (10 s from its first byte), not kept alive by the dribble. */
+static void head_deadline_ignores_dribble(void **state)
+{
+	(void)state;
+	fx_t f;
+	fx_init(&f, 15, 0, NULL);
+	int slow = raw_open(&f);
+	raw_puts(&f, slow, "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Slow: ");
+	run_for(&f, 10 * 1000); /* the first byte is in */
+	int64_t t0 = f.sp.now;
+	for (int i = 0; i < 30 && !f.raw[slow].eof; i++) {
+		raw_puts(&f, slow, "a");
+		run_for(&f, SEC);
+	}
+	assert_true(f.raw[slow].eof);
+	resp_t rs[1];
+	assert_int_equal(parse_responses(&f.raw[slow], rs, 1, 0), 1);
+	assert_int_equal(rs[0].status, 408);
+	assert_true(f.raw[slow].eof_at - t0 >= 9 * SEC);
+	assert_true(f.raw[slow].eof_at - t0 < 11 * SEC);
+	sf_http_server_stats_t st = server_stats(&f);
+	assert_int_equal(st.timeouts_header, 1);
+	fx_fini(&f);
+}
+
+/* A body must keep up min_body_rate after body_timeout; a keep-alive
+ * connection idles keepalive_timeout at most; each is counted apart. */
+static void body_rate_and_keepalive_deadlines(void **state)
+{
+	(void)state;
+	sf_http_server_config_t c;
+	sf_http_server_config_default(&c);
+	c.body_timeout_us = 2 * SEC;
+	c.min_body_rate = 1000;
+	c.keepalive_timeout_us = 3 * SEC;
+	fx_t f;
+	fx_init(&f, 16, 0, &c);
+	int slow = raw_open(&f);
+	raw_puts(&f, slow, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n");
+	run_for(&f, 10 * 1000);
+	int64_t t0 = f.sp.now;
+	/* 100 bytes/s: 2 s of grace plus 0.1 s per second earned, ~2.2 s. */
+	char chunk[101];
+	memset(chunk, 'b', 100);
+	chunk[100] = '\0';
+	for (int i = 0; i < 20 && !f.raw[slow].eof; i++) {
+		raw_puts(&f, slow, chunk);
+		run_for(&f, SEC);
+	}
+	assert_true(f.raw[slow].eof);
+	assert_true(f.raw[slow].eof_at - t0 >= 2 * SEC);
+	assert_true(f.raw[slow].eof_at - t0 < 4 * SEC);
+	resp_t rs[1];
+	assert_int_equal(parse_responses(&f.raw[slow], rs, 1, 0), 1);
+	assert_int_equal(rs[0].status, 408);
+	assert_int_equal(server_stats(&f).timeouts_body, 1);
+	/* Keep-alive: answered, then closed after 3 s of silence. */
+	int idle = raw_open(&f);
+	raw_puts(&f, idle, "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	wait_responses(&f, idle, 1, 0, false);
+	int64_t t1 = f.sp.now;
+	wait_responses(&f, idle, 1, 0, true);
+	assert_true(f.raw[idle].eof_at - t1 >= 2 * SEC);
+	assert_true(f.raw[idle].eof_at - t1 < 4 * SEC);
+	assert_int_equal(server_stats(&f).timeouts_keepalive, 1);
+	fx_fini(&f);
+}
+
+/* A full table: the connection idle longest is closed for a client that
+ * waits, so the newcomer is served; busy connections are not touched. */
+static void full_table_evicts_longest_idle(void **state)
+{
+	(void)state;
+	sf_http_server_config_t c;
+	sf_http_server_config_default(&c);
+	c.max_conns = 2;
+	fx_t f;
+	fx_init(&f, 17, 0, &c);
+	int quiet = raw_open(&f);
+	run_for(&f, SEC);
+	int busy = raw_open(&f);
+	raw_puts(&f, busy, "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Half: ");
+	run_for(&f, SEC);
+	get(&f, "/a.txt", NULL);
+	assert_int_equal(sf_http_client_status(f.cli), 200);
+	sf_http_server_stats_t st = server_stats(&f);
+	assert_int_equal(st.conns_evicted, 1);
+	assert_true(f.raw[quiet].eof);
+	assert_false(f.raw[busy].eof);
+	/* The busy one still gets its answer. */
+	raw_puts(&f, busy, "1\r\n\r\n");
+	wait_responses(&f, busy, 1, 0, false);
+	resp_t rs[1];
+	assert_int_equal(parse_responses(&f.raw[busy], rs, 1, 0), 1);
+	assert_int_equal(rs[0].status, 200);
+	fx_fini(&f);
+}
+
+/* A table full of unfinished heads (slowloris at full scale): the head
+ * that began first gives way to a client that waits; a younger one stays. */
+static void full_table_of_slow_heads(void **state)
+{
+	(void)state;
+	sf_http_server_config_t c;
+	sf_http_server_config_default(&c);
+	c.max_conns = 2;
+	fx_t f;
+	fx_init(&f, 18, 0, &c);
+	int old = raw_open(&f);
+	raw_puts(&f, old, "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Slow: a");
+	run_for(&f, 3 * SEC);
+	int young = raw_open(&f);
+	raw_puts(&f, young, "GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Slow: b");
+	run_for(&f, 2 * SEC);
+	int64_t t0 = f.sp.now;
+	get(&f, "/a.txt", NULL);
+	assert_int_equal(sf_http_client_status(f.cli), 200);
+	assert_true(f.sp.now - t0 < SEC);
+	assert_int_equal(server_stats(&f).conns_evicted, 1);
+	assert_true(f.raw[old].eof || f.raw[old].err);
+	assert_false(f.raw[young].eof || f.raw[young].err);
+	fx_fini(&f);
+}
+
 static void path_traversal_refused(void **state)
 {
 	(void)state;
@@ -896,6 +1021,67 @@ static bool fake_closed(fx_t *f, void *ctx)
 	return f->fake.s < 0;
 }
 
+typedef struct sink {
+	uint8_t buf[4096];
+	size_t len, calls;
+} sink_t;
+
+static int sink_body(void *ctx, const uint8_t *data, size_t len)
+{
+	sink_t *k = ctx;
+	assert_true(k->len + len <= sizeof k->buf);
+	memcpy(k->buf + k->len, data, len);
+	k->len += len;
+	k->calls++;
+	return 0;
+}
+
+/* The client streams bodies to a callback and sends several requests over
+ * one kept-open connection (RFC 9112 §9.3); the server sees one connection. */
+static void client_streams_and_reuses(void **state)
+{
+	(void)state;
+	fx_t f;
+	fx_init(&f, 14, 0, NULL);
+	sink_t k = {0};
+	sf_http_client_options_t o = {.on_body = sink_body, .body_ctx = &k, .keep_open = true};
+	get(&f, "/a.txt", &o);
+	assert_int_equal(k.len, 6);
+	assert_memory_equal(k.buf, "plain\n", 6);
+	assert_null(sf_http_client_body(f.cli, NULL)); /* streamed, not kept */
+	assert_true(sf_http_client_reusable(f.cli));
+	uint32_t id = sf_http_client_conn_id(f.cli);
+	const char *paths[] = {"/style.css", "/sub/", "/nope"};
+	const char *bodies[] = {"body{color:red}\n", "<p>sub</p>\n", NULL};
+	for (int i = 0; i < 3; i++) {
+		k.len = 0;
+		assert_int_equal(sf_http_client_again(f.cli, NULL, paths[i]), 0);
+		f.cli_rc = SF_EAGAIN;
+		assert_true(run_until(&f, client_done, NULL, 10 * SEC));
+		assert_int_equal(f.cli_rc, 0);
+		if (bodies[i]) {
+			assert_int_equal(sf_http_client_status(f.cli), 200);
+			assert_int_equal(k.len, strlen(bodies[i]));
+			assert_memory_equal(k.buf, bodies[i], k.len);
+		} else {
+			assert_int_equal(sf_http_client_status(f.cli), 404);
+		}
+		assert_int_equal(sf_http_client_conn_id(f.cli), id);
+	}
+	/* HEAD on the same connection: headers only. */
+	k.len = 0;
+	assert_int_equal(sf_http_client_again(f.cli, "HEAD", "/big.bin"), 0);
+	f.cli_rc = SF_EAGAIN;
+	assert_true(run_until(&f, client_done, NULL, 10 * SEC));
+	assert_int_equal(f.cli_rc, 0);
+	assert_string_equal(sf_http_client_header(f.cli, "Content-Length"), "1048576");
+	assert_int_equal(k.len, 0);
+	assert_int_equal(sf_http_client_again(f.cli, NULL, "bad path"), SF_EINVAL);
+	assert_int_equal(server_stats(&f).conns_accepted, 1);
+	assert_int_equal(server_stats(&f).requests, 5);
+	fx_fini(&f);
+}
+
 static void client_response_framing(void **state)
 {
 	(void)state;
@@ -926,7 +1112,14 @@ static void client_response_framing(void **state)
 	expect_body(&f, "until the end");
 	/* Cut short: fewer bytes than Content-Length, then FIN. */
 	fake_serve(&f, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", true);
-	assert_int_equal(get_port(&f, 8080, "/short", NULL), SF_EMALFORMED);
+	assert_int_equal(get_port(&f, 8080, "/short", NULL), SF_ETRUNCATED);
+	assert_int_equal(sf_http_client_received(f.cli), 5);
+	assert_int_equal(sf_http_client_expected(f.cli), 100);
+	/* A chunked body cut short is truncated too; its length was unknown. */
+	fake_serve(&f, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n", true);
+	assert_int_equal(get_port(&f, 8080, "/chunk-short", NULL), SF_ETRUNCATED);
+	assert_int_equal(sf_http_client_received(f.cli), 4);
+	assert_int_equal(sf_http_client_expected(f.cli), -1);
 	/* Not HTTP at all. */
 	fake_serve(&f, "SSH-2.0-OpenSSH\r\n\r\n", true);
 	assert_int_equal(get_port(&f, 8080, "/ssh", NULL), SF_EMALFORMED);
@@ -938,6 +1131,18 @@ static void client_response_framing(void **state)
 	assert_null(sf_http_client_body(f.cli, NULL));
 	/* Nobody listening: the RST comes back as refused. */
 	assert_int_equal(get_port(&f, 81, "/", NULL), SF_ECONNREFUSED);
+	/* Without a host name, Host is the address with the port unless it is
+	 * 80 (RFC 9110 §7.2). */
+	fake_serve(&f, "HTTP/1.1 204 No Content\r\n\r\n", false);
+	sf_http_client_free(f.cli);
+	f.cli = sf_http_get_start(f.sp.st[0], SP_SERVER, 8080, NULL, "/port");
+	f.cli_rc = SF_EAGAIN;
+	assert_true(run_until(&f, client_done, NULL, 10 * SEC));
+	char want[64];
+	snprintf(want, sizeof want, "\r\nHost: %u.%u.%u.%u:8080\r\n", SP_SERVER >> 24,
+	         (SP_SERVER >> 16) & 255, (SP_SERVER >> 8) & 255, SP_SERVER & 255);
+	assert_non_null(strstr(f.fake.req, want));
+	assert_true(run_until(&f, fake_closed, NULL, 10 * SEC));
 	/* Bad arguments. */
 	assert_null(sf_http_get_start(f.sp.st[0], SP_SERVER, 80, "h", "no-slash"));
 	assert_null(sf_http_get_start(f.sp.st[0], SP_SERVER, 80, "h", "/a b"));
@@ -959,10 +1164,15 @@ int main(void)
 	        cmocka_unit_test(limits_431_413),
 	        cmocka_unit_test(malformed_400_others_served),
 	        cmocka_unit_test(slow_client_timed_out),
+	        cmocka_unit_test(head_deadline_ignores_dribble),
+	        cmocka_unit_test(body_rate_and_keepalive_deadlines),
+	        cmocka_unit_test(full_table_evicts_longest_idle),
+	        cmocka_unit_test(full_table_of_slow_heads),
 	        cmocka_unit_test(path_traversal_refused),
 	        cmocka_unit_test(connection_close_honoured),
 	        cmocka_unit_test(lossy_1mb_get),
 	        cmocka_unit_test(client_response_framing),
+	        cmocka_unit_test(client_streams_and_reuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

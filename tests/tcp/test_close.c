@@ -58,7 +58,12 @@ static void fin_retransmitted(void **state)
 {
 	(void)state;
 	pkt_t p;
-	pkt_init(&p, NULL);
+	sf_config_t c;
+	sf_config_default(&c);
+	c.delack_ms = 0;
+	c.seed = 1;
+	c.rack = false; /* the RTO's backoff alone; with TLP the first resend is a probe */
+	pkt_init(&p, &c);
 	sf_sock_t s = pkt_open_passive(&p, NULL);
 	int64_t t = p.now;
 	sf_close(p.st, s);

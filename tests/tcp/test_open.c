@@ -62,6 +62,7 @@ static void syn_queue_limit(void **state)
 	c.delack_ms = 0;
 	c.seed = 1;
 	c.syn_backlog = 2;
+	c.syncookies = false; /* the eviction path (test_syncookie.c has the other) */
 	pkt_t p;
 	pkt_init(&p, &c);
 	sf_sock_t l = listen_on(&p, 80, 16);
@@ -256,6 +257,10 @@ static void syn_retransmit_backoff_and_give_up(void **state)
 		pkt_seg_t *syn = pkt_expect(&p, "S", 0, 0, 0);
 		assert_true(syn->tcp.opt.has_mss);
 		pkt_expect_none(&p);
+		/* R1 = 3 (the default): negative advice once, at the third. */
+		sf_stack_stats_t ss;
+		sf_stack_stats(p.st, &ss);
+		assert_int_equal(ss.r1_advice, i + 1 >= 3 ? 1 : 0);
 	}
 	sf_tcp_info_t ti;
 	assert_int_equal(sf_tcp_info(p.st, s, &ti), 0);

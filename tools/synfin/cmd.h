@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SYNFIN_VERSION_STRING "0.1.0"
+#include <synfin/version.h>
+#define SYNFIN_VERSION_STRING SF_VERSION_STRING
 
 /* Exit statuses shared by every command. */
 #define CMD_OK    0
@@ -26,6 +27,7 @@ int cmd_ladder(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_help(int argc, char **argv);
 
 /* ---- option helpers (cli.c) ----
  * Options are GNU-style long options: `--name`, `--name VALUE` or
@@ -50,5 +52,23 @@ int cli_unknown(const char *cmd, const char *arg);
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* True for "-h" and "--help". */
 bool cli_is_help(const char *arg);
+
+/* The text width to fit: $COLUMNS when set, else the terminal's width when
+ * stdout is one, else 0 (no limit). */
+size_t cli_columns(void);
+
+/* Output files given as "-" (standard output). At most one of the n
+ * options *paths[i] may be "-" (else an error); that one gets standard
+ * output to itself: it is rewritten to "/dev/fd/N" (a duplicate of stdout,
+ * kept in buf), and stdout, where the command writes its text, goes to
+ * /dev/null. A binary[i] output is refused on a terminal. Returns false
+ * (error printed) on a refusal. */
+bool cli_dash_output(const char *cmd, const char **paths[], const bool *binary, int n, char *buf,
+                     size_t cap);
+/* An input file given as "-": standard input copied to a temporary file
+ * (a binary input is refused from a terminal); *path is rewritten to it and
+ * the caller unlinks it (tmp set to true). Returns false (error printed) on
+ * failure. */
+bool cli_dash_input(const char *cmd, const char **path, char *buf, size_t cap, bool *tmp);
 
 #endif

@@ -29,9 +29,9 @@ typedef struct demo_opts {
 	const scenario_t *scn;
 	double loss, reorder, delay_ms;
 	uint64_t seed;
-	bool json, absolute;
+	bool json, absolute, raw_win, explain, full;
 	sf_ladder_lang_t lang;
-	const char *svg, *pcap;
+	const char *svg, *pcap, *html, *graph;
 } demo_opts_t;
 
 static void help(void)
@@ -50,12 +50,22 @@ static void help(void)
 		printf("      %-19s %s\n", demo_scenarios[i].name, demo_scenarios[i].about_en);
 	printf("  --loss P         lose each frame with probability P, both ways (0..1)\n"
 	       "  --reorder P      hold back each frame with probability P, both ways (0..1)\n"
-	       "  --delay MS       one-way delay in ms (default %g)\n"
+	       "  --delay-ms MS    one-way delay in ms (default %g; also --delay)\n"
 	       "  --seed N         seed of the link's losses, the ISNs and ports (default %d)\n"
 	       "  --lang en|zh     language of the diagram (default en)\n"
 	       "  --absolute       raw 32-bit seq/ack instead of relative to each ISN\n"
+	       "  --raw-win        win= the raw 16-bit field, not the window in bytes\n"
+	       "  --full           every row of a long transfer (default: runs of plain\n"
+	       "                   segments are collapsed into one line)\n"
+	       "  --explain        after the diagram, one sentence for each state change and\n"
+	       "                   notable segment, with the RFC rule (in --lang)\n"
 	       "  --svg FILE       also write the ladder as SVG to FILE (with two connections:\n"
-	       "                   out.svg and out-2.svg)\n"
+	       "                   out.svg and out-2.svg); a FILE of - is standard output\n"
+	       "                   (then the text ladder is not printed), for any one of\n"
+	       "                   --svg, --html, --graph and --pcap (binary: not to a terminal)\n"
+	       "  --html FILE      also write a page to step through the ladder (one\n"
+	       "                   self-contained HTML file; two connections: out-2.html)\n"
+	       "  --graph FILE     also write the time-sequence graph (SVG, tcptrace style)\n"
 	       "  --pcap FILE      write the client's frames to FILE (pcap, raw IPv4)\n"
 	       "  --json           print the trace events as JSON lines instead of the ladder\n"
 	       "  --list           print the scenario names, one a line\n"
@@ -84,6 +94,12 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 			o->json = true;
 		} else if (cli_flag(a, "--absolute")) {
 			o->absolute = true;
+		} else if (cli_flag(a, "--raw-win")) {
+			o->raw_win = true;
+		} else if (cli_flag(a, "--explain")) {
+			o->explain = true;
+		} else if (cli_flag(a, "--full")) {
+			o->full = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--scenario", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -94,8 +110,10 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--reorder", &val)) != 0) {
 			if (r < 0 || !cli_double(CMD, "--reorder", val, 0, 1, &o->reorder))
 				return CMD_USAGE;
-		} else if ((r = cli_value(CMD, argc, argv, &i, "--delay", &val)) != 0) {
-			if (r < 0 || !cli_double(CMD, "--delay", val, 0, 10000, &o->delay_ms))
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--delay-ms", &val)) != 0 ||
+		           (r = cli_value(CMD, argc, argv, &i, "--delay", &val)) != 0) {
+			/* --delay-ms as in serve and get; --delay, its old name. */
+			if (r < 0 || !cli_double(CMD, "--delay-ms", val, 0, 10000, &o->delay_ms))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--seed", &val)) != 0) {
 			if (r < 0 || !cli_u64(CMD, "--seed", val, UINT64_MAX, &o->seed))
@@ -115,6 +133,14 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 			if (r < 0)
 				return CMD_USAGE;
 			o->svg = val;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--html", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			o->html = val;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--graph", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			o->graph = val;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--pcap", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -229,7 +255,7 @@ static char *svg_path(const char *base, int index)
 	char *p = malloc(n);
 	if (!p)
 		return NULL;
-	if (index == 0) {
+	if (index == 0 || !strncmp(base, "/dev/fd/", 8)) {
 		snprintf(p, n, "%s", base);
 		return p;
 	}
@@ -241,14 +267,18 @@ static char *svg_path(const char *base, int index)
 	return p;
 }
 
-static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *lo, const char *path)
+/* what: 's' SVG ladder, 'h' HTML page, 'g' time-sequence graph. */
+static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *lo, const char *path, char what)
 {
-	FILE *f = fopen(path, "w");
+	/* Standard output ("-", as /dev/fd/N): appended, one after another. */
+	FILE *f = fopen(path, strncmp(path, "/dev/fd/", 8) ? "w" : "a");
 	if (!f) {
 		cli_error(CMD, "%s: cannot create", path);
 		return CMD_FAIL;
 	}
-	int err = sf_ladder_render_svg(l, lo, f);
+	int err = what == 'h'   ? sf_ladder_render_html(l, lo, NULL, f)
+	          : what == 'g' ? sf_ladder_render_graph(l, lo, f)
+	                        : sf_ladder_render_svg(l, lo, f);
 	bool bad = ferror(f) != 0;
 	bad |= fclose(f) != 0;
 	if (err < 0 || bad) {
@@ -290,30 +320,34 @@ static bool was_reused(const run_t *r, const recorder_t *rec, int k, int *side)
 	return false;
 }
 
-static void print_legend(bool zh, bool absolute)
+static void print_legend(bool zh, bool absolute, bool raw_win)
 {
 	if (zh)
 		printf("图例：t(ms) = 报文段发出的虚拟时间；左/右 = 该行之后客户端/服务器的状态；"
-		       "seq/ack %s；win = 窗口字段原值；len = 数据字节数\n",
-		       absolute ? "为线上的原始值" : "相对各自的初始序号");
+		       "seq/ack %s；win = %s；len = 数据字节数\n",
+		       absolute ? "为线上的原始值" : "相对各自的初始序号",
+		       raw_win ? "窗口字段原值" : "窗口字节数（字段按 wscale 放大，RFC 7323）");
 	else
 		printf("legend: t(ms) = virtual time a segment left; left/right = client/server "
-		       "state after the row; seq/ack %s; win = raw window field; len = payload "
-		       "bytes\n",
-		       absolute ? "as on the wire" : "relative to each side's ISN");
+		       "state after the row; seq/ack %s; win = %s; len = payload bytes\n",
+		       absolute ? "as on the wire" : "relative to each side's ISN",
+		       raw_win ? "raw window field"
+		               : "window in bytes (the field scaled by wscale, RFC 7323)");
 }
 
-static void print_summary(FILE *out, const run_t *r, sf_simnet_t *net, sf_ladder_t *last, bool zh)
+/* Segments and losses of the connections drawn: what the diagrams show. */
+typedef struct seg_counts {
+	uint64_t segs, lost;
+} seg_counts_t;
+
+static void print_summary(FILE *out, const run_t *r, sf_simnet_t *net, sf_ladder_t *last,
+                          const seg_counts_t *sc, bool zh)
 {
-	uint64_t segs = 0, rexmit = 0, lost = 0;
+	uint64_t segs = sc->segs, rexmit = 0, lost = sc->lost;
 	for (int s = 0; s < 2; s++) {
 		sf_stack_stats_t st;
 		sf_stack_stats(sf_simnet_stack(net, s), &st);
-		segs += st.tcp_out;
 		rexmit += st.retransmits;
-		sf_sim_stats_t ls;
-		sf_sim_link_stats(sf_simnet_link(net), s, &ls);
-		lost += ls.lost + ls.queue_drops;
 	}
 	const char *f0 = sf_state_name(last ? sf_ladder_final_state(last, 0) : SF_CLOSED);
 	const char *f1 = sf_state_name(last ? sf_ladder_final_state(last, 1) : SF_CLOSED);
@@ -340,12 +374,14 @@ static void print_summary(FILE *out, const run_t *r, sf_simnet_t *net, sf_ladder
 /* Draws every connection of the run; the last ladder is kept in *last for
  * the summary (the caller frees it). */
 static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_t *o,
-                         sf_ladder_t **last)
+                         sf_ladder_t **last, seg_counts_t *sc)
 {
 	bool zh = o->lang == SF_LADDER_LANG_ZH;
 	sf_ladder_opts_t lo = {.lang = o->lang,
-	                       .seq = o->absolute ? SF_LADDER_SEQ_ABSOLUTE
-	                                          : SF_LADDER_SEQ_RELATIVE};
+	                       .seq = o->absolute ? SF_LADDER_SEQ_ABSOLUTE : SF_LADDER_SEQ_RELATIVE,
+	                       .raw_win = o->raw_win,
+	                       .full = o->full,
+	                       .width = cli_columns()};
 	int cnt = r->d.conn_cnt > 0 ? r->d.conn_cnt : 1;
 	int rc = CMD_OK;
 	*last = NULL;
@@ -363,7 +399,13 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 			else
 				printf("connection %d of %d\n", k + 1, cnt);
 		}
+		sc->segs += sf_ladder_seg_count(l);
+		sc->lost += sf_ladder_lost_count(l);
 		int err = sf_ladder_render_text(l, &lo, stdout);
+		if (err == 0 && o->explain) {
+			printf("\n");
+			err = sf_ladder_render_explain(l, &lo, stdout);
+		}
 		if (err < 0) {
 			cli_error(CMD, "%s", sf_ladder_strerror(err));
 			rc = CMD_FAIL;
@@ -385,7 +427,17 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 		}
 		if (rc == CMD_OK && o->svg) {
 			char *p = svg_path(o->svg, k);
-			rc = p ? write_svg(l, &lo, p) : CMD_FAIL;
+			rc = p ? write_svg(l, &lo, p, 's') : CMD_FAIL;
+			free(p);
+		}
+		if (rc == CMD_OK && o->html) {
+			char *p = svg_path(o->html, k);
+			rc = p ? write_svg(l, &lo, p, 'h') : CMD_FAIL;
+			free(p);
+		}
+		if (rc == CMD_OK && o->graph) {
+			char *p = svg_path(o->graph, k);
+			rc = p ? write_svg(l, &lo, p, 'g') : CMD_FAIL;
 			free(p);
 		}
 		sf_ladder_free(*last);
@@ -400,6 +452,11 @@ int cmd_demo(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc != CMD_OK)
 		return rc < 0 ? CMD_OK : rc;
+	char dash[32];
+	const char **outs[] = {&o.svg, &o.html, &o.graph, &o.pcap};
+	const bool binary[] = {false, false, false, true};
+	if (!cli_dash_output(CMD, outs, binary, 4, dash, sizeof dash))
+		return CMD_USAGE;
 	bool zh = o.lang == SF_LADDER_LANG_ZH;
 
 	recorder_t rec = {0};
@@ -457,21 +514,31 @@ int cmd_demo(int argc, char **argv)
 			rc = print_json(&rec);
 			sf_ladder_t *l =
 			        build_ladder(&r, &rec, r.d.conn_cnt > 0 ? r.d.conn_cnt - 1 : 0);
+			seg_counts_t sc = {0, 0};
+			for (int k = 0; k < (r.d.conn_cnt > 0 ? r.d.conn_cnt : 1); k++) {
+				sf_ladder_t *lk = build_ladder(&r, &rec, k);
+				if (lk) {
+					sc.segs += sf_ladder_seg_count(lk);
+					sc.lost += sf_ladder_lost_count(lk);
+				}
+				sf_ladder_free(lk);
+			}
 			if (rc == CMD_OK && l) {
 				/* stdout is JSON only: the summary goes to stderr. */
 				fflush(stdout);
-				print_summary(stderr, &r, net, l, zh);
+				print_summary(stderr, &r, net, l, &sc, zh);
 			}
 			sf_ladder_free(l);
 		} else {
 			printf("synfin demo — %s: %s\n\n", o.scn->name,
 			       zh ? o.scn->about_zh : o.scn->about_en);
 			sf_ladder_t *last = NULL;
-			rc = print_ladders(&r, &rec, &o, &last);
+			seg_counts_t sc = {0, 0};
+			rc = print_ladders(&r, &rec, &o, &last, &sc);
 			if (rc == CMD_OK) {
 				printf("\n");
-				print_legend(zh, o.absolute);
-				print_summary(stdout, &r, net, last, zh);
+				print_legend(zh, o.absolute, o.raw_win);
+				print_summary(stdout, &r, net, last, &sc, zh);
 			}
 			sf_ladder_free(last);
 		}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "synfin/ladder.h"
@@ -15,18 +16,28 @@
 
 static void help(void)
 {
-	printf("usage: synfin ladder FILE [--conn N] [--lang en|zh] [--svg OUT] [--absolute]\n"
+	printf("usage: synfin ladder FILE|- [--conn N] [--lang en|zh] [--svg OUT] [--absolute]\n"
 	       "\n"
 	       "Draws the ladder diagram of a TCP connection found in a pcap or pcapng file:\n"
 	       "every segment as an arrow (flags, seq, ack, win, len, SYN options) with the\n"
 	       "state of each side inferred from what it sent and received (RFC 9293).\n"
+	       "\n"
+	       "FILE - reads the capture from standard input; an OUT of - is standard output\n"
+	       "(for one of --svg, --html, --graph; the text ladder is then not printed).\n"
 	       "\n"
 	       "options:\n"
 	       "  --conn N       draw connection N (1-based, in order of first packet);\n"
 	       "                 default: the first, and the others are listed on stderr\n"
 	       "  --lang en|zh   language of the diagram (default en)\n"
 	       "  --svg OUT      also write the diagram as SVG to OUT\n"
+	       "  --html OUT     also write a page to step through it (self-contained HTML)\n"
+	       "  --graph OUT    also write its time-sequence graph (SVG, tcptrace style)\n"
 	       "  --absolute     raw 32-bit seq/ack instead of relative to each ISN\n"
+	       "  --raw-win      win= the raw 16-bit field, not the window in bytes\n"
+	       "  --full         every row of a long transfer (default: runs of plain\n"
+	       "                 segments are collapsed into one line)\n"
+	       "  --explain      after the diagram, one sentence for each state change and\n"
+	       "                 notable segment, with the RFC rule (in --lang)\n"
 	       "  -h, --help     this text\n"
 	       "\n"
 	       "Exit status: 0 drawn, 1 the file is unreadable, not a capture, or holds no\n"
@@ -50,14 +61,17 @@ static void list_others(const sf_capture_t *cap, size_t drawn)
 	}
 }
 
-static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path)
+/* what: 's' SVG ladder, 'h' HTML page, 'g' time-sequence graph. */
+static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path, char what)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		cli_error(CMD, "%s: %s", path, strerror(errno));
 		return CMD_FAIL;
 	}
-	int err = sf_ladder_render_svg(l, o, f);
+	int err = what == 'h'   ? sf_ladder_render_html(l, o, NULL, f)
+	          : what == 'g' ? sf_ladder_render_graph(l, o, f)
+	                        : sf_ladder_render_svg(l, o, f);
 	bool bad = ferror(f) != 0;
 	if (fclose(f) != 0)
 		bad = true;
@@ -68,9 +82,13 @@ static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path
 	return CMD_OK;
 }
 
+static int cmd_ladder_file(const char *file, uint64_t conn, const char *svg, const char *html,
+                           const char *graph, bool explain, const sf_ladder_opts_t *opts);
+
 int cmd_ladder(int argc, char **argv)
 {
-	const char *file = NULL, *svg = NULL, *val;
+	const char *file = NULL, *svg = NULL, *html = NULL, *graph = NULL, *val;
+	bool explain = false;
 	uint64_t conn = 0; /* 0: not given */
 	sf_ladder_opts_t o = {0};
 	for (int i = 1; i < argc; i++) {
@@ -81,6 +99,12 @@ int cmd_ladder(int argc, char **argv)
 			return CMD_OK;
 		} else if (cli_flag(a, "--absolute")) {
 			o.seq = SF_LADDER_SEQ_ABSOLUTE;
+		} else if (cli_flag(a, "--raw-win")) {
+			o.raw_win = true;
+		} else if (cli_flag(a, "--explain")) {
+			explain = true;
+		} else if (cli_flag(a, "--full")) {
+			o.full = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--conn", &val)) != 0) {
 			if (r < 0 || !cli_u64(CMD, "--conn", val, SIZE_MAX, &conn))
 				return CMD_USAGE;
@@ -103,6 +127,14 @@ int cmd_ladder(int argc, char **argv)
 			if (r < 0)
 				return CMD_USAGE;
 			svg = val;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--html", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			html = val;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--graph", &val)) != 0) {
+			if (r < 0)
+				return CMD_USAGE;
+			graph = val;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return cli_unknown(CMD, a);
 		} else if (!file) {
@@ -116,6 +148,31 @@ int cmd_ladder(int argc, char **argv)
 		return CMD_USAGE;
 	}
 
+	/* "-": the capture comes on standard input. */
+	char tmp_path[64];
+	bool tmp = false;
+	if (!cli_dash_input(CMD, &file, tmp_path, sizeof tmp_path, &tmp))
+		return CMD_FAIL;
+	char dash[32];
+	const char **outs[] = {&svg, &html, &graph};
+	const bool binary[] = {false, false, false};
+	if (!cli_dash_output(CMD, outs, binary, 3, dash, sizeof dash)) {
+		if (tmp)
+			unlink(file);
+		return CMD_USAGE;
+	}
+	int rc = cmd_ladder_file(file, conn, svg, html, graph, explain, &o);
+	if (tmp)
+		unlink(file);
+	return rc;
+}
+
+/* The rest of `synfin ladder`, once FILE is a file. */
+static int cmd_ladder_file(const char *file, uint64_t conn, const char *svg, const char *html,
+                           const char *graph, bool explain, const sf_ladder_opts_t *opts)
+{
+	sf_ladder_opts_t o = *opts;
+	o.width = cli_columns();
 	/* Unreadable files get the system's reason, not the capture's. */
 	FILE *probe = fopen(file, "rb");
 	if (!probe) {
@@ -157,12 +214,20 @@ int cmd_ladder(int argc, char **argv)
 	}
 	int rc = CMD_OK;
 	err = sf_ladder_render_text(l, &o, stdout);
+	if (err == 0 && explain) {
+		printf("\n");
+		err = sf_ladder_render_explain(l, &o, stdout);
+	}
 	if (err < 0) {
 		cli_error(CMD, "%s", sf_ladder_strerror(err));
 		rc = CMD_FAIL;
 	}
 	if (rc == CMD_OK && svg)
-		rc = write_svg(l, &o, svg);
+		rc = write_svg(l, &o, svg, 's');
+	if (rc == CMD_OK && html)
+		rc = write_svg(l, &o, html, 'h');
+	if (rc == CMD_OK && graph)
+		rc = write_svg(l, &o, graph, 'g');
 	sf_ladder_free(l);
 	if (fflush(stdout) != 0 && rc == CMD_OK) {
 		cli_error(CMD, "write error on standard output");

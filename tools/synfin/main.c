@@ -21,6 +21,7 @@ static const command_t commands[] = {
         {"serve", cmd_serve, "HTTP server on a TUN device; its page draws the ladders"},
         {"get", cmd_get, "HTTP client over a TUN device: the body or its ladder"},
         {"version", cmd_version, "print the version"},
+        {"help", cmd_help, "this list, or a command's options: synfin help COMMAND"},
 };
 
 #define COMMAND_CNT (sizeof commands / sizeof commands[0])
@@ -35,7 +36,9 @@ static int usage(FILE *f)
 	for (size_t i = 0; i < COMMAND_CNT; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n"
-	           "Run 'synfin <command> --help' for a command's options.\n");
+	           "Run 'synfin help <command>' (or 'synfin <command> --help') for a command's\n"
+	           "options. A FILE of '-' is standard input or output; binary output (pcap) is\n"
+	           "refused on a terminal. See also synfin(1).\n");
 	return f == stderr ? CMD_USAGE : CMD_OK;
 }
 
@@ -49,6 +52,25 @@ int cmd_version(int argc, char **argv)
 		return cli_unknown("version", argv[1]);
 	printf("synfin %s\n", SYNFIN_VERSION_STRING);
 	return CMD_OK;
+}
+
+/* `synfin help [COMMAND]`: the list of commands, or COMMAND --help. */
+int cmd_help(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stdout);
+	if (argc > 2)
+		return cli_unknown("help", argv[2]);
+	for (size_t i = 0; i < COMMAND_CNT; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		if (commands[i].run == cmd_help)
+			return usage(stdout);
+		char *args[] = {argv[1], "--help", NULL};
+		return commands[i].run(2, args);
+	}
+	fprintf(stderr, "synfin help: unknown command '%s' (try synfin help)\n", argv[1]);
+	return CMD_USAGE;
 }
 
 int main(int argc, char **argv)

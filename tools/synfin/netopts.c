@@ -26,7 +26,8 @@ void netopts_init(netopts_t *o)
 	                 .prefix_len = 24,
 	                 .peer = DEFAULT_PEER,
 	                 .reorder_ms = 2,
-	                 .seed = 1};
+	                 .seed = 1,
+	                 .ecn = -1};
 }
 
 void netopts_help(void)
@@ -41,6 +42,10 @@ void netopts_help(void)
 	       "  --reorder-ms MS  how long a reordered frame is held back (default 2)\n"
 	       "  --dup P          deliver each frame twice with probability P\n"
 	       "  --delay-ms MS    one-way delay, both directions\n"
+	       "  --ce P           mark ECN-capable frames CE with probability P, both\n"
+	       "                   directions (RFC 3168 §5, as a congested router would)\n"
+	       "  --ecn MODE       passive (default: answer a peer's ECN request), classic\n"
+	       "                   (RFC 3168), accecn (RFC 9768, falls back), off\n"
 	       "  --seed N         seed of the impairments (default 1)\n"
 	       "  --pcap FILE      record every frame synfin sends and receives (pcap)\n"
 	       "  -h, --help       this text\n");
@@ -100,6 +105,11 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 	if ((r = cli_value(cmd, argc, argv, i, "--peer", &v)) != 0)
 		return r < 0 || !parse_ip(cmd, "--peer", v, &o->peer) ? -1 : 1;
 	if ((r = cli_value(cmd, argc, argv, i, "--pcap", &v)) != 0) {
+		if (r > 0 && !strcmp(v, "-")) {
+			/* Standard output carries the command's own text here. */
+			cli_error(cmd, "--pcap -: give a file (standard output is taken)");
+			return -1;
+		}
 		o->pcap = v;
 		return r;
 	}
@@ -110,12 +120,24 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 	           {"--reorder", &o->reorder, 1},
 	           {"--dup", &o->dup, 1},
 	           {"--delay-ms", &o->delay_ms, 1e6},
-	           {"--reorder-ms", &o->reorder_ms, 1e6}};
+	           {"--reorder-ms", &o->reorder_ms, 1e6},
+	           {"--ce", &o->ce, 1}};
 	for (size_t k = 0; k < sizeof dbl / sizeof dbl[0]; k++)
 		if ((r = cli_value(cmd, argc, argv, i, dbl[k].name, &v)) != 0)
 			return r < 0 || !cli_double(cmd, dbl[k].name, v, 0, dbl[k].max, dbl[k].val)
 			               ? -1
 			               : 1;
+	if ((r = cli_value(cmd, argc, argv, i, "--ecn", &v)) != 0) {
+		static const char *const names[] = {"off", "classic", "accecn", "passive"};
+		for (int k = 0; r > 0 && k < 4; k++)
+			if (!strcmp(v, names[k])) {
+				o->ecn = k; /* SF_ECN_OFF .. SF_ECN_PASSIVE */
+				return 1;
+			}
+		if (r > 0)
+			cli_error(cmd, "--ecn: one of off, classic, accecn, passive");
+		return -1;
+	}
 	if ((r = cli_value(cmd, argc, argv, i, "--seed", &v)) != 0)
 		return r < 0 || !cli_u64(cmd, "--seed", v, UINT64_MAX, &o->seed) ? -1 : 1;
 	if ((r = cli_value(cmd, argc, argv, i, "--mtu", &v)) != 0) {
@@ -159,6 +181,28 @@ static int enter_netns(const char *cmd)
 	return 0;
 }
 
+/* The kernel's queue toward synfin on the TUN device: its default (500
+ * frames) overflows when a thousand clients send at once, and every frame
+ * dropped there costs a kernel retransmission timeout (>= 200 ms) of
+ * latency. Best effort: a failure leaves the default. */
+#define TUN_TXQUEUELEN 10000
+
+static void raise_txqueuelen(const char *name)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	if (s < 0 || !name || strlen(name) >= sizeof ifr.ifr_name) {
+		if (s >= 0)
+			close(s);
+		return;
+	}
+	strcpy(ifr.ifr_name, name);
+	ifr.ifr_qlen = TUN_TXQUEUELEN;
+	(void)ioctl(s, SIOCSIFTXQLEN, &ifr);
+	close(s);
+}
+
 int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf_loop_t **out)
 {
 	uint32_t mask = ~(uint32_t)0 << (32 - o->prefix_len);
@@ -174,8 +218,16 @@ int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf
 	        .reorder = o->reorder,
 	        .reorder_us = (int64_t)(o->reorder_ms * 1000),
 	        .delay_us = (int64_t)(o->delay_ms * 1000),
+	        .ce_mark = o->ce,
 	};
-	bool impaired = o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->delay_ms > 0;
+	bool impaired = o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->delay_ms > 0 || o->ce > 0;
+	sf_config_t c;
+	if (cfg)
+		c = *cfg;
+	else
+		sf_config_default(&c);
+	if (o->ecn >= 0)
+		c.ecn = (uint8_t)o->ecn;
 	sf_loop_tun_opts_t t = {
 	        .tun_name = o->tun,
 	        .addr = o->addr,
@@ -186,12 +238,13 @@ int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf
 	        .impair_rx = impaired ? &imp : NULL,
 	        .impair_seed = o->seed,
 	        .pcap_path = o->pcap,
-	        .cfg = cfg,
+	        .cfg = &c,
 	};
 	char err[200];
 	if (sf_loop_open_tun(&t, out, err, sizeof err) < 0) {
 		cli_error(cmd, "%s", err);
 		return -1;
 	}
+	raise_txqueuelen(sf_loop_tun_name(*out));
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* The network options `synfin serve` and `synfin get` share: where the TUN
  * device goes (--tun, --addr, --peer, --mtu, --netns), what the link does to
- * frames (--loss, --reorder, --dup, --delay-ms, --seed) and --pcap; and
+ * frames (--loss, --reorder, --dup, --delay-ms, --ce, --seed), --ecn and --pcap; and
  * opening the sf_loop they describe, with one-line errors.
  */
 #ifndef SYNFIN_TOOL_NETOPTS_H
@@ -23,6 +23,8 @@ typedef struct netopts {
 	double reorder_ms;         /* how long a reordered frame is held back; default 2 */
 	uint64_t seed;             /* seed of the impairments */
 	const char *pcap;          /* --pcap FILE */
+	int ecn;                   /* --ecn: SF_ECN_* for the stack; -1: its default */
+	double ce;                 /* --ce P: mark ECT frames CE, both directions */
 } netopts_t;
 
 void netopts_init(netopts_t *o);

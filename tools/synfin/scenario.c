@@ -531,6 +531,10 @@ static int http_start(demo_t *d)
 	sf_http_server_config_default(&cfg);
 	cfg.port = DEMO_SERVER_PORT;
 	cfg.handler = http_page;
+	/* The simulation's clock is virtual: no Date (RFC 9110 §6.6.1 lets a
+	 * server without a reliable clock omit it), so a demo's bytes, pcap
+	 * included, are the same every run. */
+	cfg.no_date = true;
 	h->srv = sf_http_server_new(d->st[1], &cfg);
 	if (!h->srv)
 		return SF_ENOMEM;

@@ -14,7 +14,9 @@
  * built-in page at / lists them and draws their ladders as SVG
  * (include/synfin/ladder.h) — the visitor's own connection first, with the
  * handshake that carried the request. /_synfin/ladder/N.svg and .txt give
- * one connection's ladder alone. Other paths are served from --dir.
+ * one connection's ladder alone; N.html is the page to step through it
+ * (updating itself while the connection goes on). Other paths are served
+ * from --dir.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +35,7 @@
 #define CMD "serve"
 
 #ifdef SYNFIN_HAVE_HTTP
+#include "serve_stats.h"
 #include "synfin/http.h"
 
 #define REC_CNT      32 /* recent connections kept */
@@ -76,6 +79,8 @@ typedef struct server_state {
 	uint16_t port;
 	const char *tun;
 	bool netns;
+	bool show_visitors; /* --show-visitors: the page lists every recent client */
+	const char *dir;    /* --dir, or NULL */
 	int64_t start_us;
 	uint64_t requests;
 	sf_http_server_t *http;
@@ -223,7 +228,9 @@ static void record_event(void *ctx, const sf_event_t *ev)
 	}
 	if (ev->u.seg.ip.proto != SF_IP_PROTO_TCP)
 		return;
-	bool tx = ev->kind == SF_EV_SEG_TX;
+	/* A frame synfin's impairment lost on its way out: outgoing. */
+	bool tx = ev->kind == SF_EV_SEG_TX ||
+	          (ev->kind == SF_EV_DROP && ev->drop == SF_DROP_LINK_IMPAIR_TX);
 	const sf_tcp_t *t = &ev->u.seg.tcp;
 	uint32_t raddr = tx ? ev->u.seg.ip.dst : ev->u.seg.ip.src;
 	uint16_t rport = tx ? t->dport : t->sport, lport = tx ? t->sport : t->dport;
@@ -261,8 +268,10 @@ static sf_ladder_t *build_ladder(const rec_t *r)
 	return l;
 }
 
-/* Renders a record's ladder (svg or text) into a malloc'd buffer. */
-static char *render_ladder(const rec_t *r, bool svg, size_t *len)
+/* Renders a record's ladder into a malloc'd buffer: ext "svg", "txt" or
+ * "html" (the steppable page, src/trace/html.c, which polls `path` for
+ * the connection's progress). */
+static char *render_ladder(const rec_t *r, const char *ext, const char *path, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -275,7 +284,9 @@ static char *render_ladder(const rec_t *r, bool svg, size_t *len)
 		return NULL;
 	}
 	sf_ladder_opts_t o = {0};
-	int rc = svg ? sf_ladder_render_svg(l, &o, f) : sf_ladder_render_text(l, &o, f);
+	int rc = !strcmp(ext, "svg")    ? sf_ladder_render_svg(l, &o, f)
+	         : !strcmp(ext, "html") ? sf_ladder_render_html(l, &o, path, f)
+	                                : sf_ladder_render_text(l, &o, f);
 	sf_ladder_free(l);
 	fclose(f);
 	if (rc < 0) {
@@ -345,7 +356,7 @@ static void write_states(sf_http_response_t *resp, const rec_t *r)
 static void write_svg(sf_http_response_t *resp, const rec_t *r)
 {
 	size_t len;
-	char *svg = render_ladder(r, true, &len);
+	char *svg = render_ladder(r, "svg", NULL, &len);
 	if (!svg) {
 		out_printf(resp, "<p>(no ladder)</p>\n");
 		return;
@@ -362,6 +373,11 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 {
 	rec_t *recs[REC_CNT], *you;
 	int n = sorted_recs(s, recs, &you, req->conn_id);
+	if (!s->show_visitors) {
+		/* Other visitors' addresses are theirs: only yours unless --show-visitors. */
+		n = you ? 1 : 0;
+		recs[0] = you;
+	}
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	sf_http_response_header(resp, "Content-Type", "text/html; charset=utf-8");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
@@ -382,8 +398,25 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	           ip_str(s->addr, a), s->port, s->tun ? s->tun : "?", ip_str(s->peer, b), n);
 	out_printf(resp, "The highlighted one is yours: it is still open while this page is "
 	                 "written, so its ladder stops after your request.</p>\n");
-	out_printf(resp, "<p>Up %.0f s, %" PRIu64 " requests.</p>\n",
-	           (double)(now - s->start_us) / 1e6, s->requests);
+	sf_stack_stats_t ss;
+	sf_http_server_stats_t hs;
+	sf_stack_stats(sf_loop_stack(s->loop), &ss);
+	sf_http_server_stats(s->http, &hs);
+	uint32_t by_state[SF_STATE_COUNT];
+	sf_stack_conns_by_state(sf_loop_stack(s->loop), by_state);
+	uint64_t drops = 0;
+	for (int i = 0; i < SF_DROP_COUNT; i++)
+		drops += ss.drops[i];
+	out_printf(resp,
+	           "<p>Up %.0f s, %" PRIu64 " requests, %" PRIu32 " connections open, %" PRIu64
+	           " segments dropped, %" PRIu64 " retransmitted, %" PRIu64
+	           " challenge ACKs, %" PRIu32 " in TIME-WAIT, %" PRIu64
+	           " connections timed out, %" PRIu64 " evicted. All counters: "
+	           "<a href=\"/_synfin/stats\">/_synfin/stats</a> (JSON), "
+	           "<a href=\"/metrics\">/metrics</a> (Prometheus).</p>\n",
+	           (double)(now - s->start_us) / 1e6, s->requests, ss.conns_open, drops,
+	           ss.retransmits, ss.challenge_acks, ss.timewait_open + by_state[SF_TIME_WAIT],
+	           hs.conns_timed_out, hs.conns_evicted);
 	out_printf(resp, "<table><tr><th>#</th><th>client</th><th>server</th><th>states (synfin's "
 	                 "side)</th><th>bytes in</th><th>bytes out</th><th>age</th>"
 	                 "<th>ladder</th></tr>\n");
@@ -395,10 +428,11 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 		write_states(resp, r);
 		out_printf(resp,
 		           "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%.1f s</td>"
-		           "<td><a href=\"/_synfin/ladder/%" PRIu64 ".svg\">svg</a> "
+		           "<td><a href=\"/_synfin/ladder/%" PRIu64 ".html\">step by step</a> "
+		           "<a href=\"/_synfin/ladder/%" PRIu64 ".svg\">svg</a> "
 		           "<a href=\"/_synfin/ladder/%" PRIu64 ".txt\">text</a></td></tr>\n",
 		           r->bytes_in, r->bytes_out, (double)(now - r->first_us) / 1e6, r->num,
-		           r->num);
+		           r->num, r->num);
 	}
 	out_printf(resp, "</table>\n");
 	int drawn = 0;
@@ -421,40 +455,143 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	out_printf(resp, "</body></html>\n");
 }
 
+/* ---- routes: synfin's own pages; everything else goes to --dir ---- */
+
+static int route_page(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp)
+{
+	write_page(s, req, resp, sf_loop_now());
+	return 0;
+}
+
+/* "/" is the site's own index when --dir has one, else synfin's page. */
+static int route_root(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp)
+{
+	char index[4096];
+	if (s->dir && snprintf(index, sizeof index, "%s/index.html", s->dir) < (int)sizeof index &&
+	    access(index, F_OK) == 0)
+		return 1;
+	return route_page(s, req, resp);
+}
+
+static int route_synfin(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp)
+{
+	(void)s;
+	/* RFC 9110 §15.4.2: the directory's URI ends with a slash; keep the query. */
+	char loc[1024];
+	snprintf(loc, sizeof loc, "/_synfin/%s%s", *req->query ? "?" : "", req->query);
+	sf_http_response_status(resp, 301);
+	sf_http_response_header(resp, "Location", loc);
+	return 0;
+}
+
+static int route_stats(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp,
+                       bool prometheus)
+{
+	(void)req;
+	sf_stack_stats_t ss;
+	sf_http_server_stats_t hs;
+	sf_stack_stats(sf_loop_stack(s->loop), &ss);
+	sf_http_server_stats(s->http, &hs);
+	double up = (double)(sf_loop_now() - s->start_us) / 1e6;
+	uint32_t by_state[SF_STATE_COUNT];
+	sf_stack_conns_by_state(sf_loop_stack(s->loop), by_state);
+	if (prometheus)
+		serve_stats_prometheus(resp, &ss, by_state, &hs, up);
+	else
+		serve_stats_json(resp, &ss, by_state, &hs, up);
+	return 0;
+}
+
+static int route_json(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp)
+{
+	return route_stats(s, req, resp, false);
+}
+
+static int route_metrics(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp)
+{
+	return route_stats(s, req, resp, true);
+}
+
+static int route_ladder(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp)
+{
+	uint64_t num;
+	char ext[8];
+	int used = 0;
+	if (sscanf(req->path, "/_synfin/ladder/%" SCNu64 ".%4[a-z]%n", &num, ext, &used) != 2 ||
+	    req->path[used] != '\0' ||
+	    (strcmp(ext, "svg") && strcmp(ext, "txt") && strcmp(ext, "html") && strcmp(ext, "sse")))
+		return 1;
+	for (int i = 0; i < REC_CNT; i++) {
+		if (s->recs[i].num != num)
+			continue;
+		if (!strcmp(ext, "sse")) {
+			/* Server-Sent Events for the .html page: one event, the
+			 * number of trace events recorded; the browser asks
+			 * again `retry` ms later (src/trace/html.c). */
+			sf_http_response_header(resp, "Content-Type", "text/event-stream");
+			sf_http_response_header(resp, "Cache-Control", "no-store");
+			out_printf(resp, "retry: 1000\ndata: %" PRIu64 "\n\n",
+			           (uint64_t)s->recs[i].head_cnt + s->recs[i].tail_total);
+			return 0;
+		}
+		size_t len;
+		char *body = render_ladder(&s->recs[i], ext, req->path, &len);
+		if (!body)
+			break;
+		sf_http_response_header(resp, "Content-Type",
+		                        ext[0] == 's'   ? "image/svg+xml"
+		                        : ext[0] == 'h' ? "text/html; charset=utf-8"
+		                                        : "text/plain; charset=utf-8");
+		sf_http_response_write(resp, body, len);
+		free(body);
+		return 0;
+	}
+	sf_http_response_status(resp, 404);
+	out_printf(resp, "no such connection (only the last %d are kept)\n", REC_CNT);
+	return 0;
+}
+
+/* The routing table: a path matches exactly, or as a prefix when it ends
+ * in '*'. Built-in routes answer GET and HEAD only (405 + Allow otherwise,
+ * RFC 9110 §15.5.6); a route returns 1 to fall through to --dir. */
+typedef int (*route_fn)(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp);
+static const struct route {
+	const char *path;
+	route_fn fn;
+} routes[] = {
+        {"/", route_root},           {"/_synfin", route_synfin},
+        {"/_synfin/", route_page},   {"/_synfin/stats", route_json},
+        {"/metrics", route_metrics}, {"/_synfin/ladder/*", route_ladder},
+};
+
+static const struct route *find_route(const char *path)
+{
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		const char *p = routes[i].path;
+		size_t l = strlen(p);
+		if (l && p[l - 1] == '*' ? !strncmp(path, p, l - 1) : !strcmp(path, p))
+			return &routes[i];
+	}
+	return NULL;
+}
+
 static int handle(void *ctx, const sf_http_request_t *req, sf_http_response_t *resp)
 {
 	server_state_t *s = ctx;
 	s->requests++;
-	int64_t now = sf_loop_now();
-	if (!strcmp(req->path, "/")) {
-		write_page(s, req, resp, now);
+	const struct route *r = find_route(req->path);
+	if (!r)
+		return 1; /* --dir, or the server's 404 */
+	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+		if (r->fn == route_root && s->dir)
+			return 1; /* the files' own rules answer */
+		sf_http_response_status(resp, 405);
+		sf_http_response_header(resp, "Allow", "GET, HEAD");
+		out_printf(resp, "<!doctype html>\n<title>405</title>\n<h1>405 Method Not "
+		                 "Allowed</h1>\n");
 		return 0;
 	}
-	uint64_t num;
-	char ext[8];
-	int used = 0;
-	if (sscanf(req->path, "/_synfin/ladder/%" SCNu64 ".%4[a-z]%n", &num, ext, &used) == 2 &&
-	    req->path[used] == '\0' && (!strcmp(ext, "svg") || !strcmp(ext, "txt"))) {
-		for (int i = 0; i < REC_CNT; i++) {
-			if (s->recs[i].num != num)
-				continue;
-			size_t len;
-			bool svg = ext[0] == 's';
-			char *body = render_ladder(&s->recs[i], svg, &len);
-			if (!body)
-				break;
-			sf_http_response_header(resp, "Content-Type",
-			                        svg ? "image/svg+xml"
-			                            : "text/plain; charset=utf-8");
-			sf_http_response_write(resp, body, len);
-			free(body);
-			return 0;
-		}
-		sf_http_response_status(resp, 404);
-		out_printf(resp, "no such connection (only the last %d are kept)\n", REC_CNT);
-		return 0;
-	}
-	return 1; /* --dir, or the server's 404 */
+	return r->fn(s, req, resp);
 }
 
 static int64_t on_ready(void *ctx, sf_loop_t *loop, int64_t now)
@@ -476,14 +613,27 @@ static void help(void)
 	       "Serves HTTP/1.1 with synfin on a TUN device, reachable from this machine's own\n"
 	       "kernel: synfin answers at --addr, the kernel side of the TUN gets --peer. The "
 	       "page\n"
-	       "at / lists the recent connections and draws each one's ladder (SVG), yours first.\n"
-	       "Needs root (CAP_NET_ADMIN). Stop with Ctrl-C.\n"
+	       "at /_synfin/ (and at /, unless --dir has an index.html) draws your connection's\n"
+	       "ladder (SVG); /_synfin/stats (JSON) and /metrics (Prometheus text) give the\n"
+	       "stack's and the server's counters. Needs root (CAP_NET_ADMIN). Stop with Ctrl-C.\n"
 	       "\n"
 	       "options:\n"
 	       "  --port P         listening port (default 80)\n"
-	       "  --dir DIR        also serve the files under DIR\n"
+	       "  --dir DIR        also serve the files under DIR (regular files only)\n"
 	       "  --duration S     stop after S seconds (default: run until Ctrl-C)\n"
-	       "  --trace FILE     write every trace event as JSON lines to FILE\n");
+	       "  --trace FILE     write every trace event as JSON lines to FILE\n"
+	       "  --show-visitors  the page lists every recent client, not only yours\n"
+	       "limits (memory is bounded by them; see include/synfin/http.h):\n"
+	       "  --max-conns N    connections served at once (default 10000); when full, the\n"
+	       "                   one idle longest is closed for a client that waits\n"
+	       "  --backlog N      accept queue length (default 1024)\n"
+	       "  --header-timeout S    a request head must arrive within S s (default 10)\n"
+	       "  --body-timeout S      a body gets S s plus 1 s per --min-body-rate bytes "
+	       "(10)\n"
+	       "  --min-body-rate B     bytes/s a body must keep up (default 1024)\n"
+	       "  --keepalive-timeout S idle time allowed between requests (default 15)\n"
+	       "  --send-timeout S      a response unread for S s is aborted (default 30)\n"
+	       "  --keepalive-requests N  requests per connection (default 1000)\n");
 	netopts_help();
 }
 
@@ -494,6 +644,25 @@ int cmd_serve(int argc, char **argv)
 	const char *dir = NULL, *trace = NULL;
 	uint64_t port = 80;
 	double duration = -1;
+	bool show_visitors = false;
+	sf_http_server_config_t hc;
+	memset(&hc, 0, sizeof hc);
+	uint64_t max_conns = 10000, backlog = 1024, min_rate = 1024, ka_req = 1000;
+	double t_head = 10, t_body = 10, t_ka = 15, t_send = 30;
+	const struct {
+		const char *name;
+		double *v;
+	} secs[] = {{"--header-timeout", &t_head},
+	            {"--body-timeout", &t_body},
+	            {"--keepalive-timeout", &t_ka},
+	            {"--send-timeout", &t_send}};
+	const struct {
+		const char *name;
+		uint64_t *v, max;
+	} nums[] = {{"--max-conns", &max_conns, 1000000},
+	            {"--backlog", &backlog, 65535},
+	            {"--min-body-rate", &min_rate, UINT32_MAX},
+	            {"--keepalive-requests", &ka_req, UINT32_MAX}};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		int r;
@@ -518,12 +687,44 @@ int cmd_serve(int argc, char **argv)
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--duration", &v)) != 0) {
 			if (r < 0 || !cli_double(CMD, "--duration", v, 0, 1e7, &duration))
 				return CMD_USAGE;
+		} else if (cli_flag(a, "--show-visitors")) {
+			show_visitors = true;
 		} else {
-			return cli_unknown(CMD, a);
+			bool matched = false;
+			for (size_t k = 0; !matched && k < sizeof secs / sizeof secs[0]; k++)
+				if ((r = cli_value(CMD, argc, argv, &i, secs[k].name, &v)) != 0) {
+					if (r < 0 || !cli_double(CMD, secs[k].name, v, 0.001, 86400,
+					                         secs[k].v))
+						return CMD_USAGE;
+					matched = true;
+				}
+			for (size_t k = 0; !matched && k < sizeof nums / sizeof nums[0]; k++)
+				if ((r = cli_value(CMD, argc, argv, &i, nums[k].name, &v)) != 0) {
+					if (r < 0 ||
+					    !cli_u64(CMD, nums[k].name, v, nums[k].max,
+					             nums[k].v) ||
+					    *nums[k].v == 0) {
+						if (r >= 0)
+							cli_error(CMD, "%s: must be at least 1",
+							          nums[k].name);
+						return CMD_USAGE;
+					}
+					matched = true;
+				}
+			if (!matched)
+				return cli_unknown(CMD, a);
 		}
 	}
+	hc.max_conns = (uint32_t)max_conns;
+	hc.backlog = (int)backlog;
+	hc.min_body_rate = (uint32_t)min_rate;
+	hc.max_keepalive = (uint32_t)ka_req;
+	hc.header_timeout_us = (int64_t)(t_head * 1e6);
+	hc.body_timeout_us = (int64_t)(t_body * 1e6);
+	hc.keepalive_timeout_us = (int64_t)(t_ka * 1e6);
+	hc.send_timeout_us = (int64_t)(t_send * 1e6);
 #ifndef SYNFIN_HAVE_HTTP
-	(void)dir, (void)trace, (void)port, (void)duration;
+	(void)dir, (void)trace, (void)port, (void)duration, (void)show_visitors;
 	cli_error(CMD, "this synfin was built without HTTP (src/app needs llhttp: node-llhttp)");
 	return CMD_FAIL;
 #else
@@ -544,6 +745,15 @@ int cmd_serve(int argc, char **argv)
 	sf_config_t cfg;
 	sf_config_default(&cfg);
 	cfg.trace = (sf_trace_sink_t){.fn = record_event, .ctx = s};
+	/* Connection blocks for every served connection, the accept and SYN
+	 * queues, and those we closed that still finish their close (FIN-WAIT,
+	 * LAST-ACK; TIME-WAIT moves to compact records). Idle blocks cost no
+	 * buffer memory. */
+	/* Half-open connections: as many as may wait to be accepted. */
+	if (cfg.syn_backlog < (uint32_t)hc.backlog)
+		cfg.syn_backlog = (uint32_t)hc.backlog;
+	cfg.max_conns =
+	        hc.max_conns + hc.max_conns / 2 + (uint32_t)hc.backlog + cfg.syn_backlog + 64;
 	if (netopts_open(CMD, &no, &cfg, &s->loop) < 0)
 		goto out;
 	s->addr = no.addr;
@@ -551,8 +761,8 @@ int cmd_serve(int argc, char **argv)
 	s->port = (uint16_t)port;
 	s->tun = sf_loop_tun_name(s->loop);
 	s->start_us = sf_loop_now();
-	sf_http_server_config_t hc;
-	sf_http_server_config_default(&hc);
+	s->show_visitors = show_visitors;
+	s->dir = dir;
 	hc.port = (uint16_t)port;
 	hc.docroot = dir;
 	hc.handler = handle;

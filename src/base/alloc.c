@@ -1,8 +1,9 @@
 /* The default allocator: the process heap, used when sf_config_t names no
- * allocator. It lives outside src/core, which never calls malloc itself. */
+ * allocator. It lives in the base layer, below src/core, which never calls
+ * malloc itself. */
 #include <stdlib.h>
 
-#include "core/stack.h"
+#include "base/alloc.h"
 
 static void *heap_alloc(void *ctx, size_t size)
 {

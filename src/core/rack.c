@@ -1,0 +1,499 @@
+/* RACK-TLP (RFC 8985): time-based loss detection and the tail loss probe,
+ * with D-SACK (RFC 2883) widening the reordering window and undoing the
+ * congestion response to retransmissions that proved spurious (RFC 3708's
+ * D-SACK method, as Linux does). See rack.h for the contract and the hooks.
+ *
+ * RACK runs when SACK was negotiated (F_RACK): without SACK a cumulative
+ * ACK cannot say which later segments arrived, so marking everything sent
+ * before a delivered retransmission would resend what the peer holds; there
+ * NewReno (recovery.c) stays in charge and only TLP is added.
+ */
+#include "core/stack.h"
+
+/* RFC 8985 §7.2: the worst-case delayed-ACK time assumed of the peer. */
+#define WC_DELACK_US 200000u
+/* RFC 8985 §6.2 step 4: reo_wnd_persist after a D-SACK grew the window. */
+#define REO_PERSIST 16
+
+static uint32_t now32(const sf_stack_t *st)
+{
+	return (uint32_t)(st->now_us - st->epoch_us);
+}
+/* Signed difference of two 32-bit stack times (valid within 35 minutes). */
+static int32_t tdiff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+/* Our RFC 7323 timestamp value at stack time x (output.c's clock). */
+static uint32_t ts_at(const sf_stack_t *st, uint32_t x)
+{
+	int64_t rel = (st->now_us - st->epoch_us) - (int64_t)(uint32_t)(now32(st) - x);
+	return (uint32_t)(rel / 1000) + 1;
+}
+
+/* ---- the record array ---- */
+
+static void rs_remove(sf_rack_t *r, uint8_t i, uint8_t n)
+{
+	for (uint8_t j = i; j + n < r->cnt; j++)
+		r->seg[j] = r->seg[j + n];
+	r->cnt -= n;
+}
+
+/* Opens a slot at index i (shifting the rest up); the caller ensures room. */
+static void rs_open(sf_rack_t *r, uint8_t i)
+{
+	for (uint8_t j = r->cnt; j > i; j--)
+		r->seg[j] = r->seg[j - 1];
+	r->cnt++;
+}
+
+/* Merges records i and i + 1: the later send time, the union of RETX, LOST
+ * and DELIVERED only when both are. The result is RS_MERGED: its parts may
+ * have been delivered in any order, so it tells nothing of reordering. */
+static void rs_merge(sf_rack_t *r, uint8_t i)
+{
+	sf_rseg_t *a = &r->seg[i], *b = &r->seg[i + 1];
+	uint32_t both = a->flags & b->flags;
+	a->end = b->end;
+	if (tdiff(b->xmit, a->xmit) > 0)
+		a->xmit = b->xmit;
+	a->flags =
+	        ((a->flags | b->flags) & RS_RETX) | (both & (RS_LOST | RS_DELIVERED)) | RS_MERGED;
+	rs_remove(r, (uint8_t)(i + 1), 1);
+}
+
+/* Frees one slot. Two adjacent delivered records merge without losing
+ * anything; otherwise the adjacent pair with the same flags sent closest
+ * in time (a burst sent at one instant merges exactly); failing that the
+ * two lowest. A merge can only delay a loss verdict (the later time wins). */
+static void rs_make_room(sf_rack_t *r)
+{
+	uint8_t best = 0;
+	uint32_t best_gap = UINT32_MAX;
+	for (uint8_t i = 0; i + 1 < r->cnt; i++) {
+		const sf_rseg_t *a = &r->seg[i], *b = &r->seg[i + 1];
+		if (a->flags & b->flags & RS_DELIVERED) {
+			rs_merge(r, i);
+			return;
+		}
+		if ((a->flags & ~(uint32_t)RS_MERGED) != (b->flags & ~(uint32_t)RS_MERGED))
+			continue;
+		int32_t d = tdiff(b->xmit, a->xmit);
+		uint32_t gap = d < 0 ? (uint32_t)-d : (uint32_t)d;
+		if (gap < best_gap) {
+			best_gap = gap;
+			best = i;
+		}
+	}
+	rs_merge(r, best);
+}
+
+/* Splits record i at seq (strictly inside it) when there is room. */
+static bool rs_split(sf_rack_t *r, uint8_t i, uint32_t seq)
+{
+	if (r->cnt == SF_RACK_SEGS)
+		return false;
+	rs_open(r, (uint8_t)(i + 1));
+	r->seg[i + 1] = r->seg[i];
+	r->seg[i].end = seq;
+	r->seg[i + 1].start = seq;
+	return true;
+}
+
+static bool rack_on(const sf_tcb_t *t)
+{
+	return (t->flags & F_RACK) != 0;
+}
+
+void sf_rack_on_send(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, uint8_t cause)
+{
+	sf_rack_t *r = &t->rack;
+	if (cause != SF_RETX_NONE && (r->flags & RK_UNDO))
+		r->undo_retrans++;
+	if (!rack_on(t) || !len)
+		return;
+	uint32_t end = seq + len, now = now32(st);
+	/* Bytes sent before: restamp the records they cover. */
+	for (uint8_t i = 0; i < r->cnt; i++) {
+		sf_rseg_t *s = &r->seg[i];
+		if (sf_seq_le(s->end, seq) || sf_seq_ge(s->start, end))
+			continue;
+		if (sf_seq_lt(s->start, seq) && rs_split(r, i, seq))
+			continue; /* the covered part is record i + 1, next round */
+		s = &r->seg[i];
+		if (sf_seq_gt(s->end, end))
+			rs_split(r, i, end);
+		s = &r->seg[i];
+		s->xmit = now;
+		s->flags = (s->flags | RS_RETX) & ~(uint32_t)(RS_LOST | RS_DELIVERED);
+	}
+	/* New bytes: one record at the top. */
+	uint32_t top = r->cnt ? r->seg[r->cnt - 1].end : t->snd_una;
+	if (sf_seq_lt(top, t->snd_una))
+		top = t->snd_una;
+	if (sf_seq_le(end, top))
+		return;
+	if (r->cnt == SF_RACK_SEGS)
+		rs_make_room(r);
+	r->seg[r->cnt++] = (sf_rseg_t){sf_seq_max(seq, top), end, now, 0};
+}
+
+/* ---- RACK (RFC 8985 §6.2) ---- */
+
+static bool sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
+{
+	return tdiff(t1, t2) > 0 || (t1 == t2 && sf_seq_gt(seq1, seq2));
+}
+
+/* Step 2, RACK_update, and step 3, reordering detection, for one record
+ * newly delivered. */
+static void deliver(sf_stack_t *st, sf_tcb_t *t, const sf_rseg_t *s, const sf_tcp_opts_t *opt)
+{
+	sf_rack_t *r = &t->rack;
+	int32_t rtt = tdiff(now32(st), s->xmit);
+	if (rtt < 0)
+		rtt = 0;
+	if (!(s->flags & (RS_RETX | RS_MERGED)) && sf_seq_lt(s->end, r->fack))
+		r->flags |= RK_REORD;
+	if (!(r->flags & RK_VALID) || sf_seq_gt(s->end, r->fack))
+		r->fack = s->end;
+	if (s->flags & RS_RETX) {
+		/* An ACK of the original or of the retransmission? Taken for
+		 * the original when its echo predates the resend, or when the
+		 * RTT would be implausibly short. */
+		if ((t->flags & F_TS_OK) && opt->has_ts && opt->ts_ecr &&
+		    sf_seq_lt(opt->ts_ecr, ts_at(st, s->xmit)))
+			return;
+		if (r->min_rtt_us && (uint32_t)rtt < r->min_rtt_us)
+			return;
+	} else if (!r->min_rtt_us || (uint32_t)rtt < r->min_rtt_us) {
+		r->min_rtt_us = rtt ? (uint32_t)rtt : 1;
+	}
+	r->rtt_us = (uint32_t)rtt;
+	if (!(r->flags & RK_VALID) || sent_after(s->xmit, s->end, r->xmit, r->end_seq)) {
+		r->xmit = s->xmit;
+		r->end_seq = s->end;
+		r->flags |= RK_VALID;
+	}
+}
+
+/* Step 4: the reordering window. */
+static uint32_t reo_wnd(const sf_tcb_t *t)
+{
+	const sf_rack_t *r = &t->rack;
+	if (!(r->flags & RK_REORD)) {
+		if (t->flags & F_IN_RECOVERY)
+			return 0;
+		uint32_t sacked = 0;
+		for (uint8_t i = 0; i < r->cnt; i++)
+			sacked += (r->seg[i].flags & RS_DELIVERED) != 0;
+		if (sacked >= 3) /* DupThresh */
+			return 0;
+	}
+	uint64_t w = (uint64_t)(r->min_rtt_us / 4) * (r->reo_wnd_mult ? r->reo_wnd_mult : 1);
+	if (t->srtt_us > 0 && w > (uint64_t)t->srtt_us)
+		w = (uint64_t)t->srtt_us;
+	return (uint32_t)w;
+}
+
+/* Step 5: marks lost what was sent before the newest delivered segment
+ * and has waited RACK.rtt + reo_wnd; arms the reordering timer for the
+ * rest. */
+static bool detect(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_rack_t *r = &t->rack;
+	if (!(r->flags & RK_VALID)) {
+		sf_tcb_timer_clear(st, t, T_REO);
+		return false;
+	}
+	uint32_t now = now32(st), wnd = reo_wnd(t);
+	int32_t timeout = 0;
+	bool lost = false;
+	for (uint8_t i = 0; i < r->cnt; i++) {
+		sf_rseg_t *s = &r->seg[i];
+		if (s->flags & (RS_DELIVERED | RS_LOST))
+			continue;
+		if (!sent_after(r->xmit, r->end_seq, s->xmit, s->end))
+			continue;
+		int32_t remaining = tdiff(s->xmit + r->rtt_us + wnd, now);
+		if (remaining <= 0) {
+			s->flags |= RS_LOST;
+			st->stats.rack_lost++;
+			lost = true;
+		} else if (remaining > timeout) {
+			timeout = remaining;
+		}
+	}
+	if (timeout)
+		sf_tcb_timer_set(st, t, T_REO, st->now_us + timeout);
+	else
+		sf_tcb_timer_clear(st, t, T_REO);
+	return lost;
+}
+
+/* True when the SACK scoreboard covers [l, r). */
+static bool covered(const sf_tcb_t *t, uint32_t l, uint32_t r)
+{
+	for (const sf_range_t *x; sf_seq_lt(l, r) && (x = sf_ranges_find(&t->sacked, l));)
+		l = x->right;
+	return !sf_seq_lt(l, r);
+}
+
+/* ---- undo (RFC 3708 §3.2 with D-SACK, as Linux's tcp_try_undo_dsack) ---- */
+
+void sf_rack_episode_begin(sf_tcb_t *t)
+{
+	sf_rack_t *r = &t->rack;
+	r->prior_cwnd = t->cwnd;
+	r->prior_ssthresh = t->ssthresh;
+	r->undo_retrans = 0;
+	r->flags |= RK_UNDO;
+}
+
+static void undo(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_rack_t *r = &t->rack;
+	r->flags &= ~(uint32_t)RK_UNDO;
+	if (t->cwnd < r->prior_cwnd)
+		t->cwnd = r->prior_cwnd;
+	if (t->ssthresh < r->prior_ssthresh)
+		t->ssthresh = r->prior_ssthresh;
+	t->flags &= ~(uint32_t)F_IN_RECOVERY;
+	t->recover = t->snd_una;
+	r->flags |= RK_REORD; /* what looked like loss was reordering */
+	for (uint8_t i = 0; i < r->cnt; i++)
+		r->seg[i].flags &= ~(uint32_t)RS_LOST;
+	st->stats.undos++;
+	sf_tcb_mark_dirty(st, t);
+}
+
+/* RFC 2883 §4: the first block is a D-SACK when it lies below the
+ * cumulative ACK or inside the second block. */
+static bool is_dsack(const sf_tcb_t *t, const sf_tcp_opts_t *o)
+{
+	if (!(t->flags & F_SACK_OK) || !o->sack_cnt)
+		return false;
+	const sf_sack_block_t *b = &o->sack[0];
+	if (!sf_seq_lt(b->left, b->right))
+		return false;
+	if (sf_seq_le(b->right, t->snd_una))
+		return true;
+	return o->sack_cnt > 1 && sf_seq_ge(b->left, o->sack[1].left) &&
+	       sf_seq_le(b->right, o->sack[1].right);
+}
+
+static void on_dsack(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o)
+{
+	sf_rack_t *r = &t->rack;
+	const sf_sack_block_t *b = &o->sack[0];
+	st->stats.dsacks_rcvd++;
+	/* RFC 8985 §6.2 step 4: once per round trip, widen the window. */
+	if (!(r->flags & RK_DSACK_RND) || sf_seq_ge(t->snd_una, r->dsack_round)) {
+		r->flags |= RK_DSACK_RND;
+		r->dsack_round = t->snd_max;
+		if (r->reo_wnd_mult < 64)
+			r->reo_wnd_mult = (uint8_t)((r->reo_wnd_mult ? r->reo_wnd_mult : 1) + 1);
+		r->reo_wnd_persist = REO_PERSIST;
+	}
+	/* RFC 8985 §7.4.1: a D-SACK for the probe means the original arrived
+	 * too: no loss. */
+	if ((r->flags & RK_TLP_OUT) && sf_seq_le(b->right, r->tlp_end_seq) &&
+	    sf_seq_gt(b->right, r->tlp_end_seq - t->snd_mss - 1u))
+		r->flags &= ~(uint32_t)RK_TLP_OUT;
+	if ((r->flags & RK_UNDO) && r->undo_retrans) {
+		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+		uint32_t segs = (b->right - b->left + mss - 1) / mss;
+		r->undo_retrans = segs >= r->undo_retrans ? 0 : r->undo_retrans - segs;
+		if (!r->undo_retrans)
+			undo(st, t);
+	}
+}
+
+/* RFC 8985 §7.4: the end of a probe episode (Linux tcp_process_tlp_ack). */
+static void tlp_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked)
+{
+	sf_rack_t *r = &t->rack;
+	if (!(r->flags & RK_TLP_OUT) || sf_seq_lt(t->snd_una, r->tlp_end_seq))
+		return;
+	if (!(r->flags & RK_TLP_RETX)) {
+		r->flags &= ~(uint32_t)RK_TLP_OUT;
+	} else if (sf_seq_gt(t->snd_una, r->tlp_end_seq)) {
+		/* §7.4.2: the probe repaired a loss: respond to it once. */
+		r->flags &= ~(uint32_t)RK_TLP_OUT;
+		if (!(t->flags & F_IN_RECOVERY)) {
+			sf_cc_ops(t->cc_algo)->on_loss(t, st->now_us);
+			t->cwnd = t->ssthresh;
+		}
+		st->stats.tlp_recoveries++;
+	} else if (!acked) {
+		/* A pure duplicate ACK: original and probe both arrived. */
+		r->flags &= ~(uint32_t)RK_TLP_OUT;
+	}
+}
+
+bool sf_rack_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, const sf_tcp_opts_t *opt)
+{
+	sf_rack_t *r = &t->rack;
+	if (is_dsack(t, opt))
+		on_dsack(st, t, opt);
+	tlp_ack(st, t, acked);
+	if (!rack_on(t))
+		return false;
+	/* Cumulatively acknowledged records go; SACKed ones are delivered. */
+	uint8_t gone = 0;
+	for (uint8_t i = 0; i < r->cnt; i++) {
+		sf_rseg_t *s = &r->seg[i];
+		if (sf_seq_le(s->end, t->snd_una)) {
+			if (!(s->flags & RS_DELIVERED))
+				deliver(st, t, s, opt);
+			gone++;
+			continue;
+		}
+		if (sf_seq_lt(s->start, t->snd_una))
+			s->start = t->snd_una;
+		if (!(s->flags & RS_DELIVERED) && covered(t, s->start, s->end)) {
+			s->flags = (s->flags | RS_DELIVERED) & ~(uint32_t)RS_LOST;
+			deliver(st, t, s, opt);
+		}
+	}
+	rs_remove(r, 0, gone);
+	return detect(st, t);
+}
+
+bool sf_rack_reo_timeout(sf_stack_t *st, sf_tcb_t *t)
+{
+	return rack_on(t) && detect(st, t);
+}
+
+void sf_rack_recovery_end(sf_tcb_t *t)
+{
+	sf_rack_t *r = &t->rack;
+	if (r->reo_wnd_persist && !--r->reo_wnd_persist)
+		r->reo_wnd_mult = 1;
+}
+
+void sf_rack_on_timeout(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_rack_t *r = &t->rack;
+	r->flags &= ~(uint32_t)RK_TLP_OUT;
+	for (uint8_t i = 0; i < r->cnt; i++)
+		r->seg[i].flags &= ~(uint32_t)(RS_LOST | RS_DELIVERED);
+	sf_tcb_timer_clear(st, t, T_REO);
+	sf_tcb_timer_clear(st, t, T_TLP);
+}
+
+uint32_t sf_rack_pipe(const sf_tcb_t *t)
+{
+	const sf_rack_t *r = &t->rack;
+	uint32_t pipe = 0;
+	for (uint8_t i = 0; i < r->cnt; i++) {
+		const sf_rseg_t *s = &r->seg[i];
+		if (!(s->flags & (RS_DELIVERED | RS_LOST)))
+			pipe += s->end - s->start;
+	}
+	return pipe;
+}
+
+uint32_t sf_rack_lost_cnt(const sf_tcb_t *t)
+{
+	uint32_t n = 0;
+	for (uint8_t i = 0; i < t->rack.cnt; i++)
+		n += (t->rack.seg[i].flags & RS_LOST) != 0;
+	return n;
+}
+
+bool sf_rack_next_lost(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
+{
+	const sf_rack_t *r = &t->rack;
+	for (uint8_t i = 0; i < r->cnt; i++) {
+		const sf_rseg_t *s = &r->seg[i];
+		if (!(s->flags & RS_LOST))
+			continue;
+		/* The first byte of it the peer does not hold, to the next
+		 * SACKed byte or the record's end. */
+		uint32_t l = s->start;
+		for (const sf_range_t *x; (x = sf_ranges_find(&t->sacked, l));)
+			l = x->right;
+		if (!sf_seq_lt(l, s->end))
+			continue;
+		uint32_t e = sf_ranges_next_left(&t->sacked, l, s->end);
+		*seq = l;
+		*len = e - l;
+		return true;
+	}
+	return false;
+}
+
+/* ---- TLP (RFC 8985 §7) ---- */
+
+static bool tlp_state(const sf_tcb_t *t)
+{
+	return t->state == SF_ESTABLISHED || t->state == SF_CLOSE_WAIT ||
+	       t->state == SF_FIN_WAIT_1 || t->state == SF_CLOSING || t->state == SF_LAST_ACK;
+}
+
+void sf_rack_schedule_tlp(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_rack_t *r = &t->rack;
+	if (!st->cfg.rack || !tlp_state(t) || t->snd_una == t->snd_max ||
+	    (t->flags & F_IN_RECOVERY) || (r->flags & RK_TLP_OUT) || t->backoff ||
+	    t->snd_nxt != t->snd_max || snd_window_shut(t) || sf_rack_lost_cnt(t)) {
+		sf_tcb_timer_clear(st, t, T_TLP);
+		r->flags &= ~(uint32_t)RK_TLP_SCHED;
+		return;
+	}
+	/* §7.2: (re)arm after new data is sent or an ACK moves SND.UNA. */
+	if (t->deadline[T_TLP] != INT64_MAX && (r->flags & RK_TLP_SCHED) &&
+	    r->tlp_una == t->snd_una && r->tlp_max == t->snd_max)
+		return;
+	r->flags |= RK_TLP_SCHED;
+	r->tlp_una = t->snd_una;
+	r->tlp_max = t->snd_max;
+	uint64_t pto = t->srtt_us > 0 ? 2ull * (uint64_t)t->srtt_us : 1000000u;
+	if (t->snd_max - t->snd_una <= t->snd_mss)
+		pto += WC_DELACK_US;
+	else
+		pto += 2000;
+	/* §7.2: never later than the RTO; at the RTO's time the probe goes
+	 * instead of it (the timer code runs the probe first, and the probe
+	 * restarts the RTO). */
+	int64_t at = st->now_us + (int64_t)pto;
+	if (at > t->deadline[T_RTO])
+		at = t->deadline[T_RTO];
+	sf_tcb_timer_set(st, t, T_TLP, at);
+}
+
+bool sf_rack_tlp_ready(const sf_tcb_t *t)
+{
+	return tlp_state(t) && t->snd_una != t->snd_max && !(t->flags & F_IN_RECOVERY) &&
+	       !(t->rack.flags & RK_TLP_OUT) && !sf_rack_lost_cnt(t);
+}
+
+void sf_rack_tlp_timeout(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_rack_t *r = &t->rack;
+	if (!sf_rack_tlp_ready(t))
+		return;
+	/* §7.3: new data when the peer's window takes it; else resend the
+	 * last segment sent (the highest sequence number), its FIN included. */
+	st->stats.tlp_probes++;
+	if (sf_send_new_probe(st, t)) {
+		r->flags = (uint8_t)((r->flags | RK_TLP_OUT) & ~(uint32_t)RK_TLP_RETX);
+	} else {
+		uint32_t data_end = t->snd_head + t->snd.len;
+		uint32_t last = sf_seq_lt(t->snd_max, data_end) ? t->snd_max : data_end;
+		uint32_t pmax = sf_seg_payload_max(st, t);
+		uint32_t seq = sf_seq_gt(last, t->snd_una) && last - t->snd_una > pmax ? last - pmax
+		                                                                       : t->snd_una;
+		sf_retransmit_one(st, t, seq, SF_RETX_TLP);
+		r->flags |= RK_TLP_OUT | RK_TLP_RETX;
+	}
+	r->tlp_end_seq = t->snd_max;
+	/* §7.3: the RTO restarts from the probe. */
+	uint64_t rto = (uint64_t)t->rto_us << t->backoff;
+	if (rto > st->cfg.rto_max_ms * 1000ull)
+		rto = st->cfg.rto_max_ms * 1000ull;
+	sf_tcb_timer_set(st, t, T_RTO, st->now_us + (int64_t)rto);
+}

@@ -1,0 +1,450 @@
+/* RACK-TLP (RFC 8985) and D-SACK (RFC 2883), segment by segment: a lost
+ * retransmission found without the RTO, a tail loss repaired by a probe,
+ * reordering waited out instead of retransmitted, D-SACK blocks sent for
+ * duplicate data, and a congestion response undone when D-SACKs show the
+ * retransmission was spurious. The peer (the test) announces MSS 1000 and
+ * SACK, no timestamps, and answers after 100 ms: SRTT 100 ms, RTO 300 ms. */
+#include <string.h>
+
+#include "pkt.h"
+
+#define MS        1000
+#define WC_DELACK (200 * MS) /* RFC 8985 §7.2 WCDelAckT */
+
+static uint8_t pattern[32768];
+
+static int setup(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof pattern; i++)
+		pattern[i] = (uint8_t)(i % 251);
+	return 0;
+}
+
+static sf_config_t base_cfg(void)
+{
+	sf_config_t c;
+	sf_config_default(&c);
+	c.delack_ms = 0;
+	c.seed = 1;
+	c.congestion = SF_CC_NEWRENO;
+	return c;
+}
+
+/* Passive open with SACK and MSS 1000, a 100 ms handshake RTT, then one
+ * 1000-byte exchange with a 100 ms RTT so RACK knows its min RTT. Data
+ * from the returned socket then starts at relative sequence 1001. */
+static sf_sock_t open_sack(pkt_t *p, const sf_config_t *cfg)
+{
+	pkt_init(p, cfg);
+	sf_sock_t l = sf_socket(p->st);
+	sf_bind(p->st, l, 80);
+	sf_listen(p->st, l, 4);
+	p->opt = (sf_tcp_opts_t){.has_mss = true, .mss = 1000, .sack_perm = true};
+	/* cfg->sack false: synfin does not offer it, so it is not used. */
+	pkt_in(p, "S", 0, 0, NULL, 0);
+	p->iss = pkt_next(p)->tcp.seq;
+	memset(&p->opt, 0, sizeof p->opt);
+	pkt_advance(p, 100 * MS);
+	pkt_in(p, ".", 1, 1, NULL, 0);
+	sf_sock_t s = sf_accept(p->st, l, NULL, NULL);
+	assert_true(s > 0);
+	sf_close(p->st, l);
+	assert_int_equal(sf_send(p->st, s, pattern, 1000), 1000);
+	pkt_poll(p);
+	pkt_expect(p, "P.", 1, 1, 1000);
+	pkt_advance(p, 100 * MS);
+	pkt_in(p, ".", 1, 1001, NULL, 0);
+	pkt_expect_none(p);
+	return s;
+}
+
+/* The peer's ACK of `ack` with SACK blocks [l, r) (relative), n of them. */
+static void sack_in(pkt_t *p, uint32_t ack, const uint32_t (*blocks)[2], uint8_t n)
+{
+	p->opt.sack_cnt = n;
+	for (uint8_t i = 0; i < n; i++) {
+		p->opt.sack[i].left = p->iss + blocks[i][0];
+		p->opt.sack[i].right = p->iss + blocks[i][1];
+	}
+	pkt_in(p, ".", 1, ack, NULL, 0);
+	p->opt.sack_cnt = 0;
+}
+
+/* Timer events of kind k recorded so far. */
+static size_t timers(const pkt_t *p, sf_timer_kind_t k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->ev_cnt; i++)
+		n += p->ev[i].kind == SF_EV_TIMER && p->ev[i].u.timer.timer == k;
+	return n;
+}
+
+/* The cause traced on the n-th retransmission (0-based). */
+static sf_retx_cause_t retx_cause(const pkt_t *p, size_t n)
+{
+	for (size_t i = 0; i < p->ev_cnt; i++)
+		if (p->ev[i].kind == SF_EV_SEG_TX && p->ev[i].u.seg.retx != SF_RETX_NONE && !n--)
+			return p->ev[i].u.seg.retx;
+	return SF_RETX_NONE;
+}
+
+/* Runs the stack's deadlines (the wheel may report one early) until it
+ * sends something; returns that time. */
+static int64_t run_until_sent(pkt_t *p)
+{
+	for (int i = 0; i < 100 && !pkt_pending(p); i++)
+		assert_true(pkt_run_next_deadline(p) >= 0);
+	assert_true(pkt_pending(p) > 0);
+	return p->now;
+}
+
+static sf_stack_stats_t stats(const pkt_t *p)
+{
+	sf_stack_stats_t s;
+	sf_stack_stats(p->st, &s);
+	return s;
+}
+
+static void finish(pkt_t *p, sf_sock_t s)
+{
+	sf_abort(p->st, s);
+	pkt_poll(p);
+	pkt_discard(p);
+	pkt_fini(p);
+}
+
+/* RFC 8985 §6 (and its §3.3.1 example): a retransmission that is lost
+ * again is found when data sent after it is SACKed, one RTT later, not by
+ * the RTO. DupThresh counting cannot see it: no new duplicate ACKs arrive
+ * for a hole already being repaired. */
+static void lost_retransmission_detected_without_rto(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 6000), 6000);
+	pkt_poll(&p);
+	for (uint32_t i = 0; i < 6; i++)
+		pkt_expect(&p, i == 5 ? "P." : ".", 1001 + 1000 * i, 1, 1000);
+	/* [1001, 2001) is lost; the next three arrive and are SACKed. */
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
+	pkt_expect_none(&p); /* one SACKed segment: within the reordering window */
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+	/* Three SACKed and no reordering seen: lost now (RFC 8985 §6.2 step 4). */
+	pkt_expect(&p, ".", 1001, 1, 1000);
+	pkt_expect_none(&p);
+	assert_int_equal(retx_cause(&p, 0), SF_RETX_RACK);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 7001}}, 1);
+	pkt_expect_none(&p);
+	/* New data goes out 10 ms after the retransmission ... */
+	p.now = t0 + 110 * MS;
+	assert_int_equal(sf_send(p.st, s, pattern + 6000, 2000), 2000);
+	pkt_poll(&p);
+	pkt_expect(&p, ".", 7001, 1, 1000);
+	pkt_expect(&p, "P.", 8001, 1, 1000);
+	pkt_expect_none(&p);
+	/* ... and is SACKed while the retransmission is lost again: RACK
+	 * marks the retransmission lost and sends it a third time. */
+	p.now = t0 + 210 * MS;
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 8001}}, 1);
+	pkt_seg_t *r = pkt_expect(&p, ".", 1001, 1, 1000);
+	assert_memory_equal(r->payload, pattern, 1000);
+	assert_true(r->at_us < t0 + 400 * MS);
+	assert_int_equal(retx_cause(&p, 1), SF_RETX_RACK);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 9001}}, 1);
+	pkt_expect_none(&p);
+	p.now = t0 + 310 * MS;
+	pkt_in(&p, ".", 1, 9001, NULL, 0);
+	pkt_expect_none(&p);
+	assert_int_equal(timers(&p, SF_TIMER_RTO), 0);
+	sf_tcp_info_t ti;
+	sf_tcp_info(p.st, s, &ti);
+	assert_int_equal(ti.retransmits, 2);
+	assert_int_equal(ti.bytes_acked, 9000);
+	assert_true(stats(&p).rack_lost >= 2);
+	assert_int_equal(pkt_run_next_deadline(&p), -1);
+	finish(&p, s);
+}
+
+/* RFC 8985 §7: the last two segments of a flight are lost, so no SACK or
+ * duplicate ACK can report them. Two RTTs after the last ACK a probe
+ * resends the last segment; its SACK lets RACK find the other loss. The
+ * whole repair takes about 4 RTTs, where the RTO alone would have waited
+ * 3 RTTs for the first retransmission and one more per lost segment. */
+static void tail_loss_recovered_by_probe(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 3000), 3000);
+	pkt_poll(&p);
+	pkt_expect(&p, ".", 1001, 1, 1000);
+	pkt_expect(&p, ".", 2001, 1, 1000);
+	pkt_expect(&p, "P.", 3001, 1, 1000);
+	p.now = t0 + 100 * MS;
+	pkt_in(&p, ".", 1, 2001, NULL, 0); /* [2001, 4001) lost */
+	pkt_expect_none(&p);
+	/* PTO = 2 * SRTT (+ 2 ms with more than one segment in flight). */
+	sf_tcp_info_t ti;
+	int64_t at = run_until_sent(&p);
+	assert_int_equal(at, t0 + 302 * MS);
+	pkt_seg_t *probe = pkt_expect(&p, "P.", 3001, 1, 1000);
+	assert_memory_equal(probe->payload, pattern + 2000, 1000);
+	pkt_expect_none(&p);
+	assert_int_equal(retx_cause(&p, 0), SF_RETX_TLP);
+	assert_int_equal(timers(&p, SF_TIMER_TLP), 1);
+	/* The probe is SACKed: [2001, 3001) was sent before it and is lost. */
+	p.now = at + 100 * MS;
+	sack_in(&p, 2001, (const uint32_t[][2]){{3001, 4001}}, 1);
+	pkt_expect(&p, ".", 2001, 1, 1000);
+	pkt_expect_none(&p);
+	assert_int_equal(retx_cause(&p, 1), SF_RETX_RACK);
+	p.now = at + 200 * MS;
+	pkt_in(&p, ".", 1, 4001, NULL, 0);
+	pkt_expect_none(&p);
+	assert_int_equal(timers(&p, SF_TIMER_RTO), 0);
+	assert_int_equal(stats(&p).tlp_probes, 1);
+	sf_tcp_info(p.st, s, &ti);
+	assert_int_equal(ti.bytes_acked, 4000);
+	assert_int_equal(ti.retransmits, 2);
+	finish(&p, s);
+}
+
+/* Without SACK, TLP still repairs a lost last segment: the probe is
+ * acknowledged cumulatively, and the congestion window is not collapsed
+ * as after an RTO. With two segments in flight PTO = 2 * SRTT + 2 ms; with
+ * one, the peer's worst-case delayed-ACK time (200 ms) is added and the
+ * PTO is clamped to the RTO: the probe then goes at the RTO's time in its
+ * place (RFC 8985 §7.2). */
+static void tail_loss_probe_without_sack(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	c.sack = false;
+	sf_sock_t s = open_sack(&p, &c);
+	sf_tcp_info_t ti;
+	sf_tcp_info(p.st, s, &ti);
+	assert_false(ti.sack_ok);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 2000), 2000);
+	pkt_poll(&p);
+	pkt_expect(&p, ".", 1001, 1, 1000);
+	pkt_expect(&p, "P.", 2001, 1, 1000); /* lost */
+	p.now = t0 + 100 * MS;
+	pkt_in(&p, ".", 1, 2001, NULL, 0);
+	sf_tcp_info(p.st, s, &ti);
+	int64_t at = run_until_sent(&p);
+	/* 2 * SRTT + WCDelAckT = 400 ms > RTO: the probe goes at the RTO. */
+	assert_true(2 * (int64_t)ti.srtt_us + WC_DELACK > (int64_t)ti.rto_us);
+	assert_true(at >= t0 + 100 * MS + (int64_t)ti.rto_us);
+	assert_true(at < t0 + 100 * MS + (int64_t)ti.rto_us + 2 * MS); /* wheel tick */
+	pkt_expect(&p, "P.", 2001, 1, 1000);
+	assert_int_equal(retx_cause(&p, 0), SF_RETX_TLP);
+	p.now = at + 100 * MS;
+	pkt_in(&p, ".", 1, 3001, NULL, 0);
+	pkt_expect_none(&p);
+	/* Two segments in flight, the second lost: PTO = 2 * SRTT + 2 ms. */
+	t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern + 2000, 2000), 2000);
+	pkt_poll(&p);
+	pkt_expect(&p, ".", 3001, 1, 1000);
+	pkt_expect(&p, "P.", 4001, 1, 1000); /* lost */
+	p.now = t0 + 100 * MS;
+	pkt_in(&p, ".", 1, 4001, NULL, 0);
+	sf_tcp_info(p.st, s, &ti);
+	at = run_until_sent(&p);
+	int64_t pto = 2 * (int64_t)ti.srtt_us + 2 * MS;
+	if (pto > (int64_t)ti.rto_us)
+		pto = ti.rto_us;
+	assert_true(at >= t0 + 100 * MS + pto);
+	assert_true(at < t0 + 100 * MS + pto + 2 * MS); /* wheel tick */
+	pkt_expect(&p, "P.", 4001, 1, 1000);
+	assert_int_equal(retx_cause(&p, 1), SF_RETX_TLP);
+	p.now = at + 100 * MS;
+	pkt_in(&p, ".", 1, 5001, NULL, 0);
+	pkt_expect_none(&p);
+	assert_int_equal(timers(&p, SF_TIMER_RTO), 0);
+	assert_int_equal(timers(&p, SF_TIMER_TLP), 2);
+	sf_tcp_info(p.st, s, &ti);
+	assert_true(ti.cwnd >= 2000); /* no collapse to one segment */
+	finish(&p, s);
+}
+
+/* RFC 8985 §6.2 step 4: one or two segments SACKed past a hole may be
+ * reordering: RACK waits a quarter of the min RTT before calling the hole
+ * lost, and the late segment arriving in that time costs nothing. Once
+ * reordering has been seen, even three SACKed segments (DupThresh, which
+ * RFC 6675 alone would retransmit on) are waited out. */
+static void reordering_tolerated_without_spurious_retransmission(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 3000), 3000);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
+	pkt_expect_none(&p);
+	/* The reordering timer is armed for min_rtt / 4 = 25 ms. */
+	assert_true(sf_stack_next_deadline(p.st) <= t0 + 125 * MS);
+	p.now = t0 + 124 * MS;
+	pkt_poll(&p);
+	pkt_expect_none(&p);
+	pkt_in(&p, ".", 1, 4001, NULL, 0); /* the late segment arrived */
+	pkt_expect_none(&p);
+	/* Second flight: the first segment is 3 places late. */
+	t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern + 3000, 4000), 4000);
+	pkt_poll(&p);
+	assert_int_equal(pkt_pending(&p), 4);
+	pkt_discard(&p);
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 4001, (const uint32_t[][2]){{5001, 6001}}, 1);
+	sack_in(&p, 4001, (const uint32_t[][2]){{5001, 7001}}, 1);
+	sack_in(&p, 4001, (const uint32_t[][2]){{5001, 8001}}, 1);
+	pkt_expect_none(&p);
+	p.now = t0 + 120 * MS;
+	pkt_poll(&p);
+	pkt_expect_none(&p);
+	pkt_in(&p, ".", 1, 8001, NULL, 0);
+	pkt_expect_none(&p);
+	p.now = t0 + 1000 * MS;
+	pkt_poll(&p);
+	pkt_expect_none(&p);
+	sf_tcp_info_t ti;
+	sf_tcp_info(p.st, s, &ti);
+	assert_int_equal(ti.retransmits, 0);
+	assert_int_equal(ti.bytes_acked, 8000);
+	assert_int_equal(stats(&p).rack_lost, 0);
+	finish(&p, s);
+}
+
+/* The same second flight with RACK off: RFC 6675 retransmits on three
+ * SACKed segments, the spurious retransmission the test above avoids. */
+static void reordering_without_rack_retransmits(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	c.rack = false;
+	sf_sock_t s = open_sack(&p, &c);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+	pkt_expect(&p, ".", 1001, 1, 1000);
+	assert_int_equal(retx_cause(&p, 0), SF_RETX_DUPACK);
+	finish(&p, s);
+}
+
+/* RFC 2883 §4: a duplicate segment is reported in the first SACK block of
+ * the ACK it causes: below RCV.NXT alone, above it followed by the
+ * out-of-order block that holds it. Reported once. */
+static void dsack_reports_duplicate_data(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	pkt_in(&p, "P.", 1, 1001, pattern, 500);
+	pkt_expect(&p, ".", 1001, 501, 0);
+	pkt_in(&p, "P.", 1, 1001, pattern, 500); /* again */
+	pkt_seg_t *a = pkt_expect(&p, ".", 1001, 501, 0);
+	assert_int_equal(a->tcp.opt.sack_cnt, 1);
+	assert_int_equal(a->tcp.opt.sack[0].left, p.irs + 1);
+	assert_int_equal(a->tcp.opt.sack[0].right, p.irs + 501);
+	/* Out of order, then that again. */
+	pkt_in(&p, "P.", 1001, 1001, pattern + 1000, 500);
+	a = pkt_expect(&p, ".", 1001, 501, 0);
+	assert_int_equal(a->tcp.opt.sack_cnt, 1);
+	pkt_in(&p, "P.", 1001, 1001, pattern + 1000, 500);
+	a = pkt_expect(&p, ".", 1001, 501, 0);
+	assert_int_equal(a->tcp.opt.sack_cnt, 2);
+	assert_int_equal(a->tcp.opt.sack[0].left, p.irs + 1001);
+	assert_int_equal(a->tcp.opt.sack[0].right, p.irs + 1501);
+	assert_int_equal(a->tcp.opt.sack[1].left, p.irs + 1001);
+	assert_int_equal(a->tcp.opt.sack[1].right, p.irs + 1501);
+	/* The hole fills: no D-SACK is repeated. */
+	pkt_in(&p, "P.", 501, 1001, pattern + 500, 500);
+	a = pkt_expect(&p, ".", 1001, 1501, 0);
+	assert_int_equal(a->tcp.opt.sack_cnt, 0);
+	assert_int_equal(stats(&p).dsacks_sent, 2);
+	finish(&p, s);
+}
+
+/* A segment delayed past three SACKed ones is retransmitted (RACK's
+ * verdict with no reordering seen), then the original arrives and the
+ * peer reports the retransmission as a duplicate: the congestion response
+ * is undone (RFC 3708 with D-SACK) and later reordering is waited out. */
+static void dsack_undoes_spurious_retransmission(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	sf_tcp_info_t before, during, after;
+	sf_tcp_info(p.st, s, &before);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+	pkt_expect(&p, ".", 1001, 1, 1000);
+	sf_tcp_info(p.st, s, &during);
+	assert_true(during.cwnd < before.cwnd);
+	/* The original arrives, then the retransmission: a D-SACK. */
+	p.now = t0 + 105 * MS;
+	pkt_in(&p, ".", 1, 5001, NULL, 0);
+	p.now = t0 + 200 * MS;
+	sack_in(&p, 5001, (const uint32_t[][2]){{1001, 2001}}, 1);
+	sf_tcp_info(p.st, s, &after);
+	assert_true(after.cwnd >= before.cwnd);
+	assert_int_equal(after.ssthresh, before.ssthresh);
+	assert_int_equal(stats(&p).dsacks_rcvd, 1);
+	assert_int_equal(stats(&p).undos, 1);
+	/* Reordering is now known: three SACKed segments are waited out. */
+	t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 9001}}, 1);
+	pkt_expect_none(&p);
+	pkt_in(&p, ".", 1, 9001, NULL, 0);
+	pkt_expect_none(&p);
+	sf_tcp_info(p.st, s, &after);
+	assert_int_equal(after.retransmits, 1);
+	finish(&p, s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(lost_retransmission_detected_without_rto),
+	        cmocka_unit_test(tail_loss_recovered_by_probe),
+	        cmocka_unit_test(tail_loss_probe_without_sack),
+	        cmocka_unit_test(reordering_tolerated_without_spurious_retransmission),
+	        cmocka_unit_test(reordering_without_rack_retransmits),
+	        cmocka_unit_test(dsack_reports_duplicate_data),
+	        cmocka_unit_test(dsack_undoes_spurious_retransmission),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
