@@ -280,6 +280,31 @@ static void syn_text_in_simultaneous_open(void **state)
 	finish(&p, s);
 }
 
+/* A choice (docs/CONFORMANCE.md): text on a SYN to a listener is not
+ * taken, so a SYN flood holds no receive buffers; the SYN,ACK acknowledges
+ * the SYN alone and the peer sends the text again. */
+static void syn_text_to_listener_not_taken(void **state)
+{
+	(void)state;
+	pkt_t p;
+	pkt_init(&p, NULL);
+	sf_sock_t l = sf_socket(p.st);
+	assert_int_equal(sf_bind(p.st, l, 80), 0);
+	assert_int_equal(sf_listen(p.st, l, 4), 0);
+	pkt_in(&p, "S", 0, 0, "early", 5);
+	pkt_seg_t *sa = pkt_next(&p);
+	assert_int_equal(sa->tcp.flags, SF_TCP_SYN | SF_TCP_ACK);
+	assert_int_equal(sa->tcp.ack - p.irs, 1);
+	p.iss = sa->tcp.seq;
+	pkt_in(&p, "P.", 1, 1, "early", 5);
+	pkt_expect(&p, ".", 1, 6, 0);
+	sf_sock_t s = sf_accept(p.st, l, NULL, NULL);
+	char b[8];
+	assert_int_equal(sf_recv(p.st, s, b, sizeof b), 5);
+	sf_close(p.st, l);
+	finish(&p, s);
+}
+
 /* Duplicate ACKs reordered behind a newer one carry older timestamps and
  * fail PAWS; they are harmless and still count (RFC 7323 §5.3 leaves it,
  * Linux's tcp_disordered_ack): the third one starts fast retransmit at
@@ -335,6 +360,7 @@ int main(void)
 	        cmocka_unit_test(syn_ack_text_kept),
 	        cmocka_unit_test(syn_ack_text_and_fin),
 	        cmocka_unit_test(syn_text_in_simultaneous_open),
+	        cmocka_unit_test(syn_text_to_listener_not_taken),
 	        cmocka_unit_test(reordered_dupacks_pass_paws),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
