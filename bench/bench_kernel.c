@@ -9,7 +9,14 @@
  *
  * With --role server the program serves for --secs seconds, then prints the
  * namespace's TIME-WAIT count and exits.
+ *
+ * --server-netns NAME (with --role both): the servers' sockets are created
+ * in the named network namespace (/var/run/netns/NAME, `ip netns add`) and
+ * the clients' in the current one, so one process holds both ends of a veth
+ * pair and getrusage counts the CPU of both (bulk: cpu_s_per_gb, each way).
  */
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,10 +50,26 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (serve) {
+		const char *sns = bench_opt(argc, argv, "--server-netns", NULL);
+		int home = -1;
+		if (sns) {
+			char path[256];
+			snprintf(path, sizeof path, "/var/run/netns/%s", sns);
+			home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			bench_check(home >= 0 && fd >= 0 && setns(fd, CLONE_NEWNET) == 0,
+			            "--server-netns: cannot enter the namespace");
+			close(fd);
+		}
 		int st = (int)bench_opt_num(argc, argv, "--server-threads", 2);
 		bench_check(kpeer_servers_start(7000, bulk ? 0 : ports, st, bulk ? 5001 : 0,
 		                                rcvbuf) == 0,
 		            "kernel servers did not start");
+		if (home >= 0) {
+			bench_check(setns(home, CLONE_NEWNET) == 0,
+			            "--server-netns: cannot return");
+			close(home);
+		}
 		usleep(20000);
 	}
 	if (!run_client) {
@@ -58,9 +81,21 @@ int main(int argc, char **argv)
 	}
 	if (bulk) {
 		uint64_t size = bench_opt_size(argc, argv, "--size", 1ull << 30);
+		double c0 = kpeer_cpu_s();
 		double dt = kpeer_bulk_client(addr, 5001, size, sndbuf);
+		double c1 = kpeer_cpu_s();
 		bench_check(dt > 0, "kernel bulk transfer failed");
 		bench_result("bulk", peer, "gbps", (double)size * 8 / dt / 1e9, "Gbit/s");
+		double dt2 = kpeer_bulk_down_client(addr, 5002, size);
+		double c2 = kpeer_cpu_s();
+		bench_check(dt2 > 0, "kernel bulk down transfer failed");
+		bench_result("bulk_down", peer, "gbps", (double)size * 8 / dt2 / 1e9, "Gbit/s");
+		if (serve) { /* both ends in this process: the CPU of both */
+			bench_result("bulk", peer, "cpu_s_per_gb", (c1 - c0) / ((double)size / 1e9),
+			             "CPU-s/GB");
+			bench_result("bulk_down", peer, "cpu_s_per_gb",
+			             (c2 - c1) / ((double)size / 1e9), "CPU-s/GB");
+		}
 		bench_info("bulk", peer, "setup",
 		           "64 KiB writes, 1 sender + 1 receiver thread, SO_SNDBUF=%s SO_RCVBUF=%s",
 		           sndbuf ? bench_opt(argc, argv, "--sndbuf", "") : "default(autotuned)",

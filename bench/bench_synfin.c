@@ -102,10 +102,13 @@ static void net_fini(net_t *net)
 	free(net->nodes);
 }
 
-/* Hands every queued frame to its stack. Frames a stack emits while taking
- * input (immediate replies) go to the other queue, for the next round. */
+/* Hands every queued frame to its stack, in batches of up to 256
+ * (sf_stack_input_batch, as a driver draining a NIC ring would). Frames a
+ * stack emits while taking input (immediate replies) go to the other
+ * queue, for the next round. */
 static void net_input(net_t *net, int64_t now)
 {
+	static sf_frame_t batch[256];
 	for (int i = 0; i < net->n; i++) {
 		node_t *nd = &net->nodes[i];
 		bench_fq_t *q = &nd->q[nd->fill];
@@ -114,10 +117,17 @@ static void net_input(net_t *net, int64_t now)
 		nd->fill ^= 1;
 		const uint8_t *f;
 		uint32_t len;
+		size_t nb = 0;
 		for (size_t off = 0; off < q->len;) {
 			off = bench_fq_next(q, off, &f, &len);
-			sf_stack_input(nd->st, f, len, now);
+			batch[nb++] = (sf_frame_t){.data = f, .len = len};
+			if (nb == sizeof batch / sizeof batch[0]) {
+				sf_stack_input_batch(nd->st, batch, nb, now);
+				nb = 0;
+			}
 		}
+		if (nb)
+			sf_stack_input_batch(nd->st, batch, nb, now);
 		q->len = 0;
 		q->cnt = 0;
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -174,12 +175,49 @@ double kpeer_bulk_client(const char *addr, int port, uint64_t size, int sndbuf)
 	return r == 0 ? dt : -1;
 }
 
+double kpeer_bulk_down_client(const char *addr, int port, uint64_t size)
+{
+	struct sockaddr_in sa;
+	if (make_addr(addr, port, &sa) < 0)
+		return -1;
+	size_t chunk = 256 * 1024;
+	uint8_t *buf = malloc(chunk);
+	bench_check(buf != NULL, "out of memory");
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	double t0 = bench_now_s();
+	uint8_t req[8];
+	for (int i = 0; i < 8; i++)
+		req[i] = (uint8_t)(size >> (8 * i));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || write_all(fd, req, 8) < 0) {
+		perror("bench: bulk down");
+		close(fd);
+		free(buf);
+		return -1;
+	}
+	uint64_t got = 0;
+	ssize_t r;
+	while ((r = read(fd, buf, chunk)) > 0)
+		got += (uint64_t)r;
+	double dt = bench_now_s() - t0;
+	close(fd);
+	free(buf);
+	return r == 0 && got == size ? dt : -1;
+}
+
+double kpeer_cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
 /* ---- servers ---- */
 
 typedef struct kserver {
 	int *lfds;
 	int nl;
-	bool bulk;
+	bool bulk, down;
 	int rcvbuf;
 } kserver_t;
 
@@ -210,6 +248,34 @@ static void serve_bulk(int fd)
 	close(fd);
 }
 
+static void serve_bulk_down(int fd)
+{
+	size_t chunk = 64 * 1024;
+	uint8_t *buf = malloc(chunk);
+	uint8_t req[8];
+	size_t got = 0;
+	while (buf && got < 8) {
+		ssize_t n = read(fd, req + got, 8 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (buf && got == 8) {
+		uint64_t size = 0;
+		for (int i = 0; i < 8; i++)
+			size |= (uint64_t)req[i] << (8 * i);
+		memset(buf, 'd', chunk);
+		while (size) {
+			size_t n = size < chunk ? (size_t)size : chunk;
+			if (write_all(fd, buf, n) < 0)
+				break;
+			size -= n;
+		}
+	}
+	free(buf);
+	close(fd);
+}
+
 static void *server_thread(void *arg)
 {
 	kserver_t *s = arg;
@@ -230,7 +296,9 @@ static void *server_thread(void *arg)
 				int c = accept4(p[i].fd, NULL, NULL, 0);
 				if (c < 0)
 					break;
-				if (s->bulk)
+				if (s->down)
+					serve_bulk_down(c);
+				else if (s->bulk)
 					serve_bulk(c);
 				else
 					serve_crr(c);
@@ -289,6 +357,17 @@ int kpeer_servers_start(int port0, int ports, int threads, int bulk_port, int rc
 		s->bulk = true;
 		pthread_t th;
 		if (pthread_create(&th, NULL, server_thread, s) != 0)
+			return -1;
+		pthread_detach(th);
+		kserver_t *d = calloc(1, sizeof *d);
+		d->lfds = calloc(1, sizeof *d->lfds);
+		bench_check(d && d->lfds, "out of memory");
+		d->lfds[0] = listen_port(bulk_port + 1, 0, false);
+		if (d->lfds[0] < 0)
+			return -1;
+		d->nl = 1;
+		d->bulk = d->down = true;
+		if (pthread_create(&th, NULL, server_thread, d) != 0)
 			return -1;
 		pthread_detach(th);
 	}

@@ -123,11 +123,16 @@ if want kernel || want tun; then
 	fi
 fi
 
-veth_crr() { # $@: extra client args
-	local peer=kernel-veth
-	[[ " $* " == *" --rst "* ]] && peer=kernel-veth-rst
+veth_crr() { # [--server-threads N] $@: extra client args
+	local peer=kernel-veth st=2
+	if [ "${1:-}" = --server-threads ]; then
+		st=$2
+		shift 2
+		peer=kernel-veth-${st}srv
+	fi
+	[[ " $* " == *" --rst "* ]] && peer=$peer-rst
 	ip netns exec "$nsb" "$bin/bench_kernel" crr --role server --secs "$(awk -v s="$secs" 'BEGIN { print s + 1.5 }')" \
-		--peer $peer >>"$raw" 2>>"$log" &
+		--server-threads $st --peer $peer >>"$raw" 2>>"$log" &
 	local spid=$!
 	sleep 0.3
 	run ip netns exec "$nsa" "$bin/bench_kernel" crr --role client --addr 192.0.2.2 \
@@ -135,14 +140,11 @@ veth_crr() { # $@: extra client args
 	wait $spid
 }
 
+# Both ends in one process (servers' sockets made in $nsb, clients' in $nsa),
+# so getrusage counts the CPU of both sides, as bench_tun's does.
 veth_bulk() {
-	ip netns exec "$nsb" "$bin/bench_kernel" bulk --role server --secs 3600 >>"$raw" 2>>"$log" &
-	local spid=$!
-	sleep 0.3
-	run ip netns exec "$nsa" "$bin/bench_kernel" bulk --role client --addr 192.0.2.2 \
+	run ip netns exec "$nsa" "$bin/bench_kernel" bulk --server-netns "$nsb" --addr 192.0.2.2 \
 		--size "$tun_size" --peer kernel-veth
-	kill "$spid" 2>/dev/null
-	wait "$spid" 2>/dev/null
 }
 
 machine() {
@@ -180,8 +182,15 @@ for ((i = 1; i <= runs; i++)); do
 		run unshare -n bash -c 'ip link set lo up; sysctl -qw net.ipv4.ip_local_port_range="1024 65535"; exec "$@"' _ \
 			"$bin/bench_tun" crr --secs "$secs"
 		veth_crr
+		# one stack per core: 2 stacks on 2 queues vs 1, and the kernel
+		# server with 1 thread vs 2 (kernel-veth above)
+		run unshare -n bash -c 'ip link set lo up; sysctl -qw net.ipv4.ip_local_port_range="1024 65535"; exec "$@"' _ \
+			"$bin/bench_tun" crr --secs "$secs" --stacks 2
+		veth_crr --server-threads 1
 		run unshare -n bash -c 'ip link set lo up; exec "$@"' _ "$bin/bench_tun" bulk --size "$tun_size"
 		veth_bulk
+		run unshare -n bash -c 'ip link set lo up; exec "$@"' _ "$bin/bench_tun" bulk --size "$tun_size" \
+			--offload off
 	fi
 	# 6. HTTP: synfin serve over TUN vs nginx over veth, same wrk (bench/http.sh).
 	if want http; then
@@ -229,6 +238,7 @@ function fmt(v, unit) {
 	if (v >= 1e4) return sprintf("%.0fk", v / 1e3)
 	return sprintf("%.0f", v)
 }
+function cpu(v) { return v == "" ? "—" : sprintf("%.2f CPU-s/GB", v) }
 function ratio(name, a, b, target, note,   r, met) {
 	if (a == "" || b == "" || b + 0 == 0) { r = ""; met = "n/a" }
 	else { r = a / b; met = (target == "" ? "" : (r >= target ? "yes" : "NO")) }
@@ -269,8 +279,14 @@ END {
 	row("2. connection lives/s, RST close", "crr", "kernel-lo-rst", "")
 	row("3. lives/s, kernel client over TUN", "tun_crr", "synfin-tun", "")
 	row("3. lives/s, kernel to kernel, veth", "crr", "kernel-veth", "")
-	row("3. bulk, kernel client over TUN", "tun_bulk", "synfin-tun", "Gbit/s")
+	row("3. lives/s, TUN, 2 stacks on 2 queues", "tun_crr", "synfin-tun-2stacks", "")
+	row("3. lives/s, veth, 1 server thread", "crr", "kernel-veth-1srv", "")
+	row("3. bulk to synfin over TUN", "tun_bulk", "synfin-tun", "Gbit/s")
+	row("3. bulk to synfin, plain TUN", "tun_bulk", "synfin-tun-plain", "Gbit/s")
 	row("3. bulk, kernel to kernel, veth", "bulk", "kernel-veth", "Gbit/s")
+	row("3. bulk from synfin over TUN", "tun_bulk_down", "synfin-tun", "Gbit/s")
+	row("3. bulk from synfin, plain TUN", "tun_bulk_down", "synfin-tun-plain", "Gbit/s")
+	row("3. bulk back, kernel to kernel, veth", "bulk_down", "kernel-veth", "Gbit/s")
 	row("5. round trips/s, one connection", "rr", "synfin", "")
 	row("5. round trips/s, one connection", "rr", "lwip", "")
 	split("1 50 1000", hc, " ")
@@ -281,6 +297,10 @@ END {
 		if (!hdr) { printf("\n| 6. HTTP, 1 KiB file, keep-alive (wrk) | server | requests/s | p99 ms | errors | n |\n|---|---|---:|---:|---:|---|\n"); hdr = 1 }
 		printf("| %s connections | %s | %s | %s | %s | %s |\n", hc[i], p, fmt(m(b, p, "req_per_s"), ""), m(b, p, "p99_ms"), m(b, p, "errors"), nvals[b SUBSEP p SUBSEP "req_per_s"])
 	}
+	printf("\n| CPU per GB on the bulk runs (getrusage, both ends) | to synfin / kernel server | from synfin / kernel server |\n|---|---:|---:|\n")
+	printf("| synfin over TUN, offloads | %s | %s |\n", cpu(m("tun_bulk", "synfin-tun", "cpu_s_per_gb")), cpu(m("tun_bulk_down", "synfin-tun", "cpu_s_per_gb")))
+	printf("| synfin over plain TUN | %s | %s |\n", cpu(m("tun_bulk", "synfin-tun-plain", "cpu_s_per_gb")), cpu(m("tun_bulk_down", "synfin-tun-plain", "cpu_s_per_gb")))
+	printf("| kernel to kernel, veth | %s | %s |\n", cpu(m("bulk", "kernel-veth", "cpu_s_per_gb")), cpu(m("bulk_down", "kernel-veth", "cpu_s_per_gb")))
 	printf("\n| memory (synfin, two stacks in one process)         | value |\n|---|---:|\n")
 	for (i = 1; i <= no; i++) { split(order[i], kk, SUBSEP); if (kk[1] == "mem") printf("| %s %s | %s %s |\n", kk[2], kk[3], fmt(median(order[i]), unit[order[i]]), unit[order[i]]) }
 	printf("\n| target (ratios of medians from this run)             |     value |  target | met  |\n")
@@ -294,7 +314,15 @@ END {
 	ratio("lives/s, last 1 s / first 1 s (no decay)", m("crr", "synfin", "last_s"), m("crr", "synfin", "first_s"), "")
 	ratio("lives/s RST close: synfin / lwIP", m("crr", "synfin-rst", "lives_per_s"), m("crr", "lwip-rst", "lives_per_s"), "")
 	ratio("TUN lives/s: synfin / kernel over veth", m("tun_crr", "synfin-tun", "lives_per_s"), m("crr", "kernel-veth", "lives_per_s"), 1.0)
-	ratio("TUN bulk: synfin / kernel over veth", m("tun_bulk", "synfin-tun", "gbps"), m("bulk", "kernel-veth", "gbps"), "")
+	ratio("TUN lives/s: 2 stacks / 1 stack", m("tun_crr", "synfin-tun-2stacks", "lives_per_s"), m("tun_crr", "synfin-tun", "lives_per_s"), 1.8)
+	ratio("TUN lives/s, 1 stack / veth, 1 server thread", m("tun_crr", "synfin-tun", "lives_per_s"), m("crr", "kernel-veth-1srv", "lives_per_s"), 1.0)
+	ratio("TUN lives/s, 2 stacks / veth, 2 server threads", m("tun_crr", "synfin-tun-2stacks", "lives_per_s"), m("crr", "kernel-veth", "lives_per_s"), 1.0)
+	ratio("TUN bulk to synfin: synfin / kernel over veth", m("tun_bulk", "synfin-tun", "gbps"), m("bulk", "kernel-veth", "gbps"), 1.0)
+	ratio("TUN bulk from synfin: synfin / kernel over veth", m("tun_bulk_down", "synfin-tun", "gbps"), m("bulk_down", "kernel-veth", "gbps"), 1.0)
+	ratio("TUN bulk to synfin: offloads / plain TUN", m("tun_bulk", "synfin-tun", "gbps"), m("tun_bulk", "synfin-tun-plain", "gbps"), "")
+	ratio("TUN bulk from synfin: offloads / plain TUN", m("tun_bulk_down", "synfin-tun", "gbps"), m("tun_bulk_down", "synfin-tun-plain", "gbps"), "")
+	ratio("CPU/GB to synfin: synfin TUN / kernel veth", m("tun_bulk", "synfin-tun", "cpu_s_per_gb"), m("bulk", "kernel-veth", "cpu_s_per_gb"), "")
+	ratio("CPU/GB from synfin: synfin TUN / kernel veth", m("tun_bulk_down", "synfin-tun", "cpu_s_per_gb"), m("bulk_down", "kernel-veth", "cpu_s_per_gb"), "")
 	ratio("round trips/s: synfin / lwIP", m("rr", "synfin", "trans_per_s"), m("rr", "lwip", "trans_per_s"), "")
 	for (i = 1; i <= 3; i++) {
 		b = "http_c" hc[i]

@@ -74,7 +74,13 @@ static int64_t on_ready(void *ctx, sf_loop_t *lp, int64_t now_us)
 
 int main(int argc, char **argv)
 {
-	int port = argc > 1 ? atoi(argv[1]) : 7;
+	char *end = NULL;
+	long port = argc > 1 ? strtol(argv[1], &end, 10) : 7;
+	if (argc > 3 || (end && (*end || end == argv[1])) || port < 1 || port > 65535) {
+		fprintf(stderr,
+		        "usage: echo_server [PORT [PCAP_FILE]]   (PORT 1..65535, default 7)\n");
+		return 2;
+	}
 	sf_loop_tun_opts_t o = {.pcap_path = argc > 2 ? argv[2] : NULL};
 	char err[160];
 	if (sf_loop_open_tun(&o, &loop, err, sizeof err) < 0) {
@@ -84,12 +90,12 @@ int main(int argc, char **argv)
 	sf_stack_t *st = sf_loop_stack(loop);
 	listener = sf_socket(st);
 	if (sf_bind(st, listener, (uint16_t)port) < 0 || sf_listen(st, listener, 64) < 0) {
-		fprintf(stderr, "echo_server: cannot listen on port %d\n", port);
+		fprintf(stderr, "echo_server: cannot listen on port %ld\n", port);
 		return 1;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("echo server on 192.0.2.2:%d via %s; try: nc 192.0.2.2 %d\n", port,
+	printf("echo server on 192.0.2.2:%ld via %s; try: nc 192.0.2.2 %ld\n", port,
 	       sf_loop_tun_name(loop), port);
 	fflush(stdout);
 	sf_loop_set_app(loop, on_ready, NULL);

@@ -141,7 +141,7 @@ void sf_http_server_free(sf_http_server_t *s);
 typedef struct sf_http_server_stats {
 	uint64_t requests; /* responses sent (including error responses) */
 	uint64_t status_2xx, status_3xx, status_4xx, status_5xx;
-	uint64_t status_400, status_404, status_405, status_408, status_413, status_431;
+	uint64_t status_400, status_404, status_405, status_408, status_413, status_414, status_431;
 	uint64_t status_206, status_304, status_416;
 	uint64_t conns_accepted, conns_closed, conns_timed_out;
 	/* timeouts by kind (their sum is conns_timed_out) and evictions */
@@ -217,6 +217,10 @@ int sf_http_client_poll(sf_http_client_t *c, int64_t now_us);
 
 /* Response accessors; meaningful after sf_http_client_poll returned 0. */
 int sf_http_client_status(const sf_http_client_t *c); /* 0 before the status line */
+/* The status line's reason phrase as received (at most 63 bytes; "" before
+ * it), and its HTTP version (0.0 before it). For display only. */
+const char *sf_http_client_reason(const sf_http_client_t *c);
+void sf_http_client_version(const sf_http_client_t *c, int *major, int *minor);
 /* The first response header named `name` (case-insensitive), or NULL. */
 const char *sf_http_client_header(const sf_http_client_t *c, const char *name);
 size_t sf_http_client_header_count(const sf_http_client_t *c);

@@ -61,7 +61,8 @@ typedef void (*sf_loop_fd_fn)(void *ctx, sf_loop_t *loop, int fd, uint32_t event
  * stack's MTU is capped at the netdev's. On success the loop owns `dev`
  * (sf_loop_destroy destroys it) and 0 is returned; on failure `dev` stays
  * the caller's and the error is SF_EINVAL, SF_ENOMEM or that of
- * sf_stack_create. */
+ * sf_stack_create. Over a netdev with offloads (dev->offloads) the loop
+ * also sets cfg's transmit_off, csum_tx and tso_max to use them. */
 int sf_loop_create(sf_netdev_t *dev, const sf_config_t *cfg, sf_loop_t **out);
 
 /* How sf_loop_open_tun builds the link, from the stack outwards:
@@ -78,7 +79,20 @@ typedef struct sf_loop_tun_opts {
 	const char *pcap_path;        /* pcap file of the stack's frames; NULL: none */
 	const sf_config_t *cfg;       /* base stack config (NULL: defaults); addr, prefix
 	                                 and mtu above override its fields */
+	/* The TUN's virtio-net header offloads (TSO, GRO, checksums): 0 the
+	 * default (on, unless the environment has SYNFIN_OFFLOAD=0|off|no),
+	 * 1 on, -1 off. On means "when the kernel takes them": a kernel that
+	 * refuses leaves a plain TUN. Impairments (which count frames) turn
+	 * them off. */
+	int offload;
+	/* sf_loop_open_tun_multi: when not NULL, stack i's trace sink gets
+	 * trace_ctx[i] as its ctx (cfg->trace.fn is the function). */
+	void *const *trace_ctx;
 } sf_loop_tun_opts_t;
+
+/* Whether offloads are wanted for an `offload` value of sf_loop_tun_opts_t
+ * (0: the environment's SYNFIN_OFFLOAD decides, default on). */
+bool sf_loop_offload_wanted(int offload);
 
 /* Opens a TUN device (the kernel side gets peer_addr/prefix_len, MTU, link
  * up), wraps it as asked and creates a loop on it. Needs CAP_NET_ADMIN.
@@ -87,6 +101,19 @@ typedef struct sf_loop_tun_opts {
  * "/dev/net/tun is not available (modprobe tun?)"). errbuf may be NULL. */
 int sf_loop_open_tun(const sf_loop_tun_opts_t *opts, sf_loop_t **out, char *errbuf,
                      size_t errbuf_len);
+
+/* One stack per core: opens one TUN device with n queues (multiqueue) and
+ * a loop on each, out[0..n), each for a thread of its own. The stacks
+ * share nothing but their config and secret (one seed, from cfg or random,
+ * so ISNs agree whichever queue a flow lands on); the kernel spreads flows
+ * over the queues. A listener must be opened on every stack. Ephemeral
+ * ports of active opens are not coordinated between stacks: give each its
+ * own port range (cfg) before connecting from several. With pcap_path,
+ * queue i > 0 writes "<pcap_path>.<i>"; impairments are seeded
+ * impair_seed + i. Returns as sf_loop_open_tun (nothing is left open on
+ * failure). n = 1 is sf_loop_open_tun. */
+int sf_loop_open_tun_multi(const sf_loop_tun_opts_t *opts, unsigned n, sf_loop_t **out,
+                           char *errbuf, size_t errbuf_len);
 
 /* Destroys the stack (sending nothing more), the netdev chain (flushing and
  * closing a pcap file, removing the TUN device) and the loop. NULL is a no-op. */
@@ -135,7 +162,13 @@ typedef struct sf_loop_stats {
 	uint64_t tx_errors;    /* frames the netdev refused (lost) */
 	uint64_t max_batch;    /* most frames taken in one wake-up */
 	uint64_t full_batches; /* wake-ups that hit SF_LOOP_BATCH */
+	uint64_t super_in;     /* received frames that were super-segments (GRO) */
+	uint64_t super_out;    /* transmitted frames that were super-segments (TSO) */
 } sf_loop_stats_t;
+/* The loop's counters. Unlike everything else here, this may be called
+ * from any thread while the loop runs (one stack per core: a monitor sums
+ * the loops without a lock on their packet path); each value is whole, the
+ * set is not one instant. */
 void sf_loop_stats(const sf_loop_t *loop, sf_loop_stats_t *out);
 
 #ifdef __cplusplus

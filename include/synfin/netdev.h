@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "synfin/trace.h"
+#include "synfin/wire.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,7 +41,26 @@ struct sf_netdev {
 	int (*fd)(sf_netdev_t *dev);
 	/* Frees the netdev (and, for wrappers, the netdev it wraps). */
 	void (*destroy)(sf_netdev_t *dev);
+	/* Offloads (the virtio-net header of a TUN device): what the link
+	 * takes and delivers, SF_NETDEV_OFF_* bits; 0 for a plain link. A
+	 * wrapper that carries them through sets them from its inner netdev. */
+	uint32_t offloads;
+	/* Like transmit, with what the link still has to do to the datagram:
+	 * complete a partial TCP checksum (SF_NETDEV_OFF_CSUM), cut a TSO
+	 * super-segment at off->gso_size (SF_NETDEV_OFF_TSO). NULL without
+	 * offloads. */
+	int (*transmit_off)(sf_netdev_t *dev, const uint8_t *frame, size_t len,
+	                    const sf_offload_t *off, int64_t now_us);
+	/* Like receive, and fills *off: a super-segment the kernel did not cut
+	 * (gso_size, segs), a checksum it left partial or found valid. NULL
+	 * without offloads (receive() then hands over only plain datagrams
+	 * with complete checksums, larger ones whole). */
+	int (*receive_off)(sf_netdev_t *dev, uint8_t *buf, size_t cap, sf_offload_t *off,
+	                   int64_t now_us);
 };
+
+#define SF_NETDEV_OFF_CSUM 1u /* partial TCP checksums both ways (TUN_F_CSUM) */
+#define SF_NETDEV_OFF_TSO  2u /* TCP super-segments both ways (TUN_F_TSO4) */
 
 static inline int sf_netdev_transmit(sf_netdev_t *d, const uint8_t *f, size_t n, int64_t now)
 {
@@ -48,6 +68,22 @@ static inline int sf_netdev_transmit(sf_netdev_t *d, const uint8_t *f, size_t n,
 }
 static inline int sf_netdev_receive(sf_netdev_t *d, uint8_t *b, size_t cap, int64_t now)
 {
+	return d->receive(d, b, cap, now);
+}
+/* transmit_off when the netdev has it, else transmit (`off` must then ask
+ * for nothing: the caller only asks for offloads d->offloads names). */
+static inline int sf_netdev_transmit_off(sf_netdev_t *d, const uint8_t *f, size_t n,
+                                         const sf_offload_t *off, int64_t now)
+{
+	return d->transmit_off ? d->transmit_off(d, f, n, off, now) : d->transmit(d, f, n, now);
+}
+/* receive_off when the netdev has it, else receive with *off zeroed. */
+static inline int sf_netdev_receive_off(sf_netdev_t *d, uint8_t *b, size_t cap, sf_offload_t *off,
+                                        int64_t now)
+{
+	if (d->receive_off)
+		return d->receive_off(d, b, cap, off, now);
+	*off = (sf_offload_t){0};
 	return d->receive(d, b, cap, now);
 }
 static inline int64_t sf_netdev_next_deadline(sf_netdev_t *d)
@@ -120,18 +156,33 @@ void sf_impair_set_trace(sf_netdev_t *dev, sf_trace_sink_t sink);
  * of `inner`; returns NULL (and sets *err) if the file cannot be opened. */
 sf_netdev_t *sf_pcap_tap_wrap(sf_netdev_t *inner, const char *path, int *err);
 
-/* ---- TUN (Linux /dev/net/tun, IFF_TUN | IFF_NO_PI) ---- */
+/* ---- TUN (Linux /dev/net/tun, IFF_TUN | IFF_NO_PI [| IFF_VNET_HDR]) ---- */
 
 typedef struct sf_tun_config {
 	const char *name;   /* interface name, "" or NULL for the kernel's choice */
 	uint32_t peer_addr; /* address of the kernel side (host order), 0: leave down */
 	int prefix_len;     /* route prefix for the kernel side */
 	uint16_t mtu;       /* 0: 1500 */
+	/* Ask for the virtio-net header offloads (IFF_VNET_HDR, TUNSETOFFLOAD
+	 * with TUN_F_CSUM | TUN_F_TSO4): super-segments and partial checksums
+	 * both ways. When the kernel refuses, the device is a plain TUN
+	 * (offloads 0): nothing else changes. */
+	bool offload;
 } sf_tun_config_t;
 
 /* Opens a TUN device, sets the kernel side's address, MTU and link up.
  * Needs CAP_NET_ADMIN. Returns NULL and sets *err on failure. */
 sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err);
+/* Queues of one multiqueue TUN device at most. */
+#define SF_TUN_MAX_QUEUES 64
+/* Opens one TUN device with n queues (IFF_MULTI_QUEUE when n > 1): devs[i]
+ * is queue i, a netdev with its own fd, for one thread (and one stack)
+ * each; the kernel spreads flows over the queues by their hash and keeps
+ * a flow on the queue it is answered from. The kernel side is configured
+ * as sf_tun_open does. Each netdev is destroyed on its own; the device
+ * disappears with the last. Returns 0 or a negative SF_E* code (nothing
+ * is left open). */
+int sf_tun_open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs);
 /* The interface name the kernel gave it. */
 const char *sf_tun_name(sf_netdev_t *dev);
 

@@ -116,6 +116,21 @@ typedef struct sf_config {
 	 * The frame is valid during the call only. */
 	int (*transmit)(void *ctx, const uint8_t *frame, size_t len, int64_t now_us);
 	void *transmit_ctx;
+	/* Link offloads, for a driver whose link takes them (the loop over a TUN
+	 * device with the virtio-net header). When transmit_off is set it is
+	 * called instead of transmit, with what the link must still do to the
+	 * datagram (off is never NULL):
+	 * - tso_max > 0 (TSO): new data may leave as one super-segment of up to
+	 *   tso_max payload bytes (whole segments, at most 64 KiB in all); the
+	 *   link cuts it at off->gso_size bytes, each piece with a copy of the
+	 *   header (the kernel's TSO: FIN/PSH only on the last). Traces show it
+	 *   as one segment with u.seg.segs > 1. Retransmissions and urgent data
+	 *   never use it;
+	 * - csum_tx: TCP checksums are left to the link (off->csum_partial). */
+	int (*transmit_off)(void *ctx, const uint8_t *frame, size_t len, const sf_offload_t *off,
+	                    int64_t now_us);
+	uint32_t tso_max;
+	bool csum_tx;
 	sf_trace_sink_t trace;    /* optional event sink */
 	sf_allocator_t allocator; /* optional; default malloc/free */
 } sf_config_t;
@@ -133,6 +148,29 @@ void sf_stack_destroy(sf_stack_t *st);
  * during the call. Replies are queued for the next sf_stack_poll().
  * Returns 0, or the negative reason it was dropped (informational). */
 int sf_stack_input(sf_stack_t *st, const uint8_t *frame, size_t len, int64_t now_us);
+/* The same for a datagram a link with offloads delivered, with what the
+ * link said about it (NULL: nothing, as sf_stack_input). A TCP super-segment
+ * (GRO/LRO: off->gso_size, off->segs) is taken whole, as the segments it
+ * stands for: one trace row with u.seg.segs, and the ACK decision counts
+ * every segment in it (RFC 9293 §3.8.6.3, RFC 5681 §4.2: an ACK at least
+ * every second full-sized segment), made once for the batch. A TCP checksum
+ * marked csum_partial or csum_valid is not verified. */
+int sf_stack_input_off(sf_stack_t *st, const uint8_t *frame, size_t len, const sf_offload_t *off,
+                       int64_t now_us);
+/* One received datagram of a batch. */
+typedef struct sf_frame {
+	const uint8_t *data;
+	size_t len;
+	const sf_offload_t *off; /* what the link said about it; NULL: nothing */
+} sf_frame_t;
+/* Hands n datagrams to the stack, processed in order exactly as
+ * sf_stack_input_off would, but parsed ahead: the 4-tuple of each TCP
+ * segment is hashed once and its connection and TIME-WAIT buckets are
+ * prefetched before the segments are processed (a driver that drains
+ * several frames per wake-up should prefer it). Frames are only read
+ * during the call. Returns how many passed the IP layer (sf_stack_input
+ * returned 0 for them); what TCP dropped is in the statistics, as ever. */
+int sf_stack_input_batch(sf_stack_t *st, const sf_frame_t *frames, size_t n, int64_t now_us);
 /* Runs due timers and sends every queued segment. Call after a batch of
  * input, after socket calls, and when sf_stack_next_deadline() is reached. */
 void sf_stack_poll(sf_stack_t *st, int64_t now_us);

@@ -145,6 +145,10 @@ typedef struct sf_event {
 			/* SF_EV_SEG_TX: what detected the loss this segment
 			 * repairs; SF_RETX_NONE for a first transmission */
 			sf_retx_cause_t retx;
+			/* Wire segments this one stands for: > 1 for a TSO/GRO
+			 * super-segment of an offloading link, each of the MSS
+			 * (the last maybe shorter); 0 or 1: one. */
+			uint16_t segs;
 		} seg; /* SF_EV_SEG_TX, SF_EV_SEG_RX, and SF_EV_DROP when parsed */
 		struct {
 			sf_state_t from, to;

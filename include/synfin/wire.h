@@ -206,6 +206,30 @@ size_t sf_tcp_opts_len(const sf_tcp_opts_t *opt);
 int sf_tcp_emit(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_t *payload,
                 size_t payload_len, uint8_t *buf, size_t cap);
 
+/* Like sf_tcp_emit, but with `csum_partial` the checksum field gets only
+ * the folded pseudo-header sum (not complemented) and the data is not
+ * summed: a link with checksum offload (virtio-net NEEDS_CSUM, csum_start
+ * at the TCP header, csum_offset 16) completes it. */
+int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_t *payload,
+                   size_t payload_len, uint8_t *buf, size_t cap, bool csum_partial);
+
+/* Completes the TCP checksum of the IPv4 datagram frame[0..len) in place
+ * (after a link handed it over with only the pseudo-header sum filled, or
+ * before one that does not take partial checksums). Returns 0, or
+ * SF_EINVAL when the frame is not an unfragmented IPv4 TCP datagram. */
+int sf_tcp_csum_fill(uint8_t *frame, size_t len);
+
+/* What a link with offloads (the virtio-net header of a TUN device) says
+ * about one datagram, beside its bytes. Zeroed: a plain datagram. */
+typedef struct sf_offload {
+	uint16_t gso_size; /* TCP payload bytes per segment on the wire; 0: one segment */
+	uint16_t segs;     /* segments the datagram stands for (0 or 1: one) */
+	bool csum_partial; /* the TCP checksum holds only the pseudo-header sum:
+	                      whoever puts it on a wire completes it; input: unverified
+	                      and not to be verified (the kernel's own data) */
+	bool csum_valid;   /* input: the link verified the checksums already */
+} sf_offload_t;
+
 /* Segment length in sequence space: payload + SYN + FIN (RFC 9293 §3.4). */
 static inline uint32_t sf_tcp_seg_len(const sf_tcp_t *t)
 {

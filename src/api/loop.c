@@ -11,9 +11,16 @@
  * the application; poll again if it queued output. When a batch was full the
  * next wait does not sleep, so a busy link cannot starve timers or the
  * application, and the application cannot starve the link.
+ *
+ * Offloads: over a netdev that takes them (a TUN device with the virtio-net
+ * header), the stack is configured to send TSO super-segments and leave TCP
+ * checksums to the kernel, and frames are received with what the kernel said
+ * about them (super-segments, partial checksums): one read or write then
+ * moves up to 64 KiB instead of one MTU.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +31,12 @@
 
 #include "synfin/loop.h"
 
-#define RX_BUF_LEN 65536
-#define DEV_SLOT   0u /* epoll data of the netdev fd; extra fds are 1.. */
+#define RX_BUF_LEN 65536 /* the largest datagram (a super-segment) */
+/* Frames of one wake-up are read into one arena and handed to the stack
+ * together (sf_stack_input_batch: hashed and prefetched ahead); the arena
+ * is flushed whenever less than one largest datagram fits. */
+#define RX_ARENA_LEN (512 * 1024)
+#define DEV_SLOT     0u /* epoll data of the netdev fd; extra fds are 1.. */
 
 typedef struct fd_watch {
 	int fd; /* -1: free */
@@ -39,15 +50,35 @@ struct sf_loop {
 	sf_stack_t *st;
 	int epfd;
 	int dev_fd;
-	uint8_t *buf;
+	uint8_t *buf; /* RX_ARENA_LEN bytes */
+	sf_frame_t frames[SF_LOOP_BATCH];
+	sf_offload_t offs[SF_LOOP_BATCH];
 	sf_loop_app_fn app;
 	void *app_ctx;
 	int64_t app_deadline;
 	bool busy; /* the last batch was full: frames are probably still waiting */
 	volatile sig_atomic_t stop;
 	fd_watch_t fds[SF_LOOP_MAX_FDS];
-	sf_loop_stats_t stats;
+	/* Counters: written by the loop's thread only, read by any thread
+	 * (sf_loop_stats) without a lock: relaxed atomics, so a reader on
+	 * another core sees whole values and the writer pays no locked
+	 * instruction (a load and a store, as for a plain counter). */
+	struct {
+		_Atomic uint64_t iterations, frames_in, frames_out, tx_errors, max_batch,
+		        full_batches, super_in, super_out;
+	} stats;
 };
+
+static void bump(_Atomic uint64_t *c, uint64_t by)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+	                      memory_order_relaxed);
+}
+
+static uint64_t get(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
+}
 
 int64_t sf_loop_now(void)
 {
@@ -59,10 +90,23 @@ int64_t sf_loop_now(void)
 static int transmit_frame(void *ctx, const uint8_t *frame, size_t len, int64_t now_us)
 {
 	sf_loop_t *l = ctx;
-	l->stats.frames_out++;
+	bump(&l->stats.frames_out, 1);
 	int rc = sf_netdev_transmit(l->dev, frame, len, now_us);
 	if (rc < 0)
-		l->stats.tx_errors++;
+		bump(&l->stats.tx_errors, 1);
+	return rc;
+}
+
+static int transmit_frame_off(void *ctx, const uint8_t *frame, size_t len, const sf_offload_t *off,
+                              int64_t now_us)
+{
+	sf_loop_t *l = ctx;
+	bump(&l->stats.frames_out, 1);
+	if (off->gso_size)
+		bump(&l->stats.super_out, 1);
+	int rc = sf_netdev_transmit_off(l->dev, frame, len, off, now_us);
+	if (rc < 0)
+		bump(&l->stats.tx_errors, 1);
 	return rc;
 }
 
@@ -81,7 +125,7 @@ int sf_loop_create(sf_netdev_t *dev, const sf_config_t *cfg, sf_loop_t **out)
 	sf_loop_t *l = calloc(1, sizeof *l);
 	if (!l)
 		return SF_ENOMEM;
-	l->buf = malloc(RX_BUF_LEN);
+	l->buf = malloc(RX_ARENA_LEN);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!l->buf || l->epfd < 0) {
 		int rc = l->buf ? SF_EINVAL : SF_ENOMEM;
@@ -114,6 +158,16 @@ int sf_loop_create(sf_netdev_t *dev, const sf_config_t *cfg, sf_loop_t **out)
 		c.mtu = dev->mtu;
 	c.transmit = transmit_frame;
 	c.transmit_ctx = l;
+	c.transmit_off = NULL;
+	c.tso_max = 0;
+	c.csum_tx = false;
+	if (dev->offloads & SF_NETDEV_OFF_CSUM) {
+		c.transmit_off = transmit_frame_off;
+		c.csum_tx = true;
+		/* The kernel takes TSO only with a partial checksum. */
+		if (dev->offloads & SF_NETDEV_OFF_TSO)
+			c.tso_max = UINT16_MAX;
+	}
 	l->dev = dev;
 	int rc = sf_stack_create(&c, sf_loop_now(), &l->st);
 	if (rc < 0) {
@@ -167,7 +221,16 @@ void sf_loop_stop(sf_loop_t *l)
 
 void sf_loop_stats(const sf_loop_t *l, sf_loop_stats_t *out)
 {
-	*out = l->stats;
+	*out = (sf_loop_stats_t){
+	        .iterations = get(&l->stats.iterations),
+	        .frames_in = get(&l->stats.frames_in),
+	        .frames_out = get(&l->stats.frames_out),
+	        .tx_errors = get(&l->stats.tx_errors),
+	        .max_batch = get(&l->stats.max_batch),
+	        .full_batches = get(&l->stats.full_batches),
+	        .super_in = get(&l->stats.super_in),
+	        .super_out = get(&l->stats.super_out),
+	};
 }
 
 /* ---- extra fds ---- */
@@ -244,13 +307,20 @@ static void wait_events(sf_loop_t *l, int64_t wait_us)
 	}
 }
 
-/* Hands waiting frames to the stack. Returns 0 or the netdev's error. */
+/* Hands waiting frames to the stack, in batches. Returns 0 or the
+ * netdev's error. */
 static int drain_frames(sf_loop_t *l, int64_t now)
 {
 	uint64_t cnt = 0;
 	int rc = 0;
+	size_t used = 0, nf = 0;
 	while (cnt < SF_LOOP_BATCH) {
-		int n = sf_netdev_receive(l->dev, l->buf, RX_BUF_LEN, now);
+		if (RX_ARENA_LEN - used < RX_BUF_LEN) {
+			(void)sf_stack_input_batch(l->st, l->frames, nf, now);
+			used = nf = 0;
+		}
+		sf_offload_t *off = &l->offs[nf];
+		int n = sf_netdev_receive_off(l->dev, l->buf + used, RX_BUF_LEN, off, now);
 		if (n == SF_ENOBUFS) { /* one oversized frame discarded by a wrapper */
 			cnt++;
 			continue;
@@ -259,15 +329,20 @@ static int drain_frames(sf_loop_t *l, int64_t now)
 			rc = n;
 			break;
 		}
-		(void)sf_stack_input(l->st, l->buf, (size_t)n, now);
+		if (off->gso_size)
+			bump(&l->stats.super_in, 1);
+		l->frames[nf++] = (sf_frame_t){.data = l->buf + used, .len = (size_t)n, .off = off};
+		used += ((size_t)n + 7) & ~(size_t)7;
 		cnt++;
 	}
+	if (nf)
+		(void)sf_stack_input_batch(l->st, l->frames, nf, now);
 	l->busy = cnt == SF_LOOP_BATCH;
-	l->stats.frames_in += cnt;
-	if (cnt > l->stats.max_batch)
-		l->stats.max_batch = cnt;
+	bump(&l->stats.frames_in, cnt);
+	if (cnt > get(&l->stats.max_batch))
+		atomic_store_explicit(&l->stats.max_batch, cnt, memory_order_relaxed);
 	if (l->busy)
-		l->stats.full_batches++;
+		bump(&l->stats.full_batches, 1);
 	return rc;
 }
 
@@ -284,7 +359,7 @@ int sf_loop_once(sf_loop_t *l, int64_t max_wait_us)
 	if (max_wait_us >= 0 && (wait < 0 || wait > max_wait_us))
 		wait = max_wait_us;
 	wait_events(l, wait); /* even without sleeping: ready extra fds get their callbacks */
-	l->stats.iterations++;
+	bump(&l->stats.iterations, 1);
 
 	now = sf_loop_now();
 	int rc = drain_frames(l, now);
@@ -371,14 +446,71 @@ static void explain_tun_error(int saved_errno, const char *name, char *buf, size
 	}
 }
 
+bool sf_loop_offload_wanted(int offload)
+{
+	if (offload != 0)
+		return offload > 0;
+	const char *env = getenv("SYNFIN_OFFLOAD");
+	if (!env)
+		return true;
+	return !(strcmp(env, "0") == 0 || strcmp(env, "off") == 0 || strcmp(env, "no") == 0);
+}
+
 int sf_loop_open_tun(const sf_loop_tun_opts_t *o, sf_loop_t **out, char *errbuf, size_t errbuf_len)
+{
+	return sf_loop_open_tun_multi(o, 1, out, errbuf, errbuf_len);
+}
+
+/* Wraps queue q's netdev as the options ask (`trace`: the sink of the
+ * stack on it); destroys it on failure. */
+static sf_netdev_t *wrap_queue(const sf_loop_tun_opts_t *o, unsigned q, sf_netdev_t *dev,
+                               sf_trace_sink_t trace, int *err, char *errbuf, size_t errbuf_len)
+{
+	if (o->impair_tx || o->impair_rx) {
+		sf_netdev_t *w =
+		        sf_impair_wrap(dev, o->impair_seed + q, o->impair_tx, o->impair_rx);
+		if (!w) {
+			sf_netdev_destroy(dev);
+			say(errbuf, errbuf_len, "%s", "invalid impairment values");
+			*err = SF_EINVAL;
+			return NULL;
+		}
+		/* Frames the impairment loses show up in the trace (drawn
+		 * lost), not as silent gaps. */
+		if (o->cfg)
+			sf_impair_set_trace(w, trace);
+		dev = w;
+	}
+	if (o->pcap_path) {
+		char path[4096];
+		if (q == 0)
+			snprintf(path, sizeof path, "%s", o->pcap_path);
+		else
+			snprintf(path, sizeof path, "%s.%u", o->pcap_path, q);
+		sf_netdev_t *w = sf_pcap_tap_wrap(dev, path, err);
+		if (!w) {
+			sf_netdev_destroy(dev);
+			if (errbuf && errbuf_len)
+				snprintf(errbuf, errbuf_len, "cannot write pcap file %s", path);
+			if (*err >= 0)
+				*err = SF_EINVAL;
+			return NULL;
+		}
+		dev = w;
+	}
+	return dev;
+}
+
+int sf_loop_open_tun_multi(const sf_loop_tun_opts_t *o, unsigned n, sf_loop_t **out, char *errbuf,
+                           size_t errbuf_len)
 {
 	sf_loop_tun_opts_t def = {0};
 	if (!o)
 		o = &def;
-	if (!out || (o->tun_name && strlen(o->tun_name) >= 16) || o->prefix_len < 0 ||
-	    o->prefix_len > 32) {
-		say(errbuf, errbuf_len, "%s", "invalid TUN options (name too long or bad prefix)");
+	if (!out || n == 0 || n > SF_TUN_MAX_QUEUES || (o->tun_name && strlen(o->tun_name) >= 16) ||
+	    o->prefix_len < 0 || o->prefix_len > 32) {
+		say(errbuf, errbuf_len, "%s",
+		    "invalid TUN options (name too long, bad prefix or queue count)");
 		return SF_EINVAL;
 	}
 	sf_config_t cfg;
@@ -389,58 +521,55 @@ int sf_loop_open_tun(const sf_loop_tun_opts_t *o, sf_loop_t **out, char *errbuf,
 	cfg.addr = o->addr ? o->addr : DEFAULT_ADDR;
 	cfg.prefix_len = o->prefix_len ? o->prefix_len : 24;
 	cfg.mtu = o->mtu ? o->mtu : 1500;
+	/* One secret for every stack: ISNs (RFC 6528) and anything keyed by
+	 * it agree whichever queue a flow lands on. */
+	if (cfg.seed == 0)
+		cfg.seed = random_seed();
 	sf_tun_config_t tc = {
 	        .name = o->tun_name && o->tun_name[0] ? o->tun_name : NULL,
 	        .peer_addr = o->peer_addr ? o->peer_addr : DEFAULT_PEER,
 	        .prefix_len = cfg.prefix_len,
 	        .mtu = cfg.mtu,
+	        .offload = sf_loop_offload_wanted(o->offload) && !o->impair_tx && !o->impair_rx,
 	};
 	if (tc.peer_addr == cfg.addr) {
 		say(errbuf, errbuf_len, "%s", "synfin's address and the kernel's must differ");
 		return SF_EINVAL;
 	}
-	int err = 0;
+	sf_netdev_t *tuns[SF_TUN_MAX_QUEUES];
 	errno = 0;
-	sf_netdev_t *tun = sf_tun_open(&tc, &err);
-	if (!tun) {
-		explain_tun_error(errno, tc.name, errbuf, errbuf_len);
-		return err < 0 ? err : SF_EINVAL;
-	}
-	sf_netdev_t *dev = tun;
-	if (o->impair_tx || o->impair_rx) {
-		sf_netdev_t *w = sf_impair_wrap(dev, o->impair_seed, o->impair_tx, o->impair_rx);
-		if (!w) {
-			sf_netdev_destroy(dev);
-			say(errbuf, errbuf_len, "%s", "invalid impairment values");
-			return SF_EINVAL;
-		}
-		/* Frames the impairment loses show up in the trace (drawn
-		 * lost), not as silent gaps. */
-		if (o->cfg)
-			sf_impair_set_trace(w, o->cfg->trace);
-		dev = w;
-	}
-	if (o->pcap_path) {
-		sf_netdev_t *w = sf_pcap_tap_wrap(dev, o->pcap_path, &err);
-		if (!w) {
-			sf_netdev_destroy(dev);
-			if (errbuf && errbuf_len)
-				snprintf(errbuf, errbuf_len, "cannot write pcap file %s",
-				         o->pcap_path);
-			return err < 0 ? err : SF_EINVAL;
-		}
-		dev = w;
-	}
-	sf_loop_t *l;
-	int rc = sf_loop_create(dev, &cfg, &l);
+	int rc = sf_tun_open_multi(&tc, n, tuns);
 	if (rc < 0) {
-		sf_netdev_destroy(dev);
-		if (errbuf && errbuf_len)
-			snprintf(errbuf, errbuf_len, "cannot create the stack: %s",
-			         sf_strerror(rc));
+		explain_tun_error(errno, tc.name, errbuf, errbuf_len);
 		return rc;
 	}
-	l->tun = tun;
-	*out = l;
+	unsigned made = 0;
+	for (; made < n; made++) {
+		int err = 0;
+		if (o->trace_ctx)
+			cfg.trace.ctx = o->trace_ctx[made];
+		sf_netdev_t *dev =
+		        wrap_queue(o, made, tuns[made], cfg.trace, &err, errbuf, errbuf_len);
+		if (!dev) {
+			rc = err;
+			break;
+		}
+		rc = sf_loop_create(dev, &cfg, &out[made]);
+		if (rc < 0) {
+			sf_netdev_destroy(dev);
+			if (errbuf && errbuf_len)
+				snprintf(errbuf, errbuf_len, "cannot create the stack: %s",
+				         sf_strerror(rc));
+			break;
+		}
+		out[made]->tun = tuns[made];
+	}
+	if (made < n) {
+		for (unsigned i = made + 1; i < n; i++)
+			sf_netdev_destroy(tuns[i]);
+		while (made--)
+			sf_loop_destroy(out[made]);
+		return rc < 0 ? rc : SF_EINVAL;
+	}
 	return 0;
 }

@@ -53,6 +53,9 @@ struct sf_http_client {
 
 	llhttp_t parser;
 	int status;
+	uint8_t ver_major, ver_minor; /* of the status line, as received */
+	char reason[64];              /* its reason phrase, cut at 63 bytes */
+	size_t reason_len;
 	char *arena; /* header names and values, NUL-terminated */
 	size_t arena_len, arena_cap;
 	hdr_ref_t *hdrs;
@@ -113,6 +116,22 @@ static int on_message_begin(llhttp_t *p)
 	c->trailer_bytes = 0;
 	c->body_len = 0;
 	c->received = 0;
+	c->reason_len = 0;
+	c->reason[0] = '\0';
+	return 0;
+}
+
+/* The reason phrase may come in pieces; it is kept for display only
+ * (RFC 9112 §4: a client should ignore its content). */
+static int on_status(llhttp_t *p, const char *at, size_t len)
+{
+	sf_http_client_t *c = client_of(p);
+	size_t room = sizeof c->reason - 1 - c->reason_len;
+	if (len > room)
+		len = room;
+	memcpy(c->reason + c->reason_len, at, len);
+	c->reason_len += len;
+	c->reason[c->reason_len] = '\0';
 	return 0;
 }
 
@@ -194,6 +213,8 @@ static int on_headers_complete(llhttp_t *p)
 	sf_http_client_t *c = client_of(p);
 	c->in_head = false;
 	c->status = p->status_code;
+	c->ver_major = p->http_major;
+	c->ver_minor = p->http_minor;
 	/* RFC 9112 §6.3 (1): a response to HEAD has no body whatever it says. */
 	if (c->head_method && c->status >= 200)
 		return 1;
@@ -241,6 +262,7 @@ static int on_message_complete(llhttp_t *p)
 
 static const llhttp_settings_t response_settings = {
         .on_message_begin = on_message_begin,
+        .on_status = on_status,
         .on_header_field = on_header_field,
         .on_header_field_complete = on_header_field_complete,
         .on_header_value = on_header_value,
@@ -468,6 +490,17 @@ int sf_http_client_poll(sf_http_client_t *c, int64_t now_us)
 int sf_http_client_status(const sf_http_client_t *c)
 {
 	return c ? c->status : 0;
+}
+
+const char *sf_http_client_reason(const sf_http_client_t *c)
+{
+	return c && c->status ? c->reason : "";
+}
+
+void sf_http_client_version(const sf_http_client_t *c, int *major, int *minor)
+{
+	*major = c && c->status ? c->ver_major : 0;
+	*minor = c && c->status ? c->ver_minor : 0;
 }
 
 const char *sf_http_client_header(const sf_http_client_t *c, const char *name)

@@ -57,6 +57,7 @@ struct sf_http_session {
 	bool in_field;            /* inside a header name (a new one starts otherwise) */
 	bool in_message, in_head; /* a request has begun / its head is not complete */
 	bool begun_here;          /* the request began in the current feed */
+	bool target_done;         /* the request-target is complete (414 before, 431 after) */
 	const char *head_start;   /* its first target byte, when in the current feed */
 	size_t head_raw;          /* head bytes seen in earlier feeds */
 	size_t trailer_bytes;     /* chunked trailer fields (counted, not kept) */
@@ -298,6 +299,9 @@ static void count_status(sf_http_session_t *s, int status)
 		break;
 	case 431:
 		st->status_431++;
+		break;
+	case 414:
+		st->status_414++;
 		break;
 	default:
 		break;
@@ -746,6 +750,7 @@ static int on_message_begin(llhttp_t *p)
 	s->head_raw = 0;
 	s->trailer_bytes = 0;
 	s->body_len = 0;
+	s->target_done = false;
 	return 0;
 }
 
@@ -754,7 +759,18 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 	sf_http_session_t *s = session_of(p);
 	if (s->begun_here && !s->head_start)
 		s->head_start = at;
+	/* RFC 9110 §15.5.15: a target longer than the head may be is 414. */
+	if (s->arena_len + len + 12 > s->cfg->max_header_bytes)
+		return refuse(s, 414);
 	return arena_add(s, at, len);
+}
+
+static int on_terminate(llhttp_t *p);
+
+static int on_url_complete(llhttp_t *p)
+{
+	session_of(p)->target_done = true;
+	return on_terminate(p);
 }
 
 static int on_terminate(llhttp_t *p)
@@ -893,7 +909,7 @@ static int on_message_complete(llhttp_t *p)
 static const llhttp_settings_t request_settings = {
         .on_message_begin = on_message_begin,
         .on_url = on_url,
-        .on_url_complete = on_terminate,
+        .on_url_complete = on_url_complete,
         .on_header_field = on_header_field,
         .on_header_field_complete = on_terminate,
         .on_header_value = on_header_value,
@@ -975,7 +991,7 @@ size_t sf_http_session_feed(sf_http_session_t *s, const uint8_t *data, size_t le
 		else
 			s->head_raw += len;
 		if (s->head_raw > s->cfg->max_header_bytes)
-			fail(s, 431);
+			fail(s, s->target_done ? 431 : 414);
 	}
 	return used;
 }

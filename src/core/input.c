@@ -351,7 +351,9 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 			if (!t->ooo.cnt)
 				sf_ring_release(st, &t->rcv);
 		}
-		t->acks_owed++;
+		/* A super-segment counts as the segments it stands for. */
+		uint32_t owed = t->acks_owed + (uint32_t)s->segs;
+		t->acks_owed = (uint8_t)(owed > 255 ? 255 : owed);
 		/* RFC 5681 §4.2, RFC 9293 §3.8.6.3 (SHLD-19): an ACK at least
 		 * for every second full-sized segment, and for every 2*RMSS
 		 * bytes however they came (one large segment included). */
@@ -620,10 +622,30 @@ static void process_rest(sf_stack_t *st, sf_tcb_t *t, seg_t *s, bool fin_in_orde
 
 /* ---- entry ---- */
 
-void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_t len)
+/* Wire segments a datagram from an offloading link stands for. */
+static uint16_t segs_of(const sf_offload_t *off, uint32_t payload_len)
+{
+	if (!off)
+		return 1;
+	if (off->segs > 1)
+		return off->segs;
+	if (off->gso_size && payload_len > off->gso_size) {
+		uint32_t n = (payload_len + off->gso_size - 1u) / off->gso_size;
+		return (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
+	}
+	return 1;
+}
+
+void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_t len,
+                  const sf_offload_t *off, const uint32_t *hash)
 {
 	seg_t s = {.ip = ip};
-	int rc = sf_tcp_parse(buf, len, ip->src, ip->dst, st->cfg.verify_checksums, &s.h);
+	/* MUST-3 holds for what crossed a wire; a link that marks the sum
+	 * partial hands over the kernel's own data, which crossed none (and
+	 * carries only the pseudo-header sum), and one that marks it valid
+	 * has checked it. */
+	bool verify = st->cfg.verify_checksums && !(off && (off->csum_partial || off->csum_valid));
+	int rc = sf_tcp_parse(buf, len, ip->src, ip->dst, verify, &s.h);
 	if (rc < 0) {
 		sf_drop_reason_t why = rc == SF_ECHECKSUM    ? SF_DROP_TCP_CHECKSUM
 		                       : rc == SF_ETRUNCATED ? SF_DROP_TCP_TRUNCATED
@@ -634,6 +656,7 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	st->stats.tcp_in++;
 	s.data = buf + s.h.payload_off;
 	s.len = s.h.payload_len;
+	s.segs = segs_of(off, s.len);
 	s.seq = s.h.seq; /* SEG.SEQ; a SYN occupies it, data starts after */
 	s.syn = s.h.flags & SF_TCP_SYN;
 	s.fin = s.h.flags & SF_TCP_FIN;
@@ -651,7 +674,9 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 		return;
 	}
 
-	sf_tcb_t *t = sf_tcb_lookup(st, ip->src, s.h.sport, s.h.dport);
+	/* One 4-tuple hash for both tables (a batch computed it already). */
+	uint32_t h = hash ? *hash : sf_tuple_hash(st, ip->src, s.h.sport, s.h.dport);
+	sf_tcb_t *t = sf_tcb_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
 	if (t && syn_fin && t->state == SF_SYN_SENT) {
 		drop(st, SF_DROP_TCP_BAD_FLAGS, t->id, &s);
 		return;
@@ -663,7 +688,7 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 			synchronized_input(st, t, &s);
 		return;
 	}
-	sf_tw_t *w = sf_tw_lookup(st, ip->src, s.h.sport, s.h.dport);
+	sf_tw_t *w = sf_tw_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
 	uint32_t old_snd_nxt = 0;
 	if (w && !sf_tw_input(st, w, ip, &s.h, &old_snd_nxt))
 		return;

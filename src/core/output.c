@@ -12,10 +12,22 @@
 
 /* ---- IP and the transmit callback ---- */
 
+static void ip_output_off(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
+                          size_t payload_len, const sf_offload_t *off);
+
 /* Writes the IPv4 header in front of st->frame[20..] and hands the datagram
  * to the driver. */
 void sf_ip_output(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
                   size_t payload_len)
+{
+	static const sf_offload_t none = {0};
+	ip_output_off(st, dst, proto, ttl, tos, payload_len, &none);
+}
+
+/* The same, with what an offloading link still has to do to the datagram
+ * (cfg.transmit_off). */
+static void ip_output_off(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
+                          size_t payload_len, const sf_offload_t *off)
 {
 	sf_ipv4_t ip = {.src = st->cfg.addr,
 	                .dst = dst,
@@ -28,7 +40,10 @@ void sf_ip_output(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t ttl, uint
 	if (sf_ipv4_emit(&ip, payload_len, st->frame, SF_IPV4_HDR_LEN) < 0)
 		return;
 	st->stats.ip_out++;
-	if (st->cfg.transmit)
+	if (st->cfg.transmit_off)
+		st->cfg.transmit_off(st->cfg.transmit_ctx, st->frame, SF_IPV4_HDR_LEN + payload_len,
+		                     off, st->now_us);
+	else if (st->cfg.transmit)
 		st->cfg.transmit(st->cfg.transmit_ctx, st->frame, SF_IPV4_HDR_LEN + payload_len,
 		                 st->now_us);
 }
@@ -39,13 +54,19 @@ uint32_t sf_ts_now(const sf_stack_t *st)
 	return (uint32_t)((st->now_us - st->epoch_us) / 1000) + 1;
 }
 
-/* Emits one TCP segment and traces it. */
+/* Emits one TCP segment and traces it. A TSO segment (st->tx_gso set)
+ * is one trace row standing for its wire segments. */
 static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_t *payload,
                  size_t len, uint8_t ttl, uint8_t tos, uint32_t conn_id, const sf_tcb_t *t,
                  uint8_t retx)
 {
-	int n = sf_tcp_emit(h, st->cfg.addr, raddr, payload, len, st->frame + SF_IPV4_HDR_LEN,
-	                    sizeof st->frame - SF_IPV4_HDR_LEN);
+	sf_offload_t off = {.csum_partial = st->cfg.transmit_off && st->cfg.csum_tx, .segs = 1};
+	if (st->tx_gso && len > st->tx_gso) {
+		off.gso_size = st->tx_gso;
+		off.segs = (uint16_t)((len + st->tx_gso - 1u) / st->tx_gso);
+	}
+	int n = sf_tcp_emit_ex(h, st->cfg.addr, raddr, payload, len, st->frame + SF_IPV4_HDR_LEN,
+	                       sizeof st->frame - SF_IPV4_HDR_LEN, off.csum_partial);
 	if (n < 0)
 		return;
 	st->stats.tcp_out++;
@@ -74,9 +95,10 @@ static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_
 			        .snd_wnd = t->snd_wnd};
 		}
 		ev.u.seg.retx = (sf_retx_cause_t)retx;
+		ev.u.seg.segs = off.segs;
 		sf_core_trace(st, &ev);
 	}
-	sf_ip_output(st, raddr, SF_IP_PROTO_TCP, ttl, tos, (size_t)n);
+	ip_output_off(st, raddr, SF_IP_PROTO_TCP, ttl, tos, (size_t)n, &off);
 }
 
 void sf_send_raw(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
@@ -298,6 +320,21 @@ uint32_t sf_seg_payload_max(sf_stack_t *st, sf_tcb_t *t)
 	return t->snd_mss - (uint32_t)sf_tcp_opts_len(&o);
 }
 
+/* New data one segment may carry: one MSS-sized segment, or with the
+ * link's TSO (cfg.tso_max) as many whole ones as fit a 64 KiB datagram
+ * (IPv4 and TCP headers with the longest options included). Urgent data
+ * keeps one segment per send, so each carries its own pointer. */
+static uint32_t new_data_max(const sf_stack_t *st, const sf_tcb_t *t, uint32_t pmax)
+{
+	if (!st->cfg.tso_max || !st->cfg.transmit_off || (t->flags & F_URG_SEND))
+		return pmax;
+	uint32_t cap = st->cfg.tso_max;
+	uint32_t room = SF_FRAME_MAX - SF_IPV4_HDR_LEN - SF_TCP_HDR_LEN - SF_TCP_MAX_OPT_LEN;
+	if (cap > room)
+		cap = room;
+	return cap < pmax ? pmax : cap - cap % pmax;
+}
+
 /* RFC 9293 §3.8.6.2.1: the override timeout, 0.1 to 1 second. */
 #define SWS_OVERRIDE_US 200000
 
@@ -472,17 +509,24 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		uint32_t avail = sf_seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
 		uint32_t usable = usable_window(t);
 		uint32_t len = avail < usable ? avail : usable;
+		/* A retransmission (below snd_max) always goes, one segment at
+		 * a time. */
+		bool retx = sf_seq_lt(t->snd_nxt, t->snd_max);
+		uint32_t smax = retx ? pmax : new_data_max(st, t, pmax);
+		if (len > smax)
+			len = smax;
+		/* A TSO segment carries whole segments only: a short tail goes
+		 * on its own, through the same Nagle and SWS checks as without
+		 * TSO. */
 		if (len > pmax)
-			len = pmax;
+			len -= len % pmax;
 		bool fin = fin_may_be_sent(t) && len == avail && t->snd_nxt + len == data_end;
 		if (len == 0 && !fin)
 			break;
 		/* Sender SWS avoidance and Nagle (RFC 9293 §3.8.6.2.1, §3.7.4):
 		 * send a full segment, or everything that is queued when nothing
 		 * is unacknowledged (or Nagle is off), or at least half the
-		 * largest window the peer ever offered. A retransmission (below
-		 * snd_max) always goes. */
-		bool retx = sf_seq_lt(t->snd_nxt, t->snd_max);
+		 * largest window the peer ever offered. */
 		/* Going back over sent data after a timeout, a runt cut short by
 		 * cwnd (not by the peer's window) while more old data follows
 		 * waits for the next ACK to open cwnd: the segments were
@@ -510,7 +554,9 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 			break;
 		}
 		t->flags &= ~(uint32_t)F_SWS_OVERRIDE;
+		st->tx_gso = len > pmax ? (uint16_t)pmax : 0;
 		send_data(st, t, t->snd_nxt, len, fin, retx ? SF_RETX_RTO : SF_RETX_NONE);
+		st->tx_gso = 0;
 		t->snd_nxt += len + fin;
 		if (sf_seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;

@@ -250,6 +250,8 @@ struct sf_stack {
 	uint32_t ctl_cnt;
 
 	sf_stack_stats_t stats;
+	uint16_t tx_gso;             /* payload bytes per wire segment of the TSO
+	                                segment being built; 0: not one */
 	uint8_t frame[SF_FRAME_MAX]; /* the datagram being built */
 };
 
@@ -301,8 +303,6 @@ void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const 
 
 /* tcb.c: pool, demux, state machine, TIME-WAIT table */
 sf_tcb_t *sf_tcb_alloc(sf_stack_t *st);
-/* The 4-tuple hash (keyed SipHash-1-3), shared by both tables. */
-uint32_t sf_tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rport, uint16_t lport);
 /* Takes a connection out of the tables, its listener's queues and the
  * timer wheel (before it is freed or becomes a TIME-WAIT record). */
 void sf_tcb_detach(sf_stack_t *st, sf_tcb_t *t);
@@ -313,6 +313,13 @@ int sf_ring_acquire(sf_stack_t *st, sf_ring_t *r);
 void sf_ring_release(sf_stack_t *st, sf_ring_t *r);
 void sf_bufpool_fini(sf_stack_t *st);
 sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* The keyed 4-tuple hash both tables use: computed once per segment and
+ * passed to the _h lookups (and to sf_tuple_prefetch ahead of a batch). */
+uint32_t sf_tuple_hash(const sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+sf_tcb_t *sf_tcb_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
+                          uint16_t lport);
+/* Prefetches the connection and TIME-WAIT buckets of `hash`. */
+void sf_tuple_prefetch(const sf_stack_t *st, uint32_t hash);
 void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t);
 sf_tcb_t *sf_listener_find(sf_stack_t *st, uint16_t port);
@@ -354,6 +361,8 @@ bool sf_tw_input(sf_stack_t *st, sf_tw_t *w, const sf_ipv4_t *ip, const sf_tcp_t
 /* The ISS for a connection reopened from TIME-WAIT: iss, or past the old
  * SND.NXT when iss is not above it. */
 uint32_t sf_tw_reopen_iss(uint32_t iss, uint32_t old_snd_nxt);
+sf_tw_t *sf_tw_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
+                        uint16_t lport);
 void sf_tw_free(sf_stack_t *st, sf_tw_t *tw);
 /* Ends a TIME-WAIT record: traces TIME-WAIT -> CLOSED with `cause`, frees it. */
 void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause);
@@ -461,6 +470,7 @@ typedef struct sf_seg {
 	const uint8_t *data; /* payload, possibly trimmed */
 	uint32_t seq;        /* sequence number of data[0] (after trimming) */
 	uint32_t len;        /* payload bytes left after trimming */
+	uint16_t segs;       /* wire segments it stands for (a link's GRO: > 1) */
 	bool syn, fin;       /* after trimming */
 } sf_seg_t;
 /* Drops s: counted and traced with its reason. */
@@ -476,6 +486,7 @@ static inline void sf_seg_trace_rx(sf_stack_t *st, uint32_t id, const sf_seg_t *
 	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
 	ev.u.seg.ip = *s->ip;
 	ev.u.seg.tcp = s->h;
+	ev.u.seg.segs = s->segs;
 	sf_core_trace(st, &ev);
 }
 /* A data-less segment (or a SYN) can be part of an ACK loop; one with data
@@ -515,7 +526,9 @@ bool sf_frag_input(sf_stack_t *st, sf_ipv4_t *ip, const uint8_t **payload, size_
 
 /* input.c */
 void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t);
-void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *seg, size_t len);
+/* off: what an offloading link said about the datagram, or NULL. */
+void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *seg, size_t len,
+                  const sf_offload_t *off, const uint32_t *hash);
 void sf_icmp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *msg, size_t len);
 
 #endif

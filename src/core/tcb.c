@@ -70,16 +70,26 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 
 /* ---- 4-tuple table (our address is fixed per stack) ---- */
 
-uint32_t sf_tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rport, uint16_t lport)
+static uint32_t tuple_hash(const sf_sipkey_t *key, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	uint64_t m = (uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport;
 	return (uint32_t)sf_siphash13_u64(key, m);
 }
 
+uint32_t sf_tuple_hash(const sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	return tuple_hash(&st->hash_key, raddr, rport, lport);
+}
+
 sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
-	uint32_t i =
-	        st->buckets[sf_tuple_hash(&st->hash_key, raddr, rport, lport) & st->bucket_mask];
+	return sf_tcb_lookup_h(st, sf_tuple_hash(st, raddr, rport, lport), raddr, rport, lport);
+}
+
+sf_tcb_t *sf_tcb_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
+                          uint16_t lport)
+{
+	uint32_t i = st->buckets[hash & st->bucket_mask];
 	while (i != SF_NIL) {
 		sf_tcb_t *t = &st->tcbs[i];
 		if (t->raddr == raddr && t->rport == rport && t->lport == lport)
@@ -91,7 +101,7 @@ sf_tcb_t *sf_tcb_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t
 
 void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t)
 {
-	uint32_t *head = &st->buckets[sf_tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
+	uint32_t *head = &st->buckets[tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
 	                              st->bucket_mask];
 	t->hash_next = *head;
 	*head = tcb_index(st, t);
@@ -99,7 +109,7 @@ void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t)
 
 void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t)
 {
-	uint32_t *p = &st->buckets[sf_tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
+	uint32_t *p = &st->buckets[tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
 	                           st->bucket_mask];
 	uint32_t me = tcb_index(st, t);
 	while (*p != SF_NIL) {
@@ -388,6 +398,17 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause)
 	if (!(t->flags & F_DIRTY))
 		sf_tcb_free(st, t);
 	/* else: freed by the output pass, which skips CLOSED blocks */
+}
+
+void sf_tuple_prefetch(const sf_stack_t *st, uint32_t hash)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(&st->buckets[hash & st->bucket_mask]);
+	if (st->tw_cnt)
+		__builtin_prefetch(&st->tw_buckets[hash & st->tw_mask]);
+#else
+	(void)st, (void)hash;
+#endif
 }
 
 /* ---- per-connection timers on one wheel entry ---- */

@@ -25,6 +25,7 @@ static void trace_rx(sf_stack_t *st, uint32_t id, const seg_in_t *s)
 	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
 	ev.u.seg.ip = *s->ip;
 	ev.u.seg.tcp = s->h;
+	ev.u.seg.segs = 1;
 	sf_core_trace(st, &ev);
 }
 
@@ -39,14 +40,22 @@ static bool seg_has_data(const seg_in_t *s)
 
 static uint32_t tw_bucket(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
-	return sf_tuple_hash(&st->hash_key, raddr, rport, lport) & st->tw_mask;
+	return sf_tuple_hash(st, raddr, rport, lport) & st->tw_mask;
 }
 
 sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	if (!st->tw_cnt)
 		return NULL;
-	for (uint32_t i = st->tw_buckets[tw_bucket(st, raddr, rport, lport)]; i != SF_NIL;
+	return sf_tw_lookup_h(st, sf_tuple_hash(st, raddr, rport, lport), raddr, rport, lport);
+}
+
+sf_tw_t *sf_tw_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
+                        uint16_t lport)
+{
+	if (!st->tw_cnt)
+		return NULL;
+	for (uint32_t i = st->tw_buckets[hash & st->tw_mask]; i != SF_NIL;
 	     i = st->tw[i].hash_next) {
 		sf_tw_t *w = &st->tw[i];
 		if (w->raddr == raddr && w->rport == rport && w->lport == lport)

@@ -6,10 +6,17 @@
  * are recorded before the inner netdev sees them (what the stack sent);
  * received ones after the inner netdev returned them (what the stack got).
  * The file is flushed and closed on destroy.
+ *
+ * Offloads pass through (the tap has the inner netdev's offloads). A TSO or
+ * GRO super-segment is one record, as tcpdump shows it on a host with
+ * offloads; a TCP checksum left partial for the link is completed in a
+ * copy first, so the capture verifies as what the segments on the wire
+ * carry (the copy costs only while capturing).
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "synfin/error.h"
 #include "synfin/netdev.h"
@@ -22,6 +29,7 @@ typedef struct pcap_tap {
 	pcap_t *dead;
 	pcap_dumper_t *dumper;
 	char name[64];
+	uint8_t scratch[TAP_SNAPLEN]; /* a frame whose checksum is completed */
 } pcap_tap_t;
 
 static pcap_tap_t *tap_of(sf_netdev_t *dev)
@@ -43,6 +51,36 @@ static void record(pcap_tap_t *t, const uint8_t *frame, size_t len, int64_t now_
 	h.len = (bpf_u_int32)len;
 	h.caplen = (bpf_u_int32)(len < TAP_SNAPLEN ? len : TAP_SNAPLEN);
 	pcap_dump((u_char *)t->dumper, &h, frame);
+}
+
+static void record_off(pcap_tap_t *t, const uint8_t *frame, size_t len, const sf_offload_t *off,
+                       int64_t now_us)
+{
+	if (off && off->csum_partial && len <= sizeof t->scratch) {
+		memcpy(t->scratch, frame, len);
+		if (sf_tcp_csum_fill(t->scratch, len) == 0)
+			frame = t->scratch;
+	}
+	record(t, frame, len, now_us);
+}
+
+static int tap_transmit_off(sf_netdev_t *dev, const uint8_t *frame, size_t len,
+                            const sf_offload_t *off, int64_t now_us)
+{
+	pcap_tap_t *t = tap_of(dev);
+	if (len > 0)
+		record_off(t, frame, len, off, now_us);
+	return sf_netdev_transmit_off(t->inner, frame, len, off, now_us);
+}
+
+static int tap_receive_off(sf_netdev_t *dev, uint8_t *buf, size_t cap, sf_offload_t *off,
+                           int64_t now_us)
+{
+	pcap_tap_t *t = tap_of(dev);
+	int n = sf_netdev_receive_off(t->inner, buf, cap, off, now_us);
+	if (n > 0)
+		record_off(t, buf, (size_t)n, off, now_us);
+	return n;
 }
 
 static int tap_transmit(sf_netdev_t *dev, const uint8_t *frame, size_t len, int64_t now_us)
@@ -119,6 +157,9 @@ sf_netdev_t *sf_pcap_tap_wrap(sf_netdev_t *inner, const char *path, int *err)
 	t->dev.mtu = inner->mtu;
 	t->dev.transmit = tap_transmit;
 	t->dev.receive = tap_receive;
+	t->dev.offloads = inner->offloads;
+	t->dev.transmit_off = inner->offloads ? tap_transmit_off : NULL;
+	t->dev.receive_off = inner->offloads ? tap_receive_off : NULL;
 	t->dev.next_deadline = tap_next_deadline;
 	t->dev.fd = tap_fd;
 	t->dev.destroy = tap_destroy;

@@ -6,24 +6,38 @@
  * descriptor is exposed through fd() so an event loop can poll it;
  * receive() reads one packet and returns 0 when none is waiting.
  *
- * Later work slots in here:
- * - Offloads: open with IFF_VNET_HDR and set TUNSETVNETHDRSZ/TUNSETOFFLOAD;
- *   every read and write then starts with a struct virtio_net_hdr, which
- *   lets the kernel hand us GSO super-packets and skip checksums (TSO/GRO).
- *   transmit()/receive() would add and strip that header.
- * - Multiqueue: IFF_MULTI_QUEUE, with /dev/net/tun opened once per queue
- *   under the same name (one fd per stack/core, flows split by the kernel's
- *   hash), and TUNSETQUEUE to attach and detach queues.
+ * Offloads (cfg.offload): the device is opened with IFF_VNET_HDR, the
+ * header size set to the 10-byte struct virtio_net_hdr (TUNSETVNETHDRSZ)
+ * and TUNSETOFFLOAD asked for TUN_F_CSUM | TUN_F_TSO4 (then TUN_F_CSUM
+ * alone). Every read and write then starts with that header (native byte
+ * order, which is little-endian on the hosts this runs on, as the legacy
+ * virtio header is): the kernel hands us TCP super-segments of up to 64 KiB
+ * (gso_type TCPV4, gso_size the MSS) with only the pseudo-header sum in the
+ * checksum field (NEEDS_CSUM), and takes them from us the same way, cutting
+ * them at gso_size itself. transmit_off()/receive_off() carry that header
+ * as an sf_offload_t; plain transmit()/receive() on such a device write a
+ * zero header and complete partial checksums, so a wrapper that knows
+ * nothing of offloads still sees ordinary datagrams. When the kernel
+ * refuses IFF_VNET_HDR the device is a plain TUN with offloads 0.
+ *
+ * Multiqueue (sf_tun_open_multi): IFF_MULTI_QUEUE, /dev/net/tun opened once
+ * per queue under the same name, one netdev (one fd) per queue, for one
+ * stack and one thread each. The kernel picks a flow's queue by its
+ * symmetric flow hash and then keeps it where that flow was last written
+ * from (tun_automq_select_queue): a stack answering on its own queue keeps
+ * its flows.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "synfin/error.h"
@@ -32,8 +46,11 @@
 typedef struct tun_dev {
 	sf_netdev_t dev; /* first: the netdev pointer is the tun pointer */
 	int fd;
+	bool vnet; /* every read and write starts with a struct virtio_net_hdr */
 	char ifname[IFNAMSIZ];
 } tun_dev_t;
+
+#define VNET_HDR_LEN sizeof(struct virtio_net_hdr)
 
 static tun_dev_t *tun_of(sf_netdev_t *dev)
 {
@@ -66,32 +83,78 @@ static int map_errno(int e)
 	}
 }
 
-static int tun_transmit(sf_netdev_t *dev, const uint8_t *frame, size_t len, int64_t now_us)
+static int tun_transmit_off(sf_netdev_t *dev, const uint8_t *frame, size_t len,
+                            const sf_offload_t *off, int64_t now_us)
 {
 	(void)now_us;
 	tun_dev_t *t = tun_of(dev);
+	struct virtio_net_hdr vh = {0};
+	if (off && t->vnet && len >= 20) {
+		uint16_t ihl = (uint16_t)((frame[0] & 0x0f) * 4);
+		if (off->csum_partial) {
+			vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh.csum_start = ihl;
+			vh.csum_offset = 16; /* the TCP checksum field */
+		}
+		if (off->gso_size && len >= (size_t)ihl + 20) {
+			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			vh.gso_size = off->gso_size;
+			vh.hdr_len = (uint16_t)(ihl + (frame[ihl + 12] >> 4) * 4);
+		}
+	}
+	struct iovec iov[2] = {{&vh, VNET_HDR_LEN}, {(void *)frame, len}};
 	ssize_t n;
 	do
-		n = write(t->fd, frame, len);
+		n = t->vnet ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return map_errno(errno);
 	return 0;
 }
 
-/* `cap` should be at least the MTU: a datagram longer than cap is not
- * returned whole. */
-static int tun_receive(sf_netdev_t *dev, uint8_t *buf, size_t cap, int64_t now_us)
+static int tun_transmit(sf_netdev_t *dev, const uint8_t *frame, size_t len, int64_t now_us)
+{
+	return tun_transmit_off(dev, frame, len, NULL, now_us);
+}
+
+/* `cap` should be at least the MTU (64 KiB with offloads): a datagram
+ * longer than cap is not returned whole. */
+static int tun_receive_off(sf_netdev_t *dev, uint8_t *buf, size_t cap, sf_offload_t *off,
+                           int64_t now_us)
 {
 	(void)now_us;
 	tun_dev_t *t = tun_of(dev);
+	struct virtio_net_hdr vh = {0};
+	struct iovec iov[2] = {{&vh, VNET_HDR_LEN}, {buf, cap}};
 	ssize_t n;
 	do
-		n = read(t->fd, buf, cap);
+		n = t->vnet ? readv(t->fd, iov, 2) : read(t->fd, buf, cap);
 	while (n < 0 && errno == EINTR);
+	*off = (sf_offload_t){0};
 	if (n < 0)
 		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : map_errno(errno);
+	if (!t->vnet)
+		return (int)n;
+	if ((size_t)n < VNET_HDR_LEN)
+		return 0; /* nothing but a header: nothing to hand over */
+	n -= (ssize_t)VNET_HDR_LEN;
+	off->csum_partial = vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	off->csum_valid = vh.flags & VIRTIO_NET_HDR_F_DATA_VALID;
+	/* The segment count is left to whoever parses the headers (the
+	 * kernel's hdr_len is the linear part of its buffer, not the
+	 * headers). */
+	if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4)
+		off->gso_size = vh.gso_size;
 	return (int)n;
+}
+
+static int tun_receive(sf_netdev_t *dev, uint8_t *buf, size_t cap, int64_t now_us)
+{
+	sf_offload_t off;
+	int n = tun_receive_off(dev, buf, cap, &off, now_us);
+	if (n > 0 && off.csum_partial)
+		(void)sf_tcp_csum_fill(buf, (size_t)n); /* what receive() promises */
+	return n;
 }
 
 static int64_t tun_next_deadline(sf_netdev_t *dev)
@@ -160,15 +223,12 @@ fail:;
 	return rc;
 }
 
-sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
+/* Opens one queue of the TUN device `name` (NULL: a new one, named by the
+ * kernel): the fd, TUNSETIFF with the flags asked for (falling back to no
+ * virtio-net header), the offloads. The kernel side is not configured.
+ * Returns NULL with *err set (errno left as the failing call set it). */
+static tun_dev_t *open_queue(const char *name, const sf_tun_config_t *cfg, bool multi, int *err)
 {
-	int dummy;
-	if (!err)
-		err = &dummy;
-	if (!cfg || (cfg->name && strlen(cfg->name) >= IFNAMSIZ)) {
-		*err = SF_EINVAL;
-		return NULL;
-	}
 	tun_dev_t *t = calloc(1, sizeof(*t));
 	if (!t) {
 		*err = SF_ENOMEM;
@@ -182,31 +242,84 @@ sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	if (cfg->name)
-		memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
-	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
-		*err = map_errno(errno);
+	short base = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0);
+	ifr.ifr_flags = base | (cfg->offload ? IFF_VNET_HDR : 0);
+	if (name)
+		memcpy(ifr.ifr_name, name, strlen(name));
+	int rc = ioctl(t->fd, TUNSETIFF, &ifr);
+	if (rc < 0 && cfg->offload && errno == EINVAL && !multi) {
+		ifr.ifr_flags = base; /* no virtio-net header here */
+		rc = ioctl(t->fd, TUNSETIFF, &ifr);
+	}
+	if (rc < 0) {
+		int e = errno;
+		*err = map_errno(e);
 		tun_destroy(&t->dev);
+		errno = e;
 		return NULL;
+	}
+	t->vnet = ifr.ifr_flags & IFF_VNET_HDR;
+	if (t->vnet) {
+		int sz = (int)VNET_HDR_LEN;
+		if (ioctl(t->fd, TUNSETVNETHDRSZ, &sz) == 0 &&
+		    ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) == 0)
+			t->dev.offloads = SF_NETDEV_OFF_CSUM | SF_NETDEV_OFF_TSO;
+		else if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) == 0)
+			t->dev.offloads = SF_NETDEV_OFF_CSUM;
 	}
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
 	t->ifname[IFNAMSIZ - 1] = '\0';
-	int rc = configure(t->ifname, cfg);
-	if (rc < 0) {
-		*err = rc;
-		tun_destroy(&t->dev);
-		return NULL;
-	}
 	t->dev.name = t->ifname;
 	t->dev.mtu = cfg->mtu ? cfg->mtu : 1500;
 	t->dev.transmit = tun_transmit;
 	t->dev.receive = tun_receive;
+	t->dev.transmit_off = tun_transmit_off;
+	t->dev.receive_off = tun_receive_off;
 	t->dev.next_deadline = tun_next_deadline;
 	t->dev.fd = tun_fd;
 	t->dev.destroy = tun_destroy;
-	*err = 0;
-	return &t->dev;
+	return t;
+}
+
+sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
+{
+	sf_netdev_t *dev = NULL;
+	int rc = sf_tun_open_multi(cfg, 1, &dev);
+	if (err)
+		*err = rc;
+	return rc < 0 ? NULL : dev;
+}
+
+int sf_tun_open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs)
+{
+	if (!cfg || !devs || n == 0 || n > SF_TUN_MAX_QUEUES ||
+	    (cfg->name && strlen(cfg->name) >= IFNAMSIZ))
+		return SF_EINVAL;
+	int err = 0;
+	tun_dev_t *first = open_queue(cfg->name, cfg, n > 1, &err);
+	if (!first)
+		return err;
+	devs[0] = &first->dev;
+	for (unsigned i = 1; i < n; i++) {
+		tun_dev_t *q = open_queue(first->ifname, cfg, true, &err);
+		if (!q || q->dev.offloads != first->dev.offloads) {
+			int e = errno;
+			if (q)
+				tun_destroy(&q->dev);
+			while (i--)
+				tun_destroy(devs[i]);
+			errno = e;
+			return err < 0 ? err : SF_EINVAL;
+		}
+		devs[i] = &q->dev;
+	}
+	int rc = configure(first->ifname, cfg);
+	if (rc < 0) {
+		for (unsigned i = 0; i < n; i++)
+			tun_destroy(devs[i]);
+		return rc;
+	}
+	return 0;
 }
 
 const char *sf_tun_name(sf_netdev_t *dev)

@@ -242,6 +242,12 @@ static size_t write_slot(uint8_t slot, const sf_tcp_opts_t *opt, uint8_t *p)
 int sf_tcp_emit(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_t *payload,
                 size_t payload_len, uint8_t *buf, size_t cap)
 {
+	return sf_tcp_emit_ex(tcp, src, dst, payload, payload_len, buf, cap, false);
+}
+
+int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_t *payload,
+                   size_t payload_len, uint8_t *buf, size_t cap, bool csum_partial)
+{
 	const sf_tcp_opts_t *opt = &tcp->opt;
 	if (opt->sack_cnt > SF_TCP_MAX_SACK)
 		return SF_EINVAL;
@@ -280,6 +286,14 @@ int sf_tcp_emit(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_t *
 	 * the data; the data is summed while it is copied. hdr_len is a
 	 * multiple of 4, so chaining the two chunks is allowed. */
 	uint64_t sum = sf_csum_pseudo(src, dst, SF_IP_PROTO_TCP, (uint16_t)total);
+	if (csum_partial) {
+		/* The link sums from the TCP header on and folds the result in;
+		 * the data only needs to be in place. */
+		if (payload_len > 0 && payload != buf + hdr_len)
+			memcpy(buf + hdr_len, payload, payload_len);
+		sf_put16(buf + 16, (uint16_t)~sf_csum_fold(sum));
+		return (int)total;
+	}
 	sum = sf_csum_add(sum, buf, hdr_len);
 	if (payload_len > 0) {
 		if (payload == buf + hdr_len) /* already in place */
@@ -289,6 +303,24 @@ int sf_tcp_emit(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_t *
 	}
 	sf_put16(buf + 16, sf_csum_fold(sum));
 	return (int)total;
+}
+
+int sf_tcp_csum_fill(uint8_t *frame, size_t len)
+{
+	if (len < SF_IPV4_HDR_LEN || (frame[0] >> 4) != 4)
+		return SF_EINVAL;
+	size_t ihl = (size_t)(frame[0] & 0x0f) * 4;
+	size_t total = sf_be16(frame + 2);
+	if (ihl < SF_IPV4_HDR_LEN || total > len || total < ihl + SF_TCP_HDR_LEN ||
+	    frame[9] != SF_IP_PROTO_TCP || (sf_be16(frame + 6) & 0x3fff) != 0)
+		return SF_EINVAL;
+	uint8_t *seg = frame + ihl;
+	size_t seg_len = total - ihl;
+	sf_put16(seg + 16, 0);
+	uint64_t sum = sf_csum_pseudo(sf_be32(frame + 12), sf_be32(frame + 16), SF_IP_PROTO_TCP,
+	                              (uint16_t)seg_len);
+	sf_put16(seg + 16, sf_csum_fold(sf_csum_add(sum, seg, seg_len)));
+	return 0;
 }
 
 /* ---- printing ---- */

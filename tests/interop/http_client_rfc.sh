@@ -69,6 +69,9 @@ head -1 "$WORK/head" | grep -q "^HTTP/1.1 200" || fail "head: $(cat "$WORK/head"
 grep -qi "^Content-Length: $(stat -c %s "$W/b.txt")" "$WORK/head" || fail "head: $(cat "$WORK/head")"
 grep -q "HEAD /b.txt HTTP/1.1" "$WORK/req.log" || fail "no HEAD request logged"
 grep -q "^1$" "$WORK/head" && fail "a body after HEAD"
+# The status line is printed as received: http.server answers HTTP/1.0.
+$GET -I http://$KN:8000/b.txt >"$WORK/head10" || fail "get -I (HTTP/1.0 server)"
+expect_eq "-I status line as received" "$(head -1 "$WORK/head10" | tr -d '\r')" "HTTP/1.0 200 OK"
 
 note "several URLs over one connection"
 : >"$WORK/req.log"

@@ -705,6 +705,14 @@ static void limits_431_413(void **state)
 	char *many = make_headers(64, 4);
 	expect_refused(&f, many, strlen(many), 431);
 	free(many);
+	/* A 9000-byte target: 414 URI Too Long, not 431. */
+	char *url = malloc(9100);
+	assert_non_null(url);
+	memcpy(url, "GET /", 5);
+	memset(url + 5, 'u', 9000);
+	strcpy(url + 9005, " HTTP/1.1\r\nHost: t\r\n\r\n");
+	expect_refused(&f, url, strlen(url), 414);
+	free(url);
 	/* 63 + Host = 64 headers is fine. */
 	char *ok = make_headers(63, 4);
 	int r = raw_open(&f);
@@ -730,6 +738,7 @@ static void limits_431_413(void **state)
 	free(chunked);
 	sf_http_server_stats_t s = server_stats(&f);
 	assert_int_equal(s.status_431, 2);
+	assert_int_equal(s.status_414, 1);
 	assert_int_equal(s.status_413, 2);
 	fx_fini(&f);
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int on_tx(void *ctx, const uint8_t *frame, size_t len, int64_t now_us)
+int pkt_on_tx(void *ctx, const uint8_t *frame, size_t len, int64_t now_us)
 {
 	pkt_t *p = ctx;
 	if (p->out_cnt == PKT_MAX_OUT)
@@ -49,7 +49,7 @@ void pkt_init(pkt_t *p, const sf_config_t *cfg)
 		p->cfg.seed = 1;
 	}
 	p->cfg.addr = PKT_US;
-	p->cfg.transmit = on_tx;
+	p->cfg.transmit = pkt_on_tx;
 	p->cfg.transmit_ctx = p;
 	p->cfg.trace = (sf_trace_sink_t){on_event, p};
 	p->cfg.allocator = count_allocator(&p->mem);

@@ -95,6 +95,11 @@ size_t pkt_build_opts(pkt_t *p, uint8_t *buf, size_t cap, const char *flags, uin
 size_t pkt_build_icmp(pkt_t *p, uint8_t *buf, size_t cap, uint8_t type, uint8_t code,
                       uint16_t mtu_or_id, uint16_t seq, const void *data, size_t len);
 
+/* The harness's transmit callback (ctx: the pkt_t): queues a copy of one
+ * datagram of at most 2048 bytes for pkt_next. A test with a transmit_off
+ * callback of its own (offloads) hands the ordinary datagrams on to it. */
+int pkt_on_tx(void *ctx, const uint8_t *frame, size_t len, int64_t now_us);
+
 /* Pops the next segment synfin sent, failing the test if there is none. */
 pkt_seg_t *pkt_next(pkt_t *p);
 /* Pops the next segment and checks flags, relative seq and ack (ack is

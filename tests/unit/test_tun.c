@@ -182,11 +182,80 @@ static void test_tun_errors(void **state)
 	sf_sim_link_destroy(link);
 }
 
+/* Offloads and queues: two queues of one device with the virtio-net header
+ * (this kernel takes TUN_F_CSUM | TUN_F_TSO4), one fd each; an echo
+ * request written on queue 1 is answered on one of them (the kernel keeps
+ * the flow where it was written from), its header saying nothing special. */
+static void test_tun_offload_queues(void **state)
+{
+	(void)state;
+	skip_if_needed();
+	sf_tun_config_t cfg = {.name = "sftun2",
+	                       .peer_addr = KERNEL_ADDR,
+	                       .prefix_len = 24,
+	                       .mtu = TUN_MTU,
+	                       .offload = true};
+	sf_netdev_t *q[2] = {NULL, NULL};
+	assert_int_equal(sf_tun_open_multi(&cfg, 0, q), SF_EINVAL);
+	assert_int_equal(sf_tun_open_multi(&cfg, SF_TUN_MAX_QUEUES + 1, q), SF_EINVAL);
+	assert_int_equal(sf_tun_open_multi(&cfg, 2, q), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(sf_tun_name(q[i]), "sftun2");
+		assert_int_equal(q[i]->offloads, SF_NETDEV_OFF_CSUM | SF_NETDEV_OFF_TSO);
+		assert_non_null(q[i]->transmit_off);
+		assert_non_null(q[i]->receive_off);
+	}
+	assert_int_not_equal(q[0]->fd(q[0]), q[1]->fd(q[1]));
+
+	uint8_t pkt[TUN_MTU], buf[65536];
+	const uint8_t payload[] = "synfin tun queues";
+	sf_icmp_t icmp = {.type = SF_ICMP_ECHO, .id = 0x7171, .seq = 9};
+	int ilen = sf_icmp_emit(&icmp, payload, sizeof(payload), pkt + SF_IPV4_HDR_LEN,
+	                        sizeof(pkt) - SF_IPV4_HDR_LEN);
+	assert_true(ilen > 0);
+	sf_ipv4_t ip = {
+	        .src = OUR_ADDR, .dst = KERNEL_ADDR, .proto = SF_IP_PROTO_ICMP, .ttl = 64, .id = 2};
+	assert_int_equal(sf_ipv4_emit(&ip, (size_t)ilen, pkt, sizeof(pkt)), SF_IPV4_HDR_LEN);
+	sf_offload_t none = {0};
+	assert_int_equal(
+	        sf_netdev_transmit_off(q[1], pkt, SF_IPV4_HDR_LEN + (size_t)ilen, &none, 0), 0);
+	bool got = false;
+	int64_t deadline = now_ms() + 2000;
+	while (!got && now_ms() < deadline) {
+		struct pollfd pfd[2] = {{.fd = q[0]->fd(q[0]), .events = POLLIN},
+		                        {.fd = q[1]->fd(q[1]), .events = POLLIN}};
+		if (poll(pfd, 2, 100) <= 0)
+			continue;
+		for (int i = 0; i < 2 && !got; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			sf_offload_t off;
+			int n = sf_netdev_receive_off(q[i], buf, sizeof buf, &off, 0);
+			sf_ipv4_t rip;
+			sf_icmp_t r;
+			if (n <= 0 || sf_ipv4_parse(buf, (size_t)n, &rip) != 0 ||
+			    rip.proto != SF_IP_PROTO_ICMP ||
+			    sf_icmp_parse(buf + rip.hdr_len, rip.total_len - rip.hdr_len, &r) !=
+			            0 ||
+			    r.type != SF_ICMP_ECHO_REPLY)
+				continue;
+			assert_int_equal(r.id, 0x7171);
+			assert_int_equal(off.gso_size, 0);
+			assert_false(off.csum_partial);
+			got = true;
+		}
+	}
+	assert_true(got);
+	sf_netdev_destroy(q[0]);
+	sf_netdev_destroy(q[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_tun_echo),
 	        cmocka_unit_test(test_tun_errors),
+	        cmocka_unit_test(test_tun_offload_queues),
 	};
 	return cmocka_run_group_tests(tests, enter_netns, NULL);
 }

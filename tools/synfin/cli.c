@@ -67,18 +67,24 @@ bool cli_double(const char *cmd, const char *opt, const char *text, double min, 
 	return true;
 }
 
-bool cli_u64(const char *cmd, const char *opt, const char *text, uint64_t max, uint64_t *out)
+bool cli_u64_in(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max,
+                uint64_t *out)
 {
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v > max) {
-		cli_error(cmd, "%s: '%s' is not a whole number in [0, %" PRIu64 "]", opt, text,
-		          max);
+	if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
+		cli_error(cmd, "%s: '%s' is not a whole number in [%" PRIu64 ", %" PRIu64 "]", opt,
+		          text, min, max);
 		return false;
 	}
 	*out = v;
 	return true;
+}
+
+bool cli_u64(const char *cmd, const char *opt, const char *text, uint64_t max, uint64_t *out)
+{
+	return cli_u64_in(cmd, opt, text, 0, max, out);
 }
 
 int cli_unknown(const char *cmd, const char *arg)

@@ -45,6 +45,9 @@ int cli_value(const char *cmd, int argc, char **argv, int *i, const char *name, 
 bool cli_double(const char *cmd, const char *opt, const char *text, double min, double max,
                 double *out);
 bool cli_u64(const char *cmd, const char *opt, const char *text, uint64_t max, uint64_t *out);
+/* The same with a lower bound: one error line names the whole range. */
+bool cli_u64_in(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max,
+                uint64_t *out);
 /* Prints "synfin CMD: unknown option 'X' (try synfin CMD --help)" and returns
  * CMD_USAGE. */
 int cli_unknown(const char *cmd, const char *arg);

@@ -501,7 +501,10 @@ int cmd_demo(int argc, char **argv)
 		rc = CMD_FAIL;
 	} else {
 		bool ended = sf_simnet_run(net, run_step, &r, RUN_LIMIT_US);
-		if (!ended || r.stuck || r.d.failure)
+		/* The ladder is still drawn (it shows how far the life got), and
+		 * the exit status says it did not finish. */
+		bool unfinished = !ended || r.stuck || r.d.failure;
+		if (unfinished)
 			fprintf(stderr,
 			        "synfin demo: scenario %s did not finish%s%s (the ladder shows "
 			        "how far it got)\n",
@@ -542,6 +545,8 @@ int cmd_demo(int argc, char **argv)
 			}
 			sf_ladder_free(last);
 		}
+		if (unfinished && rc == CMD_OK)
+			rc = CMD_FAIL;
 	}
 	if (o.scn->cleanup)
 		o.scn->cleanup(&r.d);

@@ -296,7 +296,11 @@ static int write_body(void *ctx, const uint8_t *data, size_t len)
 
 static void print_head(get_state_t *g, sf_http_client_t *c)
 {
-	fprintf(g->out, "HTTP/1.1 %d\r\n", sf_http_client_status(c));
+	int major, minor;
+	sf_http_client_version(c, &major, &minor);
+	const char *reason = sf_http_client_reason(c);
+	fprintf(g->out, "HTTP/%d.%d %d%s%s\r\n", major, minor, sf_http_client_status(c),
+	        *reason ? " " : "", reason);
 	for (size_t i = 0; i < sf_http_client_header_count(c); i++) {
 		sf_http_header_t h = sf_http_client_header_at(c, i);
 		fprintf(g->out, "%s: %s\r\n", h.name, h.value);
@@ -511,11 +515,10 @@ int cmd_get(int argc, char **argv)
 			if (r < 0 || !cli_u64(CMD, "--max-body", v, SIZE_MAX, &max_body))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--repeat", &v)) != 0) {
-			if (r < 0 || !cli_u64(CMD, "--repeat", v, 10000000, &repeat) || repeat == 0)
+			if (r < 0 || !cli_u64_in(CMD, "--repeat", v, 1, 10000000, &repeat))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--parallel", &v)) != 0) {
-			if (r < 0 || !cli_u64(CMD, "--parallel", v, MAX_PARALLEL, &parallel) ||
-			    parallel == 0)
+			if (r < 0 || !cli_u64_in(CMD, "--parallel", v, 1, MAX_PARALLEL, &parallel))
 				return CMD_USAGE;
 		} else if (a[0] != '-') {
 			if (url_cnt == MAX_URLS) {

@@ -82,8 +82,9 @@ static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path
 	return CMD_OK;
 }
 
-static int cmd_ladder_file(const char *file, uint64_t conn, const char *svg, const char *html,
-                           const char *graph, bool explain, const sf_ladder_opts_t *opts);
+static int cmd_ladder_file(const char *file, const char *name, uint64_t conn, const char *svg,
+                           const char *html, const char *graph, bool explain,
+                           const sf_ladder_opts_t *opts);
 
 int cmd_ladder(int argc, char **argv)
 {
@@ -106,12 +107,8 @@ int cmd_ladder(int argc, char **argv)
 		} else if (cli_flag(a, "--full")) {
 			o.full = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--conn", &val)) != 0) {
-			if (r < 0 || !cli_u64(CMD, "--conn", val, SIZE_MAX, &conn))
+			if (r < 0 || !cli_u64_in(CMD, "--conn", val, 1, SIZE_MAX, &conn))
 				return CMD_USAGE;
-			if (conn == 0) {
-				cli_error(CMD, "--conn: connections are numbered from 1");
-				return CMD_USAGE;
-			}
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--lang", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -161,39 +158,42 @@ int cmd_ladder(int argc, char **argv)
 			unlink(file);
 		return CMD_USAGE;
 	}
-	int rc = cmd_ladder_file(file, conn, svg, html, graph, explain, &o);
+	int rc = cmd_ladder_file(file, tmp ? "standard input" : file, conn, svg, html, graph,
+	                         explain, &o);
 	if (tmp)
 		unlink(file);
 	return rc;
 }
 
-/* The rest of `synfin ladder`, once FILE is a file. */
-static int cmd_ladder_file(const char *file, uint64_t conn, const char *svg, const char *html,
-                           const char *graph, bool explain, const sf_ladder_opts_t *opts)
+/* The rest of `synfin ladder`, once FILE is a file; NAME is how messages
+ * call it ("standard input" for "-"). */
+static int cmd_ladder_file(const char *file, const char *name, uint64_t conn, const char *svg,
+                           const char *html, const char *graph, bool explain,
+                           const sf_ladder_opts_t *opts)
 {
 	sf_ladder_opts_t o = *opts;
 	o.width = cli_columns();
 	/* Unreadable files get the system's reason, not the capture's. */
 	FILE *probe = fopen(file, "rb");
 	if (!probe) {
-		cli_error(CMD, "%s: %s", file, strerror(errno));
+		cli_error(CMD, "%s: %s", name, strerror(errno));
 		return CMD_FAIL;
 	}
 	fclose(probe);
 	sf_capture_t *cap = NULL;
 	int err = sf_capture_open(file, &cap);
 	if (err < 0) {
-		cli_error(CMD, "%s: %s", file, sf_ladder_strerror(err));
+		cli_error(CMD, "%s: %s", name, sf_ladder_strerror(err));
 		return CMD_FAIL;
 	}
 	size_t n = sf_capture_conn_count(cap);
 	if (n == 0) {
-		cli_error(CMD, "%s: %s", file, sf_ladder_strerror(SF_ENOTCONN));
+		cli_error(CMD, "%s: %s", name, sf_ladder_strerror(SF_ENOTCONN));
 		sf_capture_close(cap);
 		return CMD_FAIL;
 	}
 	if (conn > n) {
-		cli_error(CMD, "%s: --conn %" PRIu64 ": the capture holds %zu connection%s", file,
+		cli_error(CMD, "%s: --conn %" PRIu64 ": the capture holds %zu connection%s", name,
 		          conn, n, n == 1 ? "" : "s");
 		sf_capture_close(cap);
 		return CMD_USAGE;
@@ -203,13 +203,13 @@ static int cmd_ladder_file(const char *file, uint64_t conn, const char *svg, con
 		list_others(cap, index);
 	if (sf_capture_truncated(cap))
 		fprintf(stderr, "synfin ladder: %s: the capture ends in the middle of a record\n",
-		        file);
+		        name);
 
 	sf_ladder_t *l = NULL;
 	err = sf_ladder_from_capture(cap, index, &l);
 	sf_capture_close(cap);
 	if (err < 0) {
-		cli_error(CMD, "%s: %s", file, sf_ladder_strerror(err));
+		cli_error(CMD, "%s: %s", name, sf_ladder_strerror(err));
 		return CMD_FAIL;
 	}
 	int rc = CMD_OK;

@@ -48,6 +48,8 @@ void netopts_help(void)
 	       "                   (RFC 3168), accecn (RFC 9768, falls back), off\n"
 	       "  --seed N         seed of the impairments (default 1)\n"
 	       "  --pcap FILE      record every frame synfin sends and receives (pcap)\n"
+	       "  --no-offload     a plain TUN: no TSO/GRO super-segments, no checksum offload\n"
+	       "                   (also SYNFIN_OFFLOAD=off in the environment)\n"
 	       "  -h, --help       this text\n");
 }
 
@@ -68,6 +70,10 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 	int r;
 	if (cli_flag(argv[*i], "--netns")) {
 		o->netns = true;
+		return 1;
+	}
+	if (cli_flag(argv[*i], "--no-offload")) {
+		o->no_offload = true;
 		return 1;
 	}
 	if ((r = cli_value(cmd, argc, argv, i, "--tun", &v)) != 0) {
@@ -142,12 +148,9 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 		return r < 0 || !cli_u64(cmd, "--seed", v, UINT64_MAX, &o->seed) ? -1 : 1;
 	if ((r = cli_value(cmd, argc, argv, i, "--mtu", &v)) != 0) {
 		uint64_t mtu;
-		if (r < 0 || !cli_u64(cmd, "--mtu", v, 65535, &mtu))
+		/* RFC 791: every host takes 576-byte datagrams. */
+		if (r < 0 || !cli_u64_in(cmd, "--mtu", v, 576, 65535, &mtu))
 			return -1;
-		if (mtu < 576) {
-			cli_error(cmd, "--mtu: at least 576 (RFC 791)");
-			return -1;
-		}
 		o->mtu = (uint16_t)mtu;
 		return 1;
 	}
@@ -205,6 +208,12 @@ static void raise_txqueuelen(const char *name)
 
 int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf_loop_t **out)
 {
+	return netopts_open_multi(cmd, o, cfg, 1, NULL, out);
+}
+
+int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *cfg, unsigned n,
+                       void *const *trace_ctx, sf_loop_t **out)
+{
 	uint32_t mask = ~(uint32_t)0 << (32 - o->prefix_len);
 	if (o->addr == o->peer || (o->addr & mask) != (o->peer & mask)) {
 		cli_error(cmd, "--addr and --peer must be two different addresses of one subnet");
@@ -239,9 +248,11 @@ int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf
 	        .impair_seed = o->seed,
 	        .pcap_path = o->pcap,
 	        .cfg = &c,
+	        .offload = o->no_offload ? -1 : 0,
+	        .trace_ctx = trace_ctx,
 	};
 	char err[200];
-	if (sf_loop_open_tun(&t, out, err, sizeof err) < 0) {
+	if (sf_loop_open_tun_multi(&t, n, out, err, sizeof err) < 0) {
 		cli_error(cmd, "%s", err);
 		return -1;
 	}

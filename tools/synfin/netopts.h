@@ -25,6 +25,7 @@ typedef struct netopts {
 	const char *pcap;          /* --pcap FILE */
 	int ecn;                   /* --ecn: SF_ECN_* for the stack; -1: its default */
 	double ce;                 /* --ce P: mark ECT frames CE, both directions */
+	bool no_offload;           /* --no-offload: a plain TUN (else SYNFIN_OFFLOAD decides) */
 } netopts_t;
 
 void netopts_init(netopts_t *o);
@@ -37,5 +38,9 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i);
  * impairments and pcap tap, and creates the loop with `cfg` as the stack's
  * base config. Returns 0, or -1 after printing a one-line error. */
 int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf_loop_t **out);
+/* The same with one TUN device of n queues and a loop on each (out[0..n),
+ * sf_loop_open_tun_multi). */
+int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *cfg, unsigned n,
+                       void *const *trace_ctx, sf_loop_t **out);
 
 #endif

@@ -17,14 +17,27 @@
  * one connection's ladder alone; N.html is the page to step through it
  * (updating itself while the connection goes on). Other paths are served
  * from --dir.
+ *
+ * --threads N (default 1; 0: one per core): one TUN device with N queues,
+ * and per queue one thread with its own stack, HTTP server and connection
+ * records, sharing nothing (sf_loop_open_tun_multi). The kernel spreads
+ * connections over the queues; the page shows the records of the stack
+ * that serves it (so a browser's next request, on another connection, may
+ * not find the connection it asks for: hence the default of one until the
+ * page gathers every stack's records). Thread 0 is the main thread; a signal stops it,
+ * and it stops the others through an eventfd each.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -85,9 +98,13 @@ typedef struct server_state {
 	uint64_t requests;
 	sf_http_server_t *http;
 	sf_loop_t *loop;
+	int64_t duration_us; /* threads 1..: how long to run (< 0: until stopped) */
+	int rc;              /* threads 1..: what sf_loop_run returned */
 } server_state_t;
 
 static sf_loop_t *running_loop;
+
+#define MAX_THREADS 64
 
 static void on_signal(int sig)
 {
@@ -594,6 +611,24 @@ static int handle(void *ctx, const sf_http_request_t *req, sf_http_response_t *r
 	return r->fn(s, req, resp);
 }
 
+/* Thread k > 0: runs its stack's loop until stopped (on_wake) or the
+ * duration passed. */
+static void *stack_thread(void *arg)
+{
+	server_state_t *s = arg;
+	s->rc = sf_loop_run(s->loop, s->duration_us);
+	return NULL;
+}
+
+static void on_wake(void *ctx, sf_loop_t *loop, int fd, uint32_t events)
+{
+	(void)ctx, (void)events;
+	uint64_t v;
+	if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+		return;
+	sf_loop_stop(loop);
+}
+
 static int64_t on_ready(void *ctx, sf_loop_t *loop, int64_t now)
 {
 	server_state_t *s = ctx;
@@ -623,6 +658,10 @@ static void help(void)
 	       "  --duration S     stop after S seconds (default: run until Ctrl-C)\n"
 	       "  --trace FILE     write every trace event as JSON lines to FILE\n"
 	       "  --show-visitors  the page lists every recent client, not only yours\n"
+	       "  --threads N      stacks, one per thread and TUN queue (default 1; 0: one\n"
+	       "                   per core); the page shows the connections of the stack\n"
+	       "                   that serves it; --pcap/--trace FILE: stack i > 0 writes\n"
+	       "                   FILE.i\n"
 	       "limits (memory is bounded by them; see include/synfin/http.h):\n"
 	       "  --max-conns N    connections served at once (default 10000); when full, the\n"
 	       "                   one idle longest is closed for a client that waits\n"
@@ -642,7 +681,7 @@ int cmd_serve(int argc, char **argv)
 	netopts_t no;
 	netopts_init(&no);
 	const char *dir = NULL, *trace = NULL;
-	uint64_t port = 80;
+	uint64_t port = 80, threads = 1;
 	double duration = -1;
 	bool show_visitors = false;
 	sf_http_server_config_t hc;
@@ -674,7 +713,7 @@ int cmd_serve(int argc, char **argv)
 			if (r < 0)
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--port", &v)) != 0) {
-			if (r < 0 || !cli_u64(CMD, "--port", v, 65535, &port) || port == 0)
+			if (r < 0 || !cli_u64_in(CMD, "--port", v, 1, 65535, &port))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--dir", &v)) != 0) {
 			if (r < 0)
@@ -684,6 +723,9 @@ int cmd_serve(int argc, char **argv)
 			if (r < 0)
 				return CMD_USAGE;
 			trace = v;
+		} else if ((r = cli_value(CMD, argc, argv, &i, "--threads", &v)) != 0) {
+			if (r < 0 || !cli_u64(CMD, "--threads", v, MAX_THREADS, &threads))
+				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--duration", &v)) != 0) {
 			if (r < 0 || !cli_double(CMD, "--duration", v, 0, 1e7, &duration))
 				return CMD_USAGE;
@@ -700,15 +742,9 @@ int cmd_serve(int argc, char **argv)
 				}
 			for (size_t k = 0; !matched && k < sizeof nums / sizeof nums[0]; k++)
 				if ((r = cli_value(CMD, argc, argv, &i, nums[k].name, &v)) != 0) {
-					if (r < 0 ||
-					    !cli_u64(CMD, nums[k].name, v, nums[k].max,
-					             nums[k].v) ||
-					    *nums[k].v == 0) {
-						if (r >= 0)
-							cli_error(CMD, "%s: must be at least 1",
-							          nums[k].name);
+					if (r < 0 || !cli_u64_in(CMD, nums[k].name, v, 1,
+					                         nums[k].max, nums[k].v))
 						return CMD_USAGE;
-					}
 					matched = true;
 				}
 			if (!matched)
@@ -724,53 +760,91 @@ int cmd_serve(int argc, char **argv)
 	hc.keepalive_timeout_us = (int64_t)(t_ka * 1e6);
 	hc.send_timeout_us = (int64_t)(t_send * 1e6);
 #ifndef SYNFIN_HAVE_HTTP
-	(void)dir, (void)trace, (void)port, (void)duration, (void)show_visitors;
+	(void)dir, (void)trace, (void)port, (void)duration, (void)show_visitors, (void)threads;
 	cli_error(CMD, "this synfin was built without HTTP (src/app needs llhttp: node-llhttp)");
 	return CMD_FAIL;
 #else
-	if (dir && access(dir, R_OK | X_OK) != 0) {
+	struct stat dst;
+	if (dir && (stat(dir, &dst) != 0 || access(dir, R_OK | X_OK) != 0)) {
 		cli_error(CMD, "--dir %s: %s", dir, strerror(errno));
 		return CMD_FAIL;
 	}
-	server_state_t *s = calloc(1, sizeof *s);
-	if (!s) {
+	if (dir && !S_ISDIR(dst.st_mode)) {
+		cli_error(CMD, "--dir %s: not a directory", dir);
+		return CMD_USAGE;
+	}
+	if (threads == 0) { /* one per core */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cores < 1 ? 1 : (uint64_t)cores;
+		if (threads > MAX_THREADS)
+			threads = MAX_THREADS;
+	}
+	unsigned n = (unsigned)threads;
+	server_state_t *ss = calloc(n, sizeof *ss);
+	if (!ss) {
 		cli_error(CMD, "out of memory");
 		return CMD_FAIL;
 	}
 	int status = CMD_FAIL;
-	if (trace && !(s->json = fopen(trace, "w"))) {
-		cli_error(CMD, "--trace %s: %s", trace, strerror(errno));
-		goto out;
+	sf_loop_t *loops[MAX_THREADS] = {0};
+	void *ctxs[MAX_THREADS];
+	int wake[MAX_THREADS];
+	pthread_t tids[MAX_THREADS];
+	unsigned started = 1;
+	for (unsigned k = 0; k < n; k++) {
+		ctxs[k] = &ss[k];
+		wake[k] = -1;
+	}
+	for (unsigned k = 0; trace && k < n; k++) {
+		char path[4096];
+		if (k == 0)
+			snprintf(path, sizeof path, "%s", trace);
+		else
+			snprintf(path, sizeof path, "%s.%u", trace, k);
+		if (!(ss[k].json = fopen(path, "w"))) {
+			cli_error(CMD, "--trace %s: %s", path, strerror(errno));
+			goto out;
+		}
 	}
 	sf_config_t cfg;
 	sf_config_default(&cfg);
-	cfg.trace = (sf_trace_sink_t){.fn = record_event, .ctx = s};
+	cfg.trace = (sf_trace_sink_t){.fn = record_event, .ctx = &ss[0]};
 	/* Connection blocks for every served connection, the accept and SYN
 	 * queues, and those we closed that still finish their close (FIN-WAIT,
 	 * LAST-ACK; TIME-WAIT moves to compact records). Idle blocks cost no
-	 * buffer memory. */
+	 * buffer memory. Per stack: each takes what the kernel sends it. */
 	/* Half-open connections: as many as may wait to be accepted. */
 	if (cfg.syn_backlog < (uint32_t)hc.backlog)
 		cfg.syn_backlog = (uint32_t)hc.backlog;
 	cfg.max_conns =
 	        hc.max_conns + hc.max_conns / 2 + (uint32_t)hc.backlog + cfg.syn_backlog + 64;
-	if (netopts_open(CMD, &no, &cfg, &s->loop) < 0)
+	if (netopts_open_multi(CMD, &no, &cfg, n, ctxs, loops) < 0)
 		goto out;
-	s->addr = no.addr;
-	s->peer = no.peer;
-	s->port = (uint16_t)port;
-	s->tun = sf_loop_tun_name(s->loop);
-	s->start_us = sf_loop_now();
-	s->show_visitors = show_visitors;
-	s->dir = dir;
-	hc.port = (uint16_t)port;
-	hc.docroot = dir;
-	hc.handler = handle;
-	hc.handler_ctx = s;
-	s->http = sf_http_server_new(sf_loop_stack(s->loop), &hc);
-	if (!s->http) {
-		cli_error(CMD, "cannot listen on port %u", (unsigned)port);
-		goto out;
+	for (unsigned k = 0; k < n; k++) {
+		server_state_t *s = &ss[k];
+		s->loop = loops[k];
+		s->addr = no.addr;
+		s->peer = no.peer;
+		s->port = (uint16_t)port;
+		s->tun = sf_loop_tun_name(s->loop);
+		s->start_us = sf_loop_now();
+		s->show_visitors = show_visitors;
+		s->dir = dir;
+		hc.port = (uint16_t)port;
+		hc.docroot = dir;
+		hc.handler = handle;
+		hc.handler_ctx = s;
+		s->http = sf_http_server_new(sf_loop_stack(s->loop), &hc);
+		if (!s->http) {
+			cli_error(CMD, "cannot listen on port %u", (unsigned)port);
+			goto out;
+		}
+		sf_loop_set_app(s->loop, on_ready, s);
+		if (k > 0 && ((wake[k] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+		              sf_loop_add_fd(s->loop, wake[k], EPOLLIN, on_wake, NULL) < 0)) {
+			cli_error(CMD, "cannot set up thread %u", k);
+			goto out;
+		}
 	}
 	char a[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN], url[64];
 	ip_str(no.addr, a);
@@ -779,9 +853,12 @@ int cmd_serve(int argc, char **argv)
 		snprintf(url, sizeof url, "http://%s/", a);
 	else
 		snprintf(url, sizeof url, "http://%s:%u/", a, (unsigned)port);
-	printf("synfin serve: HTTP on %s:%u over %s (the kernel side is %s/%d)%s\n", a,
-	       (unsigned)port, s->tun ? s->tun : "?", p, no.prefix_len,
+	printf("synfin serve: HTTP on %s:%u over %s (the kernel side is %s/%d)%s", a,
+	       (unsigned)port, ss[0].tun ? ss[0].tun : "?", p, no.prefix_len,
 	       no.netns ? " in a new network namespace" : "");
+	if (n > 1)
+		printf(", %u stacks on %u threads and queues", n, n);
+	printf("\n");
 	if (no.netns)
 		printf("reach it with:  nsenter --net=/proc/%d/ns/net curl %s\n", (int)getpid(),
 		       url);
@@ -789,30 +866,70 @@ int cmd_serve(int argc, char **argv)
 		printf("reach it with:  curl %s\n", url);
 	fflush(stdout);
 
-	running_loop = s->loop;
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sf_loop_set_app(s->loop, on_ready, s);
-	int rc = sf_loop_run(s->loop, duration < 0 ? -1 : (int64_t)(duration * 1e6));
-	running_loop = NULL;
+	/* Threads 1.. leave signals to the main thread (thread 0). */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (; started < n; started++) {
+		ss[started].duration_us = duration < 0 ? -1 : (int64_t)(duration * 1e6);
+		if (pthread_create(&tids[started], NULL, stack_thread, &ss[started]) != 0)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int rc = SF_ENOMEM;
+	if (started == n) {
+		running_loop = ss[0].loop;
+		struct sigaction sa = {.sa_handler = on_signal};
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		rc = sf_loop_run(ss[0].loop, duration < 0 ? -1 : (int64_t)(duration * 1e6));
+		running_loop = NULL;
+	}
+	for (unsigned k = 1; k < started; k++) {
+		uint64_t one = 1;
+		if (write(wake[k], &one, sizeof one) < 0)
+			cli_error(CMD, "cannot stop thread %u", k);
+		pthread_join(tids[k], NULL);
+		if (ss[k].rc < 0 && ss[k].rc != SF_ETIMEDOUT && rc >= 0)
+			rc = ss[k].rc;
+	}
 	if (rc < 0 && rc != SF_ETIMEDOUT) {
 		cli_error(CMD, "the link failed: %s", sf_strerror(rc));
 		goto out;
 	}
-	sf_http_server_stats_t hs;
-	sf_http_server_stats(s->http, &hs);
+	sf_http_server_stats_t hs = {0};
+	char per[512] = "";
+	size_t pl = 0;
+	for (unsigned k = 0; k < n; k++) {
+		sf_http_server_stats_t one;
+		sf_http_server_stats(ss[k].http, &one);
+		hs.conns_accepted += one.conns_accepted;
+		hs.requests += one.requests;
+		hs.status_2xx += one.status_2xx;
+		hs.status_4xx += one.status_4xx;
+		hs.bytes_out += one.bytes_out;
+		if (n > 1 && pl < sizeof per)
+			pl += (size_t)snprintf(
+			        per + pl, sizeof per - pl, "%s%" PRIu64,
+			        k ? " " : "; connections per stack: ", one.conns_accepted);
+	}
 	fprintf(stderr,
 	        "synfin serve: %" PRIu64 " connections, %" PRIu64 " requests (%" PRIu64
-	        " 2xx, %" PRIu64 " 4xx), %" PRIu64 " bytes out\n",
-	        hs.conns_accepted, hs.requests, hs.status_2xx, hs.status_4xx, hs.bytes_out);
+	        " 2xx, %" PRIu64 " 4xx), %" PRIu64 " bytes out%s\n",
+	        hs.conns_accepted, hs.requests, hs.status_2xx, hs.status_4xx, hs.bytes_out, per);
 	status = CMD_OK;
 out:
-	sf_http_server_free(s->http);
-	sf_loop_destroy(s->loop);
-	if (s->json)
-		fclose(s->json);
-	free(s);
+	for (unsigned k = 0; k < n; k++) {
+		sf_http_server_free(ss[k].http);
+		sf_loop_destroy(ss[k].loop);
+		if (wake[k] >= 0)
+			close(wake[k]);
+		if (ss[k].json)
+			fclose(ss[k].json);
+	}
+	free(ss);
 	return status;
 #endif
 }

@@ -123,6 +123,7 @@ static const struct {
         {"405", offsetof(sf_http_server_stats_t, status_405)},
         {"408", offsetof(sf_http_server_stats_t, status_408)},
         {"413", offsetof(sf_http_server_stats_t, status_413)},
+        {"414", offsetof(sf_http_server_stats_t, status_414)},
         {"416", offsetof(sf_http_server_stats_t, status_416)},
         {"431", offsetof(sf_http_server_stats_t, status_431)},
 };
