@@ -6,7 +6,7 @@ MAKEFLAGS += --no-print-directory
 FUZZ_SECONDS ?= 30
 SEEDS ?= 10000
 
-.PHONY: all demo check bench fuzz soak install clean deps
+.PHONY: all demo check bench fuzz soak install clean deps docs
 
 all: build/release/synfin
 
@@ -40,6 +40,7 @@ bench:
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=OFF -DSYNFIN_BENCH=ON >/dev/null
 	cmake --build build/bench -j $(JOBS)
 	bench/run.sh build/bench
+	bench/footprint.sh build/bench/footprint
 
 fuzz:
 	scripts/deps.sh check
@@ -55,6 +56,15 @@ soak:
 
 install: build/release/synfin
 	cmake --install build/release
+
+# The reference manual (Doxygen over include/synfin and docs/PORTING.md) in
+# build/docs/html; a warning is an error (tests/docs/doxygen.sh in make check).
+docs:
+	scripts/deps.sh docs
+	mkdir -p build/docs
+	SYNFIN_SRC=$(CURDIR) SYNFIN_DOCS_OUT=$(CURDIR)/build/docs doxygen docs/Doxyfile
+	@if [ -s build/docs/warnings.log ]; then cat build/docs/warnings.log; exit 1; fi
+	@echo "docs: build/docs/html/index.html"
 
 clean:
 	rm -rf build

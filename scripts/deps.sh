@@ -2,22 +2,26 @@
 # Installs the Debian 12 packages synfin needs to build and test, when missing.
 # As root it installs them with apt-get (non-interactive, so tshark's debconf
 # question cannot block); otherwise it prints exactly what is missing and fails.
-# Usage: scripts/deps.sh [build|check|bench|all]   (default: check)
+# Usage: scripts/deps.sh [build|check|bench|docs|all]   (default: check)
 set -euo pipefail
 what=${1:-check}
 build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
 # Everything any test in `make check` looks for: a missing one would make a
 # test skip, and under CI a skip is a failure (scripts/ctest-summary.sh).
+# The arm packages: the Cortex-M4 cross-build (bench.footprint).
 check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3 python3-scapy iproute2
        iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool
-       python3-prometheus-client chromium chromium-driver python3-selenium fonts-wqy-zenhei)
-bench=(liblwip-dev ethtool nginx-light wrk)
+       python3-prometheus-client chromium chromium-driver python3-selenium fonts-wqy-zenhei
+       gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user doxygen)
+docs=(doxygen)
+bench=(liblwip-dev ethtool nginx-light wrk gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user)
 case "$what" in
 build) want=("${build[@]}") ;;
 check) want=("${build[@]}" "${check[@]}") ;;
 bench) want=("${build[@]}" "${bench[@]}") ;;
-all) want=("${build[@]}" "${check[@]}" "${bench[@]}") ;;
-*) echo "usage: $0 [build|check|bench|all]" >&2; exit 2 ;;
+docs) want=("${docs[@]}") ;;
+all) want=("${build[@]}" "${check[@]}" "${bench[@]}" "${docs[@]}") ;;
+*) echo "usage: $0 [build|check|bench|docs|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

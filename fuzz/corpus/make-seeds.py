@@ -5,7 +5,8 @@ Seeds are the packets of the kernel captures in tests/data/*.pcap (see
 tests/data/make-captures.sh) plus hand-made edge cases: truncations, bad
 lengths and checksums, every TCP option shape, ICMP errors with quotes.
 Input layouts: ipv4 = an IPv4 datagram; tcp = 4-byte source and 4-byte
-destination address, then the segment; icmp = an ICMP message.
+destination address, then the segment; icmp = an ICMP message; eth = frames
+for one Ethernet interface, each a 2-byte length and the frame.
 Deterministic: rerunning it rewrites the same files (kernel-*, edge-*).
 Files named fuzz-* were found by libFuzzer (new coverage, kept with
 `fuzz_<name> -merge=1`) and crash-* are inputs that once crashed a parser;
@@ -220,6 +221,36 @@ def main():
     write("icmp", "edge-param-problem", icmp(12, 0, b"\x14\0\0\0", quote_of(seg)[:28]))
     write("icmp", "edge-unknown-type", icmp(42, 7, b"\xff\xff\xff\xff", b"x" * 9))
     write("icmp", "edge-timestamp", icmp(13, 0, b"\0\1\0\1", b"\0" * 12))
+    eth_seeds()
+
+
+def eth_seeds():
+    us, peer, gw = bytes([2, 0, 0, 0, 0, 2]), bytes([0x52, 0x54, 0, 0, 0, 1]), \
+        bytes([0x52, 0x54, 0, 0, 0, 0xFE])
+    bc, z = b"\xff" * 6, b"\0" * 6
+    g = bytes([192, 0, 2, 254])
+
+    def eth(dst, src, typ, payload):
+        f = dst + src + struct.pack("!H", typ) + payload
+        return f + b"\0" * max(0, 60 - len(f))
+
+    def arp(op, sha, spa, tha, tpa, hrd=1):
+        return struct.pack("!HHBBH", hrd, 0x0800, 6, 4, op) + sha + spa + tha + tpa
+
+    def rec(*frames):
+        return b"".join(struct.pack("!H", len(f)) + f for f in frames)
+
+    write("eth", "edge-request-for-us", rec(eth(bc, peer, 0x0806, arp(1, peer, A, z, B))))
+    write("eth", "edge-reply-peer", rec(eth(us, peer, 0x0806, arp(2, peer, A, us, B))))
+    write("eth", "edge-reply-gateway", rec(eth(us, gw, 0x0806, arp(2, gw, g, us, B))))
+    write("eth", "edge-probe", rec(eth(bc, peer, 0x0806, arp(1, peer, b"\0" * 4, z, B))))
+    write("eth", "edge-conflict", rec(eth(bc, peer, 0x0806, arp(1, peer, B, z, B))))
+    write("eth", "edge-truncated", rec(b"\x02\0\0\0\0\x02\x52"))
+    write("eth", "edge-ipv6", rec(eth(us, peer, 0x86DD, b"\x60" + b"\0" * 39)))
+    write("eth", "edge-bad-arp", rec(eth(us, peer, 0x0806, arp(1, peer, A, z, B, hrd=6))))
+    write("eth", "edge-many", rec(eth(us, peer, 0x0806, arp(2, peer, A, us, B)),
+                                  eth(bc, gw, 0x0806, arp(1, gw, g, z, bytes([192, 0, 2, 9]))),
+                                  eth(us, peer, 0x0800, ipv4(tcp(flags=0x12, ack=1)))))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,16 @@ enum sf_error {
 /* Short description of an SF_E* code (or "unknown error"); static storage. */
 const char *sf_strerror(int err);
 
+/* Called when one of synfin's internal invariants fails (a bug in synfin,
+ * never bad input): `expr` and `file` may be NULL in small builds. After
+ * the hook returns the program stops with a trap instruction. */
+typedef void (*sf_assert_hook_t)(const char *expr, const char *file, int line);
+/* Sets the hook (NULL: none, just the trap). Process-wide; set it once at
+ * start, before any stack runs. */
+void sf_set_assert_hook(sf_assert_hook_t hook);
+/* The failure path of the core's checks (used through SF_ASSERT). */
+void sf_assert_fail(const char *expr, const char *file, int line);
+
 #ifdef __cplusplus
 }
 #endif

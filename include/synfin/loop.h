@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "synfin/eth.h"
 #include "synfin/netdev.h"
 #include "synfin/synfin.h"
 
@@ -58,7 +59,9 @@ typedef void (*sf_loop_fd_fn)(void *ctx, sf_loop_t *loop, int fd, uint32_t event
 /* Creates a loop over `dev` with a stack configured from `cfg` (NULL:
  * sf_config_default with a random seed). The loop sets cfg's transmit and
  * transmit_ctx; a zero seed is replaced by random bytes (getrandom), and the
- * stack's MTU is capped at the netdev's. On success the loop owns `dev`
+ * stack's MTU is capped at the netdev's. On an Ethernet netdev (TAP) the
+ * stack sits behind an sf_eth_t (ARP, framing) with a locally administered
+ * MAC drawn from the seed, and the MTU is the netdev's less 14. On success the loop owns `dev`
  * (sf_loop_destroy destroys it) and 0 is returned; on failure `dev` stays
  * the caller's and the error is SF_EINVAL, SF_ENOMEM or that of
  * sf_stack_create. Over a netdev with offloads (dev->offloads) the loop
@@ -88,6 +91,7 @@ typedef struct sf_loop_tun_opts {
 	/* sf_loop_open_tun_multi: when not NULL, stack i's trace sink gets
 	 * trace_ctx[i] as its ctx (cfg->trace.fn is the function). */
 	void *const *trace_ctx;
+	bool tap; /* a TAP device (Ethernet and ARP) instead of TUN */
 } sf_loop_tun_opts_t;
 
 /* Whether offloads are wanted for an `offload` value of sf_loop_tun_opts_t
@@ -122,8 +126,10 @@ void sf_loop_destroy(sf_loop_t *loop);
 /* The stack and the netdev the loop drives (owned by the loop). */
 sf_stack_t *sf_loop_stack(sf_loop_t *loop);
 sf_netdev_t *sf_loop_netdev(sf_loop_t *loop);
-/* The interface name of the loop's TUN device, or NULL (not a TUN loop). */
+/* The interface name of the loop's TUN or TAP device, or NULL (neither). */
 const char *sf_loop_tun_name(sf_loop_t *loop);
+/* The Ethernet interface in front of the stack (an Ethernet netdev), or NULL. */
+sf_eth_t *sf_loop_eth(sf_loop_t *loop);
 
 /* The loop's clock: CLOCK_MONOTONIC in microseconds. */
 int64_t sf_loop_now(void);

@@ -1,6 +1,8 @@
 /* synfin netdevs: the one interface every link implements.
  *
- * A netdev moves whole IPv4 datagrams (no link-layer header). Links compose:
+ * A netdev moves whole IPv4 datagrams (no link-layer header), or, when its
+ * `link` is SF_LINK_ETHERNET (a TAP device), whole Ethernet frames for an
+ * sf_eth_t (include/synfin/eth.h) to frame and resolve. Links compose:
  * an impairment wrapper or a pcap tap wraps any other netdev. Netdevs are
  * driven by their owner (a loop, the simulator, a test); they never call into
  * a stack by themselves.
@@ -22,9 +24,16 @@ extern "C" {
 
 typedef struct sf_netdev sf_netdev_t;
 
+/* What a netdev's frames are. */
+enum sf_link_kind {
+	SF_LINK_IP = 0,       /* IPv4 datagrams (TUN, the simulator) */
+	SF_LINK_ETHERNET = 1, /* Ethernet II frames without FCS (TAP) */
+};
+
 struct sf_netdev {
 	const char *name;
-	uint16_t mtu;
+	uint16_t mtu; /* largest frame: the IPv4 MTU, plus 14 on Ethernet */
+	uint8_t link; /* enum sf_link_kind; wrappers take their inner netdev's */
 	/* Sends one datagram. The frame is copied or written out before the
 	 * call returns. Returns 0, or a negative SF_E* code (the frame is lost,
 	 * as on a real wire). */
@@ -152,7 +161,8 @@ void sf_impair_set_trace(sf_netdev_t *dev, sf_trace_sink_t sink);
 
 /* ---- pcap tap: every frame through `inner`, both ways, to a pcap file ---- */
 
-/* Writes LINKTYPE_RAW (IPv4) records with now_us timestamps. Takes ownership
+/* Writes LINKTYPE_RAW (IPv4) records (LINKTYPE_ETHERNET for an Ethernet
+ * netdev) with now_us timestamps. Takes ownership
  * of `inner`; returns NULL (and sets *err) if the file cannot be opened. */
 sf_netdev_t *sf_pcap_tap_wrap(sf_netdev_t *inner, const char *path, int *err);
 
@@ -183,7 +193,12 @@ sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err);
  * disappears with the last. Returns 0 or a negative SF_E* code (nothing
  * is left open). */
 int sf_tun_open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs);
-/* The interface name the kernel gave it. */
+/* Opens a TAP device (IFF_TAP | IFF_NO_PI, one queue, no offloads): the
+ * same configuration, but the netdev carries Ethernet frames (link
+ * SF_LINK_ETHERNET, mtu cfg->mtu + 14) and the kernel side answers ARP with
+ * its own MAC. */
+sf_netdev_t *sf_tap_open(const sf_tun_config_t *cfg, int *err);
+/* The interface name the kernel gave a TUN or TAP device. */
 const char *sf_tun_name(sf_netdev_t *dev);
 
 #ifdef __cplusplus

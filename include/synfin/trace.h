@@ -10,8 +10,11 @@
 #ifndef SYNFIN_TRACE_H
 #define SYNFIN_TRACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#if __STDC_HOSTED__
 #include <stdio.h>
+#endif
 
 #include "synfin/wire.h"
 
@@ -117,6 +120,16 @@ typedef enum sf_drop_reason {
 	 * by the stack: counted in the link statistics, not the stack's. */
 	SF_DROP_LINK_IMPAIR_TX, /* a frame the stack sent (after its seg_tx) */
 	SF_DROP_LINK_IMPAIR_RX, /* a frame for the stack, before it saw it */
+	/* The Ethernet/ARP link layer (include/synfin/eth.h), counted in
+	 * sf_eth_stats_t rather than the stack statistics: */
+	SF_DROP_ETH_TRUNCATED,  /* shorter than an Ethernet header */
+	SF_DROP_ETH_NOT_FOR_US, /* destination neither our MAC nor broadcast */
+	SF_DROP_ETH_BAD_SOURCE, /* broadcast/multicast source, or our own MAC */
+	SF_DROP_ETH_TYPE,       /* neither IPv4 nor ARP (or an 802.3 length) */
+	SF_DROP_ARP_MALFORMED,  /* truncated, or not Ethernet/IPv4, or bad opcode */
+	SF_DROP_ARP_IGNORED,    /* not about us, or a sender we cannot accept */
+	SF_DROP_ARP_QUEUE_FULL, /* a datagram waiting for resolution was displaced */
+	SF_DROP_ARP_UNRESOLVED, /* the next hop never answered our requests */
 	SF_DROP_COUNT
 } sf_drop_reason_t;
 /* "ip_checksum", "tcp_out_of_window", ... (stable identifiers). */
@@ -179,11 +192,13 @@ typedef struct sf_trace_sink {
 	void *ctx;
 } sf_trace_sink_t;
 
+#if __STDC_HOSTED__ /* the JSON writer is in the host library (libsynfin) */
 /* Writes one event as one JSON object and a newline (docs/TRACE_FORMAT.md).
  * Returns the number of bytes written, or a negative value on I/O error. */
 int sf_trace_json_write(FILE *out, const sf_event_t *ev);
 /* A sink whose ctx is a FILE* and writes JSON lines. */
 void sf_trace_json_sink(void *file, const sf_event_t *ev);
+#endif
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
-/* synfin wire codecs: IPv4, TCP (with options), ICMP, the Internet checksum
- * and sequence-number arithmetic.
+/* synfin wire codecs: Ethernet II, ARP, IPv4, TCP (with options), ICMP, the
+ * Internet checksum and sequence-number arithmetic.
  *
  * Pure functions: no state, no allocation, no clock. A parser validates its
  * input once and fills a host-order "repr" struct; an emitter writes a repr
@@ -92,6 +92,58 @@ static inline bool sf_seq_in_window(uint32_t x, uint32_t lo, uint32_t len)
 {
 	return x - lo < len;
 }
+
+/* ---- Ethernet II (IEEE 802.3 with EtherType, RFC 894) ---- */
+
+#define SF_ETH_ADDR_LEN   6
+#define SF_ETH_HDR_LEN    14
+#define SF_ETH_MIN_FRAME  60 /* without the FCS: shorter frames are padded */
+#define SF_ETHERTYPE_IPV4 0x0800
+#define SF_ETHERTYPE_ARP  0x0806
+
+typedef struct sf_ether {
+	uint8_t dst[SF_ETH_ADDR_LEN], src[SF_ETH_ADDR_LEN];
+	uint16_t type; /* SF_ETHERTYPE_*; values < 0x0600 are 802.3 lengths */
+} sf_ether_t;
+
+/* Parses the 14-byte header at buf[0..len); the payload starts at
+ * buf[SF_ETH_HDR_LEN]. Only the length is checked: which destinations and
+ * types are accepted is the receiver's decision. Returns 0 or SF_ETRUNCATED. */
+int sf_ether_parse(const uint8_t *buf, size_t len, sf_ether_t *eth);
+/* Writes the 14-byte header. Returns SF_ETH_HDR_LEN or SF_ENOBUFS. */
+int sf_ether_emit(const sf_ether_t *eth, uint8_t *buf, size_t cap);
+/* The group bit: broadcast and multicast addresses, never a sender. */
+static inline bool sf_ether_is_group(const uint8_t mac[SF_ETH_ADDR_LEN])
+{
+	return (mac[0] & 1) != 0;
+}
+static inline bool sf_ether_is_broadcast(const uint8_t mac[SF_ETH_ADDR_LEN])
+{
+	return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
+}
+
+/* ---- ARP for IPv4 over Ethernet (RFC 826) ---- */
+
+#define SF_ARP_LEN     28 /* hardware Ethernet (1), protocol IPv4 (0x0800) */
+#define SF_ARP_REQUEST 1
+#define SF_ARP_REPLY   2
+
+typedef struct sf_arp {
+	uint16_t op; /* SF_ARP_REQUEST or SF_ARP_REPLY */
+	uint8_t sha[SF_ETH_ADDR_LEN];
+	uint32_t spa; /* host order */
+	uint8_t tha[SF_ETH_ADDR_LEN];
+	uint32_t tpa;
+} sf_arp_t;
+
+/* Parses an ARP packet buf[0..len) (the Ethernet payload; trailing padding
+ * is ignored). RFC 826: only hardware type 1 (Ethernet) with 6-byte
+ * addresses and protocol type 0x0800 with 4-byte addresses are ours; any
+ * other pair, or an opcode other than request/reply, is SF_EMALFORMED.
+ * Returns 0, SF_ETRUNCATED or SF_EMALFORMED. */
+int sf_arp_parse(const uint8_t *buf, size_t len, sf_arp_t *arp);
+/* Writes the 28-byte packet. Returns SF_ARP_LEN or SF_ENOBUFS. */
+int sf_arp_emit(const sf_arp_t *arp, uint8_t *buf, size_t cap);
 
 /* ---- IPv4 (RFC 791) ---- */
 

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "synfin/eth.h"
 #include "synfin/loop.h"
 
 #define RX_BUF_LEN 65536 /* the largest datagram (a super-segment) */
@@ -48,6 +49,7 @@ struct sf_loop {
 	sf_netdev_t *dev;
 	sf_netdev_t *tun; /* the TUN inside the chain, for its name; may be NULL */
 	sf_stack_t *st;
+	sf_eth_t *eth; /* on an Ethernet netdev: the link layer in front of st */
 	int epfd;
 	int dev_fd;
 	uint8_t *buf; /* RX_ARENA_LEN bytes */
@@ -169,7 +171,24 @@ int sf_loop_create(sf_netdev_t *dev, const sf_config_t *cfg, sf_loop_t **out)
 			c.tso_max = UINT16_MAX;
 	}
 	l->dev = dev;
-	int rc = sf_stack_create(&c, sf_loop_now(), &l->st);
+	int rc;
+	if (dev->link == SF_LINK_ETHERNET) {
+		if (dev->mtu && c.mtu > dev->mtu - SF_ETH_HDR_LEN)
+			c.mtu = (uint16_t)(dev->mtu - SF_ETH_HDR_LEN);
+		sf_eth_config_t ec;
+		sf_eth_config_default(&ec);
+		uint64_t m = c.seed * 0x9e3779b97f4a7c15ull;
+		for (int i = 1; i < SF_ETH_ADDR_LEN; i++)
+			ec.mac[i] = (uint8_t)(m >> (8 * i));
+		ec.mac[0] = 0x02; /* locally administered, unicast */
+		ec.transmit = transmit_frame;
+		ec.transmit_ctx = l;
+		rc = sf_eth_create(&ec, &c, sf_loop_now(), &l->eth);
+		if (rc == 0)
+			l->st = sf_eth_stack(l->eth);
+	} else {
+		rc = sf_stack_create(&c, sf_loop_now(), &l->st);
+	}
 	if (rc < 0) {
 		close(l->epfd);
 		free(l->buf);
@@ -185,7 +204,10 @@ void sf_loop_destroy(sf_loop_t *l)
 {
 	if (!l)
 		return;
-	sf_stack_destroy(l->st);
+	if (l->eth)
+		sf_eth_destroy(l->eth);
+	else
+		sf_stack_destroy(l->st);
 	sf_netdev_destroy(l->dev);
 	close(l->epfd);
 	free(l->buf);
@@ -200,6 +222,11 @@ sf_stack_t *sf_loop_stack(sf_loop_t *l)
 sf_netdev_t *sf_loop_netdev(sf_loop_t *l)
 {
 	return l ? l->dev : NULL;
+}
+
+sf_eth_t *sf_loop_eth(sf_loop_t *l)
+{
+	return l ? l->eth : NULL;
 }
 
 const char *sf_loop_tun_name(sf_loop_t *l)
@@ -269,6 +296,30 @@ int sf_loop_del_fd(sf_loop_t *l, int fd)
 
 /* ---- one iteration ---- */
 
+/* The stack's entry points, through the Ethernet layer when there is one. */
+static void input_batch(sf_loop_t *l, size_t nf, int64_t now)
+{
+	if (l->eth) { /* Ethernet frames: one by one through ARP and framing */
+		for (size_t i = 0; i < nf; i++)
+			(void)sf_eth_input(l->eth, l->frames[i].data, l->frames[i].len, now);
+	} else {
+		(void)sf_stack_input_batch(l->st, l->frames, nf, now);
+	}
+}
+
+static void poll_stack(sf_loop_t *l, int64_t now)
+{
+	if (l->eth)
+		sf_eth_poll(l->eth, now);
+	else
+		sf_stack_poll(l->st, now);
+}
+
+static int64_t stack_deadline(const sf_loop_t *l)
+{
+	return l->eth ? sf_eth_next_deadline(l->eth) : sf_stack_next_deadline(l->st);
+}
+
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -277,7 +328,7 @@ static int64_t min64(int64_t a, int64_t b)
 /* The earliest time anything inside the loop needs to run. */
 static int64_t next_deadline(sf_loop_t *l)
 {
-	int64_t d = min64(sf_stack_next_deadline(l->st), sf_netdev_next_deadline(l->dev));
+	int64_t d = min64(stack_deadline(l), sf_netdev_next_deadline(l->dev));
 	return l->app ? min64(d, l->app_deadline) : d;
 }
 
@@ -316,7 +367,7 @@ static int drain_frames(sf_loop_t *l, int64_t now)
 	size_t used = 0, nf = 0;
 	while (cnt < SF_LOOP_BATCH) {
 		if (RX_ARENA_LEN - used < RX_BUF_LEN) {
-			(void)sf_stack_input_batch(l->st, l->frames, nf, now);
+			input_batch(l, nf, now);
 			used = nf = 0;
 		}
 		sf_offload_t *off = &l->offs[nf];
@@ -336,7 +387,7 @@ static int drain_frames(sf_loop_t *l, int64_t now)
 		cnt++;
 	}
 	if (nf)
-		(void)sf_stack_input_batch(l->st, l->frames, nf, now);
+		input_batch(l, nf, now);
 	l->busy = cnt == SF_LOOP_BATCH;
 	bump(&l->stats.frames_in, cnt);
 	if (cnt > get(&l->stats.max_batch))
@@ -363,11 +414,11 @@ int sf_loop_once(sf_loop_t *l, int64_t max_wait_us)
 
 	now = sf_loop_now();
 	int rc = drain_frames(l, now);
-	sf_stack_poll(l->st, now);
+	poll_stack(l, now);
 	if (l->app) {
 		l->app_deadline = l->app(l->app_ctx, l, now);
-		if (sf_stack_next_deadline(l->st) <= now)
-			sf_stack_poll(l->st, now);
+		if (stack_deadline(l) <= now)
+			poll_stack(l, now);
 	}
 	return rc;
 }
@@ -538,7 +589,14 @@ int sf_loop_open_tun_multi(const sf_loop_tun_opts_t *o, unsigned n, sf_loop_t **
 	}
 	sf_netdev_t *tuns[SF_TUN_MAX_QUEUES];
 	errno = 0;
-	int rc = sf_tun_open_multi(&tc, n, tuns);
+	int rc;
+	if (o->tap) { /* one queue: Ethernet frames, ARP by synfin */
+		tuns[0] = n == 1 ? sf_tap_open(&tc, &rc) : NULL;
+		if (n != 1)
+			rc = SF_EINVAL;
+	} else {
+		rc = sf_tun_open_multi(&tc, n, tuns);
+	}
 	if (rc < 0) {
 		explain_tun_error(errno, tc.name, errbuf, errbuf_len);
 		return rc;

@@ -42,7 +42,14 @@ const sf_cc_ops_t sf_cc_newreno = {
         .on_timeout = reno_on_loss,
 };
 
+/* A core built with SF_NO_CUBIC (small firmware) has NewReno only: every
+ * connection uses it, whatever the config or socket option asks for. */
 const sf_cc_ops_t *sf_cc_ops(int algo)
 {
+#ifdef SF_NO_CUBIC
+	(void)algo;
+	return &sf_cc_newreno;
+#else
 	return algo == SF_CC_NEWRENO ? &sf_cc_newreno : &sf_cc_cubic;
+#endif
 }

@@ -66,13 +66,13 @@ static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_
 		off.segs = (uint16_t)((len + st->tx_gso - 1u) / st->tx_gso);
 	}
 	int n = sf_tcp_emit_ex(h, st->cfg.addr, raddr, payload, len, st->frame + SF_IPV4_HDR_LEN,
-	                       sizeof st->frame - SF_IPV4_HDR_LEN, off.csum_partial);
+	                       st->frame_cap - SF_IPV4_HDR_LEN, off.csum_partial);
 	if (n < 0)
 		return;
 	st->stats.tcp_out++;
 	if (h->flags & SF_TCP_RST)
 		st->stats.rst_out++;
-	if (st->cfg.trace.fn) {
+	if (sf_tracing(st)) {
 		sf_event_t ev = {.kind = SF_EV_SEG_TX, .now_us = st->now_us, .conn_id = conn_id};
 		ev.u.seg.ip = (sf_ipv4_t){.src = st->cfg.addr,
 		                          .dst = raddr,
@@ -134,7 +134,7 @@ void sf_send_rst(sf_stack_t *st, sf_tcb_t *t)
 {
 	if (t->state == SF_CLOSED || t->state == SF_LISTEN || t->state == SF_SYN_SENT)
 		return;
-	if (st->ctl_cnt == SF_CTL_MAX)
+	if (st->ctl_cnt == st->ctl_cap)
 		return;
 	/* RFC 7323 §3.2: a RST carries timestamps when they are in use. */
 	st->ctl[st->ctl_cnt++] = (sf_ctl_t){.raddr = t->raddr,
@@ -271,7 +271,7 @@ static void send_segment(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len
 		/* Gather the payload straight into its place in the frame;
 		 * sf_tcp_emit then only sums it (no second copy). */
 		size_t at = SF_IPV4_HDR_LEN + SF_TCP_HDR_LEN + sf_tcp_opts_len(&h.opt);
-		if (at + len > sizeof st->frame)
+		if (at + len > st->frame_cap)
 			return;
 		sf_ring_peek(&t->snd, seq - t->snd_head, st->frame + at, len);
 		payload = st->frame + at;

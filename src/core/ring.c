@@ -8,8 +8,8 @@
  * bits so a capacity near 2^32 cannot overflow. No allocation, no I/O.
  */
 #include "core/ring.h"
+#include "base/assert.h"
 
-#include <assert.h>
 #include <string.h>
 
 static uint32_t min_u32(uint32_t a, uint32_t b)
@@ -52,7 +52,7 @@ static void copy_out(const sf_ring_t *r, uint32_t off, uint8_t *dst, uint32_t n)
 
 void sf_ring_init(sf_ring_t *r, uint8_t *mem, uint32_t cap)
 {
-	assert(mem != NULL && cap > 0);
+	SF_ASSERT(mem != NULL && cap > 0);
 	r->buf = mem;
 	r->cap = cap;
 	r->head = 0;
@@ -78,7 +78,7 @@ uint32_t sf_ring_write_at(sf_ring_t *r, uint32_t off, const void *src, uint32_t 
 
 void sf_ring_commit(sf_ring_t *r, uint32_t n)
 {
-	assert(n <= sf_ring_free(r));
+	SF_ASSERT(n <= sf_ring_free(r));
 	r->len += min_u32(n, sf_ring_free(r));
 }
 
@@ -93,7 +93,7 @@ uint32_t sf_ring_peek(const sf_ring_t *r, uint32_t off, void *dst, uint32_t n)
 
 void sf_ring_consume(sf_ring_t *r, uint32_t n)
 {
-	assert(n <= r->len);
+	SF_ASSERT(n <= r->len);
 	n = min_u32(n, r->len);
 	/* Bytes placed past len by sf_ring_write_at stay where they are:
 	 * head only moves forward, it is never reset. */

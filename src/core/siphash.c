@@ -8,6 +8,8 @@
  */
 #include "core/siphash.h"
 
+#include <stdint.h>
+
 static uint64_t rotl(uint64_t x, unsigned b)
 {
 	return (x << b) | (x >> (64 - b));
@@ -39,15 +41,16 @@ static void sip_round(uint64_t v[4])
 	v[2] = rotl(v[2], 32);
 }
 
-static void compress(uint64_t v[4], uint64_t m)
+static void compress(uint64_t v[4], uint64_t m, int c)
 {
 	v[3] ^= m;
-	sip_round(v);
-	sip_round(v);
+	for (int i = 0; i < c; i++)
+		sip_round(v);
 	v[0] ^= m;
 }
 
-uint64_t sf_siphash24(const sf_sipkey_t *key, const void *data, size_t len)
+/* SipHash-c-d of data[0..len). */
+static uint64_t siphash(const sf_sipkey_t *key, const void *data, size_t len, int c, int d)
 {
 	const uint8_t *p = data;
 	uint64_t v[4] = {
@@ -58,20 +61,37 @@ uint64_t sf_siphash24(const sf_sipkey_t *key, const void *data, size_t len)
 	};
 	size_t full = len - len % 8;
 	for (size_t i = 0; i < full; i += 8)
-		compress(v, load_le64(p + i));
+		compress(v, load_le64(p + i), c);
 
 	/* Last word: the 0..7 remaining bytes, little-endian, with len mod 256
 	 * in the most significant byte. */
 	uint64_t last = (uint64_t)(len & 0xff) << 56;
 	for (size_t i = 0; i < len % 8; i++)
 		last |= (uint64_t)p[full + i] << (8 * i);
-	compress(v, last);
+	compress(v, last, c);
 
 	v[2] ^= 0xff;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < d; i++)
 		sip_round(v);
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
+
+uint64_t sf_siphash24(const sf_sipkey_t *key, const void *data, size_t len)
+{
+	return siphash(key, data, len, 2, 4);
+}
+
+#if UINTPTR_MAX <= 0xffffffffu
+/* 32-bit CPUs: the one-word hashes go through the general function (its
+ * 64-bit arithmetic is long there; one copy of it is enough). */
+static uint64_t siphash_u64(const sf_sipkey_t *key, uint64_t m, int c, int d)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(m >> (8 * i));
+	return siphash(key, b, sizeof b, c, d);
+}
+#else
 
 /* SipHash-c-d of exactly one 64-bit word m (its 8 bytes little-endian):
  * the per-packet demux hash uses c = 1, d = 3 (SipHash-1-3), a third of the
@@ -97,6 +117,7 @@ static uint64_t siphash_u64(const sf_sipkey_t *key, uint64_t m, int c, int d)
 		sip_round(v);
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
+#endif
 
 uint64_t sf_siphash13_u64(const sf_sipkey_t *key, uint64_t m)
 {

@@ -6,7 +6,6 @@
  * creation except connection buffers, which are taken when a connection
  * first needs them.
  */
-#include <assert.h>
 #include <string.h>
 
 #include "core/stack.h"
@@ -68,10 +67,8 @@ void sf_core_free(sf_stack_t *st, void *p, size_t size)
 
 /* ---- tracing ---- */
 
-void sf_core_trace(sf_stack_t *st, const sf_event_t *ev)
+void sf_core_trace_emit(sf_stack_t *st, const sf_event_t *ev)
 {
-	if (!st->cfg.trace.fn)
-		return;
 	sf_event_t e = *ev;
 	e.now_us = st->now_us;
 	st->cfg.trace.fn(st->cfg.trace.ctx, &e);
@@ -81,7 +78,7 @@ void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const 
                   const sf_tcp_t *tcp)
 {
 	st->stats.drops[why]++;
-	if (!st->cfg.trace.fn)
+	if (!sf_tracing(st))
 		return;
 	sf_event_t ev = {.kind = SF_EV_DROP, .conn_id = conn_id, .drop = why};
 	if (ip && tcp) {
@@ -152,7 +149,17 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	st->buckets = sf_core_alloc(st, (size_t)nb * sizeof *st->buckets);
 	st->tw = sf_core_alloc(st, (size_t)st->max_tw * sizeof *st->tw);
 	st->tw_buckets = sf_core_alloc(st, (size_t)ntb * sizeof *st->tw_buckets);
-	if (!st->tcbs || !st->buckets || !st->tw || !st->tw_buckets || sf_frag_init(st) < 0) {
+	/* An echo reply is as long as its (reassembled) request, and a TSO
+	 * super-segment up to 64 KiB: the full size only when either can be. */
+	st->frame_cap =
+	        cfg->frag_slots || (cfg->tso_max && cfg->transmit_off) ? SF_FRAME_MAX : cfg->mtu;
+	st->frame = sf_core_alloc(st, st->frame_cap);
+	st->ctl_cap = cfg->max_conns >= SF_CTL_MAX / 2 ? SF_CTL_MAX
+	              : cfg->max_conns < 8             ? 16
+	                                               : 2 * cfg->max_conns;
+	st->ctl = sf_core_alloc(st, st->ctl_cap * sizeof *st->ctl);
+	if (!st->tcbs || !st->buckets || !st->tw || !st->tw_buckets || !st->frame || !st->ctl ||
+	    sf_frag_init(st) < 0) {
 		sf_stack_destroy(st);
 		return SF_ENOMEM;
 	}
@@ -185,6 +192,8 @@ void sf_stack_destroy(sf_stack_t *st)
 	sf_core_free(st, st->tw, (size_t)st->max_tw * sizeof *st->tw);
 	sf_core_free(st, st->tw_buckets, (size_t)(st->tw_mask + 1) * sizeof *st->tw_buckets);
 	sf_core_free(st, st->listeners, st->listener_cap * sizeof *st->listeners);
+	sf_core_free(st, st->frame, st->frame_cap);
+	sf_core_free(st, st->ctl, st->ctl_cap * sizeof *st->ctl);
 	sf_frag_fini(st);
 	sf_allocator_t al = st->al;
 	al.free(al.ctx, st, sizeof *st);
@@ -386,7 +395,7 @@ static void icmp_echo_reply(sf_stack_t *st, const sf_ipv4_t *ip, const sf_icmp_t
 {
 	sf_icmp_t r = {.type = SF_ICMP_ECHO_REPLY, .id = ic->id, .seq = ic->seq};
 	int n = sf_icmp_emit(&r, msg + ic->data_off, ic->data_len, st->frame + SF_IPV4_HDR_LEN,
-	                     sizeof st->frame - SF_IPV4_HDR_LEN);
+	                     st->frame_cap - SF_IPV4_HDR_LEN);
 	if (n < 0)
 		return;
 	st->stats.icmp_out++;

@@ -246,13 +246,17 @@ struct sf_stack {
 	sf_bufclass_t pool[SF_BUF_CLASSES];
 	uint64_t buf_bytes; /* ring storage allocated, pooled included */
 
-	sf_ctl_t ctl[SF_CTL_MAX];
-	uint32_t ctl_cnt;
+	sf_ctl_t *ctl; /* ctl_cap entries: min(SF_CTL_MAX, max(16, 2 * max_conns)) */
+	uint32_t ctl_cnt, ctl_cap;
 
 	sf_stack_stats_t stats;
-	uint16_t tx_gso;             /* payload bytes per wire segment of the TSO
-	                                segment being built; 0: not one */
-	uint8_t frame[SF_FRAME_MAX]; /* the datagram being built */
+	uint16_t tx_gso; /* payload bytes per wire segment of the TSO
+	                    segment being built; 0: not one */
+	/* The datagram being built: frame_cap bytes, the MTU, or SF_FRAME_MAX
+	 * when reassembly or TSO is on (an echo reply is as long as its
+	 * request; a super-segment up to 64 KiB). */
+	uint8_t *frame;
+	uint32_t frame_cap;
 };
 
 /* ---- helpers shared by src/core and src/api ---- */
@@ -297,7 +301,20 @@ static inline uint32_t rcv_space(const sf_tcb_t *t)
 /* Allocation through the hook, counted. The memory is not zeroed. */
 void *sf_core_alloc(sf_stack_t *st, size_t size);
 void sf_core_free(sf_stack_t *st, void *p, size_t size);
-void sf_core_trace(sf_stack_t *st, const sf_event_t *ev);
+/* Tracing is on unless the core is built with SF_NO_TRACE (firmware that
+ * never sets a sink): every event is then compiled out, and the drop
+ * counters stay. sf_core_trace() hands one event to the sink, if any. */
+#ifdef SF_NO_TRACE
+#define sf_tracing(st) ((void)(st), false)
+#else
+#define sf_tracing(st) ((st)->cfg.trace.fn != NULL)
+#endif
+void sf_core_trace_emit(sf_stack_t *st, const sf_event_t *ev);
+static inline void sf_core_trace(sf_stack_t *st, const sf_event_t *ev)
+{
+	if (sf_tracing(st))
+		sf_core_trace_emit(st, ev);
+}
 void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const sf_ipv4_t *ip,
                   const sf_tcp_t *tcp);
 
@@ -481,7 +498,7 @@ static inline void sf_seg_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t id
 /* Traces s as received by connection id. */
 static inline void sf_seg_trace_rx(sf_stack_t *st, uint32_t id, const sf_seg_t *s)
 {
-	if (!st->cfg.trace.fn)
+	if (!sf_tracing(st))
 		return;
 	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
 	ev.u.seg.ip = *s->ip;

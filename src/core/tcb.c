@@ -6,9 +6,9 @@
  * aim many connections at one bucket; chains are intrusive index links, so
  * nothing here allocates after sf_stack_create().
  */
-#include <assert.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "core/stack.h"
 
 /* ---- the pool ---- */
@@ -54,7 +54,7 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 
 void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 {
-	assert(!(t->flags & F_DIRTY) || t->state == SF_CLOSED);
+	SF_ASSERT(!(t->flags & F_DIRTY) || t->state == SF_CLOSED);
 	sf_wheel_cancel(&st->wheel, &t->timer);
 	sf_ring_release(st, &t->snd);
 	sf_ring_release(st, &t->rcv);
@@ -217,7 +217,7 @@ bool sf_state_edge_legal(sf_state_t from, sf_state_t to)
 void sf_tcb_set_state(sf_stack_t *st, sf_tcb_t *t, sf_state_t to, sf_cause_t cause)
 {
 	sf_state_t from = (sf_state_t)t->state;
-	assert(sf_state_edge_legal(from, to));
+	SF_ASSERT(sf_state_edge_legal(from, to));
 	t->state = (uint8_t)to;
 	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = t->id};
 	ev.u.state.from = from;

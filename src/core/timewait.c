@@ -20,7 +20,7 @@ static void drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t id, const seg_in
 
 static void trace_rx(sf_stack_t *st, uint32_t id, const seg_in_t *s)
 {
-	if (!st->cfg.trace.fn)
+	if (!sf_tracing(st))
 		return;
 	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
 	ev.u.seg.ip = *s->ip;

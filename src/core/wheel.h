@@ -12,8 +12,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A link of the intrusive, circular slot lists: a slot's head is one bare
+ * link (two pointers), and every timer starts with one. */
+typedef struct sf_tlink {
+	struct sf_tlink *next, *prev;
+} sf_tlink_t;
+
 typedef struct sf_timer {
-	struct sf_timer *next, *prev; /* slot list; NULL/NULL when unarmed */
+	sf_tlink_t link; /* first member; NULL/NULL when unarmed */
 	int64_t deadline_us;
 	uint8_t level, armed;
 } sf_timer_t;
@@ -24,7 +30,7 @@ typedef struct sf_timer {
 typedef struct sf_wheel {
 	int64_t now_ms;                                    /* time the wheel has advanced to */
 	uint32_t count;                                    /* armed entries */
-	sf_timer_t slots[SF_WHEEL_LEVELS][SF_WHEEL_SLOTS]; /* list heads (sentinels) */
+	sf_tlink_t slots[SF_WHEEL_LEVELS][SF_WHEEL_SLOTS]; /* list heads (sentinels) */
 } sf_wheel_t;
 
 void sf_wheel_init(sf_wheel_t *w, int64_t now_us);

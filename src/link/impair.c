@@ -173,6 +173,7 @@ sf_netdev_t *sf_impair_wrap(sf_netdev_t *inner, uint64_t seed, const sf_impair_t
 	snprintf(w->name, sizeof(w->name), "impair(%s)", inner->name ? inner->name : "?");
 	w->dev.name = w->name;
 	w->dev.mtu = inner->mtu;
+	w->dev.link = inner->link;
 	w->dev.transmit = impair_transmit;
 	w->dev.receive = impair_receive;
 	w->dev.next_deadline = impair_next_deadline;

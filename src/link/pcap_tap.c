@@ -2,7 +2,8 @@
  * through it, transmitted and received, to a pcap file via libpcap, with
  * the caller's now_us as the timestamp. Frames are raw IPv4 datagrams, so
  * the file's link type is LINKTYPE_RAW (101; libpcap's DLT_RAW), which
- * tshark and tcpdump decode as IP by the version nibble. Transmitted frames
+ * tshark and tcpdump decode as IP by the version nibble; over an Ethernet
+ * netdev (TAP) it is LINKTYPE_ETHERNET (1). Transmitted frames
  * are recorded before the inner netdev sees them (what the stack sent);
  * received ones after the inner netdev returned them (what the stack got).
  * The file is flushed and closed on destroy.
@@ -138,7 +139,8 @@ sf_netdev_t *sf_pcap_tap_wrap(sf_netdev_t *inner, const char *path, int *err)
 		*err = SF_ENOMEM;
 		return NULL;
 	}
-	t->dead = pcap_open_dead(DLT_RAW, TAP_SNAPLEN);
+	t->dead =
+	        pcap_open_dead(inner->link == SF_LINK_ETHERNET ? DLT_EN10MB : DLT_RAW, TAP_SNAPLEN);
 	if (!t->dead) {
 		free(t);
 		*err = SF_ENOMEM;
@@ -155,6 +157,7 @@ sf_netdev_t *sf_pcap_tap_wrap(sf_netdev_t *inner, const char *path, int *err)
 	snprintf(t->name, sizeof(t->name), "pcap(%s)", inner->name ? inner->name : "?");
 	t->dev.name = t->name;
 	t->dev.mtu = inner->mtu;
+	t->dev.link = inner->link;
 	t->dev.transmit = tap_transmit;
 	t->dev.receive = tap_receive;
 	t->dev.offloads = inner->offloads;

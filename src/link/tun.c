@@ -1,5 +1,6 @@
-/* The TUN netdev: raw IPv4 datagrams to and from the Linux kernel through
- * /dev/net/tun (IFF_TUN | IFF_NO_PI, non-blocking). sf_tun_open() creates
+/* The TUN and TAP netdevs: raw IPv4 datagrams (TUN) or Ethernet frames
+ * (TAP, sf_tap_open: one queue, no offloads) to and from the Linux kernel
+ * through /dev/net/tun (IFF_TUN or IFF_TAP, IFF_NO_PI, non-blocking). sf_tun_open() creates
  * the interface and configures the kernel side with the classic interface
  * ioctls on an AF_INET datagram socket: MTU, address peer_addr/prefix_len
  * (which also gives the kernel its route to our side) and link up. The
@@ -227,7 +228,8 @@ fail:;
  * kernel): the fd, TUNSETIFF with the flags asked for (falling back to no
  * virtio-net header), the offloads. The kernel side is not configured.
  * Returns NULL with *err set (errno left as the failing call set it). */
-static tun_dev_t *open_queue(const char *name, const sf_tun_config_t *cfg, bool multi, int *err)
+static tun_dev_t *open_queue(const char *name, const sf_tun_config_t *cfg, bool multi, bool tap,
+                             int *err)
 {
 	tun_dev_t *t = calloc(1, sizeof(*t));
 	if (!t) {
@@ -242,8 +244,8 @@ static tun_dev_t *open_queue(const char *name, const sf_tun_config_t *cfg, bool 
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	short base = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0);
-	ifr.ifr_flags = base | (cfg->offload ? IFF_VNET_HDR : 0);
+	short base = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0);
+	ifr.ifr_flags = base | (cfg->offload && !tap ? IFF_VNET_HDR : 0);
 	if (name)
 		memcpy(ifr.ifr_name, name, strlen(name));
 	int rc = ioctl(t->fd, TUNSETIFF, &ifr);
@@ -270,7 +272,8 @@ static tun_dev_t *open_queue(const char *name, const sf_tun_config_t *cfg, bool 
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
 	t->ifname[IFNAMSIZ - 1] = '\0';
 	t->dev.name = t->ifname;
-	t->dev.mtu = cfg->mtu ? cfg->mtu : 1500;
+	t->dev.mtu = (uint16_t)((cfg->mtu ? cfg->mtu : 1500) + (tap ? 14 : 0));
+	t->dev.link = tap ? SF_LINK_ETHERNET : SF_LINK_IP;
 	t->dev.transmit = tun_transmit;
 	t->dev.receive = tun_receive;
 	t->dev.transmit_off = tun_transmit_off;
@@ -290,18 +293,18 @@ sf_netdev_t *sf_tun_open(const sf_tun_config_t *cfg, int *err)
 	return rc < 0 ? NULL : dev;
 }
 
-int sf_tun_open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs)
+static int open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs, bool tap)
 {
 	if (!cfg || !devs || n == 0 || n > SF_TUN_MAX_QUEUES ||
 	    (cfg->name && strlen(cfg->name) >= IFNAMSIZ))
 		return SF_EINVAL;
 	int err = 0;
-	tun_dev_t *first = open_queue(cfg->name, cfg, n > 1, &err);
+	tun_dev_t *first = open_queue(cfg->name, cfg, n > 1, tap, &err);
 	if (!first)
 		return err;
 	devs[0] = &first->dev;
 	for (unsigned i = 1; i < n; i++) {
-		tun_dev_t *q = open_queue(first->ifname, cfg, true, &err);
+		tun_dev_t *q = open_queue(first->ifname, cfg, true, tap, &err);
 		if (!q || q->dev.offloads != first->dev.offloads) {
 			int e = errno;
 			if (q)
@@ -320,6 +323,20 @@ int sf_tun_open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs
 		return rc;
 	}
 	return 0;
+}
+
+int sf_tun_open_multi(const sf_tun_config_t *cfg, unsigned n, sf_netdev_t **devs)
+{
+	return open_multi(cfg, n, devs, false);
+}
+
+sf_netdev_t *sf_tap_open(const sf_tun_config_t *cfg, int *err)
+{
+	sf_netdev_t *dev = NULL;
+	int rc = open_multi(cfg, 1, &dev, true);
+	if (err)
+		*err = rc;
+	return rc < 0 ? NULL : dev;
 }
 
 const char *sf_tun_name(sf_netdev_t *dev)

@@ -76,6 +76,14 @@ static const char *const drop_names[SF_DROP_COUNT] = {
         [SF_DROP_ICMP_IGNORED] = "icmp_ignored",
         [SF_DROP_LINK_IMPAIR_TX] = "link_impair_tx",
         [SF_DROP_LINK_IMPAIR_RX] = "link_impair_rx",
+        [SF_DROP_ETH_TRUNCATED] = "eth_truncated",
+        [SF_DROP_ETH_NOT_FOR_US] = "eth_not_for_us",
+        [SF_DROP_ETH_BAD_SOURCE] = "eth_bad_source",
+        [SF_DROP_ETH_TYPE] = "eth_type",
+        [SF_DROP_ARP_MALFORMED] = "arp_malformed",
+        [SF_DROP_ARP_IGNORED] = "arp_ignored",
+        [SF_DROP_ARP_QUEUE_FULL] = "arp_queue_full",
+        [SF_DROP_ARP_UNRESOLVED] = "arp_unresolved",
 };
 
 static const char *const event_names[SF_EV_COUNT] = {

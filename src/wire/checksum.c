@@ -1,6 +1,7 @@
 /* The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
  *
- * The sum is taken over 64-bit words loaded with memcpy (any alignment), with
+ * The sum is taken over 64-bit words loaded with memcpy (any alignment) (on
+ * 32-bit CPUs over 32-bit words, for size), with
  * the carries out of each 64-bit addition counted and added back (end-around
  * carry), then folded to 16 bits. RFC 1071 §2(B): the one's complement sum is
  * byte-order independent, so summing native little-endian words gives the
@@ -13,6 +14,7 @@
  * start at an even offset of the checksummed stream: chained chunks are all
  * even-length except the last.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "synfin/wire.h"
@@ -54,6 +56,7 @@ static inline uint64_t load64(const uint8_t *p)
 	return w;
 }
 
+#if UINTPTR_MAX > 0xffffffffu
 /* One's complement sum of src[0..len) in native word order, folded to 16
  * bits; copies the bytes to dst on the way when `copy` is true. `copy` is a
  * constant at every call site, so the always-inlined loop specialises. */
@@ -107,6 +110,36 @@ static ALWAYS_INLINE uint64_t sum_native(uint8_t *dst, const uint8_t *src, size_
 	s = add_end_around(s, c0 + c1);
 	return fold_to_16(s);
 }
+#else
+/* 32-bit CPUs (microcontrollers): the same sum over 32-bit words into a
+ * 64-bit accumulator (no carry can be lost below 2^32 words), one loop for
+ * both uses: 64-bit lanes and unrolling cost flash there and buy nothing. */
+static uint64_t sum_native(uint8_t *dst, const uint8_t *src, size_t len, int copy)
+{
+	uint64_t s = 0;
+	uint32_t w;
+	while (len >= 4) {
+		memcpy(&w, src, 4);
+		if (copy) {
+			memcpy(dst, src, 4);
+			dst += 4;
+		}
+		s += w;
+		src += 4;
+		len -= 4;
+	}
+	if (len > 0) {
+		/* RFC 1071 §4.1: zero padding keeps each byte in its lane. */
+		uint8_t tail[4] = {0};
+		memcpy(tail, src, len);
+		if (copy)
+			memcpy(dst, src, len);
+		memcpy(&w, tail, 4);
+		s += w;
+	}
+	return fold_to_16(s);
+}
+#endif
 
 /* Turns a folded native-order sum into network-order sense. */
 static inline uint64_t to_network_sense(uint64_t folded)

@@ -3,7 +3,10 @@
 # temporary prefix, the prefix is then moved (the .pc files must find it from
 # their own place), and every example plus a small HTTP program are built out
 # of tree with `pkg-config` alone (no -I or -L of ours), against the shared
-# and the static library. The echo server built that way then runs over TUN
+# and the static library. The core library stands alone: synfin-core.pc
+# needs no libpcap, its headers compile with -ffreestanding, it calls
+# nothing of the C library but memory functions and malloc/free, and the
+# examples that need no TUN build and run against it alone. The echo server built that way then runs over TUN
 # in a network namespace made here and echoes what the kernel's nc sends.
 #
 # The release build it installs from is $SYNFIN_RELEASE_BUILD when set (make
@@ -24,7 +27,7 @@ if [ -z "$rel" ] || [ ! -f "$rel/CMakeCache.txt" ]; then
 	rel=$BIN/install-test
 	cmake -S "$SRC" -B "$rel" -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=OFF >/dev/null
 fi
-cmake --build "$rel" -j "$(nproc)" --target synfin_static synfin_shared synfin_http synfin \
+cmake --build "$rel" -j "$(nproc)" --target synfin_core_static synfin_core_shared synfin_static synfin_shared synfin_http synfin \
 	>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "release build failed"; }
 cmake --install "$rel" --prefix "$WORK/first" >"$WORK/install.log" ||
 	fail "cmake --install failed"
@@ -38,6 +41,7 @@ pcdir=$(dirname "$(find "$P" -name synfin.pc | head -1)")
 [ -n "$(find "$P" -path '*/bash-completion/completions/synfin')" ] ||
 	fail "the bash completion of synfin is not installed"
 [ -f "$pcdir/synfin-http.pc" ] || fail "synfin-http.pc not installed"
+[ -f "$pcdir/synfin-core.pc" ] || fail "synfin-core.pc not installed"
 export PKG_CONFIG_PATH=$pcdir
 inc=$(pkg-config --variable=includedir synfin)
 [ -f "$inc/synfin/synfin.h" ] || fail "pkg-config's includedir $inc has no synfin/synfin.h"
@@ -55,6 +59,25 @@ v_h=$(printf '#include <synfin/version.h>\nSF_VERSION_STRING\n' |
 [ "$v_pc" = "$v_cmd" ] && [ "$v_pc" = "$v_h" ] ||
 	fail "versions disagree: synfin.pc $v_pc, synfin version $v_cmd, version.h $v_h"
 
+# The core library alone.
+libdir=$(pkg-config --variable=libdir synfin-core)
+pkg-config --libs --static synfin-core | grep -q pcap && fail "synfin-core asks for libpcap"
+for h in synfin.h eth.h wire.h error.h trace.h; do
+	echo "#include <synfin/$h>" >"$WORK/h.c"
+	cc -std=c11 -ffreestanding -Wall -Werror -c $(pkg-config --cflags synfin-core) "$WORK/h.c" \
+		-o "$WORK/h.o" || fail "core header $h does not compile with -ffreestanding"
+done
+nm --defined-only "$libdir/libsynfin_core.a" | awk 'NF == 3 { print $3 }' | sort -u >"$WORK/def"
+nm -u "$libdir/libsynfin_core.a" | awk 'NF == 2 { print $2 }' | sort -u >"$WORK/undef"
+extern=$(comm -23 "$WORK/undef" "$WORK/def" | { grep -vxE 'memcpy|memmove|memset|memcmp|malloc|free|_GLOBAL_OFFSET_TABLE_|__stack_chk_fail' || true; } | tr '\n' ' ')
+[ -z "$extern" ] || fail "the core library calls outside the C library's memory functions: $extern"
+for name in memory_pair bare_metal; do
+	cc -std=c11 -Wall -Wextra -Werror -o "$WORK/$name.core" "$SRC/examples/$name.c" \
+		$(pkg-config --cflags synfin-core) "$libdir/libsynfin_core.a" ||
+		fail "example $name does not build against libsynfin_core.a alone"
+	"$WORK/$name.core" >"$WORK/$name.out" || fail "example $name (core only) failed: $(cat "$WORK/$name.out")"
+done
+
 cd "$WORK"
 for src in "$SRC"/examples/*.c; do
 	name=$(basename "$src" .c)
@@ -62,8 +85,8 @@ for src in "$SRC"/examples/*.c; do
 	grep -q '<synfin/http.h>' "$src" && pkgs=synfin-http
 	cc -std=c11 -Wall -Wextra -Werror -o "$name" "$src" $(pkg-config --cflags --libs $pkgs) ||
 		fail "example $name does not build against the installed library"
-	libs=-lsynfin
-	[ $pkgs = synfin-http ] && libs="-lsynfin_http -lsynfin"
+	libs="-lsynfin -lsynfin_core"
+	[ $pkgs = synfin-http ] && libs="-lsynfin_http -lsynfin -lsynfin_core"
 	cc -std=c11 -Wall -Wextra -Werror -o "$name.static" "$src" $(pkg-config --cflags $pkgs) \
 		-L"$(pkg-config --variable=libdir synfin)" -Wl,-Bstatic $libs -Wl,-Bdynamic \
 		$(pkg-config --libs libpcap) ||
@@ -100,4 +123,4 @@ got=$(timeout 60 unshare -n bash -c '
 	echo "$out"') || true
 [ "$got" = "hello from outside the tree" ] ||
 	fail "the installed echo_server did not echo (got '$got')"
-echo "install: headers, synfin.pc, synfin-http.pc relocatable; $(ls "$SRC"/examples/*.c | wc -l) examples built shared and static; echo_server ran"
+echo "install: headers, synfin-core.pc (no libpcap, freestanding headers, core examples run), synfin.pc, synfin-http.pc relocatable; $(ls "$SRC"/examples/*.c | wc -l) examples built shared and static; echo_server ran"

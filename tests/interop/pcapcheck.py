@@ -10,7 +10,9 @@ and received) back with tshark, and checks what any TCP must show on the wire:
   with a FIN from each side, each acknowledged (§3.6) — or, for a SYN to a
   closed port, is answered by RST+ACK and nothing else (§3.10.7.1);
 - who closed first: synfin, the kernel, or both at once (simultaneous close:
-  the second FIN does not acknowledge the first, RFC 9293 Figure 13).
+  the second FIN does not acknowledge the first, RFC 9293 Figure 13);
+- on Ethernet (a TAP capture), ARP packets are valid and counted: replies
+  and announcements from synfin.
 
 Prints a one-line summary with the counts, e.g.
   pcapcheck: x.pcap: 812 packets, 3 streams (complete 3, refused 0, reset 0;
@@ -28,7 +30,8 @@ FIELDS = [
     "frame.number", "ip.src", "ip.dst", "ip.proto", "ip.checksum.status",
     "tcp.checksum.status", "icmp.checksum.status", "tcp.stream", "tcp.flags",
     "tcp.len", "tcp.seq_raw", "tcp.ack_raw", "_ws.malformed", "icmp.type",
-    "tcp.checksum", "tcp.checksum_calculated",
+    "tcp.checksum", "tcp.checksum_calculated", "arp.opcode", "arp.src.proto_ipv4",
+    "arp.dst.proto_ipv4",
 ]
 SYN, RST, ACK, FIN = 0x02, 0x04, 0x10, 0x01
 
@@ -40,7 +43,7 @@ def quiet_profile(tmp):
     report it as malformed, which says nothing about synfin's segments."""
     out = subprocess.run(["tshark", "-G", "protocols"], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True, timeout=120)
-    keep = {"frame", "raw", "ip", "tcp", "icmp", "data"}
+    keep = {"frame", "raw", "eth", "ethertype", "arp", "ip", "tcp", "icmp", "data"}
     names = [l.split("\t")[2] for l in out.stdout.splitlines() if l.count("\t") >= 2]
     with open(os.path.join(tmp, "disabled_protos"), "w") as f:
         for n in names:
@@ -82,6 +85,10 @@ def main():
                     help="some connection carried data after its first FIN")
     ap.add_argument("--icmp-replies", type=int, default=0,
                     help="at least this many ICMP echo replies from synfin")
+    ap.add_argument("--arp-replies", type=int, default=0,
+                    help="at least this many ARP replies from synfin (Ethernet captures)")
+    ap.add_argument("--arp-announces", type=int, default=0,
+                    help="at least this many gratuitous ARPs from synfin")
     ap.add_argument("--allow-rst", action="store_true",
                     help="connections may end with RST instead of FINs")
     ap.add_argument("--allow-strays", action="store_true",
@@ -92,12 +99,22 @@ def main():
     errors = []
     pkts = 0
     icmp_replies = 0
+    arp = collections.Counter()
     streams = collections.OrderedDict()
     for p in read(a.pcap):
         pkts += 1
         n = p["frame.number"]
         if p["_ws.malformed"]:
             errors.append("frame %s: malformed" % n)
+        if p["arp.opcode"]:
+            if p["arp.src.proto_ipv4"] == a.synfin:
+                if p["arp.opcode"] == "2":
+                    arp["reply"] += 1
+                elif p["arp.dst.proto_ipv4"] == a.synfin:
+                    arp["announce"] += 1
+                else:
+                    arp["request"] += 1
+            continue
         if not p["ip.src"]:
             errors.append("frame %s: not IPv4" % n)
             continue
@@ -211,17 +228,24 @@ def main():
                 errors.append("%d connections closed first by %s, expected %s" % (count[k], k, v))
     if a.halfclose and not halfclosed:
         errors.append("no connection carried data after its first FIN (half-close)")
+    if arp["reply"] < a.arp_replies:
+        errors.append("%d ARP replies from synfin, expected at least %d" % (
+            arp["reply"], a.arp_replies))
+    if arp["announce"] < a.arp_announces:
+        errors.append("%d gratuitous ARPs from synfin, expected at least %d" % (
+            arp["announce"], a.arp_announces))
     if icmp_replies < a.icmp_replies:
         errors.append("%d ICMP echo replies from synfin, expected at least %d" % (
             icmp_replies, a.icmp_replies))
 
     print("pcapcheck: %s: %d packets, %d streams (complete %d, refused %d, reset %d, "
           "RST after close %d, strays %d; closer synfin %d, kernel %d, simultaneous %d), half-closed %d, "
-          "icmp replies %d: %s"
+          "icmp replies %d, arp from synfin: %d replies, %d requests, %d announces: %s"
           % (a.pcap, pkts, len(streams), count["complete"], count["refused"], count["reset"],
              count["late_rst"], count["stray"],
              count["synfin"], count["kernel"], count["simultaneous"], halfclosed,
-             icmp_replies, "OK" if not errors else "FAILED"))
+             icmp_replies, arp["reply"], arp["request"], arp["announce"],
+             "OK" if not errors else "FAILED"))
     for e in errors[:20]:
         print("  " + e)
     if len(errors) > 20:

@@ -515,11 +515,14 @@ static void test_drop_names_stable(void **state)
 	assert_string_equal(sf_drop_name(SF_DROP_TCP_CHALLENGE), "tcp_challenge");
 	assert_string_equal(sf_drop_name(SF_DROP_TCP_PAWS), "tcp_paws");
 	assert_string_equal(sf_drop_name(SF_DROP_ICMP_IGNORED), "icmp_ignored");
+	assert_string_equal(sf_drop_name(SF_DROP_ETH_NOT_FOR_US), "eth_not_for_us");
+	assert_string_equal(sf_drop_name(SF_DROP_ARP_UNRESOLVED), "arp_unresolved");
 	/* snake_case, prefixed by the layer */
 	for (int i = 0; i < SF_DROP_COUNT; i++) {
 		const char *n = sf_drop_name((sf_drop_reason_t)i);
 		assert_true(strncmp(n, "ip_", 3) == 0 || strncmp(n, "tcp_", 4) == 0 ||
-		            strncmp(n, "icmp_", 5) == 0 || strncmp(n, "link_", 5) == 0);
+		            strncmp(n, "icmp_", 5) == 0 || strncmp(n, "link_", 5) == 0 ||
+		            strncmp(n, "eth_", 4) == 0 || strncmp(n, "arp_", 4) == 0);
 		for (const char *c = n; *c; c++)
 			assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
 			            *c == '_');

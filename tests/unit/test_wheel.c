@@ -64,8 +64,8 @@ static void record_fire(void *ctx, sf_timer_t *t)
 	struct clock_ctx *c = ctx;
 	struct rec *r = (struct rec *)t;
 	assert_false(sf_timer_armed(t));
-	assert_null(t->next);
-	assert_null(t->prev);
+	assert_null(t->link.next);
+	assert_null(t->link.prev);
 	r->fired++;
 	r->fired_at = c->now_us;
 	c->total++;

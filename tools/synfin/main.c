@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "synfin/error.h"
 
 typedef struct command {
 	const char *name;
@@ -73,8 +74,16 @@ int cmd_help(int argc, char **argv)
 	return CMD_USAGE;
 }
 
+/* A failed internal check of the engine (a synfin bug): say where first. */
+static void report_assert(const char *expr, const char *file, int line)
+{
+	fprintf(stderr, "synfin: internal check failed: %s (%s:%d)\n", expr ? expr : "?",
+	        file ? file : "?", line);
+}
+
 int main(int argc, char **argv)
 {
+	sf_set_assert_hook(report_assert);
 	if (argc < 2)
 		return usage(stderr);
 	if (cli_is_help(argv[1]))

@@ -33,6 +33,7 @@ void netopts_init(netopts_t *o)
 void netopts_help(void)
 {
 	printf("  --tun NAME       name of the TUN device (default: the kernel's choice, tunN)\n"
+	       "  --tap            a TAP device instead: synfin speaks Ethernet and ARP\n"
 	       "  --addr A.B.C.D/N synfin's address and prefix (default 192.0.2.2/24)\n"
 	       "  --peer A.B.C.D   address of the kernel side of the TUN (default 192.0.2.1)\n"
 	       "  --mtu N          link MTU (default 1500)\n"
@@ -74,6 +75,10 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 	}
 	if (cli_flag(argv[*i], "--no-offload")) {
 		o->no_offload = true;
+		return 1;
+	}
+	if (cli_flag(argv[*i], "--tap")) {
+		o->tap = true;
 		return 1;
 	}
 	if ((r = cli_value(cmd, argc, argv, i, "--tun", &v)) != 0) {
@@ -250,6 +255,7 @@ int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *c
 	        .cfg = &c,
 	        .offload = o->no_offload ? -1 : 0,
 	        .trace_ctx = trace_ctx,
+	        .tap = o->tap,
 	};
 	char err[200];
 	if (sf_loop_open_tun_multi(&t, n, out, err, sizeof err) < 0) {

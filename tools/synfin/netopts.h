@@ -1,5 +1,5 @@
 /* The network options `synfin serve` and `synfin get` share: where the TUN
- * device goes (--tun, --addr, --peer, --mtu, --netns), what the link does to
+ * device goes (--tun, --tap, --addr, --peer, --mtu, --netns), what the link does to
  * frames (--loss, --reorder, --dup, --delay-ms, --ce, --seed), --ecn and --pcap; and
  * opening the sf_loop they describe, with one-line errors.
  */
@@ -13,6 +13,7 @@
 
 typedef struct netopts {
 	const char *tun;           /* --tun NAME; NULL: the kernel's choice */
+	bool tap;                  /* --tap: a TAP device, Ethernet and ARP */
 	uint32_t addr;             /* --addr A.B.C.D/N: synfin's address (host order) */
 	int prefix_len;            /* ... and prefix; default 192.0.2.2/24 */
 	uint32_t peer;             /* --peer A.B.C.D: the kernel side; default 192.0.2.1 */
