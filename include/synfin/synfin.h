@@ -103,6 +103,14 @@ typedef struct sf_config {
 	uint64_t seed;               /* secret for ISNs, hashing, ports; 0: the caller must
 	                                supply entropy (tests pass fixed seeds) */
 	uint16_t port_min, port_max; /* ephemeral range; 49152..65535 (RFC 6056) */
+	/* Replies to unacceptable segments (challenge ACKs, ACKs for
+	 * out-of-window, bad-ACK and PAWS-failed segments, TIME-WAIT ACKs,
+	 * RSTs for closed ports) are rate-limited (RFC 5961 §7): */
+	uint32_t reply_interval_ms; /* per connection, one reply per interval to a
+	                               segment without data; 500; 0: no limit */
+	uint32_t reply_budget;      /* all connections: about this many per second,
+	                               the exact budget drawn at random each second
+	                               from [n/2, 3n/2); 1000; 0: no limit */
 	/* Called for every outgoing datagram (a complete IPv4 packet), from
 	 * inside sf_stack_poll() or sf_stack_input(), never from socket calls.
 	 * The frame is valid during the call only. */
@@ -174,7 +182,8 @@ int64_t sf_stack_next_deadline(const sf_stack_t *st);
 typedef struct sf_stack_stats {
 	uint64_t ip_in, ip_out, tcp_in, tcp_out, icmp_in, icmp_out;
 	uint64_t retransmits, rst_out, challenge_acks;
-	uint64_t r1_advice; /* times a connection's retransmissions reached cfg.r1 */
+	uint64_t replies_limited; /* replies the RFC 5961 §7 limiter held back */
+	uint64_t r1_advice;       /* times a connection's retransmissions reached cfg.r1 */
 	/* What set retransmissions off: retransmission timeouts that fired
 	 * (RFC 6298 (5.4)), and entries into fast recovery on duplicate ACKs
 	 * or SACK (RFC 5681 §3.2, RFC 6675 §5). */
@@ -246,7 +255,12 @@ long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len);
 #define SF_SHUT_WR   2
 #define SF_SHUT_RDWR 3
 /* SF_SHUT_WR sends FIN after the buffered data; receiving goes on
- * (half-close). SF_SHUT_RD discards further data. */
+ * (half-close). SF_SHUT_RD ends the receiving side for the application
+ * only (BSD semantics): unread data is discarded, sf_recv returns 0 (end
+ * of file; a pending connection error first) from then on, and data that
+ * still arrives is acknowledged and discarded, so the peer can finish
+ * sending and close normally. (TCP has no way to tell the peer; RFC 9293
+ * §3.6's reset is for data reaching a fully closed connection.) */
 int sf_shutdown(sf_stack_t *st, sf_sock_t s, int how);
 /* CLOSE: the handle is released; the connection finishes in the
  * background (FIN after buffered data, TIME-WAIT as due). If unread data
@@ -276,6 +290,17 @@ enum sf_sockopt {
 	SF_SO_CONGESTION,   /* SF_CC_CUBIC or SF_CC_NEWRENO */
 	SF_SO_SNDBUF,       /* send buffer bytes, before the connection opens */
 	SF_SO_RCVBUF,       /* receive buffer bytes, before the connection opens */
+	/* int 88..65535: the largest segment (TCP_MAXSEG-like). Before the
+	 * connection opens it also lowers the MSS we announce; on an open
+	 * connection it lowers the send MSS from then on. Reads back the
+	 * effective send MSS once synchronized. A listener's children
+	 * inherit it. */
+	SF_SO_MAXSEG,
+	/* bool (TCP_CORK-like): hold segments shorter than a full one until
+	 * the option is cleared, a full segment's worth is queued, or the
+	 * sending side is shut (the FIN goes with the tail). Clearing it
+	 * sends what was held. */
+	SF_SO_CORK,
 };
 int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int value);
 int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *value);

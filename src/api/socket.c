@@ -56,13 +56,7 @@ int sf_listen(sf_stack_t *st, sf_sock_t s, int backlog)
 		return SF_EBADF;
 	if (t->state != SF_CLOSED || t->raddr || !t->lport)
 		return SF_EINVAL;
-	int rc = sf_listener_add(st, t);
-	if (rc < 0)
-		return rc;
-	t->backlog = (uint16_t)(backlog < 1 ? 1 : backlog > 65535 ? 65535 : backlog);
-	t->acceptq_next = t->acceptq_tail = SF_NIL;
-	sf_tcb_set_state(st, t, SF_LISTEN, SF_CAUSE_APP_LISTEN);
-	return 0;
+	return sf_tcb_listen(st, t, backlog);
 }
 
 sf_sock_t sf_accept(sf_stack_t *st, sf_sock_t s, uint32_t *peer_addr, uint16_t *peer_port)
@@ -72,43 +66,14 @@ sf_sock_t sf_accept(sf_stack_t *st, sf_sock_t s, uint32_t *peer_addr, uint16_t *
 		return SF_EBADF;
 	if (l->state != SF_LISTEN)
 		return SF_EINVAL;
-	if (l->acceptq_next == SF_NIL)
+	sf_tcb_t *c = sf_listener_accept(st, l);
+	if (!c)
 		return SF_EAGAIN;
-	sf_tcb_t *c = &st->tcbs[l->acceptq_next];
-	l->acceptq_next = c->acceptq_next;
-	if (l->acceptq_next == SF_NIL)
-		l->acceptq_tail = SF_NIL;
-	l->acceptq_len--;
-	c->acceptq_next = SF_NIL;
-	c->listener = SF_NIL;
-	c->flags &= ~(uint32_t)F_IN_ACCEPTQ;
-	c->flags |= F_HANDLE;
 	if (peer_addr)
 		*peer_addr = c->raddr;
 	if (peer_port)
 		*peer_port = c->rport;
 	return make_handle(st, c);
-}
-
-/* RFC 6056 §3.3.3 (Algorithm 3): a per-destination offset from a keyed hash
- * plus a global counter, so ports are hard to guess and reuse is spread. */
-static int pick_port(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t *out)
-{
-	uint8_t b[10];
-	sf_put32(b, st->cfg.addr);
-	sf_put32(b + 4, raddr);
-	sf_put16(b + 8, rport);
-	uint32_t offset = (uint32_t)sf_siphash24(&st->port_key, b, sizeof b);
-	uint32_t num = (uint32_t)st->cfg.port_max - st->cfg.port_min + 1;
-	for (uint32_t i = 0; i < num; i++) {
-		uint16_t port = (uint16_t)(st->cfg.port_min + (offset + st->port_counter) % num);
-		st->port_counter++;
-		if (!sf_listener_find(st, port) && !sf_port_in_use(st, port, raddr, rport)) {
-			*out = port;
-			return 0;
-		}
-	}
-	return SF_EADDRINUSE;
 }
 
 int sf_connect(sf_stack_t *st, sf_sock_t s, uint32_t addr, uint16_t port)
@@ -124,22 +89,7 @@ int sf_connect(sf_stack_t *st, sf_sock_t s, uint32_t addr, uint16_t port)
 	if (port == 0 || addr == st->cfg.addr ||
 	    sf_ipv4_addr_is_special(addr, st->cfg.addr, st->cfg.prefix_len))
 		return SF_EADDRNOTAVAIL;
-	if (t->lport) {
-		if (sf_port_in_use(st, t->lport, addr, port))
-			return SF_EADDRINUSE;
-	} else if (pick_port(st, addr, port, &t->lport) < 0) {
-		return SF_EADDRINUSE;
-	}
-	t->raddr = addr;
-	t->rport = port;
-	sf_tcb_connect_init(st, t);
-	t->flags |= F_ACTIVE;
-	t->rtt_start_us = st->now_us;
-	sf_tcb_set_state(st, t, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
-	sf_tcb_hash_insert(st, t);
-	st->stats.conns_active++;
-	sf_tcb_mark_dirty(st, t);
-	return SF_EINPROGRESS;
+	return sf_tcb_connect(st, t, addr, port);
 }
 
 /* Takes the pending error once. */
@@ -216,23 +166,12 @@ long sf_recv(sf_stack_t *st, sf_sock_t s, void *buf, size_t len)
 	sf_tcb_t *t = get(st, s);
 	if (!t)
 		return SF_EBADF;
+	if (t->flags & F_RD_SHUT) /* end of file for this reader (sf_shutdown) */
+		return t->error ? take_error(t) : 0;
 	if (t->rcv.len) {
 		uint32_t n =
 		        sf_ring_read(&t->rcv, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
-		if (!t->rcv.len && !t->ooo_cnt)
-			sf_ring_release(st, &t->rcv);
-		/* A window update when the window grew enough to matter, not
-		 * held back by delayed ACK (RFC 9293 §3.8.6.2.2, RFC 1122 4.2.3.3). */
-		if (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 ||
-		    t->state == SF_FIN_WAIT_2) {
-			uint32_t edge = t->rcv_nxt + rcv_space(t);
-			/* RFC 9293 §3.8.6.2.2: min(buffer/2, MSS). */
-			uint32_t step = t->rcvbuf / 2 < t->rcv_mss ? t->rcvbuf / 2 : t->rcv_mss;
-			if (sf_seq_gt(edge, t->rcv_adv) && edge - t->rcv_adv >= step) {
-				t->flags |= F_ACK_NOW;
-				sf_tcb_mark_dirty(st, t);
-			}
-		}
+		sf_tcb_rcv_consumed(st, t);
 		return (long)n;
 	}
 	if (t->error)
@@ -277,12 +216,8 @@ int sf_shutdown(sf_stack_t *st, sf_sock_t s, int how)
 		return SF_EBADF;
 	if (how < SF_SHUT_RD || how > SF_SHUT_RDWR)
 		return SF_EINVAL;
-	if (how & SF_SHUT_RD) {
-		t->flags |= F_RD_SHUT;
-		sf_ring_consume(&t->rcv, t->rcv.len);
-		if (!t->ooo_cnt)
-			sf_ring_release(st, &t->rcv);
-	}
+	if (how & SF_SHUT_RD)
+		sf_tcb_shutdown_read(st, t);
 	if (how & SF_SHUT_WR)
 		return close_send_side(st, t);
 	return 0;
@@ -404,16 +339,16 @@ int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
 		return 0;
 	case SF_SO_KEEPALIVE:
 		set_flag(t, F_KEEPALIVE, v);
-		if (v && keepalive_state(t))
-			sf_tcb_timer_set(st, t, T_KEEPALIVE,
-			                 st->now_us + (int64_t)t->keepidle_s * 1000000);
-		else if (!v)
-			sf_tcb_timer_clear(st, t, T_KEEPALIVE);
+		sf_tcb_keepalive_arm(st, t);
 		return 0;
 	case SF_SO_KEEPIDLE:
 		if (v < 1)
 			return SF_EINVAL;
+		/* A new idle time counts from now, like Linux's TCP_KEEPIDLE
+		 * on an open socket: a deadline armed with the old one would
+		 * otherwise stand (a 7,200 s default outliving the app). */
 		t->keepidle_s = (uint32_t)v;
+		sf_tcb_keepalive_arm(st, t);
 		return 0;
 	case SF_SO_KEEPINTVL:
 		if (v < 1)
@@ -463,6 +398,13 @@ int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
 		else
 			t->rcvbuf = t->rcv.cap = (uint32_t)v;
 		return 0;
+	case SF_SO_MAXSEG:
+		return sf_tcb_set_maxseg(st, t, v);
+	case SF_SO_CORK:
+		set_flag(t, F_CORK, v);
+		if (!v)
+			sf_tcb_mark_dirty(st, t); /* send what was held */
+		return 0;
 	default:
 		return SF_ENOTSUP;
 	}
@@ -510,6 +452,15 @@ int sf_getsockopt(sf_stack_t *st, sf_sock_t s, int opt, int *v)
 	case SF_SO_RCVBUF:
 		*v = (int)t->rcvbuf;
 		return 0;
+	case SF_SO_MAXSEG:
+		if (t->state == SF_CLOSED || t->state == SF_LISTEN || t->state == SF_SYN_SENT)
+			*v = t->user_mss ? t->user_mss : (int)st->cfg.mtu - 40;
+		else
+			*v = t->snd_mss;
+		return 0;
+	case SF_SO_CORK:
+		*v = !!(t->flags & F_CORK);
+		return 0;
 	default:
 		return SF_ENOTSUP;
 	}
@@ -520,7 +471,7 @@ static short readiness(const sf_tcb_t *t)
 	short r = 0;
 	if (t->state == SF_LISTEN)
 		return t->acceptq_len ? SF_POLLIN : 0;
-	if (t->rcv.len || (t->flags & F_FIN_RCVD) || t->error)
+	if (t->rcv.len || (t->flags & (F_FIN_RCVD | F_RD_SHUT)) || t->error)
 		r |= SF_POLLIN;
 	if ((t->flags & F_URG_VALID) && sf_seq_gt(t->up_rcv, read_seq(t)))
 		r |= SF_POLLPRI;

@@ -11,47 +11,13 @@
 
 #include "core/stack.h"
 
-typedef struct seg {
-	const sf_ipv4_t *ip;
-	sf_tcp_t h;
-	const uint8_t *data; /* payload, possibly trimmed */
-	uint32_t seq;        /* sequence number of data[0] (after trimming) */
-	uint32_t len;        /* payload bytes left after trimming */
-	uint16_t segs;       /* wire segments it stands for (a link's GRO: > 1) */
-	bool syn, fin;       /* after trimming */
-} seg_t;
+typedef sf_seg_t seg_t;
 
-static void drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t id, const seg_t *s)
-{
-	sf_core_drop(st, why, id, s->ip, &s->h);
-}
+static void process_rest(sf_stack_t *st, sf_tcb_t *t, seg_t *s, bool fin_in_order);
+static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s);
 
-static void trace_rx(sf_stack_t *st, uint32_t id, const seg_t *s)
-{
-	if (!sf_tracing(st))
-		return;
-	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
-	ev.u.seg.ip = *s->ip;
-	ev.u.seg.tcp = s->h;
-	ev.u.seg.segs = s->segs;
-	sf_core_trace(st, &ev);
-}
-
-/* RFC 5961 §7: challenge ACKs are limited to a budget per second. */
-static void challenge_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
-{
-	if (st->now_us - st->challenge_epoch_us >= 1000000) {
-		st->challenge_epoch_us = st->now_us;
-		st->challenge_budget = 1000;
-	}
-	drop(st, SF_DROP_TCP_CHALLENGE, t->id, s);
-	if (!st->challenge_budget)
-		return;
-	st->challenge_budget--;
-	st->stats.challenge_acks++;
-	t->flags |= F_ACK_NOW;
-	sf_tcb_mark_dirty(st, t);
-}
+#define drop     sf_seg_drop
+#define trace_rx sf_seg_trace_rx
 
 /* ---- option negotiation on SYN and SYN,ACK (RFC 9293 §3.7.1, RFC 7323,
  * RFC 2018): each option is used only when both sides offered it. */
@@ -63,6 +29,8 @@ static void negotiate(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o, bool 
 	uint32_t ours = st->cfg.mtu - 40u;
 	if (mss > ours)
 		mss = ours;
+	if (t->user_mss && mss > t->user_mss)
+		mss = t->user_mss;
 	if (mss < 64)
 		mss = 64;
 	t->snd_mss = (uint16_t)mss;
@@ -100,6 +68,8 @@ uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf)
 static void init_conn(sf_stack_t *st, sf_tcb_t *t)
 {
 	t->rcv_mss = (uint16_t)(st->cfg.mtu - 40u);
+	if (t->user_mss && t->user_mss < t->rcv_mss)
+		t->rcv_mss = t->user_mss; /* SF_SO_MAXSEG lowers what we announce */
 	t->rcv_wscale = sf_pick_wscale(st, t->rcvbuf);
 	t->snd_mss = 536;
 }
@@ -142,6 +112,7 @@ static sf_tcb_t *spawn_child(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, const 
 	c->keepidle_s = l->keepidle_s;
 	c->keepintvl_s = l->keepintvl_s;
 	c->keepcnt = l->keepcnt;
+	c->user_mss = l->user_mss;
 	c->cc_algo = l->cc_algo;
 	c->user_timeout_ms = l->user_timeout_ms;
 	sf_tcb_connect_init(st, c);
@@ -182,7 +153,7 @@ static bool cookie_ack(sf_stack_t *st, sf_tcb_t *l, seg_t *s)
 	sf_tcp_opts_t o;
 	if (!sf_syncookie_check(st, s->ip, &s->h, &o)) {
 		drop(st, SF_DROP_TCP_BAD_COOKIE, l->id, s);
-		sf_send_rst_for(st, s->ip, &s->h);
+		sf_reply_rst(st, s->ip, &s->h);
 		return true;
 	}
 	if (l->acceptq_len >= l->backlog) {
@@ -201,7 +172,9 @@ static bool cookie_ack(sf_stack_t *st, sf_tcb_t *l, seg_t *s)
 	return true;
 }
 
-static void listen_input(sf_stack_t *st, sf_tcb_t *l, seg_t *s)
+/* reopen: the SYN reopened a TIME-WAIT record whose SND.NXT was
+ * old_snd_nxt (timewait.c). */
+static void listen_input(sf_stack_t *st, sf_tcb_t *l, seg_t *s, bool reopen, uint32_t old_snd_nxt)
 {
 	uint8_t f = s->h.flags;
 	if (f & SF_TCP_RST) {
@@ -212,7 +185,7 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, seg_t *s)
 		if (cookie_ack(st, l, s))
 			return;
 		drop(st, SF_DROP_TCP_NO_SOCKET, l->id, s);
-		sf_send_rst_for(st, s->ip, &s->h);
+		sf_reply_rst(st, s->ip, &s->h);
 		return;
 	}
 	if (!(f & SF_TCP_SYN)) {
@@ -240,6 +213,13 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, seg_t *s)
 	sf_tcb_t *c = spawn_child(st, l, s, &s->h.opt, s->h.seq, NULL);
 	if (!c)
 		return;
+	if (reopen) {
+		/* RFC 9293 §3.6.1: above every number of the old connection. */
+		uint32_t iss = sf_tw_reopen_iss(c->iss, old_snd_nxt);
+		c->iss = c->snd_una = c->snd_nxt = c->snd_max = c->snd_wl2 = iss;
+		c->snd_head = iss + 1;
+		c->recover = c->high_rxt = c->ecn_recover = iss;
+	}
 	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
 	c->snd_wnd = s->h.wnd;
 	c->max_snd_wnd = c->snd_wnd;
@@ -250,14 +230,14 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, seg_t *s)
 
 static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause);
 
-static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
+static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 {
 	uint8_t f = s->h.flags;
 	if (f & SF_TCP_ACK) {
 		/* An ACK of something we never sent. */
 		if (sf_seq_le(s->h.ack, t->iss) || sf_seq_gt(s->h.ack, t->snd_max)) {
 			drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
-			sf_send_rst_for(st, s->ip, &s->h);
+			sf_reply_rst(st, s->ip, &s->h);
 			return;
 		}
 	}
@@ -279,9 +259,18 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	trace_rx(st, t->id, s);
 	t->irs = s->h.seq;
 	t->rcv_nxt = s->h.seq + 1;
-	t->rcv_adv = t->rcv_nxt;
+	/* The right edge our SYN offered (its window is never scaled). */
+	t->rcv_adv = t->rcv_nxt + (t->rcvbuf > 0xffff ? 0xffff : t->rcvbuf);
 	t->last_rx_us = st->now_us;
 	negotiate(st, t, &s->h.opt, true);
+	/* RFC 9293 §3.10.7.3: text on a SYN or SYN,ACK is kept (within that
+	 * window), not left for the peer to resend after a timeout. */
+	s->syn = false;
+	s->seq = t->rcv_nxt;
+	if (s->len > rcv_wnd(t)) {
+		s->len = rcv_wnd(t);
+		s->fin = false;
+	}
 	if (f & SF_TCP_ACK)
 		sf_ecn_on_synack(st, t, s->ip, &s->h);
 	else
@@ -300,10 +289,13 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		enter_established(st, t, SF_CAUSE_RCV_SYNACK);
 		/* RFC 9293 §3.10.7.3: ACK the SYN at once, as a segment of its
 		 * own even when data is already queued (the third segment of the
-		 * handshake, as every peer and every textbook expects to see it).
-		 * Data or FIN in the SYN,ACK is left for the peer to resend. */
+		 * handshake, as every peer and every textbook expects to see it);
+		 * then text and FIN on the SYN,ACK are processed from the sixth
+		 * step of §3.10.7.4, as §3.10.7.3 says. */
 		t->flags |= F_ACK_NOW | F_HS_ACK;
 		sf_tcb_mark_dirty(st, t);
+		if (s->len || s->fin || (f & SF_TCP_URG))
+			process_rest(st, t, s, s->fin);
 		return;
 	}
 	/* Simultaneous open (MUST-10): SYN-SENT -> SYN-RECEIVED, send SYN,ACK. */
@@ -314,161 +306,19 @@ static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	sf_tcb_timer_clear(st, t, T_RTO);
 	sf_tcb_set_state(st, t, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
 	sf_tcb_mark_dirty(st, t);
+	/* Text on the peer's SYN is queued for the application, to be read
+	 * once ESTABLISHED (§3.10.7.3); a FIN on it is not taken (the peer
+	 * repeats it, SYN-RECEIVED has no edge to CLOSE-WAIT). */
+	take_text(st, t, s);
 }
 
 static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause)
 {
 	sf_tcb_set_state(st, t, SF_ESTABLISHED, cause);
-	if (t->flags & F_KEEPALIVE)
-		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
+	sf_tcb_keepalive_arm(st, t);
 }
 
 /* ---- synchronized states (RFC 9293 §3.10.7.4) ---- */
-
-/* RFC 2883: data that arrived twice is reported in the next ACK's first
- * SACK block (a D-SACK), so the sender can tell a spurious retransmission
- * or a duplicating network from a loss. */
-static void note_dsack(sf_tcb_t *t, uint32_t left, uint32_t right)
-{
-	if (!(t->flags & F_SACK_OK) || !sf_seq_lt(left, right))
-		return;
-	t->dsack = (sf_range_t){left, right};
-	t->flags |= F_DSACK;
-}
-
-/* First check: is the segment acceptable? Trims it to the window.
- * Returns false when it must be dropped (an ACK is queued as the RFC says). */
-static bool check_sequence(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
-{
-	uint32_t wnd = rcv_wnd(t);
-	uint32_t seg_len = s->len + s->syn + s->fin;
-	bool ok;
-	if (seg_len == 0)
-		ok = wnd == 0 ? s->seq == t->rcv_nxt : sf_seq_in_window(s->seq, t->rcv_nxt, wnd);
-	else if (wnd == 0)
-		ok = false;
-	else
-		ok = sf_seq_in_window(s->seq, t->rcv_nxt, wnd) ||
-		     sf_seq_in_window(s->seq + seg_len - 1, t->rcv_nxt, wnd);
-	if (!ok) {
-		/* MUST-66: with a zero window, a segment at RCV.NXT still has its
-		 * RST, ACK and URG processed; only its text is not taken. */
-		if (wnd == 0 && s->seq == t->rcv_nxt) {
-			/* The text was not acceptable: say so with an ACK. */
-			if (s->len || s->fin) {
-				t->flags |= F_ACK_NOW;
-				sf_tcb_mark_dirty(st, t);
-			}
-			s->len = 0;
-			s->fin = false;
-			return true;
-		}
-		if (s->h.flags & SF_TCP_RST) {
-			drop(st, SF_DROP_TCP_RST_IGNORED, t->id, s);
-			return false;
-		}
-		drop(st, SF_DROP_TCP_OUT_OF_WINDOW, t->id, s);
-		if (s->len && sf_seq_le(s->seq + s->syn + s->len, t->rcv_nxt))
-			note_dsack(t, s->seq + s->syn, s->seq + s->syn + s->len);
-		t->flags |= F_ACK_NOW;
-		sf_tcb_mark_dirty(st, t);
-		return false;
-	}
-	/* Trim what lies before RCV.NXT (a SYN there is old) ... */
-	if (sf_seq_lt(s->seq, t->rcv_nxt)) {
-		uint32_t cut = t->rcv_nxt - s->seq;
-		if (s->syn) {
-			s->syn = false;
-			cut--;
-			s->seq++;
-		}
-		if (cut > s->len)
-			cut = s->len;
-		note_dsack(t, s->seq, s->seq + cut);
-		s->data += cut;
-		s->len -= cut;
-		s->seq += cut;
-	}
-	/* ... and past the window (a FIN there is not yet ours). */
-	uint32_t right = t->rcv_nxt + wnd;
-	if (sf_seq_gt(s->seq + s->len, right)) {
-		s->len = sf_seq_gt(right, s->seq) ? right - s->seq : 0;
-		s->fin = false;
-	}
-	return true;
-}
-
-/* Fifth check, RST (RFC 5961 §3.2): only an exact match resets. */
-static bool check_rst(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
-{
-	if (!(s->h.flags & SF_TCP_RST))
-		return true;
-	if (s->h.seq != t->rcv_nxt) {
-		challenge_ack(st, t, s);
-		return false;
-	}
-	trace_rx(st, t->id, s);
-	int err = SF_ECONNRESET;
-	if (t->state == SF_SYN_RECEIVED)
-		err = (t->flags & F_FROM_LISTEN) ? 0 : SF_ECONNREFUSED;
-	if (t->state == SF_SYN_RECEIVED && (t->flags & F_FROM_LISTEN))
-		t->flags &= ~(uint32_t)F_HANDLE; /* nobody accepted it yet */
-	sf_tcb_close(st, t, err, SF_CAUSE_RCV_RST);
-	return false;
-}
-
-/* Out-of-order data: keep the range list (most recent first, RFC 2018 §4). */
-static void ooo_add(sf_tcb_t *t, uint32_t left, uint32_t right)
-{
-	sf_range_t r = {left, right};
-	uint8_t n = 0;
-	sf_range_t out[SF_MAX_OOO];
-	out[n++] = r;
-	for (uint8_t i = 0; i < t->ooo_cnt; i++) {
-		sf_range_t *o = &t->ooo[i];
-		if (sf_seq_le(o->left, out[0].right) && sf_seq_ge(o->right, out[0].left)) {
-			out[0].left = sf_seq_min(o->left, out[0].left);
-			out[0].right = sf_seq_max(o->right, out[0].right);
-		} else if (n < SF_MAX_OOO) {
-			out[n++] = *o;
-		}
-	}
-	/* A merge can bridge two old ranges: repeat until stable. */
-	for (uint8_t i = 1; i < n;) {
-		if (sf_seq_le(out[i].left, out[0].right) && sf_seq_ge(out[i].right, out[0].left)) {
-			out[0].left = sf_seq_min(out[i].left, out[0].left);
-			out[0].right = sf_seq_max(out[i].right, out[0].right);
-			out[i] = out[--n];
-			i = 1;
-		} else {
-			i++;
-		}
-	}
-	memcpy(t->ooo, out, n * sizeof *out);
-	t->ooo_cnt = n;
-}
-
-/* Moves RCV.NXT over out-of-order ranges the new data reached. */
-static uint32_t ooo_advance(sf_tcb_t *t)
-{
-	uint32_t gained = 0;
-	for (bool again = true; again;) {
-		again = false;
-		for (uint8_t i = 0; i < t->ooo_cnt; i++) {
-			sf_range_t *o = &t->ooo[i];
-			if (sf_seq_le(o->left, t->rcv_nxt)) {
-				if (sf_seq_gt(o->right, t->rcv_nxt)) {
-					gained += o->right - t->rcv_nxt;
-					t->rcv_nxt = o->right;
-				}
-				t->ooo[i] = t->ooo[--t->ooo_cnt];
-				again = true;
-				break;
-			}
-		}
-	}
-	return gained;
-}
 
 /* Seventh check: segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2). */
 static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
@@ -484,15 +334,31 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	if (s->seq == t->rcv_nxt) {
 		sf_ring_write_at(&t->rcv, base, s->data, s->len);
 		t->rcv_nxt += s->len;
-		uint32_t extra = t->ooo_cnt ? ooo_advance(t) : 0;
+		/* Out-of-order data the segment reached (ranges.h). */
+		uint32_t extra = 0;
+		if (t->ooo.cnt) {
+			uint32_t to = sf_ranges_advance(&t->ooo, t->rcv_nxt);
+			extra = to - t->rcv_nxt;
+			t->rcv_nxt = to;
+		}
 		sf_ring_commit(&t->rcv, s->len + extra);
 		t->bytes_received += s->len + extra;
 		if (extra)
 			t->flags |= F_ACK_NOW; /* a hole filled: tell the sender now */
+		if (t->flags & F_RD_SHUT) {
+			/* Acknowledged as usual, then discarded (sf_shutdown). */
+			sf_ring_consume(&t->rcv, t->rcv.len);
+			if (!t->ooo.cnt)
+				sf_ring_release(st, &t->rcv);
+		}
 		/* A super-segment counts as the segments it stands for. */
 		uint32_t owed = t->acks_owed + (uint32_t)s->segs;
 		t->acks_owed = (uint8_t)(owed > 255 ? 255 : owed);
-		if (st->cfg.delack_ms == 0 || t->acks_owed >= 2 || t->ooo_cnt)
+		/* RFC 5681 §4.2, RFC 9293 §3.8.6.3 (SHLD-19): an ACK at least
+		 * for every second full-sized segment, and for every 2*RMSS
+		 * bytes however they came (one large segment included). */
+		if (st->cfg.delack_ms == 0 || t->acks_owed >= 2 || t->ooo.cnt ||
+		    t->rcv_nxt - t->last_ack_sent >= 2u * t->rcv_mss)
 			t->flags |= F_ACK_NOW;
 		else if (t->deadline[T_DELACK] == INT64_MAX)
 			sf_tcb_timer_set(st, t, T_DELACK, st->now_us + st->cfg.delack_ms * 1000ll);
@@ -500,17 +366,17 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		/* RFC 5681 §4.2: each out-of-order segment is answered by an
 		 * immediate duplicate ACK, even within one batch: the sender's
 		 * fast retransmit counts them. */
-		for (uint8_t i = 0; i < t->ooo_cnt; i++) {
+		for (uint8_t i = 0; i < t->ooo.cnt; i++) {
 			/* Bytes already held out of order: a D-SACK for them. */
-			uint32_t l = sf_seq_max(t->ooo[i].left, s->seq);
-			uint32_t r = sf_seq_min(t->ooo[i].right, s->seq + s->len);
+			uint32_t l = sf_seq_max(t->ooo.r[i].left, s->seq);
+			uint32_t r = sf_seq_min(t->ooo.r[i].right, s->seq + s->len);
 			if (sf_seq_lt(l, r)) {
-				note_dsack(t, l, r);
+				sf_note_dsack(t, l, r);
 				break;
 			}
 		}
 		sf_ring_write_at(&t->rcv, base + (s->seq - t->rcv_nxt), s->data, s->len);
-		ooo_add(t, s->seq, s->seq + s->len);
+		sf_ranges_add(&t->ooo, s->seq, s->seq + s->len, SF_EVICT_OLDEST);
 		t->flags |= F_ACK_NOW;
 		if (t->dupacks_owed < 8)
 			t->dupacks_owed++;
@@ -518,18 +384,11 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 	sf_tcb_mark_dirty(st, t);
 }
 
-/* Fifth check, ACK, for states past SYN-RECEIVED. Returns false if the
- * connection is gone or the segment must be dropped. */
+/* Fifth check, ACK, for states past SYN-RECEIVED, on an ACK the gate found
+ * in range (gate.c). Returns false if the segment must be dropped. */
 static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 {
 	uint32_t ack = s->h.ack;
-	/* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
-	if (sf_seq_gt(ack, t->snd_max) || sf_seq_lt(ack, t->snd_una - t->max_snd_wnd)) {
-		drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
-		t->flags |= F_ACK_NOW;
-		sf_tcb_mark_dirty(st, t);
-		return false;
-	}
 	uint32_t wnd = (uint32_t)s->h.wnd << ((t->flags & F_WS_OK) ? t->snd_wscale : 0);
 	if (sf_seq_gt(ack, t->snd_una)) {
 		uint32_t acked = ack - t->snd_una;
@@ -624,17 +483,9 @@ static void fin_acked_transitions(sf_stack_t *st, sf_tcb_t *t, bool fin_follows)
 
 static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 {
-	/* RFC 7323 §5.3 PAWS: an old timestamp marks an old duplicate. */
-	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && !(s->h.flags & SF_TCP_RST) &&
-	    sf_seq_lt(s->h.opt.ts_val, t->ts_recent)) {
-		drop(st, SF_DROP_TCP_PAWS, t->id, s);
-		t->flags |= F_ACK_NOW;
-		sf_tcb_mark_dirty(st, t);
-		return;
-	}
 	/* A retransmitted SYN in SYN-RECEIVED: our SYN,ACK was lost. */
-	if (t->state == SF_SYN_RECEIVED && s->syn && !(s->h.flags & (SF_TCP_ACK | SF_TCP_RST)) &&
-	    s->h.seq == t->irs) {
+	if (t->state == SF_SYN_RECEIVED && s->syn &&
+	    !(s->h.flags & (SF_TCP_ACK | SF_TCP_RST | SF_TCP_FIN)) && s->h.seq == t->irs) {
 		trace_rx(st, t->id, s);
 		t->snd_nxt = t->iss;
 		sf_tcb_mark_dirty(st, t);
@@ -644,42 +495,27 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	 * SYN,ACK repeats its SYN (SEQ = IRS) and acknowledges ours. Its SYN
 	 * is old news: trim it and take the ACK, which completes the open. */
 	bool simopen_synack = t->state == SF_SYN_RECEIVED && !(t->flags & F_FROM_LISTEN) &&
-	                      (s->h.flags & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST)) ==
+	                      (s->h.flags & (SF_TCP_SYN | SF_TCP_ACK | SF_TCP_RST | SF_TCP_FIN)) ==
 	                              (SF_TCP_SYN | SF_TCP_ACK) &&
 	                      s->h.seq == t->irs && s->h.ack == t->iss + 1;
 	if (simopen_synack) {
 		s->syn = false;
 		s->seq = t->irs + 1;
+		/* Text on the peer's SYN was taken already: an empty SYN,ACK
+		 * stands at RCV.NXT, not before it. */
+		if (!s->len && sf_seq_lt(s->seq, t->rcv_nxt))
+			s->seq = t->rcv_nxt;
 	}
-	if (!check_sequence(st, t, s))
+	/* PAWS, sequence, RST, SYN, ACK bit and range: the gate (gate.c). */
+	if (!sf_gate_accept(st, t, s, simopen_synack))
 		return;
-	if (!check_rst(st, t, s))
-		return;
-	/* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK. */
-	if ((s->h.flags & SF_TCP_SYN) && !simopen_synack) {
-		challenge_ack(st, t, s);
-		return;
-	}
-	if (!(s->h.flags & SF_TCP_ACK)) {
-		drop(st, SF_DROP_TCP_BAD_FLAGS, t->id, s);
-		return;
-	}
 	trace_rx(st, t->id, s);
 	sf_ecn_rx(st, t, s->ip, &s->h); /* CE marks, ECE/ACE (ecn.c) */
 	t->last_rx_us = st->now_us;
 	t->ka_probes = 0; /* any segment proves the peer alive (MUST-29) */
-	if ((t->flags & F_KEEPALIVE) && keepalive_state(t))
-		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
-	/* RFC 7323 §4.3: remember the newest timestamp of in-window data. */
-	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && sf_seq_le(s->h.seq, t->last_ack_sent))
-		t->ts_recent = s->h.opt.ts_val;
-
+	if (t->flags & F_KEEPALIVE)
+		sf_tcb_keepalive_arm(st, t);
 	if (t->state == SF_SYN_RECEIVED) {
-		if (!(sf_seq_gt(s->h.ack, t->snd_una) && sf_seq_le(s->h.ack, t->snd_max))) {
-			drop(st, SF_DROP_TCP_BAD_ACK, t->id, s);
-			sf_send_rst_for(st, s->ip, &s->h);
-			return;
-		}
 		sf_tcb_t *l = t->listener != SF_NIL ? &st->tcbs[t->listener] : NULL;
 		if (l && l->acceptq_len >= l->backlog) {
 			/* No room to complete: stay half-open, the peer retries. */
@@ -704,6 +540,12 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	}
 	if (!process_ack(st, t, s))
 		return;
+	/* RFC 7323 §4.3 (2): remember the newest timestamp, but only from a
+	 * segment found acceptable, its ACK included (§5.3): one injected
+	 * segment must not make the next valid one fail PAWS. */
+	if ((t->flags & F_TS_OK) && s->h.opt.has_ts && sf_seq_le(s->h.seq, t->last_ack_sent) &&
+	    sf_seq_ge(s->h.opt.ts_val, t->ts_recent))
+		t->ts_recent = s->h.opt.ts_val;
 	/* A FIN in this segment that we take (everything before it arrived)
 	 * moves FIN-WAIT-1 straight to TIME-WAIT below, not via FIN-WAIT-2. */
 	bool fin_in_order = s->fin && s->seq == t->rcv_nxt;
@@ -711,6 +553,14 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 	if (t->state == SF_CLOSED)
 		return;
 
+	process_rest(st, t, s, fin_in_order);
+}
+
+/* Sixth to eighth checks (URG, text, FIN) of an acceptable segment, in
+ * ESTABLISHED or later (also for the text of a SYN,ACK, RFC 9293
+ * §3.10.7.3). fin_in_order: the FIN is the next thing expected. */
+static void process_rest(sf_stack_t *st, sf_tcb_t *t, seg_t *s, bool fin_in_order)
+{
 	/* Sixth check, URG (MUST-30, MUST-62): the pointer names the first
 	 * non-urgent byte; remember the furthest one seen. */
 	if ((s->h.flags & SF_TCP_URG) && (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 ||
@@ -728,7 +578,7 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		case SF_ESTABLISHED:
 		case SF_FIN_WAIT_1:
 		case SF_FIN_WAIT_2:
-			if (t->flags & (F_ORPHAN | F_RD_SHUT)) {
+			if (t->flags & F_ORPHAN) {
 				/* RFC 9293 §3.6 / RFC 2525 §2.17: data for a closed
 				 * reader: reset rather than pretend it was read. */
 				sf_send_rst(st, t);
@@ -768,50 +618,6 @@ static void synchronized_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 		/* The FIN was not taken after all (its data was refused). */
 		fin_acked_transitions(st, t, false);
 	}
-}
-
-/* ---- TIME-WAIT records (RFC 9293 §3.10.7.4, RFC 1337, RFC 6191) ---- */
-
-/* Returns true when the record let a new SYN through (caller goes on to
- * the listener). */
-static bool timewait_input(sf_stack_t *st, sf_tw_t *w, const seg_t *s)
-{
-	uint8_t f = s->h.flags;
-	if (f & SF_TCP_RST) {
-		drop(st, SF_DROP_TCP_RST_IGNORED, w->id, s); /* RFC 1337 */
-		return false;
-	}
-	if ((f & SF_TCP_SYN) && !(f & SF_TCP_ACK)) {
-		/* RFC 6191 §2: reopen when the SYN is provably new: a newer
-		 * timestamp, or (without timestamps) a higher sequence number. */
-		bool newer = (w->flags & TW_TS) && s->h.opt.has_ts
-		                     ? sf_seq_gt(s->h.opt.ts_val, w->ts_recent)
-		                     : !(w->flags & TW_TS) && sf_seq_gt(s->h.seq, w->rcv_nxt);
-		if (newer) {
-			sf_tw_close(st, w, SF_CAUSE_REUSE);
-			return true;
-		}
-	}
-	/* A retransmitted FIN (or anything else): ACK again; a FIN restarts
-	 * the 2*MSL wait (RFC 9293 §3.10.7.4, TIME-WAIT, eighth step). */
-	if (f & SF_TCP_FIN)
-		sf_tw_restart(st, w);
-	if ((f & SF_TCP_FIN) || s->len || (f & SF_TCP_SYN)) {
-		sf_tcp_opts_t o = {0};
-		if (w->flags & TW_TS) {
-			o.has_ts = true;
-			o.ts_val = sf_ts_now(st);
-			o.ts_ecr = w->ts_recent;
-		}
-		sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = w->id};
-		ev.u.seg.ip = *s->ip;
-		ev.u.seg.tcp = s->h;
-		ev.u.seg.segs = s->segs;
-		sf_core_trace(st, &ev);
-		sf_send_raw(st, w->raddr, w->lport, w->rport, w->snd_nxt, w->rcv_nxt, SF_TCP_ACK,
-		            w->wnd, &o, w->id);
-	}
-	return false;
 }
 
 /* ---- entry ---- */
@@ -855,7 +661,11 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	s.syn = s.h.flags & SF_TCP_SYN;
 	s.fin = s.h.flags & SF_TCP_FIN;
 	uint8_t f = s.h.flags;
-	if ((f & SF_TCP_SYN) && (f & (SF_TCP_FIN | SF_TCP_RST))) {
+	/* SYN+RST means nothing in any state: dropped. SYN+FIN is taken to a
+	 * synchronized connection or TIME-WAIT record, where any SYN draws a
+	 * challenge ACK (RFC 5961 §4), and dropped anywhere else. */
+	bool syn_fin = (f & SF_TCP_SYN) && (f & SF_TCP_FIN);
+	if ((f & SF_TCP_SYN) && (f & SF_TCP_RST)) {
 		drop(st, SF_DROP_TCP_BAD_FLAGS, 0, &s);
 		return;
 	}
@@ -867,6 +677,10 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	/* One 4-tuple hash for both tables (a batch computed it already). */
 	uint32_t h = hash ? *hash : sf_tuple_hash(st, ip->src, s.h.sport, s.h.dport);
 	sf_tcb_t *t = sf_tcb_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
+	if (t && syn_fin && t->state == SF_SYN_SENT) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, t->id, &s);
+		return;
+	}
 	if (t) {
 		if (t->state == SF_SYN_SENT)
 			syn_sent_input(st, t, &s);
@@ -875,14 +689,19 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 		return;
 	}
 	sf_tw_t *w = sf_tw_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
-	if (w && !timewait_input(st, w, &s))
+	uint32_t old_snd_nxt = 0;
+	if (w && !sf_tw_input(st, w, ip, &s.h, &old_snd_nxt))
 		return;
+	if (syn_fin) {
+		drop(st, SF_DROP_TCP_BAD_FLAGS, 0, &s);
+		return;
+	}
 	sf_tcb_t *l = sf_listener_find(st, s.h.dport);
 	if (l) {
-		listen_input(st, l, &s);
+		listen_input(st, l, &s, w != NULL, old_snd_nxt);
 		return;
 	}
 	/* CLOSED (RFC 9293 §3.10.7.1): answer with a reset. */
 	drop(st, SF_DROP_TCP_NO_SOCKET, 0, &s);
-	sf_send_rst_for(st, ip, &s.h);
+	sf_reply_rst(st, ip, &s.h);
 }

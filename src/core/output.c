@@ -136,20 +136,29 @@ void sf_send_rst(sf_stack_t *st, sf_tcb_t *t)
 		return;
 	if (st->ctl_cnt == st->ctl_cap)
 		return;
+	/* RFC 7323 §3.2: a RST carries timestamps when they are in use. */
 	st->ctl[st->ctl_cnt++] = (sf_ctl_t){.raddr = t->raddr,
 	                                    .seq = t->snd_nxt,
 	                                    .ack = t->rcv_nxt,
 	                                    .id = t->id,
+	                                    .ts_ecr = t->ts_recent,
 	                                    .lport = t->lport,
 	                                    .rport = t->rport,
-	                                    .flags = SF_TCP_RST | SF_TCP_ACK};
+	                                    .flags = SF_TCP_RST | SF_TCP_ACK,
+	                                    .has_ts = (t->flags & F_TS_OK) != 0};
 }
 
 void sf_send_ctl_queue(sf_stack_t *st)
 {
 	for (uint32_t i = 0; i < st->ctl_cnt; i++) {
 		const sf_ctl_t *c = &st->ctl[i];
-		sf_send_raw(st, c->raddr, c->lport, c->rport, c->seq, c->ack, c->flags, 0, NULL,
+		sf_tcp_opts_t o = {0};
+		if (c->has_ts) {
+			o.has_ts = true;
+			o.ts_val = sf_ts_now(st);
+			o.ts_ecr = c->ts_ecr;
+		}
+		sf_send_raw(st, c->raddr, c->lport, c->rport, c->seq, c->ack, c->flags, 0, &o,
 		            c->id);
 	}
 	st->ctl_cnt = 0;
@@ -207,7 +216,7 @@ static void fill_opts(sf_stack_t *st, sf_tcb_t *t, uint8_t flags, sf_tcp_opts_t 
 		o->ts_ecr = t->ts_recent;
 	}
 	bool dsack = (t->flags & F_DSACK) && (flags & SF_TCP_ACK);
-	if ((t->flags & F_SACK_OK) && (t->ooo_cnt || dsack) && !(flags & SF_TCP_RST)) {
+	if ((t->flags & F_SACK_OK) && (t->ooo.cnt || dsack) && !(flags & SF_TCP_RST)) {
 		/* RFC 2018 §4: the most recent block first; 3 fit beside
 		 * timestamps. RFC 2883 §4: a D-SACK block goes first, followed
 		 * by the out-of-order block that contains it, if any. */
@@ -215,20 +224,20 @@ static void fill_opts(sf_stack_t *st, sf_tcb_t *t, uint8_t flags, sf_tcp_opts_t 
 		if (dsack) {
 			o->sack[n].left = t->dsack.left;
 			o->sack[n++].right = t->dsack.right;
-			for (uint8_t i = 0; i < t->ooo_cnt; i++)
-				if (sf_seq_le(t->ooo[i].left, t->dsack.left) &&
-				    sf_seq_ge(t->ooo[i].right, t->dsack.right)) {
-					o->sack[n].left = t->ooo[i].left;
-					o->sack[n++].right = t->ooo[i].right;
+			for (uint8_t i = 0; i < t->ooo.cnt; i++)
+				if (sf_seq_le(t->ooo.r[i].left, t->dsack.left) &&
+				    sf_seq_ge(t->ooo.r[i].right, t->dsack.right)) {
+					o->sack[n].left = t->ooo.r[i].left;
+					o->sack[n++].right = t->ooo.r[i].right;
 					skip = i;
 					break;
 				}
 		}
-		for (uint8_t i = 0; i < t->ooo_cnt && n < max; i++) {
+		for (uint8_t i = 0; i < t->ooo.cnt && n < max; i++) {
 			if (i == skip)
 				continue;
-			o->sack[n].left = t->ooo[i].left;
-			o->sack[n++].right = t->ooo[i].right;
+			o->sack[n].left = t->ooo.r[i].left;
+			o->sack[n++].right = t->ooo.r[i].right;
 		}
 		o->sack_cnt = n;
 	}
@@ -526,6 +535,14 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 		        sf_seq_gt(snd_right(t), t->snd_nxt) ? snd_right(t) - t->snd_nxt : 0;
 		if (retx && len < pmax && len < t->snd_max - t->snd_nxt && len < peer_room &&
 		    !fin && t->snd_nxt != t->snd_una)
+			break;
+		/* SF_SO_CORK: a tail shorter than a full segment waits for
+		 * more from the application, unless the FIN takes it, or the
+		 * send buffer is full (no more can come); a segment cut short
+		 * by a window is not the application's tail and goes by the
+		 * usual rules. */
+		if ((t->flags & F_CORK) && !fin && !retx && len < pmax && len == avail &&
+		    t->snd.len < t->sndbuf)
 			break;
 		bool idle = t->snd_nxt == t->snd_una || (t->flags & F_NODELAY);
 		if (!fin && !retx && len < pmax && !(idle && len == avail) &&

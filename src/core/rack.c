@@ -236,14 +236,8 @@ static bool detect(sf_stack_t *st, sf_tcb_t *t)
 /* True when the SACK scoreboard covers [l, r). */
 static bool covered(const sf_tcb_t *t, uint32_t l, uint32_t r)
 {
-	for (bool moved = true; moved && sf_seq_lt(l, r);) {
-		moved = false;
-		for (uint8_t i = 0; i < t->sacked_cnt; i++)
-			if (sf_seq_le(t->sacked[i].left, l) && sf_seq_gt(t->sacked[i].right, l)) {
-				l = t->sacked[i].right;
-				moved = true;
-			}
-	}
+	for (const sf_range_t *x; sf_seq_lt(l, r) && (x = sf_ranges_find(&t->sacked, l));)
+		l = x->right;
 	return !sf_seq_lt(l, r);
 }
 
@@ -420,21 +414,11 @@ bool sf_rack_next_lost(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
 		/* The first byte of it the peer does not hold, to the next
 		 * SACKed byte or the record's end. */
 		uint32_t l = s->start;
-		for (bool moved = true; moved;) {
-			moved = false;
-			for (uint8_t k = 0; k < t->sacked_cnt; k++)
-				if (sf_seq_le(t->sacked[k].left, l) &&
-				    sf_seq_gt(t->sacked[k].right, l)) {
-					l = t->sacked[k].right;
-					moved = true;
-				}
-		}
+		for (const sf_range_t *x; (x = sf_ranges_find(&t->sacked, l));)
+			l = x->right;
 		if (!sf_seq_lt(l, s->end))
 			continue;
-		uint32_t e = s->end;
-		for (uint8_t k = 0; k < t->sacked_cnt; k++)
-			if (sf_seq_gt(t->sacked[k].left, l) && sf_seq_lt(t->sacked[k].left, e))
-				e = t->sacked[k].left;
+		uint32_t e = sf_ranges_next_left(&t->sacked, l, s->end);
 		*seq = l;
 		*len = e - l;
 		return true;

@@ -11,37 +11,12 @@
  */
 #include "core/stack.h"
 
-/* ---- the scoreboard ---- */
-
-static void sack_insert(sf_tcb_t *t, uint32_t l, uint32_t r)
-{
-	/* Merge with every range it touches; keep the list disjoint. */
-	for (uint8_t i = 0; i < t->sacked_cnt;) {
-		sf_range_t *o = &t->sacked[i];
-		if (sf_seq_le(o->left, r) && sf_seq_ge(o->right, l)) {
-			l = sf_seq_min(l, o->left);
-			r = sf_seq_max(r, o->right);
-			*o = t->sacked[--t->sacked_cnt];
-			i = 0;
-			continue;
-		}
-		i++;
-	}
-	if (t->sacked_cnt == SF_MAX_SACKED) {
-		/* Full: forget the highest range (retransmitting it is safe). */
-		uint8_t hi = 0;
-		for (uint8_t i = 1; i < t->sacked_cnt; i++)
-			if (sf_seq_gt(t->sacked[i].left, t->sacked[hi].left))
-				hi = i;
-		if (sf_seq_gt(l, t->sacked[hi].left))
-			return;
-		t->sacked[hi] = t->sacked[--t->sacked_cnt];
-	}
-	t->sacked[t->sacked_cnt++] = (sf_range_t){l, r};
-}
+/* ---- the scoreboard: a range set (ranges.h) of what the peer holds ---- */
 
 /* Takes the SACK blocks of an ACK (RFC 2018 §5): blocks outside
- * (SND.UNA, SND.MAX] are ignored (RFC 2883 D-SACKs included). */
+ * (SND.UNA, SND.MAX] are ignored (RFC 2883 D-SACKs included). When the
+ * scoreboard is full the highest range is forgotten (retransmitting it is
+ * safe). */
 void sf_sack_update(sf_tcb_t *t, const sf_tcp_opts_t *o)
 {
 	for (uint8_t i = 0; i < o->sack_cnt; i++) {
@@ -50,54 +25,8 @@ void sf_sack_update(sf_tcb_t *t, const sf_tcp_opts_t *o)
 			continue;
 		if (sf_seq_lt(l, t->snd_una))
 			l = t->snd_una;
-		sack_insert(t, l, r);
+		sf_ranges_add(&t->sacked, l, r, SF_EVICT_HIGHEST);
 	}
-}
-
-/* Drops what SND.UNA has passed. */
-static void sack_trim(sf_tcb_t *t)
-{
-	for (uint8_t i = 0; i < t->sacked_cnt;) {
-		sf_range_t *o = &t->sacked[i];
-		if (sf_seq_le(o->right, t->snd_una)) {
-			*o = t->sacked[--t->sacked_cnt];
-			continue;
-		}
-		if (sf_seq_lt(o->left, t->snd_una))
-			o->left = t->snd_una;
-		i++;
-	}
-}
-
-/* SACKed bytes at or above seq. */
-static uint32_t sacked_from(const sf_tcb_t *t, uint32_t seq)
-{
-	uint32_t n = 0;
-	for (uint8_t i = 0; i < t->sacked_cnt; i++) {
-		const sf_range_t *o = &t->sacked[i];
-		if (sf_seq_le(o->right, seq))
-			continue;
-		n += o->right - sf_seq_max(o->left, seq);
-	}
-	return n;
-}
-
-static uint32_t high_sacked(const sf_tcb_t *t)
-{
-	uint32_t h = t->snd_una;
-	for (uint8_t i = 0; i < t->sacked_cnt; i++)
-		h = sf_seq_max(h, t->sacked[i].right);
-	return h;
-}
-
-/* The SACKed range containing seq, or NULL. */
-static const sf_range_t *sacked_at(const sf_tcb_t *t, uint32_t seq)
-{
-	for (uint8_t i = 0; i < t->sacked_cnt; i++)
-		if (sf_seq_in_window(seq, t->sacked[i].left,
-		                     t->sacked[i].right - t->sacked[i].left))
-			return &t->sacked[i];
-	return NULL;
 }
 
 /* RFC 6675 §4 SetPipe, simplified: outstanding bytes, less what the peer
@@ -108,14 +37,15 @@ uint32_t sf_pipe(const sf_tcb_t *t)
 	if (t->flags & F_RACK)
 		return sf_rack_pipe(t); /* what RACK has marked lost is not in flight */
 	uint32_t out = t->snd_max - t->snd_una;
-	if (!t->sacked_cnt)
+	const sf_ranges_t *sb = &t->sacked;
+	if (!sb->cnt)
 		return out;
-	uint32_t hs = high_sacked(t);
+	uint32_t hs = sf_ranges_highest(sb, t->snd_una);
 	uint32_t from = sf_seq_max(t->high_rxt, t->snd_una);
 	uint32_t lost = 0;
 	if (sf_seq_lt(from, hs))
-		lost = (hs - from) - sacked_from(t, from) + sacked_from(t, hs);
-	uint32_t sacked = sacked_from(t, t->snd_una);
+		lost = (hs - from) - sf_ranges_bytes_from(sb, from) + sf_ranges_bytes_from(sb, hs);
+	uint32_t sacked = sf_ranges_bytes_from(sb, t->snd_una);
 	uint32_t gone = sacked + lost;
 	return out > gone ? out - gone : 0;
 }
@@ -126,21 +56,18 @@ bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
 {
 	if (t->flags & F_RACK)
 		return sf_rack_next_lost(t, seq, len); /* RACK decides what is lost */
-	if (!t->sacked_cnt)
+	const sf_ranges_t *sb = &t->sacked;
+	if (!sb->cnt)
 		return false;
-	uint32_t hs = high_sacked(t);
+	uint32_t hs = sf_ranges_highest(sb, t->snd_una);
 	uint32_t s = sf_seq_max(t->high_rxt, t->snd_una);
-	for (const sf_range_t *r; (r = sacked_at(t, s));)
+	for (const sf_range_t *r; (r = sf_ranges_find(sb, s));)
 		s = r->right;
 	if (!sf_seq_lt(s, hs))
 		return false;
 	/* The hole ends at the next SACKed range. */
-	uint32_t end = hs;
-	for (uint8_t i = 0; i < t->sacked_cnt; i++)
-		if (sf_seq_gt(t->sacked[i].left, s))
-			end = sf_seq_min(end, t->sacked[i].left);
 	*seq = s;
-	*len = end - s;
+	*len = sf_ranges_next_left(sb, s, hs) - s;
 	return true;
 }
 
@@ -169,11 +96,11 @@ static void enter_recovery(sf_stack_t *st, sf_tcb_t *t)
 void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
                         const sf_tcp_opts_t *opt)
 {
-	uint32_t before = t->sacked_cnt ? sacked_from(t, t->snd_una) : 0;
+	uint32_t before = sf_ranges_bytes_from(&t->sacked, t->snd_una);
 	if (t->flags & F_SACK_OK)
 		sf_sack_update(t, opt);
 	if (acked)
-		sack_trim(t);
+		sf_ranges_trim(&t->sacked, t->snd_una); /* what SND.UNA passed */
 	/* RFC 8985: with RACK, time decides what is lost, not DupThresh. */
 	bool rack_lost = sf_rack_on_ack(st, t, acked, opt);
 	if (acked) {
@@ -216,7 +143,8 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 	/* RFC 6675 §2/§5: with SACK, any ACK that reports new data held by
 	 * the peer is a loss signal, whatever its window field says (Linux moves
 	 * its window on almost every ACK). */
-	bool sack_news = (t->flags & F_SACK_OK) && sacked_from(t, t->snd_una) > before;
+	bool sack_news =
+	        (t->flags & F_SACK_OK) && sf_ranges_bytes_from(&t->sacked, t->snd_una) > before;
 	if (!dup && !sack_news)
 		return;
 	if (dup)
@@ -230,7 +158,8 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 	/* RFC 6675 §4 IsLost: more than (DupThresh - 1) * SMSS bytes SACKed
 	 * above SND.UNA. A new recovery only once the previous one is fully
 	 * acknowledged (RFC 6582 §3.2 (1): recover is SND.MAX at entry). */
-	bool lost = t->dupacks >= 3 || (sack_news && sacked_from(t, t->snd_una) > 2u * t->snd_mss);
+	bool lost = t->dupacks >= 3 ||
+	            (sack_news && sf_ranges_bytes_from(&t->sacked, t->snd_una) > 2u * t->snd_mss);
 	if (lost && sf_seq_ge(t->snd_una, t->recover))
 		enter_recovery(st, t);
 	else if (t->dupacks && t->dupacks < 3)
@@ -258,6 +187,6 @@ void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t)
 	t->recover = t->snd_max;
 	t->flags &= ~(uint32_t)F_IN_RECOVERY;
 	t->dupacks = 0;
-	t->sacked_cnt = 0;
+	sf_ranges_clear(&t->sacked);
 	t->high_rxt = t->snd_una;
 }

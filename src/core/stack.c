@@ -40,6 +40,8 @@ void sf_config_default(sf_config_t *c)
 	c->verify_checksums = true;
 	c->port_min = 49152;
 	c->port_max = 65535;
+	c->reply_interval_ms = 500;
+	c->reply_budget = 1000;
 }
 
 /* ---- allocation hook ---- */
@@ -95,6 +97,11 @@ static uint64_t splitmix64(uint64_t *x)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
+}
+
+uint64_t sf_random(sf_stack_t *st)
+{
+	return splitmix64(&st->rng);
 }
 
 static uint32_t pow2_at_least(uint32_t n)

@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "core/cc.h"
 #include "core/rack.h"
+#include "core/ranges.h"
 #include "core/ring.h"
 #include "core/siphash.h"
 #include "core/wheel.h"
@@ -35,7 +36,7 @@ enum {
 	F_WS_OK = 1u << 9,         /* both offered window scaling */
 	F_DIRTY = 1u << 10,        /* on the stack's output list */
 	F_IN_ACCEPTQ = 1u << 11,   /* completed, waiting in the listener's accept queue */
-	F_RD_SHUT = 1u << 12,      /* SHUT_RD: discard what arrives */
+	F_RD_SHUT = 1u << 12,      /* SHUT_RD: acknowledge and discard what arrives */
 	F_RTT_TIMING = 1u << 13,   /* an RTT sample is running (Karn: not on retransmits) */
 	F_HANDLE = 1u << 14,       /* the application holds a handle */
 	F_ACTIVE = 1u << 15,       /* opened actively (for statistics) */
@@ -53,11 +54,8 @@ enum {
 	F_ECE_SEND = 1u << 27,     /* classic ECN: CE seen, ECE on ACKs until CWR */
 	F_CWR_SEND = 1u << 28,     /* classic ECN: CWR on the next new data segment */
 	F_ECN_HS_ECHO = 1u << 29,  /* AccECN: the handshake ACK echoes the SYN,ACK's IP-ECN */
+	F_CORK = 1u << 30,         /* SF_SO_CORK: hold segments shorter than full */
 };
-
-typedef struct sf_range {
-	uint32_t left, right; /* [left, right) in sequence space */
-} sf_range_t;
 
 typedef struct sf_tcb {
 	sf_timer_t timer;          /* one wheel entry: min of deadline[] */
@@ -92,7 +90,8 @@ typedef struct sf_tcb {
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
-	uint32_t ts_rto; /* our timestamp clock at the last timeout */
+	uint32_t reply_stamp_ms; /* last rate-limited reply (gate.c), 0: never */
+	uint32_t ts_rto;         /* our timestamp clock at the last timeout */
 	/* RTT (RFC 6298), microseconds */
 	int32_t srtt_us, rttvar_us;
 	uint32_t rto_us;
@@ -110,8 +109,7 @@ typedef struct sf_tcb {
 	uint32_t high_rxt;    /* next hole to retransmit in SACK recovery */
 	int64_t last_send_us; /* restart after idle (RFC 5681 §4.1) */
 	uint8_t cc_algo;      /* SF_CC_* */
-	uint8_t sacked_cnt;
-	sf_range_t sacked[SF_MAX_SACKED]; /* peer's SACK scoreboard above snd_una */
+	sf_ranges_t sacked;   /* the peer's SACK scoreboard above snd_una */
 	struct {
 		uint32_t w_max, w_last_max; /* bytes */
 		uint32_t w_est;             /* Reno-friendly estimate, bytes */
@@ -129,8 +127,7 @@ typedef struct sf_tcb {
 	 * application has not read, then out-of-order bytes at their offsets */
 	sf_ring_t snd, rcv;
 	uint32_t sndbuf, rcvbuf;
-	sf_range_t ooo[SF_MAX_OOO]; /* out-of-order ranges, most recent first */
-	uint8_t ooo_cnt;
+	sf_ranges_t ooo;  /* out-of-order ranges held in rcv, most recent first */
 	sf_range_t dsack; /* duplicate data to report (RFC 2883), with F_DSACK */
 
 	/* listener only */
@@ -141,6 +138,7 @@ typedef struct sf_tcb {
 	/* per-connection settings */
 	uint32_t user_timeout_ms;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	uint16_t user_mss; /* SF_SO_MAXSEG, 0: none */
 
 	/* statistics */
 	uint32_t retransmits;
@@ -153,12 +151,13 @@ typedef struct sf_tw {
 	uint16_t lport, rport;
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent;
-	uint32_t expire_ms;  /* stack-relative milliseconds */
-	uint32_t hash_next;  /* chain in the TIME-WAIT table, or free list */
-	uint32_t prev, next; /* expiry FIFO (all records live 2*MSL) */
-	uint32_t id;         /* connection id, for traces */
-	uint16_t wnd;        /* raw window to advertise in ACKs */
-	uint8_t flags;       /* TW_TS */
+	uint32_t expire_ms;      /* stack-relative milliseconds */
+	uint32_t hash_next;      /* chain in the TIME-WAIT table, or free list */
+	uint32_t prev, next;     /* expiry FIFO (all records live 2*MSL) */
+	uint32_t id;             /* connection id, for traces */
+	uint32_t reply_stamp_ms; /* last rate-limited reply (gate.c), 0: never */
+	uint16_t wnd;            /* raw window to advertise in ACKs */
+	uint8_t flags;           /* TW_TS */
 	uint8_t pad;
 } sf_tw_t;
 enum { TW_TS = 1 };
@@ -167,8 +166,10 @@ enum { TW_TS = 1 };
  * the next output pass: socket calls never transmit. */
 typedef struct sf_ctl {
 	uint32_t raddr, seq, ack, id;
+	uint32_t ts_ecr; /* with has_ts: the connection's TS.Recent */
 	uint16_t lport, rport;
 	uint8_t flags;
+	bool has_ts; /* RFC 7323 §3.2: timestamps were in use */
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
@@ -234,10 +235,12 @@ struct sf_stack {
 
 	uint32_t dirty_head, dirty_tail;
 	uint32_t port_counter;
-	uint32_t challenge_budget; /* RFC 5961 §7 rate limit */
-	int64_t cookie_sent_us;    /* last SYN cookie sent (syncookie.c) */
+	/* The reply limiter's global budget (gate.c, RFC 5961 §7). */
+	int64_t reply_epoch_us;
+	uint32_t reply_left;
+	bool reply_epoch_set;
+	int64_t cookie_sent_us; /* last SYN cookie sent (syncookie.c) */
 	bool cookie_sent;
-	int64_t challenge_epoch_us;
 
 	sf_frag_slot_t *frags; /* cfg.frag_slots reassembly slots */
 	sf_bufclass_t pool[SF_BUF_CLASSES];
@@ -317,6 +320,9 @@ void sf_core_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t conn_id, const 
 
 /* tcb.c: pool, demux, state machine, TIME-WAIT table */
 sf_tcb_t *sf_tcb_alloc(sf_stack_t *st);
+/* Takes a connection out of the tables, its listener's queues and the
+ * timer wheel (before it is freed or becomes a TIME-WAIT record). */
+void sf_tcb_detach(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t);
 /* bufpool.c: ring storage held only while a ring has bytes. acquire sets
  * r->buf for r->cap bytes (0 or SF_ENOMEM); release returns it (r empty). */
@@ -344,12 +350,34 @@ bool sf_state_edge_legal(sf_state_t from, sf_state_t to);
 /* A listener's queues of children (intrusive via acceptq_next): the SYN
  * queue of half-open ones and the accept queue of established ones. */
 void sf_listener_enqueue(sf_stack_t *st, sf_tcb_t *l, sf_tcb_t *c, bool accepted);
+/* LISTEN (RFC 9293 §3.10.1) on a bound connection block; 0 or an error. */
+int sf_tcb_listen(sf_stack_t *st, sf_tcb_t *t, int backlog);
+/* The oldest established child of listener l, out of its accept queue and
+ * handed to the application (F_HANDLE), or NULL when none waits. */
+sf_tcb_t *sf_listener_accept(sf_stack_t *st, sf_tcb_t *l);
+/* RFC 6056 §3.3.3 (Algorithm 3): an ephemeral port for a connection to
+ * raddr:rport that no connection, listener or TIME-WAIT record uses; 0 or
+ * SF_EADDRINUSE. */
+int sf_ephemeral_port(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t *out);
+/* CONNECT (RFC 9293 §3.10.1) of a closed block to raddr:rport (checked by
+ * the caller): an ephemeral port unless bound, the ISS, SYN-SENT, the SYN
+ * queued. Returns SF_EINPROGRESS or SF_EADDRINUSE. */
+int sf_tcb_connect(sf_stack_t *st, sf_tcb_t *t, uint32_t raddr, uint16_t rport);
 /* Ends a connection: reports `err` to a handle holder, or frees an orphan. */
 void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause);
 /* Moves a connection already in TIME-WAIT into a compact record and frees
  * its TCB (done by the output pass, after the last ACK left). */
 void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t);
+/* timewait.c: the records, their table and expiry, their input. */
 sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* A segment for a record. Returns true when a new SYN reopened it (the
+ * record is gone; the caller hands the SYN to the listener) and sets
+ * *old_snd_nxt to the old connection's SND.NXT. */
+bool sf_tw_input(sf_stack_t *st, sf_tw_t *w, const sf_ipv4_t *ip, const sf_tcp_t *h,
+                 uint32_t *old_snd_nxt);
+/* The ISS for a connection reopened from TIME-WAIT: iss, or past the old
+ * SND.NXT when iss is not above it. */
+uint32_t sf_tw_reopen_iss(uint32_t iss, uint32_t old_snd_nxt);
 sf_tw_t *sf_tw_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
                         uint16_t lport);
 void sf_tw_free(sf_stack_t *st, sf_tw_t *tw);
@@ -363,6 +391,19 @@ uint32_t sf_isn(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport);
 void sf_tcb_timer_set(sf_stack_t *st, sf_tcb_t *t, int which, int64_t at_us);
 void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which);
 void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t);
+/* (Re)arms or clears the keepalive deadline from the flag, the state and
+ * keepidle_s (tcb.c). */
+void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t);
+
+/* The application consumed received bytes (read or discarded): queue a
+ * window update when the window grew enough to matter (RFC 9293
+ * §3.8.6.2.2, min(buffer/2, MSS)); releases empty ring storage. */
+void sf_tcb_rcv_consumed(sf_stack_t *st, sf_tcb_t *t);
+/* SF_SHUT_RD: discards unread data; later data is acknowledged and
+ * discarded (see sf_shutdown). */
+void sf_tcb_shutdown_read(sf_stack_t *st, sf_tcb_t *t);
+/* SF_SO_MAXSEG: returns 0 or SF_EINVAL. */
+int sf_tcb_set_maxseg(sf_stack_t *st, sf_tcb_t *t, int mss);
 
 /* output.c */
 void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t);
@@ -428,6 +469,71 @@ bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack
                         sf_tcp_opts_t *syn_opt);
 /* input.c: the window scale we announce for a receive buffer. */
 uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf);
+
+/* gate.c: the one limiter for replies to unacceptable segments (RFC 5961
+ * §7). sf_reply_allowed: true when a reply may go (and counts it); stamp
+ * is the flow's last-reply time (TCB or TIME-WAIT record), NULL when there
+ * is no flow; per_flow applies the per-flow interval (segments without
+ * data). sf_reply_ack queues an ACK on t if allowed; sf_reply_rst sends
+ * the RFC 9293 §3.10.7.1 reset for a segment if allowed. */
+bool sf_reply_allowed(sf_stack_t *st, uint32_t *stamp_ms, bool per_flow);
+void sf_reply_ack(sf_stack_t *st, sf_tcb_t *t, bool has_data);
+void sf_reply_rst(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *tcp);
+/* A segment in input processing (input.c, gate.c): the parsed header and
+ * what is left of it after trimming to the window. */
+typedef struct sf_seg {
+	const sf_ipv4_t *ip;
+	sf_tcp_t h;
+	const uint8_t *data; /* payload, possibly trimmed */
+	uint32_t seq;        /* sequence number of data[0] (after trimming) */
+	uint32_t len;        /* payload bytes left after trimming */
+	uint16_t segs;       /* wire segments it stands for (a link's GRO: > 1) */
+	bool syn, fin;       /* after trimming */
+} sf_seg_t;
+/* Drops s: counted and traced with its reason. */
+static inline void sf_seg_drop(sf_stack_t *st, sf_drop_reason_t why, uint32_t id, const sf_seg_t *s)
+{
+	sf_core_drop(st, why, id, s->ip, &s->h);
+}
+/* Traces s as received by connection id. */
+static inline void sf_seg_trace_rx(sf_stack_t *st, uint32_t id, const sf_seg_t *s)
+{
+	if (!sf_tracing(st))
+		return;
+	sf_event_t ev = {.kind = SF_EV_SEG_RX, .now_us = st->now_us, .conn_id = id};
+	ev.u.seg.ip = *s->ip;
+	ev.u.seg.tcp = s->h;
+	ev.u.seg.segs = s->segs;
+	sf_core_trace(st, &ev);
+}
+/* A data-less segment (or a SYN) can be part of an ACK loop; one with data
+ * is the peer's retransmission (the per-flow limit spares it, gate.c). */
+static inline bool sf_seg_has_data(const sf_seg_t *s)
+{
+	return s->h.payload_len && !(s->h.flags & SF_TCP_SYN);
+}
+/* RFC 2883: data that arrived twice is reported in the next ACK's first
+ * SACK block (a D-SACK), so the sender can tell a spurious retransmission
+ * or a duplicating network from a loss. */
+static inline void sf_note_dsack(sf_tcb_t *t, uint32_t left, uint32_t right)
+{
+	if (!(t->flags & F_SACK_OK) || !sf_seq_lt(left, right))
+		return;
+	t->dsack = (sf_range_t){left, right};
+	t->flags |= F_DSACK;
+}
+/* gate.c: the acceptance gate of a synchronized connection, RFC 9293
+ * §3.10.7.4 first to fifth checks in that order: PAWS (RFC 7323 §5.3),
+ * sequence (trimming s to the window), RST (RFC 5961 §3), SYN (RFC 5961
+ * §4; synack_ok lets the SYN,ACK of a simultaneous open through), ACK bit,
+ * ACK range (RFC 5961 §5.2; in SYN-RECEIVED the handshake's). Every reply
+ * goes through the reply limiter. Returns true when processing goes on;
+ * false when the segment was dropped or reset the connection (t may then
+ * be gone). */
+bool sf_gate_accept(sf_stack_t *st, sf_tcb_t *t, sf_seg_t *s, bool synack_ok);
+
+/* stack.c: the stack's seeded random source (never for secrets). */
+uint64_t sf_random(sf_stack_t *st);
 
 /* ipfrag.c */
 int sf_frag_init(sf_stack_t *st);

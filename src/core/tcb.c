@@ -44,6 +44,8 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	t->snd.cap = t->sndbuf;
 	t->rcv.cap = t->rcvbuf;
 	t->cc_algo = st->cfg.congestion;
+	sf_ranges_init(&t->ooo, SF_MAX_OOO);
+	sf_ranges_init(&t->sacked, SF_MAX_SACKED);
 	st->stats.conns_open++;
 	sf_event_t ev = {.kind = SF_EV_CONN_NEW, .conn_id = t->id};
 	sf_core_trace(st, &ev);
@@ -267,6 +269,76 @@ void sf_listener_enqueue(sf_stack_t *st, sf_tcb_t *l, sf_tcb_t *c, bool accepted
 	c->flags |= F_IN_ACCEPTQ;
 }
 
+/* ---- the application's side of opening: LISTEN, accept, CONNECT ---- */
+
+int sf_tcb_listen(sf_stack_t *st, sf_tcb_t *t, int backlog)
+{
+	int rc = sf_listener_add(st, t);
+	if (rc < 0)
+		return rc;
+	t->backlog = (uint16_t)(backlog < 1 ? 1 : backlog > 65535 ? 65535 : backlog);
+	t->acceptq_next = t->acceptq_tail = SF_NIL;
+	sf_tcb_set_state(st, t, SF_LISTEN, SF_CAUSE_APP_LISTEN);
+	return 0;
+}
+
+sf_tcb_t *sf_listener_accept(sf_stack_t *st, sf_tcb_t *l)
+{
+	if (l->acceptq_next == SF_NIL)
+		return NULL;
+	sf_tcb_t *c = &st->tcbs[l->acceptq_next];
+	l->acceptq_next = c->acceptq_next;
+	if (l->acceptq_next == SF_NIL)
+		l->acceptq_tail = SF_NIL;
+	l->acceptq_len--;
+	c->acceptq_next = SF_NIL;
+	c->listener = SF_NIL;
+	c->flags &= ~(uint32_t)F_IN_ACCEPTQ;
+	c->flags |= F_HANDLE;
+	return c;
+}
+
+/* RFC 6056 §3.3.3 (Algorithm 3): a per-destination offset from a keyed hash
+ * plus a global counter, so ports are hard to guess and reuse is spread. */
+int sf_ephemeral_port(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t *out)
+{
+	uint8_t b[10];
+	sf_put32(b, st->cfg.addr);
+	sf_put32(b + 4, raddr);
+	sf_put16(b + 8, rport);
+	uint32_t offset = (uint32_t)sf_siphash24(&st->port_key, b, sizeof b);
+	uint32_t num = (uint32_t)st->cfg.port_max - st->cfg.port_min + 1;
+	for (uint32_t i = 0; i < num; i++) {
+		uint16_t port = (uint16_t)(st->cfg.port_min + (offset + st->port_counter) % num);
+		st->port_counter++;
+		if (!sf_listener_find(st, port) && !sf_port_in_use(st, port, raddr, rport)) {
+			*out = port;
+			return 0;
+		}
+	}
+	return SF_EADDRINUSE;
+}
+
+int sf_tcb_connect(sf_stack_t *st, sf_tcb_t *t, uint32_t raddr, uint16_t rport)
+{
+	if (t->lport) {
+		if (sf_port_in_use(st, t->lport, raddr, rport))
+			return SF_EADDRINUSE;
+	} else if (sf_ephemeral_port(st, raddr, rport, &t->lport) < 0) {
+		return SF_EADDRINUSE;
+	}
+	t->raddr = raddr;
+	t->rport = rport;
+	sf_tcb_connect_init(st, t);
+	t->flags |= F_ACTIVE;
+	t->rtt_start_us = st->now_us;
+	sf_tcb_set_state(st, t, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
+	sf_tcb_hash_insert(st, t);
+	st->stats.conns_active++;
+	sf_tcb_mark_dirty(st, t);
+	return SF_EINPROGRESS;
+}
+
 static void unlink_from_listener(sf_stack_t *st, sf_tcb_t *t)
 {
 	if (t->listener == SF_NIL)
@@ -283,7 +355,7 @@ static void unlink_from_listener(sf_stack_t *st, sf_tcb_t *t)
 }
 
 /* Leaves the demux and the output list; the block itself stays. */
-static void detach(sf_stack_t *st, sf_tcb_t *t)
+void sf_tcb_detach(sf_stack_t *st, sf_tcb_t *t)
 {
 	unlink_from_listener(st, t);
 	if (t->state == SF_LISTEN)
@@ -310,7 +382,7 @@ void sf_tcb_close(sf_stack_t *st, sf_tcb_t *t, int err, sf_cause_t cause)
 			sf_tcb_close(st, c, SF_ECONNABORTED, SF_CAUSE_APP_ABORT);
 		}
 	}
-	detach(st, t);
+	sf_tcb_detach(st, t);
 	if (t->state != SF_CLOSED)
 		sf_tcb_set_state(st, t, SF_CLOSED, cause);
 	if (err && (t->state == SF_CLOSED))
@@ -367,144 +439,53 @@ void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which)
 	rearm(st, t);
 }
 
-/* ---- TIME-WAIT records (RFC 9293 §3.6.1, MUST-13) ----
- * Every record lives exactly 2*MSL unless restarted, so expiry is a FIFO:
- * O(1) insert, restart and expire, no timer per record. */
-
-static uint32_t tw_bucket(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+/* RFC 9293 §3.8.4 / RFC 1122 4.2.3.6: an idle connection with keepalive on
+ * is probed keepidle seconds after the last segment from the peer. Called
+ * on every change that can move that instant: the option or its idle time
+ * set by the application, the connection becoming established, a segment
+ * received. Clears the deadline when keepalive is off or the state has
+ * nothing to probe. */
+void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t)
 {
-	return tuple_hash(&st->hash_key, raddr, rport, lport) & st->tw_mask;
-}
-
-sf_tw_t *sf_tw_lookup(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t lport)
-{
-	if (!st->tw_cnt)
-		return NULL;
-	return sf_tw_lookup_h(st, sf_tuple_hash(st, raddr, rport, lport), raddr, rport, lport);
-}
-
-sf_tw_t *sf_tw_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_t rport,
-                        uint16_t lport)
-{
-	if (!st->tw_cnt)
-		return NULL;
-	for (uint32_t i = st->tw_buckets[hash & st->tw_mask]; i != SF_NIL;
-	     i = st->tw[i].hash_next) {
-		sf_tw_t *w = &st->tw[i];
-		if (w->raddr == raddr && w->rport == rport && w->lport == lport)
-			return w;
-	}
-	return NULL;
-}
-
-static void fifo_unlink(sf_stack_t *st, sf_tw_t *w)
-{
-	uint32_t me = (uint32_t)(w - st->tw);
-	if (w->prev != SF_NIL)
-		st->tw[w->prev].next = w->next;
-	else if (st->tw_head == me)
-		st->tw_head = w->next;
-	if (w->next != SF_NIL)
-		st->tw[w->next].prev = w->prev;
-	else if (st->tw_tail == me)
-		st->tw_tail = w->prev;
-	w->prev = w->next = SF_NIL;
-}
-
-static void fifo_append(sf_stack_t *st, sf_tw_t *w)
-{
-	uint32_t me = (uint32_t)(w - st->tw);
-	w->expire_ms = (uint32_t)(now_ms_rel(st) + 2 * (int64_t)st->cfg.msl_ms);
-	w->prev = st->tw_tail;
-	w->next = SF_NIL;
-	if (st->tw_tail != SF_NIL)
-		st->tw[st->tw_tail].next = me;
+	if ((t->flags & F_KEEPALIVE) && keepalive_state(t))
+		sf_tcb_timer_set(st, t, T_KEEPALIVE, st->now_us + (int64_t)t->keepidle_s * 1000000);
 	else
-		st->tw_head = me;
-	st->tw_tail = me;
+		sf_tcb_timer_clear(st, t, T_KEEPALIVE);
 }
 
-void sf_tw_free(sf_stack_t *st, sf_tw_t *w)
+void sf_tcb_rcv_consumed(sf_stack_t *st, sf_tcb_t *t)
 {
-	uint32_t me = (uint32_t)(w - st->tw);
-	uint32_t *p = &st->tw_buckets[tw_bucket(st, w->raddr, w->rport, w->lport)];
-	while (*p != SF_NIL && *p != me)
-		p = &st->tw[*p].hash_next;
-	if (*p == me)
-		*p = w->hash_next;
-	fifo_unlink(st, w);
-	w->hash_next = st->tw_free;
-	st->tw_free = me;
-	st->tw_cnt--;
-	st->stats.timewait_open--;
-}
-
-void sf_tw_restart(sf_stack_t *st, sf_tw_t *w)
-{
-	fifo_unlink(st, w);
-	fifo_append(st, w);
-}
-
-void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause)
-{
-	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = w->id};
-	ev.u.state.from = SF_TIME_WAIT;
-	ev.u.state.to = SF_CLOSED;
-	ev.u.state.cause = cause;
-	sf_core_trace(st, &ev);
-	sf_tw_free(st, w);
-}
-
-void sf_tw_expire(sf_stack_t *st)
-{
-	int64_t now = now_ms_rel(st);
-	while (st->tw_head != SF_NIL && (int64_t)st->tw[st->tw_head].expire_ms <= now) {
-		sf_tw_t *w = &st->tw[st->tw_head];
-		sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = w->id};
-		ev.u.timer.timer = SF_TIMER_TIMEWAIT;
-		sf_core_trace(st, &ev);
-		sf_tw_close(st, w, SF_CAUSE_TIMEWAIT);
+	if (!t->rcv.len && !t->ooo.cnt)
+		sf_ring_release(st, &t->rcv);
+	/* A window update when the window grew enough to matter, not held
+	 * back by delayed ACK (RFC 9293 §3.8.6.2.2, RFC 1122 4.2.3.3). */
+	if (t->state == SF_ESTABLISHED || t->state == SF_FIN_WAIT_1 || t->state == SF_FIN_WAIT_2) {
+		uint32_t edge = t->rcv_nxt + rcv_space(t);
+		uint32_t step = t->rcvbuf / 2 < t->rcv_mss ? t->rcvbuf / 2 : t->rcv_mss;
+		if (sf_seq_gt(edge, t->rcv_adv) && edge - t->rcv_adv >= step) {
+			t->flags |= F_ACK_NOW;
+			sf_tcb_mark_dirty(st, t);
+		}
 	}
 }
 
-void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t)
+void sf_tcb_shutdown_read(sf_stack_t *st, sf_tcb_t *t)
 {
-	if (st->tw_free == SF_NIL && st->tw_fresh == st->max_tw) {
-		/* Table full: the oldest record makes room (it has waited longest). */
-		sf_tw_close(st, &st->tw[st->tw_head], SF_CAUSE_TIMEWAIT);
-	}
-	sf_tw_t *w;
-	if (st->tw_free != SF_NIL) {
-		w = &st->tw[st->tw_free];
-		st->tw_free = w->hash_next;
-	} else {
-		w = &st->tw[st->tw_fresh++];
-	}
-	*w = (sf_tw_t){.raddr = t->raddr,
-	               .lport = t->lport,
-	               .rport = t->rport,
-	               .snd_nxt = t->snd_nxt,
-	               .rcv_nxt = t->rcv_nxt,
-	               .ts_recent = t->ts_recent,
-	               .id = t->id,
-	               .wnd = sf_rcv_wnd_raw(st, t),
-	               .flags = (t->flags & F_TS_OK) ? TW_TS : 0};
-	uint32_t me = (uint32_t)(w - st->tw);
-	uint32_t *head = &st->tw_buckets[tw_bucket(st, w->raddr, w->rport, w->lport)];
-	w->hash_next = *head;
-	*head = me;
-	fifo_append(st, w);
-	st->tw_cnt++;
-	st->stats.timewait_open++;
+	t->flags |= F_RD_SHUT;
+	sf_ring_consume(&t->rcv, t->rcv.len);
+	sf_tcb_rcv_consumed(st, t);
+}
 
-	/* The TCB itself goes: an application still holding a handle sees the
-	 * connection as closed (end of stream). */
-	detach(st, t);
-	t->state = SF_CLOSED;
-	if (t->flags & F_HANDLE) {
-		t->flags |= F_FIN_RCVD;
-		return;
-	}
-	if (!(t->flags & F_DIRTY))
-		sf_tcb_free(st, t);
+int sf_tcb_set_maxseg(sf_stack_t *st, sf_tcb_t *t, int mss)
+{
+	(void)st;
+	if (mss < 88 || mss > 65535)
+		return SF_EINVAL; /* Linux's TCP_MIN_MSS .. MAX_TCP_WINDOW */
+	t->user_mss = (uint16_t)mss;
+	/* Not yet announced: the SYN carries the smaller MSS (init_conn). On
+	 * an open connection, only the send side can still shrink. */
+	if (t->state != SF_CLOSED && t->state != SF_LISTEN && t->state != SF_SYN_SENT &&
+	    t->snd_mss > mss)
+		t->snd_mss = (uint16_t)mss;
+	return 0;
 }

@@ -647,7 +647,9 @@ static void rfc5961_against_established(void **state)
 	assert_int_equal(r.tcp.seq, f.rcv_nxt);
 	assert_int_equal(r.tcp.ack, f.snd_nxt);
 
-	/* SYN on the established connection: challenge ACK (§4.2). */
+	/* SYN on the established connection: challenge ACK (§4.2), once the
+	 * per-connection reply interval (500 ms, RFC 5961 §7) has passed. */
+	usleep(550000);
 	stats(&before);
 	n = build(b, FAKE, SYNFIN, f.port, PORT, f.snd_nxt + 77, 0, SF_TCP_SYN, NULL, 0, NULL, 0);
 	inject(b, n);

@@ -449,8 +449,10 @@ static void tcp_port_zero(void **state)
 
 /* ---- flags ---- */
 
-/* SYN with FIN or RST is never valid; dropped before any lookup, to the
- * listener and to the established connection alike, without an answer. */
+/* SYN with RST is never valid: dropped before any lookup, to the listener
+ * and to the established connection alike, without an answer. SYN with FIN
+ * is dropped by the listener; an established connection answers it as any
+ * SYN in a synchronized state, with a challenge ACK (RFC 5961 §4). */
 static void flags_syn_fin_syn_rst(void **state)
 {
 	(void)state;
@@ -466,7 +468,12 @@ static void flags_syn_fin_syn_rst(void **state)
 			f->p.peer_port = 40000;
 			pkt_in_raw(&f->p, b, n);
 			pkt_poll(&f->p);
-			expect_drop(f, SF_DROP_TCP_BAD_FLAGS);
+			if (!to_listener && !strchr(bad[i], 'R')) {
+				expect_drop(f, SF_DROP_TCP_CHALLENGE);
+				pkt_expect(&f->p, ".", 1, 1, 0);
+			} else {
+				expect_drop(f, SF_DROP_TCP_BAD_FLAGS);
+			}
 			pkt_expect_none(&f->p);
 			fx_close(f, 1, 1);
 		}

@@ -942,6 +942,14 @@ REGRESSION(seed_329_runt_rule_against_peer_window, 329)
 /* Timestamp echoes from before a long silence gave RTT samples of seconds:
  * SRTT 10 s, RTO pinned at 60 s, a trickle of 1 KB a minute. */
 REGRESSION(seed_1081_inflated_srtt_from_old_echoes, 1081)
+/* Fast retransmit resent a full-sized segment from SND.UNA where the first
+ * transmission had been cut to the peer's 952-byte window: 496 bytes of
+ * new data past the window's right edge. */
+REGRESSION(seed_3779_retransmit_past_window_edge, 3779)
+/* SO_KEEPALIVE then SO_KEEPIDLE on an established socket: the deadline
+ * armed with the 7,200 s default stood, so an end whose peer's RST was lost
+ * in a blackout waited past the life's end (also seeds 8465, 16883). */
+REGRESSION(seed_6813_keepidle_set_after_keepalive, 6813)
 
 static void soak_range(void **state)
 {
@@ -972,6 +980,8 @@ int main(int argc, char **argv)
 		        cmocka_unit_test(seed_1406_shut_window_no_timer_left),
 		        cmocka_unit_test(seed_329_runt_rule_against_peer_window),
 		        cmocka_unit_test(seed_1081_inflated_srtt_from_old_echoes),
+		        cmocka_unit_test(seed_3779_retransmit_past_window_edge),
+		        cmocka_unit_test(seed_6813_keepidle_set_after_keepalive),
 		        cmocka_unit_test(soak_range),
 		};
 		return cmocka_run_group_tests(tests, NULL, NULL);

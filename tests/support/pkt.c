@@ -373,3 +373,74 @@ void pkt_dump(const pkt_t *p)
 	for (size_t i = 0; i < p->ev_cnt; i++)
 		sf_trace_json_write(stderr, &p->ev[i]);
 }
+
+/* The peer's FIN (at relative sequence 1) and synfin's (at 1) are the
+ * first of each side: no data precedes them. */
+sf_sock_t pkt_goto(pkt_t *p, sf_state_t state, sf_sock_t *listener)
+{
+	if (state == SF_SYN_SENT) {
+		sf_sock_t s = sf_socket(p->st);
+		assert_true(s > 0);
+		assert_int_equal(sf_connect(p->st, s, PKT_PEER, 80), SF_EINPROGRESS);
+		pkt_poll(p);
+		pkt_seg_t *syn = pkt_next(p);
+		assert_int_equal(syn->tcp.flags, SF_TCP_SYN);
+		p->iss = syn->tcp.seq;
+		p->peer_port = 80;
+		p->port = syn->tcp.sport;
+		return s;
+	}
+	if (state == SF_SYN_RECEIVED) {
+		sf_sock_t l = sf_socket(p->st);
+		assert_true(l > 0);
+		assert_int_equal(sf_bind(p->st, l, p->port), 0);
+		assert_int_equal(sf_listen(p->st, l, 16), 0);
+		pkt_in(p, "S", 0, 0, NULL, 0);
+		pkt_seg_t *sa = pkt_next(p);
+		assert_int_equal(sa->tcp.flags, SF_TCP_SYN | SF_TCP_ACK);
+		p->iss = sa->tcp.seq;
+		if (listener)
+			*listener = l;
+		return 0;
+	}
+	sf_sock_t s = pkt_open_passive(p, listener);
+	switch (state) {
+	case SF_ESTABLISHED:
+		break;
+	case SF_CLOSE_WAIT:
+	case SF_LAST_ACK:
+		pkt_in(p, "F.", 1, 1, NULL, 0);
+		pkt_expect(p, ".", 1, 2, 0);
+		if (state == SF_LAST_ACK) {
+			assert_int_equal(sf_close(p->st, s), 0);
+			pkt_poll(p);
+			pkt_expect(p, "F.", 1, 2, 0);
+			s = 0;
+		}
+		break;
+	case SF_FIN_WAIT_1:
+	case SF_FIN_WAIT_2:
+	case SF_CLOSING:
+	case SF_TIME_WAIT:
+		assert_int_equal(sf_shutdown(p->st, s, SF_SHUT_WR), 0);
+		pkt_poll(p);
+		pkt_expect(p, "F.", 1, 1, 0);
+		if (state == SF_FIN_WAIT_2) {
+			pkt_in(p, ".", 1, 2, NULL, 0);
+		} else if (state == SF_CLOSING) {
+			pkt_in(p, "F.", 1, 1, NULL, 0);
+			pkt_expect(p, ".", 2, 2, 0);
+		} else if (state == SF_TIME_WAIT) {
+			pkt_in(p, "F.", 1, 2, NULL, 0);
+			pkt_expect(p, ".", 2, 2, 0);
+			assert_int_equal(sf_close(p->st, s), 0);
+			pkt_poll(p);
+			s = 0;
+		}
+		break;
+	default:
+		fail_msg("pkt_goto: no way to %s", sf_state_name(state));
+	}
+	pkt_expect_none(p);
+	return s;
+}

@@ -125,6 +125,18 @@ sf_sock_t pkt_open_passive_opt(pkt_t *p, const sf_tcp_opts_t *syn_opt, sf_tcp_t 
 /* Active open to the peer's port 80: synfin SYN, peer SYN-ACK, synfin ACK. */
 sf_sock_t pkt_open_active(pkt_t *p);
 
+/* Fixture: puts one connection straight into `state` by the shortest
+ * exchange, with nothing else pending. SYN-SENT: an active open, SYN sent.
+ * SYN-RECEIVED: the peer's SYN answered (the listener in *listener; no
+ * socket yet, returns 0). Every other state starts from pkt_open_passive
+ * (ESTABLISHED, no data either way), then closes as the state needs: the
+ * peer's FIN for CLOSE-WAIT, and our close after it for LAST-ACK (handle
+ * released, returns 0); our FIN for FIN-WAIT-1, ACKed for FIN-WAIT-2,
+ * crossed by the peer's FIN for CLOSING; both FINs ACKed and the handle
+ * released for TIME-WAIT (the compact record; returns 0). Relative
+ * numbers: either side's FIN is at sequence 1. */
+sf_sock_t pkt_goto(pkt_t *p, sf_state_t state, sf_sock_t *listener);
+
 /* The state of a connection by its trace events (last SF_EV_STATE "to" for
  * the connection id), which also works after the socket is gone. */
 sf_state_t pkt_state(const pkt_t *p, uint32_t conn_id);
