@@ -130,6 +130,7 @@ typedef enum sf_drop_reason {
 	SF_DROP_ARP_IGNORED,    /* not about us, or a sender we cannot accept */
 	SF_DROP_ARP_QUEUE_FULL, /* a datagram waiting for resolution was displaced */
 	SF_DROP_ARP_UNRESOLVED, /* the next hop never answered our requests */
+	SF_DROP_IP_NOT_V4,      /* another IP version (IPv6) on the link: not malformed */
 	SF_DROP_COUNT
 } sf_drop_reason_t;
 /* "ip_checksum", "tcp_out_of_window", ... (stable identifiers). */

@@ -511,6 +511,12 @@ static int input(sf_stack_t *st, const uint8_t *frame, size_t len, const sf_offl
                  const uint32_t *hash)
 {
 	sf_ipv4_t ip;
+	/* Another IP version (the kernel's IPv6 on a TUN) is not malformed
+	 * IPv4: it is counted apart, so ip_malformed means what it says. */
+	if (len > 0 && frame[0] >> 4 != 4) {
+		sf_core_drop(st, SF_DROP_IP_NOT_V4, 0, NULL, NULL);
+		return SF_EMALFORMED;
+	}
 	int rc = sf_ipv4_parse(frame, len, &ip);
 	if (rc < 0) {
 		sf_drop_reason_t why = rc == SF_ECHECKSUM    ? SF_DROP_IP_CHECKSUM

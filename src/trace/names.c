@@ -84,6 +84,7 @@ static const char *const drop_names[SF_DROP_COUNT] = {
         [SF_DROP_ARP_IGNORED] = "arp_ignored",
         [SF_DROP_ARP_QUEUE_FULL] = "arp_queue_full",
         [SF_DROP_ARP_UNRESOLVED] = "arp_unresolved",
+        [SF_DROP_IP_NOT_V4] = "ip_not_v4",
 };
 
 static const char *const event_names[SF_EV_COUNT] = {

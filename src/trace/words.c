@@ -41,6 +41,18 @@ static const struct words drop_words[SF_DROP_COUNT] = {
                                     "被 synfin 的模拟链路损伤丢弃"},
         [SF_DROP_LINK_IMPAIR_RX] = {"lost by synfin's simulated impairment",
                                     "被 synfin 的模拟链路损伤丢弃"},
+        [SF_DROP_TCP_BAD_COOKIE] = {"ACK with a SYN cookie that does not check out",
+                                    "SYN cookie 校验失败的 ACK"},
+        [SF_DROP_ETH_TRUNCATED] = {"Ethernet frame cut short", "以太网帧不完整"},
+        [SF_DROP_ETH_NOT_FOR_US] = {"Ethernet frame for another host", "发给其他主机的以太网帧"},
+        [SF_DROP_ETH_BAD_SOURCE] = {"invalid Ethernet source", "以太网源地址无效"},
+        [SF_DROP_ETH_TYPE] = {"neither IPv4 nor ARP", "既不是 IPv4 也不是 ARP"},
+        [SF_DROP_ARP_MALFORMED] = {"malformed ARP message", "ARP 报文格式错误"},
+        [SF_DROP_ARP_IGNORED] = {"ARP message not about us", "与本机无关的 ARP 报文"},
+        [SF_DROP_ARP_QUEUE_FULL] = {"displaced while waiting for ARP", "等待 ARP 解析时被挤出队列"},
+        [SF_DROP_ARP_UNRESOLVED] = {"next hop did not answer ARP", "下一跳未回应 ARP"},
+        [SF_DROP_IP_NOT_V4] = {"not IPv4 (IPv6 or another version)",
+                               "不是 IPv4（IPv6 或其他版本）"},
 };
 
 const char *sf_ladder_drop_words(sf_drop_reason_t r, sf_ladder_lang_t lang)

@@ -158,7 +158,7 @@ static void ip_version_not_4(void **state)
 	fix_ip_csum(b);
 	pkt_in_raw(&f->p, b, n);
 	pkt_poll(&f->p);
-	expect_drop(f, SF_DROP_IP_MALFORMED);
+	expect_drop(f, SF_DROP_IP_NOT_V4);
 	pkt_expect_none(&f->p);
 	fx_close(f, 1, 1);
 }
