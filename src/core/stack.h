@@ -173,32 +173,7 @@ typedef struct sf_ctl {
 } sf_ctl_t;
 #define SF_CTL_MAX 256
 
-typedef struct sf_frag_slot sf_frag_slot_t; /* ecn.c (RFC 3168, RFC 9768) */
-/* A SYN we take (listener child or simultaneous open): what the peer asked. */
-void sf_ecn_on_syn(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *syn);
-/* The SYN,ACK of our active open: what the peer answered. */
-void sf_ecn_on_synack(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *sa);
-/* A segment about to leave: ECN flags on h, ECT in *tos (data: it carries
- * payload; retx: it is a retransmission). */
-void sf_ecn_tx(const sf_stack_t *st, sf_tcb_t *t, sf_tcp_t *h, bool data, bool retx, uint8_t *tos);
-/* An acceptable segment arrived: CE feedback (receiver) and ECE/ACE
- * (sender). */
-void sf_ecn_rx(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *h);
-
-/* syncookie.c (RFC 4987 §3.6) */
-/* Answers the SYN with a SYN,ACK whose ISS (and TSval) carry its state. */
-void sf_syncookie_send(sf_stack_t *st, sf_tcb_t *l, const sf_ipv4_t *ip, const sf_tcp_t *syn);
-/* A cookie was sent within the last two periods (so an ACK to a listener
- * may carry one). */
-bool sf_syncookie_recent(const sf_stack_t *st);
-/* Checks the cookie in an ACK to a listener (counting a bad one); on
- * success fills *syn_opt with the options the SYN had that were kept. */
-bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack,
-                        sf_tcp_opts_t *syn_opt);
-/* input.c: the window scale we announce for a receive buffer. */
-uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf);
-
-/* ipfrag.c */
+typedef struct sf_frag_slot sf_frag_slot_t; /* ipfrag.c */
 
 /* A free list of ring blocks of one size (bufpool.c). */
 #define SF_BUF_CLASSES 4

@@ -55,15 +55,10 @@ static uint64_t win_bytes(const sf_ladder_t *l, const lrow_t *r)
 
 int sf_ladder_render_graph(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out)
 {
-	static const sf_ladder_opts_t defaults;
-	if (l == NULL || out == NULL)
-		return SF_EINVAL;
-	if (l->nomem)
-		return SF_ENOMEM;
-	int err = sf_ladder_build(l);
+	const sf_ladder_opts_t *o;
+	int err = sf_ladder_render_begin(l, opts, out, &o);
 	if (err < 0)
 		return err;
-	const sf_ladder_opts_t *o = opts ? opts : &defaults;
 	bool zh = o->lang == SF_LADDER_LANG_ZH;
 
 	/* The direction: the side that sent more payload. */

@@ -24,28 +24,6 @@
 
 #define LABEL_CAP 512
 
-static void put_html(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		default:
-			fputc(*s, out);
-		}
-	}
-}
-
 /* A JSON string, safe inside <script>. */
 static void put_json(FILE *out, const char *s)
 {
@@ -170,15 +148,10 @@ static const char page_js[] =
 int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const char *live_url,
                           FILE *out)
 {
-	static const sf_ladder_opts_t defaults;
-	if (l == NULL || out == NULL)
-		return SF_EINVAL;
-	if (l->nomem)
-		return SF_ENOMEM;
-	int err = sf_ladder_build(l);
+	const sf_ladder_opts_t *o;
+	int err = sf_ladder_render_begin(l, opts, out, &o);
 	if (err < 0)
 		return err;
-	const sf_ladder_opts_t *o = opts ? opts : &defaults;
 	bool zh = o->lang == SF_LADDER_LANG_ZH;
 	sf_ladder_opts_t oe = *o, oz = *o;
 	oe.lang = SF_LADDER_LANG_EN;
@@ -203,11 +176,11 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 	        zh ? "zh" : "en");
 	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
 	      out);
-	put_html(out, title);
+	sf_ladder_put_xml(out, title);
 	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body", page_css);
 	if (live_url) {
 		fputs(" data-live=\"", out);
-		put_html(out, live_url);
+		sf_ladder_put_xml(out, live_url);
 		fputc('"', out);
 	}
 	fputs(">\n", out);
@@ -219,7 +192,7 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 		         sf_ladder_end_str(l, 0, lg, e0, sizeof e0),
 		         sf_ladder_end_str(l, 1, lg, e1, sizeof e1));
 		fprintf(out, "<h1 class=\"lang\" data-lang=\"%s\">", k ? "zh" : "en");
-		put_html(out, h);
+		sf_ladder_put_xml(out, h);
 		fputs("</h1>\n", out);
 	}
 	/* Controls: hidden until the script shows them. */
@@ -244,9 +217,9 @@ int sf_ladder_render_html(sf_ladder_t *l, const sf_ladder_opts_t *opts, const ch
 	p = strstr(graph, "<svg");
 	fputs(p ? p : graph, out);
 	fputs("</div>\n<details id=\"text\"><summary>text</summary><pre>", out);
-	put_html(out, txt);
+	sf_ladder_put_xml(out, txt);
 	fputs("\n", out);
-	put_html(out, expl);
+	sf_ladder_put_xml(out, expl);
 	fputs("</pre></details>\n<script>window.STEPS=[", out);
 	/* One step per row: the states after it, its label, its reasons. */
 	sf_state_t cur[2] = {l->init[0], l->init[1]};

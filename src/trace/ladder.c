@@ -806,6 +806,50 @@ static int attach_states(sf_ladder_t *l)
 	return 0;
 }
 
+void sf_ladder_put_xml(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&apos;", out);
+			break;
+		default:
+			/* XML 1.0 allows no C0 controls but tab/LF/CR. */
+			if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
+				fputc('?', out);
+			else
+				fputc(*s, out);
+		}
+	}
+}
+
+int sf_ladder_render_begin(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out,
+                           const sf_ladder_opts_t **o)
+{
+	static const sf_ladder_opts_t defaults;
+	if (l == NULL || out == NULL)
+		return SF_EINVAL;
+	if (l->nomem)
+		return SF_ENOMEM;
+	int err = sf_ladder_build(l);
+	if (err < 0)
+		return err;
+	*o = opts ? opts : &defaults;
+	return 0;
+}
+
 int sf_ladder_build(sf_ladder_t *l)
 {
 	if (l->built)

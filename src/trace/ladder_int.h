@@ -133,6 +133,15 @@ lrow_t *sf_ladder_row_push(sf_ladder_t *l);
 void sf_ladder_rows_finish(sf_ladder_t *l, bool final_from_rows);
 /* Builds the rows from the events if needed. Returns 0 or SF_ENOMEM. */
 int sf_ladder_build(sf_ladder_t *l);
+/* What every renderer does first: checks its arguments (SF_EINVAL), reports
+ * a ladder that ran out of memory (SF_ENOMEM), builds it, and sets *o to
+ * opts or, when opts is NULL, to the documented defaults. Returns 0 or the
+ * negative error the renderer returns. */
+/* Writes s escaped for XML and HTML text and attributes (&, <, >, ", ');
+ * C0 controls other than tab, LF and CR, which XML 1.0 forbids, become '?'. */
+void sf_ladder_put_xml(FILE *out, const char *s);
+int sf_ladder_render_begin(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out,
+                           const sf_ladder_opts_t **o);
 
 /* Infers the states of side s (which has no state events) from the segment
  * rows, sorted, and writes them on the rows; may append rows (sort again

@@ -132,35 +132,6 @@ static bool box_free(const struct geo *g, struct box b)
 	return true;
 }
 
-static void put_escaped(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&apos;", out);
-			break;
-		default:
-			/* XML 1.0 allows no C0 controls but tab/LF/CR. */
-			if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
-				fputc('?', out);
-			else
-				fputc(*s, out);
-		}
-	}
-}
-
 static int text_px(const char *s)
 {
 	return (int)sf_ladder_display_width(s) * CHAR_W;
@@ -179,7 +150,7 @@ static void put_text(FILE *out, int x, int y, const char *anchor, const char *at
 {
 	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"%s\"%s%s>", x, y, anchor,
 	        attrs[0] ? " " : "", attrs);
-	put_escaped(out, text);
+	sf_ladder_put_xml(out, text);
 	fputs("</text>\n", out);
 }
 
@@ -287,15 +258,10 @@ static int slot_y(size_t slot)
 
 int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out)
 {
-	static const sf_ladder_opts_t defaults;
-	if (l == NULL || out == NULL)
-		return SF_EINVAL;
-	if (l->nomem)
-		return SF_ENOMEM;
-	int err = sf_ladder_build(l);
+	const sf_ladder_opts_t *o;
+	int err = sf_ladder_render_begin(l, opts, out, &o);
 	if (err < 0)
 		return err;
-	const sf_ladder_opts_t *o = opts ? opts : &defaults;
 	bool zh = o->lang == SF_LADDER_LANG_ZH;
 	char label[LABEL_CAP], tbuf[32], end0[96], end1[96], role[2][64];
 
@@ -375,10 +341,10 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	        "font-size=\"12\">\n",
 	        width, height, width, height);
 	fputs("<title>", out);
-	put_escaped(out, zh ? "TCP 时序图：" : "TCP ladder: ");
-	put_escaped(out, sf_ladder_end_str(l, 0, o->lang, end0, sizeof end0));
-	put_escaped(out, " <-> ");
-	put_escaped(out, sf_ladder_end_str(l, 1, o->lang, end1, sizeof end1));
+	sf_ladder_put_xml(out, zh ? "TCP 时序图：" : "TCP ladder: ");
+	sf_ladder_put_xml(out, sf_ladder_end_str(l, 0, o->lang, end0, sizeof end0));
+	sf_ladder_put_xml(out, " <-> ");
+	sf_ladder_put_xml(out, sf_ladder_end_str(l, 1, o->lang, end1, sizeof end1));
 	fputs("</title>\n", out);
 	fputs("<defs>\n"
 	      "<marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" "

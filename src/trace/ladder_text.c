@@ -285,15 +285,10 @@ static void cut_label(char *s, size_t max)
 
 int sf_ladder_render_text(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out)
 {
-	static const sf_ladder_opts_t defaults;
-	if (l == NULL || out == NULL)
-		return SF_EINVAL;
-	if (l->nomem)
-		return SF_ENOMEM;
-	int err = sf_ladder_build(l);
+	const sf_ladder_opts_t *o;
+	int err = sf_ladder_render_begin(l, opts, out, &o);
 	if (err < 0)
 		return err;
-	const sf_ladder_opts_t *o = opts ? opts : &defaults;
 	bool zh = o->lang == SF_LADDER_LANG_ZH;
 	char label[LABEL_CAP], tbuf[32];
 
