@@ -476,6 +476,10 @@ pcap1=$(ls "$SRC"/tests/data/kernel-http.pcap)
 cmp -s "$TMP/stdin.txt" "$TMP/file.txt" || fail "ladder - draws differently from ladder FILE"
 "$SYNFIN" ladder "$pcap1" --svg - 2>/dev/null | xmllint --noout - 2>/dev/null ||
 	fail "ladder --svg - is not an SVG alone on stdout"
+# Two connections, one document on stdout (a second would make it invalid).
+"$SYNFIN" demo --scenario time-wait-reuse --svg - 2>"$TMP/err" | xmllint --noout - 2>/dev/null ||
+	fail "demo --svg - with two connections is not one SVG on stdout"
+grep -q "only the first connection" "$TMP/err" || fail "demo --svg - does not say it wrote one of two"
 "$SYNFIN" demo --scenario handshake --pcap - 2>/dev/null | tshark -r - 2>/dev/null | grep -q . ||
 	fail "demo --pcap - does not give tshark a capture"
 if command -v script >/dev/null; then

@@ -248,6 +248,20 @@ static int print_json(const recorder_t *rec)
 	return CMD_OK;
 }
 
+/* Standard output ("-", opened as /dev/fd/N) takes one document: a second
+ * connection's would make it invalid XML or HTML. Says so once and skips. */
+static bool stdout_taken(const char *base, int index, const char *opt)
+{
+	if (index == 0 || strncmp(base, "/dev/fd/", 8) != 0)
+		return false;
+	if (index == 1)
+		fprintf(stderr,
+		        "synfin demo: %s -: only the first connection goes to standard output "
+		        "(give a file name to get one file per connection)\n",
+		        opt);
+	return true;
+}
+
 /* "out.svg" for the first ladder, "out-2.svg" for the second, ... */
 static char *svg_path(const char *base, int index)
 {
@@ -425,17 +439,17 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 				       "%d\n",
 				       side_name(rs, false), k + 2);
 		}
-		if (rc == CMD_OK && o->svg) {
+		if (rc == CMD_OK && o->svg && !stdout_taken(o->svg, k, "--svg")) {
 			char *p = svg_path(o->svg, k);
 			rc = p ? write_svg(l, &lo, p, 's') : CMD_FAIL;
 			free(p);
 		}
-		if (rc == CMD_OK && o->html) {
+		if (rc == CMD_OK && o->html && !stdout_taken(o->html, k, "--html")) {
 			char *p = svg_path(o->html, k);
 			rc = p ? write_svg(l, &lo, p, 'h') : CMD_FAIL;
 			free(p);
 		}
-		if (rc == CMD_OK && o->graph) {
+		if (rc == CMD_OK && o->graph && !stdout_taken(o->graph, k, "--graph")) {
 			char *p = svg_path(o->graph, k);
 			rc = p ? write_svg(l, &lo, p, 'g') : CMD_FAIL;
 			free(p);
