@@ -7,7 +7,7 @@ set -euo pipefail
 what=${1:-check}
 build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
 # Everything any test in `make check` looks for: a missing one would make a
-# test skip, and under CI a skip is a failure (scripts/ctest-summary.sh).
+# test skip, and under CI a skip is a failure (scripts/ctest-summary.py).
 # The arm packages: the Cortex-M4 cross-build (bench.footprint).
 check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3 python3-scapy iproute2
        iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool
