@@ -47,12 +47,6 @@ static uint64_t rel(const sf_ladder_t *l, int s, uint32_t v)
 	return l->has_isn[s] ? (uint32_t)(v - l->isn[s]) : v;
 }
 
-static uint64_t win_bytes(const sf_ladder_t *l, const lrow_t *r)
-{
-	bool scale = l->wscale_known && !(r->tcp.flags & SF_TCP_SYN);
-	return scale ? (uint64_t)r->tcp.wnd << l->wscale[r->side] : r->tcp.wnd;
-}
-
 int sf_ladder_render_graph(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out)
 {
 	const sf_ladder_opts_t *o;
@@ -79,7 +73,7 @@ int sf_ladder_render_graph(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *o
 		if (r->side == snd)
 			top = rel(l, snd, r->tcp.seq) + sf_tcp_seg_len(&r->tcp);
 		else if (r->tcp.flags & SF_TCP_ACK)
-			top = rel(l, snd, r->tcp.ack) + win_bytes(l, r);
+			top = rel(l, snd, r->tcp.ack) + sf_ladder_win_bytes(l, r);
 		if (top > k.s1 && top < ((uint64_t)1 << 31))
 			k.s1 = top;
 	}
@@ -142,7 +136,8 @@ int sf_ladder_render_graph(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *o
 		    (r->tcp.flags & SF_TCP_RST))
 			continue;
 		uint64_t ack = rel(l, snd, r->tcp.ack);
-		int x = xof(&k, r->t_us), y = yof(&k, ack), y2 = yof(&k, ack + win_bytes(l, r));
+		int x = xof(&k, r->t_us), y = yof(&k, ack),
+		    y2 = yof(&k, ack + sf_ladder_win_bytes(l, r));
 		if (have) {
 			fprintf(out,
 			        "<path class=\"ack\" d=\"M%d,%d L%d,%d L%d,%d\" "

@@ -835,6 +835,12 @@ void sf_ladder_put_xml(FILE *out, const char *s)
 	}
 }
 
+uint64_t sf_ladder_win_bytes(const sf_ladder_t *l, const lrow_t *r)
+{
+	bool scale = l->wscale_known && !(r->tcp.flags & SF_TCP_SYN);
+	return scale ? (uint64_t)r->tcp.wnd << l->wscale[r->side] : r->tcp.wnd;
+}
+
 int sf_ladder_render_begin(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out,
                            const sf_ladder_opts_t **o)
 {
@@ -1137,8 +1143,7 @@ char *sf_ladder_seg_label(const sf_ladder_t *l, const lrow_t *r, const sf_ladder
 		/* Bytes: the field shifted by the sender's scale (RFC 7323
 		 * §2.3), except in a SYN; the raw field on request or when the
 		 * SYNs were not seen. */
-		bool scale = !o->raw_win && l->wscale_known && !(t->flags & SF_TCP_SYN);
-		uint64_t w = scale ? (uint64_t)t->wnd << l->wscale[r->side] : t->wnd;
+		uint64_t w = o->raw_win ? t->wnd : sf_ladder_win_bytes(l, r);
 		sb_fmt_u(&b, " win=", w);
 		if (!o->raw_win && !l->wscale_known && !(t->flags & SF_TCP_SYN))
 			sb_add(&b, zh ? "（原值）" : " (raw)");

@@ -313,20 +313,6 @@ static char *render_ladder(const rec_t *r, const char *ext, const char *path, si
 	return buf;
 }
 
-static void out_printf(sf_http_response_t *resp, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-static void out_printf(sf_http_response_t *resp, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sf_http_response_write(resp, buf,
-		                       (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 static const char *ip_str(uint32_t a, char *buf)
 {
 	struct in_addr in = {.s_addr = htonl(a)};
@@ -363,11 +349,11 @@ static int sorted_recs(server_state_t *s, rec_t **out, rec_t **you, uint32_t con
 static void write_states(sf_http_response_t *resp, const rec_t *r)
 {
 	if (r->refused) {
-		out_printf(resp, "refused (RST: nothing listens on port %u)", r->lport);
+		serve_printf(resp, "refused (RST: nothing listens on port %u)", r->lport);
 		return;
 	}
 	for (int i = 0; i < r->path_cnt; i++)
-		out_printf(resp, "%s%s", i ? " &rarr; " : "", sf_state_name(r->path[i]));
+		serve_printf(resp, "%s%s", i ? " &rarr; " : "", sf_state_name(r->path[i]));
 }
 
 static void write_svg(sf_http_response_t *resp, const rec_t *r)
@@ -375,7 +361,7 @@ static void write_svg(sf_http_response_t *resp, const rec_t *r)
 	size_t len;
 	char *svg = render_ladder(r, "svg", NULL, &len);
 	if (!svg) {
-		out_printf(resp, "<p>(no ladder)</p>\n");
+		serve_printf(resp, "<p>(no ladder)</p>\n");
 		return;
 	}
 	const char *p = svg;
@@ -398,23 +384,23 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	sf_http_response_header(resp, "Content-Type", "text/html; charset=utf-8");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
-	out_printf(resp,
-	           "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>synfin</title>\n"
-	           "<style>body{font-family:sans-serif;margin:1.5em;max-width:75em}"
-	           "table{border-collapse:collapse}td,th{border:1px solid #bbb;"
-	           "padding:2px 8px;font-size:90%%}tr.you{background:#ffe9a8}"
-	           "svg{max-width:100%%;height:auto;border:1px solid #ddd}</style>"
-	           "</head><body>\n<h1>synfin</h1>\n");
-	out_printf(resp,
-	           "<p>This page comes from <b>synfin</b>, a TCP/IPv4 stack in user space, "
-	           "answering at %s:%u on the TUN device %s. Your request crossed the Linux "
-	           "kernel's own TCP on the other side of that device (%s). Below are the last "
-	           "%d connections synfin saw and, for the newest, the ladder of each one's "
-	           "life drawn from synfin's own trace events: every segment with its flags, "
-	           "sequence and acknowledgment numbers, and synfin's state beside it. ",
-	           ip_str(s->addr, a), s->port, s->tun ? s->tun : "?", ip_str(s->peer, b), n);
-	out_printf(resp, "The highlighted one is yours: it is still open while this page is "
-	                 "written, so its ladder stops after your request.</p>\n");
+	serve_printf(resp,
+	             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>synfin</title>\n"
+	             "<style>body{font-family:sans-serif;margin:1.5em;max-width:75em}"
+	             "table{border-collapse:collapse}td,th{border:1px solid #bbb;"
+	             "padding:2px 8px;font-size:90%%}tr.you{background:#ffe9a8}"
+	             "svg{max-width:100%%;height:auto;border:1px solid #ddd}</style>"
+	             "</head><body>\n<h1>synfin</h1>\n");
+	serve_printf(resp,
+	             "<p>This page comes from <b>synfin</b>, a TCP/IPv4 stack in user space, "
+	             "answering at %s:%u on the TUN device %s. Your request crossed the Linux "
+	             "kernel's own TCP on the other side of that device (%s). Below are the last "
+	             "%d connections synfin saw and, for the newest, the ladder of each one's "
+	             "life drawn from synfin's own trace events: every segment with its flags, "
+	             "sequence and acknowledgment numbers, and synfin's state beside it. ",
+	             ip_str(s->addr, a), s->port, s->tun ? s->tun : "?", ip_str(s->peer, b), n);
+	serve_printf(resp, "The highlighted one is yours: it is still open while this page is "
+	                   "written, so its ladder stops after your request.</p>\n");
 	sf_stack_stats_t ss;
 	sf_http_server_stats_t hs;
 	sf_stack_stats(sf_loop_stack(s->loop), &ss);
@@ -424,52 +410,53 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	uint64_t drops = 0;
 	for (int i = 0; i < SF_DROP_COUNT; i++)
 		drops += ss.drops[i];
-	out_printf(resp,
-	           "<p>Up %.0f s, %" PRIu64 " requests, %" PRIu32 " connections open, %" PRIu64
-	           " segments dropped, %" PRIu64 " retransmitted, %" PRIu64
-	           " challenge ACKs, %" PRIu32 " in TIME-WAIT, %" PRIu64
-	           " connections timed out, %" PRIu64 " evicted. All counters: "
-	           "<a href=\"/_synfin/stats\">/_synfin/stats</a> (JSON), "
-	           "<a href=\"/metrics\">/metrics</a> (Prometheus).</p>\n",
-	           (double)(now - s->start_us) / 1e6, s->requests, ss.conns_open, drops,
-	           ss.retransmits, ss.challenge_acks, ss.timewait_open + by_state[SF_TIME_WAIT],
-	           hs.conns_timed_out, hs.conns_evicted);
-	out_printf(resp, "<table><tr><th>#</th><th>client</th><th>server</th><th>states (synfin's "
-	                 "side)</th><th>bytes in</th><th>bytes out</th><th>age</th>"
-	                 "<th>ladder</th></tr>\n");
+	serve_printf(resp,
+	             "<p>Up %.0f s, %" PRIu64 " requests, %" PRIu32 " connections open, %" PRIu64
+	             " segments dropped, %" PRIu64 " retransmitted, %" PRIu64
+	             " challenge ACKs, %" PRIu32 " in TIME-WAIT, %" PRIu64
+	             " connections timed out, %" PRIu64 " evicted. All counters: "
+	             "<a href=\"/_synfin/stats\">/_synfin/stats</a> (JSON), "
+	             "<a href=\"/metrics\">/metrics</a> (Prometheus).</p>\n",
+	             (double)(now - s->start_us) / 1e6, s->requests, ss.conns_open, drops,
+	             ss.retransmits, ss.challenge_acks, ss.timewait_open + by_state[SF_TIME_WAIT],
+	             hs.conns_timed_out, hs.conns_evicted);
+	serve_printf(resp,
+	             "<table><tr><th>#</th><th>client</th><th>server</th><th>states (synfin's "
+	             "side)</th><th>bytes in</th><th>bytes out</th><th>age</th>"
+	             "<th>ladder</th></tr>\n");
 	for (int i = 0; i < n; i++) {
 		rec_t *r = recs[i];
-		out_printf(resp, "<tr%s><td>%" PRIu64 "</td><td>%s:%u</td><td>%s:%u</td><td>",
-		           r == you ? " class=\"you\"" : "", r->num, ip_str(r->raddr, a), r->rport,
-		           ip_str(s->addr, b), r->lport);
+		serve_printf(resp, "<tr%s><td>%" PRIu64 "</td><td>%s:%u</td><td>%s:%u</td><td>",
+		             r == you ? " class=\"you\"" : "", r->num, ip_str(r->raddr, a),
+		             r->rport, ip_str(s->addr, b), r->lport);
 		write_states(resp, r);
-		out_printf(resp,
-		           "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%.1f s</td>"
-		           "<td><a href=\"/_synfin/ladder/%" PRIu64 ".html\">step by step</a> "
-		           "<a href=\"/_synfin/ladder/%" PRIu64 ".svg\">svg</a> "
-		           "<a href=\"/_synfin/ladder/%" PRIu64 ".txt\">text</a></td></tr>\n",
-		           r->bytes_in, r->bytes_out, (double)(now - r->first_us) / 1e6, r->num,
-		           r->num, r->num);
+		serve_printf(resp,
+		             "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%.1f s</td>"
+		             "<td><a href=\"/_synfin/ladder/%" PRIu64 ".html\">step by step</a> "
+		             "<a href=\"/_synfin/ladder/%" PRIu64 ".svg\">svg</a> "
+		             "<a href=\"/_synfin/ladder/%" PRIu64 ".txt\">text</a></td></tr>\n",
+		             r->bytes_in, r->bytes_out, (double)(now - r->first_us) / 1e6, r->num,
+		             r->num, r->num);
 	}
-	out_printf(resp, "</table>\n");
+	serve_printf(resp, "</table>\n");
 	int drawn = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < n && drawn < PAGE_LADDERS; i++) {
 			rec_t *r = recs[i];
 			if ((pass == 0) != (r == you))
 				continue;
-			out_printf(resp, "<h2>#%" PRIu64 " %s:%u &rarr; %s:%u%s</h2>\n", r->num,
-			           ip_str(r->raddr, a), r->rport, ip_str(s->addr, b), r->lport,
-			           r == you ? " (your connection)" : "");
+			serve_printf(resp, "<h2>#%" PRIu64 " %s:%u &rarr; %s:%u%s</h2>\n", r->num,
+			             ip_str(r->raddr, a), r->rport, ip_str(s->addr, b), r->lport,
+			             r == you ? " (your connection)" : "");
 			if (r->tail_total > REC_TAIL)
-				out_printf(resp,
-				           "<p>%" PRIu64 " events in the middle left out.</p>\n",
-				           r->tail_total - REC_TAIL);
+				serve_printf(resp,
+				             "<p>%" PRIu64 " events in the middle left out.</p>\n",
+				             r->tail_total - REC_TAIL);
 			write_svg(resp, r);
 			drawn++;
 		}
 	}
-	out_printf(resp, "</body></html>\n");
+	serve_printf(resp, "</body></html>\n");
 }
 
 /* ---- routes: synfin's own pages; everything else goes to --dir ---- */
@@ -547,8 +534,8 @@ static int route_ladder(server_state_t *s, const sf_http_request_t *req, sf_http
 			 * again `retry` ms later (src/trace/html.c). */
 			sf_http_response_header(resp, "Content-Type", "text/event-stream");
 			sf_http_response_header(resp, "Cache-Control", "no-store");
-			out_printf(resp, "retry: 1000\ndata: %" PRIu64 "\n\n",
-			           (uint64_t)s->recs[i].head_cnt + s->recs[i].tail_total);
+			serve_printf(resp, "retry: 1000\ndata: %" PRIu64 "\n\n",
+			             (uint64_t)s->recs[i].head_cnt + s->recs[i].tail_total);
 			return 0;
 		}
 		size_t len;
@@ -564,7 +551,7 @@ static int route_ladder(server_state_t *s, const sf_http_request_t *req, sf_http
 		return 0;
 	}
 	sf_http_response_status(resp, 404);
-	out_printf(resp, "no such connection (only the last %d are kept)\n", REC_CNT);
+	serve_printf(resp, "no such connection (only the last %d are kept)\n", REC_CNT);
 	return 0;
 }
 
@@ -604,8 +591,8 @@ static int handle(void *ctx, const sf_http_request_t *req, sf_http_response_t *r
 			return 1; /* the files' own rules answer */
 		sf_http_response_status(resp, 405);
 		sf_http_response_header(resp, "Allow", "GET, HEAD");
-		out_printf(resp, "<!doctype html>\n<title>405</title>\n<h1>405 Method Not "
-		                 "Allowed</h1>\n");
+		serve_printf(resp, "<!doctype html>\n<title>405</title>\n<h1>405 Method Not "
+		                   "Allowed</h1>\n");
 		return 0;
 	}
 	return r->fn(s, req, resp);

@@ -15,21 +15,15 @@
 #ifdef SYNFIN_HAVE_HTTP
 #include "serve_stats.h"
 
-typedef struct buf {
-	sf_http_response_t *resp;
-	bool first;
-} buf_t;
-
-static void put(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf_t *b, const char *fmt, ...)
+void serve_printf(sf_http_response_t *resp, const char *fmt, ...)
 {
-	char line[512];
+	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		sf_http_response_write(b->resp, line,
+		sf_http_response_write(resp, line,
 		                       (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
@@ -148,85 +142,85 @@ static uint64_t at(const sf_http_server_stats_t *hs, size_t off)
 void serve_stats_json(sf_http_response_t *resp, const sf_stack_stats_t *ss,
                       const uint32_t *by_state, const sf_http_server_stats_t *hs, double uptime_s)
 {
-	buf_t b = {.resp = resp};
 	named_t l[40];
 	char nm[64];
 	sf_http_response_header(resp, "Content-Type", "application/json");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
-	put(&b, "{\"uptime_s\":%.3f,\n\"stack\":{", uptime_s);
+	serve_printf(resp, "{\"uptime_s\":%.3f,\n\"stack\":{", uptime_s);
 	size_t n = stack_list(ss, l);
 	for (size_t i = 0; i < n; i++)
-		put(&b, "%s\"%s\":%" PRIu64, i ? "," : "", l[i].name, l[i].value);
-	put(&b, ",\n\"drops\":{");
+		serve_printf(resp, "%s\"%s\":%" PRIu64, i ? "," : "", l[i].name, l[i].value);
+	serve_printf(resp, ",\n\"drops\":{");
 	for (int r = 0; r < SF_DROP_COUNT; r++)
-		put(&b, "%s\"%s\":%" PRIu64, r ? "," : "",
-		    lower(sf_drop_name((sf_drop_reason_t)r), nm, sizeof nm), ss->drops[r]);
-	put(&b, "},\n\"conns_by_state\":{");
+		serve_printf(resp, "%s\"%s\":%" PRIu64, r ? "," : "",
+		             lower(sf_drop_name((sf_drop_reason_t)r), nm, sizeof nm), ss->drops[r]);
+	serve_printf(resp, "},\n\"conns_by_state\":{");
 	for (int st = 1; st < SF_STATE_COUNT; st++)
-		put(&b, "%s\"%s\":%" PRIu32, st > 1 ? "," : "", sf_state_name((sf_state_t)st),
-		    by_state[st]);
-	put(&b, "}},\n\"http\":{");
+		serve_printf(resp, "%s\"%s\":%" PRIu32, st > 1 ? "," : "",
+		             sf_state_name((sf_state_t)st), by_state[st]);
+	serve_printf(resp, "}},\n\"http\":{");
 	n = http_list(hs, l);
 	for (size_t i = 0; i < n; i++)
-		put(&b, "%s\"%s\":%" PRIu64, i ? "," : "", l[i].name, l[i].value);
-	put(&b, ",\n\"responses_by_status\":{");
+		serve_printf(resp, "%s\"%s\":%" PRIu64, i ? "," : "", l[i].name, l[i].value);
+	serve_printf(resp, ",\n\"responses_by_status\":{");
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-		put(&b, "%s\"%s\":%" PRIu64, i ? "," : "", statuses[i].code,
-		    at(hs, statuses[i].off));
-	put(&b, "},\n\"timeouts\":{");
+		serve_printf(resp, "%s\"%s\":%" PRIu64, i ? "," : "", statuses[i].code,
+		             at(hs, statuses[i].off));
+	serve_printf(resp, "},\n\"timeouts\":{");
 	for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++)
-		put(&b, "%s\"%s\":%" PRIu64, i ? "," : "", timeouts[i].kind,
-		    at(hs, timeouts[i].off));
-	put(&b, "}}}\n");
+		serve_printf(resp, "%s\"%s\":%" PRIu64, i ? "," : "", timeouts[i].kind,
+		             at(hs, timeouts[i].off));
+	serve_printf(resp, "}}}\n");
 }
 
-static void family(buf_t *b, const char *name, const char *help, bool gauge)
+static void family(sf_http_response_t *resp, const char *name, const char *help, bool gauge)
 {
-	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, gauge ? "gauge" : "counter");
+	serve_printf(resp, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	             gauge ? "gauge" : "counter");
 }
 
 void serve_stats_prometheus(sf_http_response_t *resp, const sf_stack_stats_t *ss,
                             const uint32_t *by_state, const sf_http_server_stats_t *hs,
                             double uptime_s)
 {
-	buf_t b = {.resp = resp};
 	named_t l[40];
 	char nm[64], full[96];
 	/* Prometheus text format 0.0.4: counters end in _total. */
 	sf_http_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
-	family(&b, "synfin_uptime_seconds", "seconds since synfin serve started", true);
-	put(&b, "synfin_uptime_seconds %.3f\n", uptime_s);
+	family(resp, "synfin_uptime_seconds", "seconds since synfin serve started", true);
+	serve_printf(resp, "synfin_uptime_seconds %.3f\n", uptime_s);
 	size_t n = stack_list(ss, l);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(full, sizeof full, "synfin_stack_%s%s", l[i].name,
 		         l[i].gauge ? "" : "_total");
-		family(&b, full, l[i].help, l[i].gauge);
-		put(&b, "%s %" PRIu64 "\n", full, l[i].value);
+		family(resp, full, l[i].help, l[i].gauge);
+		serve_printf(resp, "%s %" PRIu64 "\n", full, l[i].value);
 	}
-	family(&b, "synfin_stack_drops_total", "datagrams and segments dropped, by reason", false);
+	family(resp, "synfin_stack_drops_total", "datagrams and segments dropped, by reason",
+	       false);
 	for (int r = 0; r < SF_DROP_COUNT; r++)
-		put(&b, "synfin_stack_drops_total{reason=\"%s\"} %" PRIu64 "\n",
-		    lower(sf_drop_name((sf_drop_reason_t)r), nm, sizeof nm), ss->drops[r]);
-	family(&b, "synfin_stack_connections", "connection blocks by state", true);
+		serve_printf(resp, "synfin_stack_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+		             lower(sf_drop_name((sf_drop_reason_t)r), nm, sizeof nm), ss->drops[r]);
+	family(resp, "synfin_stack_connections", "connection blocks by state", true);
 	for (int st = 1; st < SF_STATE_COUNT; st++)
-		put(&b, "synfin_stack_connections{state=\"%s\"} %" PRIu32 "\n",
-		    sf_state_name((sf_state_t)st), by_state[st]);
+		serve_printf(resp, "synfin_stack_connections{state=\"%s\"} %" PRIu32 "\n",
+		             sf_state_name((sf_state_t)st), by_state[st]);
 	n = http_list(hs, l);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(full, sizeof full, "synfin_http_%s%s", l[i].name,
 		         l[i].gauge ? "" : "_total");
-		family(&b, full, l[i].help, l[i].gauge);
-		put(&b, "%s %" PRIu64 "\n", full, l[i].value);
+		family(resp, full, l[i].help, l[i].gauge);
+		serve_printf(resp, "%s %" PRIu64 "\n", full, l[i].value);
 	}
-	family(&b, "synfin_http_responses_total", "responses by status (class and code)", false);
+	family(resp, "synfin_http_responses_total", "responses by status (class and code)", false);
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-		put(&b, "synfin_http_responses_total{code=\"%s\"} %" PRIu64 "\n", statuses[i].code,
-		    at(hs, statuses[i].off));
-	family(&b, "synfin_http_timeouts_total", "connections closed by a deadline, by kind",
+		serve_printf(resp, "synfin_http_responses_total{code=\"%s\"} %" PRIu64 "\n",
+		             statuses[i].code, at(hs, statuses[i].off));
+	family(resp, "synfin_http_timeouts_total", "connections closed by a deadline, by kind",
 	       false);
 	for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++)
-		put(&b, "synfin_http_timeouts_total{kind=\"%s\"} %" PRIu64 "\n", timeouts[i].kind,
-		    at(hs, timeouts[i].off));
+		serve_printf(resp, "synfin_http_timeouts_total{kind=\"%s\"} %" PRIu64 "\n",
+		             timeouts[i].kind, at(hs, timeouts[i].off));
 }
 #endif /* SYNFIN_HAVE_HTTP */
