@@ -54,16 +54,19 @@ uint32_t sf_ts_now(const sf_stack_t *st)
 	return (uint32_t)((st->now_us - st->epoch_us) / 1000) + 1;
 }
 
-/* Emits one TCP segment and traces it. A TSO segment (st->tx_gso set)
- * is one trace row standing for its wire segments. */
+/* Emits one TCP segment and traces it. Payload longer than one wire
+ * segment's (the MSS less this header's options) can only be a TSO segment
+ * built by sf_tcp_output: the link cuts it into pieces of that size, and
+ * it is one trace row standing for them. */
 static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_t *payload,
                  size_t len, uint8_t ttl, uint8_t tos, uint32_t conn_id, const sf_tcb_t *t,
                  uint8_t retx)
 {
 	sf_offload_t off = {.csum_partial = st->cfg.transmit_off && st->cfg.csum_tx, .segs = 1};
-	if (st->tx_gso && len > st->tx_gso) {
-		off.gso_size = st->tx_gso;
-		off.segs = (uint16_t)((len + st->tx_gso - 1u) / st->tx_gso);
+	uint32_t piece = t ? t->snd_mss - (uint32_t)sf_tcp_opts_len(&h->opt) : 0;
+	if (t && len > piece) {
+		off.gso_size = (uint16_t)piece;
+		off.segs = (uint16_t)((len + piece - 1u) / piece);
 	}
 	int n = sf_tcp_emit_ex(h, st->cfg.addr, raddr, payload, len, st->frame + SF_IPV4_HDR_LEN,
 	                       st->frame_cap - SF_IPV4_HDR_LEN, off.csum_partial);
@@ -554,9 +557,7 @@ void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t)
 			break;
 		}
 		t->flags &= ~(uint32_t)F_SWS_OVERRIDE;
-		st->tx_gso = len > pmax ? (uint16_t)pmax : 0;
 		send_data(st, t, t->snd_nxt, len, fin, retx ? SF_RETX_RTO : SF_RETX_NONE);
-		st->tx_gso = 0;
 		t->snd_nxt += len + fin;
 		if (sf_seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;

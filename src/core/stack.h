@@ -225,8 +225,6 @@ struct sf_stack {
 	uint32_t ctl_cnt, ctl_cap;
 
 	sf_stack_stats_t stats;
-	uint16_t tx_gso; /* payload bytes per wire segment of the TSO
-	                    segment being built; 0: not one */
 	/* The datagram being built: frame_cap bytes, the MTU, or SF_FRAME_MAX
 	 * when reassembly or TSO is on (an echo reply is as long as its
 	 * request; a super-segment up to 64 KiB). */
