@@ -118,6 +118,21 @@ stop() {
 	wait "$1"
 }
 
+# settle SECONDS FILTER...: until the kernel holds no connection matching an
+# ss filter in any state but LISTEN and TIME-WAIT, i.e. every close under way
+# has finished (under loss a FIN waits for its retransmission, so stopping a
+# server as soon as the clients are done can cut a close in half).
+settle() {
+	local secs=$1 i
+	shift
+	for i in $(seq $((secs * 10))); do
+		[ "$(ss -Htan exclude listening exclude time-wait "$@" | wc -l)" = 0 ] && return 0
+		sleep 0.1
+	done
+	ss -tan exclude listening exclude time-wait "$@"
+	fail "connections still closing after $secs s"
+}
+
 # tw_count FILTER: connections of the kernel in TIME-WAIT matching an ss filter.
 tw_count() {
 	ss -Htan state time-wait "$@" | wc -l

@@ -51,6 +51,7 @@ for i in $(seq 0 $((N_SERVE - 1))); do
 	rm -f "$WORK/got$i"
 done
 note "$N_SERVE downloads byte-exact in $(echo "$t1 - $t0" | bc) s"
+settle 30 "( dport = :80 )"
 stop $SERVE 10 || fail "synfin serve exited with $? (leak or crash)"
 cat "$WORK/serve.out"
 pcapcheck "$WORK/serve.pcap" --streams "$N_SERVE"
