@@ -452,31 +452,57 @@ static bool same_segment(const sf_event_t *tx, const sf_event_t *rx)
 }
 
 /* Pairs each reception on side s with a transmission of the same segment
- * on the other side that is not yet paired and was sent no later. Among
- * several identical copies, a pure ACK takes the first (duplicate ACKs
- * travel in order); a segment that occupies sequence space takes the last,
- * since a copy is a retransmission and its earlier originals were lost
- * (RFC 9293 §3.8.1) — otherwise a lost original would take the arrival of
- * its retransmission. */
+ * on the other side that is not yet paired and was sent no later.
+ *
+ * Identical copies (retransmissions, duplicate ACKs) make that ambiguous:
+ * the retransmission ambiguity of RFC 6298 §3, for the reader of a trace.
+ * The path's one-way delay decides. Its floor is the shortest time from a
+ * segment's first copy to its first arrival (an arrival is of a copy sent
+ * no earlier than the first, so this is never below the true delay, and
+ * equal to it as soon as one segment's first copy got through quickest);
+ * each reception takes the copy whose delay is nearest that floor. So a
+ * retransmission takes the arrival when its original was lost, and on a
+ * path slower than the retransmission timer the first copy takes the first
+ * arrival, the second the second. */
 static void pair_side(sf_ladder_t *l, int s)
 {
 	lev_t *rxs = l->ev[s], *txs = l->ev[1 - s];
+	size_t n = l->ev_cnt[1 - s];
+	int64_t floor_us = INT64_MAX;
 	for (size_t i = 0; i < l->ev_cnt[s]; i++) {
 		if (!rxs[i].used || !is_rx_event(&rxs[i].ev))
 			continue;
-		bool latest = sf_tcp_seg_len(&rxs[i].ev.u.seg.tcp) > 0;
+		for (size_t j = 0; j < n; j++) {
+			if (txs[j].used && txs[j].ev.kind == SF_EV_SEG_TX &&
+			    same_segment(&txs[j].ev, &rxs[i].ev)) {
+				int64_t d = rxs[i].ev.now_us - txs[j].ev.now_us;
+				if (d >= 0 && d < floor_us)
+					floor_us = d;
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < l->ev_cnt[s]; i++) {
+		if (!rxs[i].used || !is_rx_event(&rxs[i].ev))
+			continue;
+		const sf_event_t *rx = &rxs[i].ev;
 		size_t first = NO_INDEX, pick = NO_INDEX;
-		for (size_t j = 0; j < l->ev_cnt[1 - s]; j++) {
+		int64_t best = INT64_MAX;
+		for (size_t j = 0; j < n; j++) {
 			if (!txs[j].used || txs[j].ev.kind != SF_EV_SEG_TX ||
-			    txs[j].match != NO_INDEX || !same_segment(&txs[j].ev, &rxs[i].ev))
+			    txs[j].match != NO_INDEX || !same_segment(&txs[j].ev, rx))
 				continue;
 			if (first == NO_INDEX)
 				first = j;
-			if (txs[j].ev.now_us > rxs[i].ev.now_us)
+			if (txs[j].ev.now_us > rx->now_us)
 				break;
-			pick = j;
-			if (!latest)
-				break;
+			int64_t off = rx->now_us - txs[j].ev.now_us - floor_us;
+			if (off < 0)
+				off = -off;
+			if (off < best) {
+				best = off;
+				pick = j;
+			}
 		}
 		if (pick == NO_INDEX)
 			pick = first; /* clocks disagree: take what there is */

@@ -450,6 +450,77 @@ static void test_lost_and_retransmitted(void **state_)
 	sf_ladder_free(l);
 }
 
+/* A path slower than the retransmission timer (5 s one way, RTO 1 s):
+ * every copy of the SYN and of the SYN+ACK arrives, in the order sent.
+ * The first arrival belongs to the first copy, so the server's
+ * SYN-RECEIVED stands on the row of the original SYN and the client's
+ * ESTABLISHED on the first SYN+ACK; the later SYN+ACK, which reaches an
+ * established client, carries the drop. A lost original is in
+ * test_lost_and_retransmitted: there the retransmission takes the arrival. */
+static void drop_at(sf_ladder_t *l, int side, int64_t t_us, int from, uint8_t flags, uint32_t seq,
+                    uint32_t ack, sf_drop_reason_t why)
+{
+	sf_event_t dr = seg_event(SF_EV_DROP, t_us, 0, from, flags, seq, ack, 65535, 0);
+	dr.has_seg = true;
+	dr.drop = why;
+	put(l, side, &dr);
+}
+
+/* Segment `flags seq ack` from side `from`, traced by `side` (its sender
+ * for SF_EV_SEG_TX, its receiver for SF_EV_SEG_RX) at t_ms. */
+static void ev_at(sf_ladder_t *l, int side, sf_event_kind_t kind, int64_t t_ms, int from,
+                  uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	sf_event_t ev = seg_event(kind, t_ms * 1000, conn_of(side), from, flags, seq, ack, 502, 0);
+	put(l, side, &ev);
+}
+
+static void test_slow_path_copies(void **state_)
+{
+	(void)state_;
+	const uint8_t SA = F_SYN | F_ACK;
+	const uint32_t C = CLI_ISN, S = SRV_ISN;
+	sf_ladder_t *l = sf_ladder_new();
+	/* In time order, as the two sinks see the events. */
+	state(l, 1, 0, SF_CLOSED, SF_LISTEN, SF_CAUSE_APP_LISTEN);
+	state(l, 0, 0, SF_CLOSED, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
+	ev_at(l, 0, SF_EV_SEG_TX, 0, 0, F_SYN, C, 0);
+	timer(l, 0, 1000000, SF_TIMER_RTO, 1);
+	ev_at(l, 0, SF_EV_SEG_TX, 1000, 0, F_SYN, C, 0);
+	ev_at(l, 1, SF_EV_SEG_RX, 5000, 0, F_SYN, C, 0);
+	state(l, 1, 5000000, SF_LISTEN, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
+	ev_at(l, 1, SF_EV_SEG_TX, 5000, 1, SA, S, C + 1);
+	ev_at(l, 1, SF_EV_SEG_RX, 6000, 0, F_SYN, C, 0);
+	ev_at(l, 1, SF_EV_SEG_TX, 6000, 1, SA, S, C + 1); /* answers the copy */
+	ev_at(l, 0, SF_EV_SEG_RX, 10000, 1, SA, S, C + 1);
+	state(l, 0, 10000000, SF_SYN_SENT, SF_ESTABLISHED, SF_CAUSE_RCV_SYNACK);
+	ev_at(l, 0, SF_EV_SEG_TX, 10000, 0, F_ACK, C + 1, S + 1);
+	drop_at(l, 0, 11000000, 1, SA, S, C + 1, SF_DROP_TCP_OUT_OF_WINDOW);
+	ev_at(l, 0, SF_EV_SEG_TX, 11000, 0, F_ACK, C + 1, S + 1);
+	ev_at(l, 1, SF_EV_SEG_RX, 15000, 0, F_ACK, C + 1, S + 1);
+	state(l, 1, 15000000, SF_SYN_RECEIVED, SF_ESTABLISHED, SF_CAUSE_RCV_ACK);
+	ev_at(l, 1, SF_EV_SEG_RX, 16000, 0, F_ACK, C + 1, S + 1);
+	assert_int_equal(sf_ladder_lost_count(l), 0);
+
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	char *syn = line_with(en, "SYN seq=0");
+	assert_non_null(strstr(syn, "    0.000"));
+	assert_non_null(strstr(syn, "SYN-RECEIVED"));
+	free(syn);
+	char *synack = line_with(en, "SYN+ACK");
+	assert_non_null(strstr(synack, " 5000.000"));
+	assert_non_null(strstr(synack, "ESTABLISHED"));
+	assert_null(strstr(synack, "dropped"));
+	free(synack);
+	char *again = line_with(en, "(dropped: outside the receive window");
+	assert_non_null(strstr(again, " 6000.000"));
+	assert_non_null(strstr(again, "SYN+ACK"));
+	free(again);
+	assert_aligned(en);
+	free(en);
+	sf_ladder_free(l);
+}
+
 static void test_reset(void **state_)
 {
 	(void)state_;
@@ -945,6 +1016,7 @@ int main(void)
 	        cmocka_unit_test(test_crossing_fins),
 	        cmocka_unit_test(test_crossing_syns),
 	        cmocka_unit_test(test_reopened_time_wait),
+	        cmocka_unit_test(test_slow_path_copies),
 	        cmocka_unit_test(test_svg),
 	        cmocka_unit_test(test_display_width),
 	        cmocka_unit_test(test_bad_arguments),
