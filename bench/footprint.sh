@@ -16,13 +16,15 @@
 # Usage: bench/footprint.sh [--check] OUT_DIR
 #   --check  fail when printf or the C library's assert is linked into a
 #            firmware image, or the small configuration fails on the target
-#            (make check). The flash targets (20 KB for ip, 24 KB for eth)
-#            are reported, met or not, without failing: they are budgets to
-#            watch in `make bench`, and engine work moves them.
+#            (make check). The flash targets (20 KB for ip, 24 KB for
+#            eth) are reported, met or not, without failing: they are
+#            budgets to watch in `make bench`, and engine work moves them.
+# A core that does not cross-compile, or a firmware image that does not
+# link, fails the run in either mode.
 set -euo pipefail
 check=0
 [ "${1:-}" = --check ] && { check=1; shift; }
-[ $# -eq 1 ] || { sed -n '2,20p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
 out=$1
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
@@ -33,10 +35,15 @@ mkdir -p "$out/obj"
 cpu=(-mthumb -mcpu=cortex-m4 -mfloat-abi=soft)
 cflags=(-std=c11 -Os "${cpu[@]}" -ffunction-sections -fdata-sections -Wall -Wextra -Werror
 	-Wno-missing-field-initializers -I"$src/include" -I"$src/src" ${FOOTPRINT_CFLAGS:-})
-# The firmware build: tracing compiled out (no sink on a device), asserts
-# kept but without their text, NewReno as the only congestion control. The
-# full build (every feature, CUBIC and tracing included) is measured too.
-small_defs=(-DSF_NO_TRACE -DSF_ASSERT_TERSE -DSF_NO_CUBIC)
+# The firmware build (bench/footprint/options.txt, docs/PORTING.md "Build
+# options"): tracing compiled out (no sink on a device), asserts kept but
+# without their text, NewReno as the only congestion control, and no
+# RACK-TLP, ECN, SYN cookies, IP reassembly or TSO. The full build (every
+# feature, CUBIC and tracing included) is measured too.
+small_defs=()
+while read -r opt; do
+	case $opt in SF_*) small_defs+=("-D$opt") ;; esac
+done <"$here/footprint/options.txt"
 build_lib() { # NAME DEFS...
 	local name=$1 objs=() f d o
 	shift
@@ -44,23 +51,26 @@ build_lib() { # NAME DEFS...
 	for f in "$src"/src/base/*.c "$src"/src/wire/*.c "$src"/src/core/*.c "$src"/src/api/socket.c; do
 		d=$(basename "$(dirname "$f")")
 		o="$out/$name/${d}_$(basename "$f" .c).o"
-		"$CC" "${cflags[@]}" "$@" -c "$f" -o "$o"
+		"$CC" "${cflags[@]}" "$@" -c "$f" -o "$o" || return 1
 		objs+=("$o")
 	done
 	rm -f "$out/$name/libsynfin_core.a"
-	"$AR" rcs "$out/$name/libsynfin_core.a" "${objs[@]}"
+	"$AR" rcs "$out/$name/libsynfin_core.a" "${objs[@]}" || return 1
 }
-build_lib small "${small_defs[@]}"
-build_lib full
+build_lib small "${small_defs[@]}" || { echo "footprint: the firmware core does not build" >&2; exit 1; }
+build_lib full || { echo "footprint: the full core does not build" >&2; exit 1; }
 "$CC" "${cflags[@]}" -c "$here/footprint/board.c" -o "$out/board.o"
 ldflags=("${cpu[@]}" --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections)
 for lib in small full; do
 	for cfg in ip eth; do
 		def=()
 		[ $cfg = eth ] && def=(-DFP_ETH)
-		"$CC" "${cflags[@]}" "${def[@]}" -c "$here/footprint/app.c" -o "$out/app.o"
-		"$CC" "${ldflags[@]}" -Wl,-Map="$out/$cfg-$lib.map" "$out/app.o" "$out/board.o" \
-			"$out/$lib/libsynfin_core.a" -o "$out/$cfg-$lib.elf"
+		# A firmware image that no longer builds or links fails the run
+		# (make check), whatever the sizes.
+		"$CC" "${cflags[@]}" "${def[@]}" -c "$here/footprint/app.c" -o "$out/app.o" &&
+			"$CC" "${ldflags[@]}" -Wl,-Map="$out/$cfg-$lib.map" "$out/app.o" "$out/board.o" \
+				"$out/$lib/libsynfin_core.a" -o "$out/$cfg-$lib.elf" ||
+			{ echo "footprint: the $lib firmware image ($cfg) does not link" >&2; exit 1; }
 	done
 done
 python3 "$here/footprint.py" ip="$out/ip-small.map" eth="$out/eth-small.map" \

@@ -28,6 +28,8 @@
  */
 #include "core/stack.h"
 
+#ifndef SF_NO_ECN /* the stubs in stack.h stand in for this file */
+
 enum { IP_NOT_ECT = 0, IP_ECT1 = 1, IP_ECT0 = 2, IP_CE = 3 };
 #define TCP_AE   0x1u /* the AE bit: lowest of sf_tcp_t.reserved (RFC 9768 §3.1) */
 #define CEP_INIT 5u
@@ -192,3 +194,5 @@ void sf_ecn_rx(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t 
 		respond(st, t);
 	}
 }
+
+#endif /* SF_NO_ECN */

@@ -13,6 +13,8 @@
 
 #include "core/stack.h"
 
+#ifndef SF_NO_IPFRAG /* the stubs in stack.h stand in for this file */
+
 #define FRAG_BUF    65535
 #define FRAG_BLOCKS ((FRAG_BUF + 7) / 8)
 
@@ -147,3 +149,5 @@ bool sf_frag_input(sf_stack_t *st, sf_ipv4_t *ip, const uint8_t **payload, size_
 	release(s);
 	return true;
 }
+
+#endif /* SF_NO_IPFRAG */

@@ -64,7 +64,7 @@ static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_
 {
 	sf_offload_t off = {.csum_partial = st->cfg.transmit_off && st->cfg.csum_tx, .segs = 1};
 	uint32_t piece = t ? t->snd_mss - (uint32_t)sf_tcp_opts_len(&h->opt) : 0;
-	if (t && len > piece) {
+	if (SF_HAVE_TSO && t && len > piece) {
 		off.gso_size = (uint16_t)piece;
 		off.segs = (uint16_t)((len + piece - 1u) / piece);
 	}
@@ -329,7 +329,7 @@ uint32_t sf_seg_payload_max(sf_stack_t *st, sf_tcb_t *t)
  * keeps one segment per send, so each carries its own pointer. */
 static uint32_t new_data_max(const sf_stack_t *st, const sf_tcb_t *t, uint32_t pmax)
 {
-	if (!st->cfg.tso_max || !st->cfg.transmit_off || (t->flags & F_URG_SEND))
+	if (!sf_tso_on(st) || (t->flags & F_URG_SEND))
 		return pmax;
 	uint32_t cap = st->cfg.tso_max;
 	uint32_t room = SF_FRAME_MAX - SF_IPV4_HDR_LEN - SF_TCP_HDR_LEN - SF_TCP_MAX_OPT_LEN;

@@ -10,6 +10,8 @@
  */
 #include "core/stack.h"
 
+#ifndef SF_NO_RACK /* the stubs in rack.h stand in for this file */
+
 /* RFC 8985 §7.2: the worst-case delayed-ACK time assumed of the peer. */
 #define WC_DELACK_US 200000u
 /* RFC 8985 §6.2 step 4: reo_wnd_persist after a D-SACK grew the window. */
@@ -497,3 +499,5 @@ void sf_rack_tlp_timeout(sf_stack_t *st, sf_tcb_t *t)
 		rto = st->cfg.rto_max_ms * 1000ull;
 	sf_tcb_timer_set(st, t, T_RTO, st->now_us + (int64_t)rto);
 }
+
+#endif /* SF_NO_RACK */

@@ -31,6 +31,16 @@
 struct sf_tcb;
 struct sf_stack;
 
+/* SF_NO_RACK (firmware build option, docs/PORTING.md): no RACK-TLP and no
+ * use of received D-SACKs. Loss recovery is then RFC 6675's (SACK) or
+ * NewReno's (RFC 6582) on duplicate ACKs, and the RTO; no probe is sent.
+ * The hooks below become empty inline stubs, the TCB carries no sf_rack_t
+ * (1 KiB less per connection), F_RACK is 0, and cfg.rack is false by
+ * default and refused (SF_ENOTSUP) when set. D-SACKs are still sent. */
+#ifndef SF_NO_RACK
+#define SF_HAVE_RACK 1
+#define SF_RACK_BIT  (1u << 25) /* F_RACK (stack.h) */
+
 #define SF_RACK_SEGS 64 /* transmission records per connection */
 
 /* Record flags. */
@@ -107,5 +117,68 @@ uint32_t sf_rack_pipe(const struct sf_tcb *t);
 bool sf_rack_next_lost(const struct sf_tcb *t, uint32_t *seq, uint32_t *len);
 /* Segments marked lost and not yet resent. */
 uint32_t sf_rack_lost_cnt(const struct sf_tcb *t);
+
+#else /* SF_NO_RACK: what the callers see of a RACK that never runs */
+#define SF_HAVE_RACK 0
+#define SF_RACK_BIT  0u /* F_RACK is never set: its branches fold away */
+
+static inline void sf_rack_on_send(struct sf_stack *st, struct sf_tcb *t, uint32_t seq,
+                                   uint32_t len, uint8_t cause)
+{
+	(void)st, (void)t, (void)seq, (void)len, (void)cause;
+}
+static inline bool sf_rack_on_ack(struct sf_stack *st, struct sf_tcb *t, uint32_t acked,
+                                  const sf_tcp_opts_t *opt)
+{
+	(void)st, (void)t, (void)acked, (void)opt;
+	return false;
+}
+static inline bool sf_rack_reo_timeout(struct sf_stack *st, struct sf_tcb *t)
+{
+	(void)st, (void)t;
+	return false;
+}
+static inline bool sf_rack_tlp_ready(const struct sf_tcb *t)
+{
+	(void)t;
+	return false;
+}
+static inline void sf_rack_tlp_timeout(struct sf_stack *st, struct sf_tcb *t)
+{
+	(void)st, (void)t;
+}
+static inline void sf_rack_schedule_tlp(struct sf_stack *st, struct sf_tcb *t)
+{
+	(void)st, (void)t;
+}
+static inline void sf_rack_on_timeout(struct sf_stack *st, struct sf_tcb *t)
+{
+	(void)st, (void)t;
+}
+static inline void sf_rack_episode_begin(struct sf_tcb *t)
+{
+	(void)t;
+}
+static inline void sf_rack_recovery_end(struct sf_tcb *t)
+{
+	(void)t;
+}
+static inline uint32_t sf_rack_pipe(const struct sf_tcb *t)
+{
+	(void)t;
+	return 0;
+}
+static inline bool sf_rack_next_lost(const struct sf_tcb *t, uint32_t *seq, uint32_t *len)
+{
+	(void)t, (void)seq, (void)len;
+	return false;
+}
+static inline uint32_t sf_rack_lost_cnt(const struct sf_tcb *t)
+{
+	(void)t;
+	return 0;
+}
+
+#endif /* SF_NO_RACK */
 
 #endif

@@ -33,10 +33,13 @@ void sf_config_default(sf_config_t *c)
 	c->keepcnt = 9;
 	c->syn_backlog = 256;
 	c->ttl = 64;
-	c->frag_slots = 4;
+	c->frag_slots = SF_HAVE_IPFRAG ? 4 : 0;
 	c->frag_timeout_ms = 30000;
-	c->wscale = c->sack = c->timestamps = c->rack = c->syncookies = true;
-	c->ecn = SF_ECN_PASSIVE;
+	c->wscale = c->sack = c->timestamps = true;
+	/* What a build option compiled out is off (docs/PORTING.md). */
+	c->rack = SF_HAVE_RACK;
+	c->syncookies = SF_HAVE_SYNCOOKIE;
+	c->ecn = SF_HAVE_ECN ? SF_ECN_PASSIVE : SF_ECN_OFF;
 	c->verify_checksums = true;
 	c->port_min = 49152;
 	c->port_max = 65535;
@@ -112,6 +115,16 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
+/* A config asking for a feature this core was built without (the SF_NO_*
+ * build options, docs/PORTING.md) is refused rather than quietly served
+ * less: SF_ENOTSUP tells the application which build it runs on. */
+static bool asks_missing_feature(const sf_config_t *c)
+{
+	return (c->rack && !SF_HAVE_RACK) || (c->syncookies && !SF_HAVE_SYNCOOKIE) ||
+	       (c->ecn != SF_ECN_OFF && !SF_HAVE_ECN) || (c->frag_slots && !SF_HAVE_IPFRAG) ||
+	       (c->tso_max && !SF_HAVE_TSO);
+}
+
 int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 {
 	if (!cfg || !out || cfg->mtu < 68 + 40 || cfg->max_conns == 0 ||
@@ -119,6 +132,8 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	    cfg->port_min == 0 || cfg->port_min > cfg->port_max || cfg->delack_ms >= 500 ||
 	    cfg->rto_min_ms == 0 || cfg->rto_min_ms > cfg->rto_max_ms)
 		return SF_EINVAL;
+	if (asks_missing_feature(cfg))
+		return SF_ENOTSUP;
 	sf_allocator_t al = cfg->allocator;
 	if (!al.alloc || !al.free)
 		al = sf_default_allocator();
@@ -151,8 +166,7 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	st->tw_buckets = sf_core_alloc(st, (size_t)ntb * sizeof *st->tw_buckets);
 	/* An echo reply is as long as its (reassembled) request, and a TSO
 	 * super-segment up to 64 KiB: the full size only when either can be. */
-	st->frame_cap =
-	        cfg->frag_slots || (cfg->tso_max && cfg->transmit_off) ? SF_FRAME_MAX : cfg->mtu;
+	st->frame_cap = cfg->frag_slots || sf_tso_on(st) ? SF_FRAME_MAX : cfg->mtu;
 	st->frame = sf_core_alloc(st, st->frame_cap);
 	st->ctl_cap = cfg->max_conns >= SF_CTL_MAX / 2 ? SF_CTL_MAX
 	              : cfg->max_conns < 8             ? 16

@@ -49,7 +49,7 @@ enum {
 	F_SWS_OVERRIDE = 1u << 23, /* the override timer fired: send the held tail */
 	F_HS_ACK = 1u << 24,       /* the ACK that completes an active open is owed */
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
-	F_RACK = 1u << 25,         /* RACK loss detection (SACK negotiated, cfg.rack) */
+	F_RACK = SF_RACK_BIT,      /* RACK loss detection (SACK negotiated, cfg.rack) */
 	F_DSACK = 1u << 26,        /* dsack holds a D-SACK block for the next ACK */
 	F_ECE_SEND = 1u << 27,     /* classic ECN: CE seen, ECE on ACKs until CWR */
 	F_CWR_SEND = 1u << 28,     /* classic ECN: CWR on the next new data segment */
@@ -116,7 +116,9 @@ typedef struct sf_tcb {
 		uint32_t k_ms;              /* time to reach w_max again */
 		int64_t epoch_us;           /* start of this congestion avoidance epoch */
 	} cubic;
+#if SF_HAVE_RACK
 	sf_rack_t rack; /* RACK-TLP and D-SACK state (rack.h) */
+#endif
 	/* ECN (ecn.c) */
 	uint8_t ecn_mode;      /* SF_ECN_* negotiated */
 	uint8_t ecn_syn_ipecn; /* AccECN: IP-ECN of the SYN or SYN,ACK received */
@@ -379,6 +381,19 @@ void sf_tcb_shutdown_read(sf_stack_t *st, sf_tcb_t *t);
 int sf_tcb_set_maxseg(sf_stack_t *st, sf_tcb_t *t, int mss);
 
 /* output.c */
+/* TSO (cfg.tso_max with cfg.transmit_off): new data may leave as one
+ * super-segment the link cuts. SF_NO_TSO (firmware build option,
+ * docs/PORTING.md): never; that code folds away, and cfg.tso_max must be 0
+ * (the default; more is refused, SF_ENOTSUP). */
+#ifdef SF_NO_TSO
+#define SF_HAVE_TSO 0
+#else
+#define SF_HAVE_TSO 1
+#endif
+static inline bool sf_tso_on(const sf_stack_t *st)
+{
+	return SF_HAVE_TSO && st->cfg.tso_max && st->cfg.transmit_off;
+}
 void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t);
 void sf_send_ack(sf_stack_t *st, sf_tcb_t *t);
@@ -418,7 +433,35 @@ void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t);
 /* RACK marked segments lost outside an ACK (the reordering timer). */
 void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t);
 
-/* ecn.c (RFC 3168, RFC 9768) */
+/* ecn.c (RFC 3168, RFC 9768). SF_NO_ECN (firmware build option,
+ * docs/PORTING.md): ECN is never negotiated, the hooks are empty stubs and
+ * ecn.c compiles to nothing; a peer's ECN-setup SYN or SYN,ACK is answered
+ * as by a host without ECN (no ECE, CWR or AE: RFC 3168 §6.1.1, RFC 9768
+ * §3.1.2), nothing is sent ECT and CE marks are not reported. cfg.ecn is
+ * SF_ECN_OFF by default and anything else is refused (SF_ENOTSUP). */
+#ifdef SF_NO_ECN
+#define SF_HAVE_ECN 0
+static inline void sf_ecn_on_syn(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip,
+                                 const sf_tcp_t *syn)
+{
+	(void)st, (void)t, (void)ip, (void)syn;
+}
+static inline void sf_ecn_on_synack(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip,
+                                    const sf_tcp_t *sa)
+{
+	(void)st, (void)t, (void)ip, (void)sa;
+}
+static inline void sf_ecn_tx(const sf_stack_t *st, sf_tcb_t *t, sf_tcp_t *h, bool data, bool retx,
+                             uint8_t *tos)
+{
+	(void)st, (void)t, (void)h, (void)data, (void)retx, (void)tos;
+}
+static inline void sf_ecn_rx(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *h)
+{
+	(void)st, (void)t, (void)ip, (void)h;
+}
+#else
+#define SF_HAVE_ECN 1
 /* A SYN we take (listener child or simultaneous open): what the peer asked. */
 void sf_ecn_on_syn(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *syn);
 /* The SYN,ACK of our active open: what the peer answered. */
@@ -429,8 +472,34 @@ void sf_ecn_tx(const sf_stack_t *st, sf_tcb_t *t, sf_tcp_t *h, bool data, bool r
 /* An acceptable segment arrived: CE feedback (receiver) and ECE/ACE
  * (sender). */
 void sf_ecn_rx(sf_stack_t *st, sf_tcb_t *t, const sf_ipv4_t *ip, const sf_tcp_t *h);
+#endif
 
-/* syncookie.c (RFC 4987 §3.6) */
+/* syncookie.c (RFC 4987 §3.6). SF_NO_SYNCOOKIE (firmware build option,
+ * docs/PORTING.md): no cookies; a full SYN queue gives up its oldest
+ * half-open entry for the new SYN (RFC 4987 §3.4, counted as
+ * syn_queue_full drops), as with cfg.syncookies false, which is the
+ * default there (true is refused, SF_ENOTSUP). syncookie.c compiles to
+ * nothing; the stubs never find a cookie. */
+#ifdef SF_NO_SYNCOOKIE
+#define SF_HAVE_SYNCOOKIE 0
+static inline void sf_syncookie_send(sf_stack_t *st, sf_tcb_t *l, const sf_ipv4_t *ip,
+                                     const sf_tcp_t *syn)
+{
+	(void)st, (void)l, (void)ip, (void)syn;
+}
+static inline bool sf_syncookie_recent(const sf_stack_t *st)
+{
+	(void)st;
+	return false;
+}
+static inline bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack,
+                                      sf_tcp_opts_t *syn_opt)
+{
+	(void)st, (void)ip, (void)ack, (void)syn_opt;
+	return false;
+}
+#else
+#define SF_HAVE_SYNCOOKIE 1
 /* Answers the SYN with a SYN,ACK whose ISS (and TSval) carry its state. */
 void sf_syncookie_send(sf_stack_t *st, sf_tcb_t *l, const sf_ipv4_t *ip, const sf_tcp_t *syn);
 /* A cookie was sent within the last two periods (so an ACK to a listener
@@ -440,6 +509,7 @@ bool sf_syncookie_recent(const sf_stack_t *st);
  * success fills *syn_opt with the options the SYN had that were kept. */
 bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack,
                         sf_tcp_opts_t *syn_opt);
+#endif
 /* input.c: the window scale we announce for a receive buffer. */
 uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf);
 
@@ -508,11 +578,39 @@ bool sf_gate_accept(sf_stack_t *st, sf_tcb_t *t, sf_seg_t *s, bool synack_ok);
 /* stack.c: the stack's seeded random source (never for secrets). */
 uint64_t sf_random(sf_stack_t *st);
 
-/* ipfrag.c */
+/* ipfrag.c. SF_NO_IPFRAG (firmware build option, docs/PORTING.md): no
+ * IPv4 reassembly; every fragment is dropped and counted (ip_fragment), as
+ * with cfg.frag_slots 0, which is the default there (more is refused,
+ * SF_ENOTSUP). ipfrag.c compiles to nothing. */
+#ifdef SF_NO_IPFRAG
+#define SF_HAVE_IPFRAG 0
+static inline int sf_frag_init(sf_stack_t *st)
+{
+	(void)st;
+	return 0;
+}
+static inline void sf_frag_fini(sf_stack_t *st)
+{
+	(void)st;
+}
+static inline void sf_frag_expire(sf_stack_t *st)
+{
+	(void)st;
+}
+static inline bool sf_frag_input(sf_stack_t *st, sf_ipv4_t *ip, const uint8_t **payload,
+                                 size_t *len)
+{
+	(void)payload, (void)len;
+	sf_core_drop(st, SF_DROP_IP_FRAGMENT, 0, ip, NULL);
+	return false;
+}
+#else
+#define SF_HAVE_IPFRAG 1
 int sf_frag_init(sf_stack_t *st);
 void sf_frag_fini(sf_stack_t *st);
 void sf_frag_expire(sf_stack_t *st);
 bool sf_frag_input(sf_stack_t *st, sf_ipv4_t *ip, const uint8_t **payload, size_t *len);
+#endif
 
 /* input.c */
 void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t);

@@ -32,6 +32,8 @@
  */
 #include "core/stack.h"
 
+#ifndef SF_NO_SYNCOOKIE /* the stubs in stack.h stand in for this file */
+
 #define COOKIE_PERIOD_US (64ll * 1000000)
 #define HASH_MASK        0x07ffffffu
 
@@ -143,3 +145,5 @@ bool sf_syncookie_check(sf_stack_t *st, const sf_ipv4_t *ip, const sf_tcp_t *ack
 	st->stats.syncookies_ok++;
 	return true;
 }
+
+#endif /* SF_NO_SYNCOOKIE */
