@@ -128,8 +128,8 @@ typedef struct sf_config {
 	 *   never use it;
 	 * - csum_tx: TCP checksums are left to the link (off->csum_partial). */
 	int (*transmit_off)(void *ctx, const uint8_t *frame, size_t len, const sf_offload_t *off,
-	                    int64_t now_us);
-	uint32_t tso_max; /* (*) */
+	                    int64_t now_us); /* (*) */
+	uint32_t tso_max;                    /* (*) */
 	bool csum_tx;
 	sf_trace_sink_t trace;    /* optional event sink */
 	sf_allocator_t allocator; /* optional; default malloc/free */
@@ -138,7 +138,7 @@ typedef struct sf_config {
 /* Fills *cfg with the documented defaults above.
  * (*) A core built for small firmware may leave features out (the SF_NO_*
  * build options, docs/PORTING.md "Build options": SF_NO_RACK, SF_NO_ECN,
- * SF_NO_SYNCOOKIE, SF_NO_IPFRAG, SF_NO_TSO). There the default of the
+ * SF_NO_SYNCOOKIE, SF_NO_IPFRAG, SF_NO_OFFLOAD, ...). There the default of the
  * field marked (*) is off (false, SF_ECN_OFF, 0), and sf_stack_create
  * refuses a config that turns it on with SF_ENOTSUP. */
 void sf_config_default(sf_config_t *cfg);
@@ -286,7 +286,8 @@ uint32_t sf_sock_conn_id(sf_stack_t *st, sf_sock_t s);
 
 enum sf_sockopt {
 	SF_SO_NODELAY = 1,  /* bool: disable Nagle (MUST-17) */
-	SF_SO_KEEPALIVE,    /* bool: keepalives (off by default, MUST-24/25) */
+	SF_SO_KEEPALIVE,    /* bool: keepalives (off by default, MUST-24/25; SF_ENOTSUP
+	                       to turn on in a core built with SF_NO_KEEPALIVE) */
 	SF_SO_KEEPIDLE,     /* seconds */
 	SF_SO_KEEPINTVL,    /* seconds */
 	SF_SO_KEEPCNT,      /* probes */

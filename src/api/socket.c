@@ -338,6 +338,8 @@ int sf_setsockopt(sf_stack_t *st, sf_sock_t s, int opt, int v)
 		sf_tcb_mark_dirty(st, t);
 		return 0;
 	case SF_SO_KEEPALIVE:
+		if (v && !SF_HAVE_KEEPALIVE)
+			return SF_ENOTSUP; /* built with SF_NO_KEEPALIVE */
 		set_flag(t, F_KEEPALIVE, v);
 		sf_tcb_keepalive_arm(st, t);
 		return 0;

@@ -230,7 +230,7 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, seg_t *s, bool reopen, uin
 
 static void enter_established(sf_stack_t *st, sf_tcb_t *t, sf_cause_t cause);
 
-static void syn_sent_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
+void sf_syn_sent_input(sf_stack_t *st, sf_tcb_t *t, seg_t *s)
 {
 	uint8_t f = s->h.flags;
 	if (f & SF_TCP_ACK) {
@@ -640,6 +640,8 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
                   const sf_offload_t *off, const uint32_t *hash)
 {
 	seg_t s = {.ip = ip};
+	if (!SF_HAVE_OFFLOAD)
+		off = NULL; /* SF_NO_OFFLOAD: a plain datagram (stack.h) */
 	/* MUST-3 holds for what crossed a wire; a link that marks the sum
 	 * partial hands over the kernel's own data, which crossed none (and
 	 * carries only the pseudo-header sum), and one that marks it valid
@@ -683,7 +685,7 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 	}
 	if (t) {
 		if (t->state == SF_SYN_SENT)
-			syn_sent_input(st, t, &s);
+			st->syn_sent_input(st, t, &s); /* set by the connect */
 		else
 			synchronized_input(st, t, &s);
 		return;

@@ -40,7 +40,7 @@ static void ip_output_off(sf_stack_t *st, uint32_t dst, uint8_t proto, uint8_t t
 	if (sf_ipv4_emit(&ip, payload_len, st->frame, SF_IPV4_HDR_LEN) < 0)
 		return;
 	st->stats.ip_out++;
-	if (st->cfg.transmit_off)
+	if (sf_offload_tx(st))
 		st->cfg.transmit_off(st->cfg.transmit_ctx, st->frame, SF_IPV4_HDR_LEN + payload_len,
 		                     off, st->now_us);
 	else if (st->cfg.transmit)
@@ -62,9 +62,9 @@ static void emit(sf_stack_t *st, uint32_t raddr, const sf_tcp_t *h, const uint8_
                  size_t len, uint8_t ttl, uint8_t tos, uint32_t conn_id, const sf_tcb_t *t,
                  uint8_t retx)
 {
-	sf_offload_t off = {.csum_partial = st->cfg.transmit_off && st->cfg.csum_tx, .segs = 1};
+	sf_offload_t off = {.csum_partial = sf_offload_tx(st) && st->cfg.csum_tx, .segs = 1};
 	uint32_t piece = t ? t->snd_mss - (uint32_t)sf_tcp_opts_len(&h->opt) : 0;
-	if (SF_HAVE_TSO && t && len > piece) {
+	if (SF_HAVE_OFFLOAD && t && len > piece) {
 		off.gso_size = (uint16_t)piece;
 		off.segs = (uint16_t)((len + piece - 1u) / piece);
 	}

@@ -115,6 +115,8 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
+static void free_tables(sf_stack_t *st);
+
 /* A config asking for a feature this core was built without (the SF_NO_*
  * build options, docs/PORTING.md) is refused rather than quietly served
  * less: SF_ENOTSUP tells the application which build it runs on. */
@@ -122,7 +124,7 @@ static bool asks_missing_feature(const sf_config_t *c)
 {
 	return (c->rack && !SF_HAVE_RACK) || (c->syncookies && !SF_HAVE_SYNCOOKIE) ||
 	       (c->ecn != SF_ECN_OFF && !SF_HAVE_ECN) || (c->frag_slots && !SF_HAVE_IPFRAG) ||
-	       (c->tso_max && !SF_HAVE_TSO);
+	       ((c->transmit_off || c->tso_max) && !SF_HAVE_OFFLOAD);
 }
 
 int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
@@ -174,7 +176,7 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	st->ctl = sf_core_alloc(st, st->ctl_cap * sizeof *st->ctl);
 	if (!st->tcbs || !st->buckets || !st->tw || !st->tw_buckets || !st->frame || !st->ctl ||
 	    sf_frag_init(st) < 0) {
-		sf_stack_destroy(st);
+		free_tables(st);
 		return SF_ENOMEM;
 	}
 	st->bucket_mask = nb - 1;
@@ -191,16 +193,11 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	return 0;
 }
 
-void sf_stack_destroy(sf_stack_t *st)
+/* Frees the tables sf_stack_create allocated (those still NULL are
+ * skipped) and the stack itself: all a failed creation has to undo, so a
+ * firmware that never destroys its stack links no more than this. */
+static void free_tables(sf_stack_t *st)
 {
-	if (!st)
-		return;
-	if (st->tcbs)
-		for (uint32_t i = 0; i < st->tcb_fresh; i++) {
-			sf_ring_release(st, &st->tcbs[i].snd);
-			sf_ring_release(st, &st->tcbs[i].rcv);
-		}
-	sf_bufpool_fini(st);
 	sf_core_free(st, st->tcbs, (size_t)st->max_conns * sizeof *st->tcbs);
 	sf_core_free(st, st->buckets, (size_t)(st->bucket_mask + 1) * sizeof *st->buckets);
 	sf_core_free(st, st->tw, (size_t)st->max_tw * sizeof *st->tw);
@@ -211,6 +208,18 @@ void sf_stack_destroy(sf_stack_t *st)
 	sf_frag_fini(st);
 	sf_allocator_t al = st->al;
 	al.free(al.ctx, st, sizeof *st);
+}
+
+void sf_stack_destroy(sf_stack_t *st)
+{
+	if (!st)
+		return;
+	for (uint32_t i = 0; i < st->tcb_fresh; i++) {
+		sf_ring_release(st, &st->tcbs[i].snd);
+		sf_ring_release(st, &st->tcbs[i].rcv);
+	}
+	sf_bufpool_fini(st);
+	free_tables(st);
 }
 
 void sf_stack_stats(const sf_stack_t *st, sf_stack_stats_t *out)
@@ -332,7 +341,7 @@ void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t)
 		sf_send_probe(st, t);
 		sf_tcb_mark_dirty(st, t); /* output re-arms the persist timer */
 	}
-	if (t->deadline[T_KEEPALIVE] <= now) {
+	if (SF_HAVE_KEEPALIVE && t->deadline[T_KEEPALIVE] <= now) {
 		t->deadline[T_KEEPALIVE] = INT64_MAX;
 		if (t->snd_una != t->snd_max || !keepalive_state(t)) {
 			/* Data in flight: the retransmission timer watches the

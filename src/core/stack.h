@@ -19,6 +19,24 @@
 #define SF_MAX_SACKED 6          /* SACKed ranges remembered per connection */
 #define SF_FRAME_MAX  65535
 
+/* Firmware build options (docs/PORTING.md, "Build options") that take a
+ * connection flag away: the flag is 0, so every test of it folds away.
+ * SF_NO_KEEPALIVE: no keepalives (RFC 9293 §3.8.4 makes them optional);
+ * SF_SO_KEEPALIVE on is refused (SF_ENOTSUP). SF_NO_DSACK: duplicate data
+ * is not reported in D-SACK blocks (RFC 2883); SACK itself is unchanged. */
+#ifdef SF_NO_KEEPALIVE
+#define SF_HAVE_KEEPALIVE 0
+#define SF_KA_BIT         0u
+#else
+#define SF_HAVE_KEEPALIVE 1
+#define SF_KA_BIT         (1u << 6)
+#endif
+#ifdef SF_NO_DSACK
+#define SF_DSACK_BIT 0u
+#else
+#define SF_DSACK_BIT (1u << 26)
+#endif
+
 /* Per-connection deadlines multiplexed on one wheel entry. */
 enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_REO, T_TLP, T_COUNT };
 
@@ -30,7 +48,7 @@ enum {
 	F_FIN_RCVD = 1u << 3,   /* the peer's FIN was consumed: end of stream */
 	F_ORPHAN = 1u << 4,     /* no handle: the application closed it */
 	F_NODELAY = 1u << 5,    /* Nagle off */
-	F_KEEPALIVE = 1u << 6,
+	F_KEEPALIVE = SF_KA_BIT,
 	F_SACK_OK = 1u << 7,       /* both offered SACK-permitted */
 	F_TS_OK = 1u << 8,         /* both offered timestamps */
 	F_WS_OK = 1u << 9,         /* both offered window scaling */
@@ -50,7 +68,7 @@ enum {
 	F_HS_ACK = 1u << 24,       /* the ACK that completes an active open is owed */
 	F_URG_SEND = 1u << 22,     /* snd_up marks urgent data not yet acknowledged */
 	F_RACK = SF_RACK_BIT,      /* RACK loss detection (SACK negotiated, cfg.rack) */
-	F_DSACK = 1u << 26,        /* dsack holds a D-SACK block for the next ACK */
+	F_DSACK = SF_DSACK_BIT,    /* dsack holds a D-SACK block for the next ACK */
 	F_ECE_SEND = 1u << 27,     /* classic ECN: CE seen, ECE on ACKs until CWR */
 	F_CWR_SEND = 1u << 28,     /* classic ECN: CWR on the next new data segment */
 	F_ECN_HS_ECHO = 1u << 29,  /* AccECN: the handshake ACK echoes the SYN,ACK's IP-ECN */
@@ -176,6 +194,7 @@ typedef struct sf_ctl {
 #define SF_CTL_MAX 256
 
 typedef struct sf_frag_slot sf_frag_slot_t; /* ipfrag.c */
+struct sf_seg;
 
 /* A free list of ring blocks of one size (bufpool.c). */
 #define SF_BUF_CLASSES 4
@@ -232,6 +251,9 @@ struct sf_stack {
 	 * request; a super-segment up to 64 KiB). */
 	uint8_t *frame;
 	uint32_t frame_cap;
+	/* SYN-SENT input (sf_syn_sent_input), set by the first active open:
+	 * a firmware that never calls sf_connect links none of it. */
+	void (*syn_sent_input)(struct sf_stack *st, sf_tcb_t *t, struct sf_seg *s);
 };
 
 /* ---- helpers shared by src/core and src/api ---- */
@@ -368,7 +390,14 @@ void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which);
 void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t);
 /* (Re)arms or clears the keepalive deadline from the flag, the state and
  * keepidle_s (tcb.c). */
+#if SF_HAVE_KEEPALIVE
 void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t);
+#else
+static inline void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t)
+{
+	(void)st, (void)t;
+}
+#endif
 
 /* The application consumed received bytes (read or discarded): queue a
  * window update when the window grew enough to matter (RFC 9293
@@ -381,18 +410,24 @@ void sf_tcb_shutdown_read(sf_stack_t *st, sf_tcb_t *t);
 int sf_tcb_set_maxseg(sf_stack_t *st, sf_tcb_t *t, int mss);
 
 /* output.c */
-/* TSO (cfg.tso_max with cfg.transmit_off): new data may leave as one
- * super-segment the link cuts. SF_NO_TSO (firmware build option,
- * docs/PORTING.md): never; that code folds away, and cfg.tso_max must be 0
- * (the default; more is refused, SF_ENOTSUP). */
-#ifdef SF_NO_TSO
-#define SF_HAVE_TSO 0
+/* Link offloads (cfg.transmit_off: TSO with cfg.tso_max, checksums with
+ * cfg.csum_tx; on input, what sf_stack_input_off is told of a datagram).
+ * SF_NO_OFFLOAD (firmware build option, docs/PORTING.md): none; that code
+ * folds away, cfg.transmit_off and cfg.tso_max must be unset (the
+ * defaults; else SF_ENOTSUP), and what a driver says of a received
+ * datagram is ignored: it is taken as a plain one, its checksums checked. */
+#ifdef SF_NO_OFFLOAD
+#define SF_HAVE_OFFLOAD 0
 #else
-#define SF_HAVE_TSO 1
+#define SF_HAVE_OFFLOAD 1
 #endif
+static inline bool sf_offload_tx(const sf_stack_t *st)
+{
+	return SF_HAVE_OFFLOAD && st->cfg.transmit_off;
+}
 static inline bool sf_tso_on(const sf_stack_t *st)
 {
-	return SF_HAVE_TSO && st->cfg.tso_max && st->cfg.transmit_off;
+	return sf_offload_tx(st) && st->cfg.tso_max;
 }
 void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcp_output(sf_stack_t *st, sf_tcb_t *t);
@@ -560,7 +595,7 @@ static inline bool sf_seg_has_data(const sf_seg_t *s)
  * or a duplicating network from a loss. */
 static inline void sf_note_dsack(sf_tcb_t *t, uint32_t left, uint32_t right)
 {
-	if (!(t->flags & F_SACK_OK) || !sf_seq_lt(left, right))
+	if (!F_DSACK || !(t->flags & F_SACK_OK) || !sf_seq_lt(left, right))
 		return;
 	t->dsack = (sf_range_t){left, right};
 	t->flags |= F_DSACK;
@@ -614,6 +649,9 @@ bool sf_frag_input(sf_stack_t *st, sf_ipv4_t *ip, const uint8_t **payload, size_
 
 /* input.c */
 void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t);
+/* A segment for a connection in SYN-SENT (RFC 9293 §3.10.7.3); reached
+ * through st->syn_sent_input only, which sf_tcb_connect sets. */
+void sf_syn_sent_input(sf_stack_t *st, sf_tcb_t *t, sf_seg_t *s);
 /* off: what an offloading link said about the datagram, or NULL. */
 void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *seg, size_t len,
                   const sf_offload_t *off, const uint32_t *hash);

@@ -329,6 +329,7 @@ int sf_tcb_connect(sf_stack_t *st, sf_tcb_t *t, uint32_t raddr, uint16_t rport)
 	}
 	t->raddr = raddr;
 	t->rport = rport;
+	st->syn_sent_input = sf_syn_sent_input; /* linked with the connect only */
 	sf_tcb_connect_init(st, t);
 	t->flags |= F_ACTIVE;
 	t->rtt_start_us = st->now_us;
@@ -445,6 +446,7 @@ void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which)
  * set by the application, the connection becoming established, a segment
  * received. Clears the deadline when keepalive is off or the state has
  * nothing to probe. */
+#if SF_HAVE_KEEPALIVE /* SF_NO_KEEPALIVE: a stub in stack.h */
 void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t)
 {
 	if ((t->flags & F_KEEPALIVE) && keepalive_state(t))
@@ -452,6 +454,7 @@ void sf_tcb_keepalive_arm(sf_stack_t *st, sf_tcb_t *t)
 	else
 		sf_tcb_timer_clear(st, t, T_KEEPALIVE);
 }
+#endif
 
 void sf_tcb_rcv_consumed(sf_stack_t *st, sf_tcb_t *t)
 {

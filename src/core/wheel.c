@@ -107,17 +107,19 @@ static void place(sf_wheel_t *w, sf_timer_t *t)
 	if (due <= w->now_ms) {
 		slot = (unsigned)(w->now_ms & SLOT_MASK);
 	} else {
+		/* e and n step down to each level's resolution together (shifts
+		 * by a constant: cheap on a 32-bit CPU, unlike 64-bit shifts by a
+		 * variable) until their bits above the level agree. */
 		uint64_t e = (uint64_t)due, n = (uint64_t)w->now_ms;
-		while (level < TOP_LEVEL &&
-		       (e >> (SLOT_BITS * (level + 1))) != (n >> (SLOT_BITS * (level + 1))))
+		for (uint64_t above = (e ^ n) >> SLOT_BITS; level < TOP_LEVEL && above;
+		     above >>= SLOT_BITS) {
+			e >>= SLOT_BITS;
+			n >>= SLOT_BITS;
 			level++;
-		uint64_t q = e >> (SLOT_BITS * level);
-		if (level == TOP_LEVEL) {
-			uint64_t qn = n >> (SLOT_BITS * TOP_LEVEL);
-			if (q - qn > SLOT_MASK)
-				q = qn + SLOT_MASK; /* clamp: placed again when reached */
 		}
-		slot = (unsigned)(q & SLOT_MASK);
+		if (level == TOP_LEVEL && e - n > SLOT_MASK)
+			e = n + SLOT_MASK; /* clamp: placed again when reached */
+		slot = (unsigned)(e & SLOT_MASK);
 	}
 	t->level = (uint8_t)level;
 	list_append(&w->slots[level][slot], &t->link);
@@ -130,8 +132,8 @@ static void place(sf_wheel_t *w, sf_timer_t *t)
  * of 64^(L+1) ms, and nothing above level L is reached before it. */
 static int64_t next_event(const sf_wheel_t *w)
 {
-	for (unsigned level = 0; level < SF_WHEEL_LEVELS; level++) {
-		uint64_t q = (uint64_t)w->now_ms >> (SLOT_BITS * level);
+	uint64_t q = (uint64_t)w->now_ms; /* now_ms >> (SLOT_BITS * level) */
+	for (unsigned level = 0; level < SF_WHEEL_LEVELS; level++, q >>= SLOT_BITS) {
 		unsigned cur = (unsigned)(q & SLOT_MASK);
 		unsigned last = level == 0 ? SF_WHEEL_SLOTS - 1 : SF_WHEEL_SLOTS;
 		for (unsigned d = 1; d <= last; d++) {
@@ -146,14 +148,18 @@ static int64_t next_event(const sf_wheel_t *w)
  * levels 1..5 (a slot is reached when the tick's low 6L bits are zero). */
 static void cascade(sf_wheel_t *w)
 {
+	/* The levels reached: 1..top, as many as the tick has low 6-bit
+	 * groups of zeros; idx[L] is the tick's slot index at level L. */
+	unsigned idx[SF_WHEEL_LEVELS], top = 0;
 	uint64_t n = (uint64_t)w->now_ms;
-	for (unsigned level = TOP_LEVEL; level >= 1; level--) {
-		unsigned shift = SLOT_BITS * level;
-		if ((n & ((UINT64_C(1) << shift) - 1)) != 0)
-			continue;
+	while (top < TOP_LEVEL && (n & SLOT_MASK) == 0) {
+		n >>= SLOT_BITS;
+		idx[++top] = (unsigned)(n & SLOT_MASK);
+	}
+	for (unsigned level = top; level >= 1; level--) {
 		sf_tlink_t batch;
 		list_init(&batch);
-		list_splice(&batch, &w->slots[level][(n >> shift) & SLOT_MASK]);
+		list_splice(&batch, &w->slots[level][idx[level]]);
 		while (!list_empty(&batch)) {
 			sf_timer_t *t = timer_of(batch.next);
 			list_unlink(&t->link);

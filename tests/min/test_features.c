@@ -1,11 +1,13 @@
 /* The firmware build's core (bench/footprint/options.txt: SF_NO_RACK,
- * SF_NO_ECN, SF_NO_SYNCOOKIE, SF_NO_IPFRAG, SF_NO_TSO, with NewReno only
- * and no tracing), built for the host as libsynfin_min: what a peer and an
- * application see of each feature left out. A peer sees a TCP that does not
- * offer it (no ECN, no probe, no cookie, no reassembly), never a broken
- * one; an application that asks for one is told (SF_ENOTSUP). Segment by
- * segment, as tests/tcp does for the full build (test_ecn.c, test_rack.c,
- * test_syncookie.c, test_ipfrag.c show the features at work there). */
+ * SF_NO_ECN, SF_NO_SYNCOOKIE, SF_NO_IPFRAG, SF_NO_KEEPALIVE, SF_NO_DSACK,
+ * SF_NO_OFFLOAD, with NewReno only and no tracing), built for the host as
+ * libsynfin_min: what a peer and an application see of each feature left
+ * out. A peer sees a TCP that does not offer it (no ECN, no probe, no
+ * cookie, no reassembly, no D-SACK), never a broken one; an application
+ * that asks for one is told (SF_ENOTSUP). Segment by segment, as tests/tcp
+ * does for the full build (test_ecn.c, test_rack.c, test_syncookie.c,
+ * test_ipfrag.c, test_keepalive.c, test_offload.c show the features at
+ * work there). */
 #include <string.h>
 
 #include "pkt.h"
@@ -22,6 +24,13 @@ static int setup(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof pattern; i++)
 		pattern[i] = (uint8_t)(i % 251);
+	return 0;
+}
+
+static int drop_tx(void *ctx, const uint8_t *frame, size_t len, const sf_offload_t *off,
+                   int64_t now_us)
+{
+	(void)ctx, (void)frame, (void)len, (void)off, (void)now_us;
 	return 0;
 }
 
@@ -90,7 +99,7 @@ static void config_refuses_what_was_left_out(void **state)
 	sf_stack_t *st = NULL;
 	assert_int_equal(sf_stack_create(&c, 0, &st), 0);
 	sf_stack_destroy(st);
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 8; i++) {
 		sf_config_t bad = c;
 		switch (i) {
 		case 0:
@@ -108,14 +117,32 @@ static void config_refuses_what_was_left_out(void **state)
 		case 4:
 			bad.frag_slots = 1;
 			break;
-		default:
+		case 5:
 			bad.tso_max = 65535;
+			break;
+		case 6:
+			bad.transmit_off = drop_tx;
+			break;
+		default:
+			bad.transmit_off = drop_tx;
+			bad.csum_tx = true;
 			break;
 		}
 		st = NULL;
 		assert_int_equal(sf_stack_create(&bad, 0, &st), SF_ENOTSUP);
 		assert_null(st);
 	}
+	/* Keepalives: the option cannot be turned on; off is fine. */
+	assert_int_equal(sf_stack_create(&c, 0, &st), 0);
+	sf_sock_t s = sf_socket(st);
+	assert_true(s > 0);
+	assert_int_equal(sf_setsockopt(st, s, SF_SO_KEEPALIVE, 1), SF_ENOTSUP);
+	assert_int_equal(sf_setsockopt(st, s, SF_SO_KEEPALIVE, 0), 0);
+	int v = -1;
+	assert_int_equal(sf_getsockopt(st, s, SF_SO_KEEPALIVE, &v), 0);
+	assert_int_equal(v, 0);
+	sf_close(st, s);
+	sf_stack_destroy(st);
 }
 
 /* RFC 3168 §6.1.1 and RFC 9768 §3.1.2: a host without ECN answers an
@@ -311,6 +338,40 @@ static void tail_loss_waits_for_the_rto(void **state)
 	pkt_fini(&p);
 }
 
+/* No D-SACK (RFC 2883): data that arrives twice is acknowledged again
+ * without a SACK block for it; out-of-order data is still SACKed. */
+static void duplicate_data_acked_without_dsack(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_sock_t s = open_sack(&p);
+	pkt_in(&p, "P.", 1, 1001, pattern, 500);
+	pkt_expect(&p, ".", 1001, 501, 0);
+	pkt_in(&p, "P.", 1, 1001, pattern, 500); /* again */
+	pkt_seg_t *a = pkt_expect(&p, ".", 1001, 501, 0);
+	assert_int_equal(a->tcp.opt.sack_cnt, 0);
+	pkt_in(&p, "P.", 1001, 1001, pattern + 1000, 500); /* a hole at 501 */
+	a = pkt_expect(&p, ".", 1001, 501, 0);
+	assert_int_equal(a->tcp.opt.sack_cnt, 1);
+	assert_int_equal(a->tcp.opt.sack[0].left, p.irs + 1001);
+	assert_int_equal(a->tcp.opt.sack[0].right, p.irs + 1501);
+	pkt_in(&p, "P.", 1001, 1001, pattern + 1000, 500); /* that again */
+	a = pkt_expect(&p, ".", 1001, 501, 0);
+	assert_int_equal(a->tcp.opt.sack_cnt, 1); /* the range, no D-SACK first */
+	assert_int_equal(a->tcp.opt.sack[0].left, p.irs + 1001);
+	pkt_in(&p, "P.", 501, 1001, pattern + 500, 500);
+	a = pkt_expect(&p, ".", 1001, 1501, 0);
+	assert_int_equal(a->tcp.opt.sack_cnt, 0);
+	assert_int_equal(stats(&p).dsacks_sent, 0);
+	uint8_t buf[1500];
+	assert_int_equal(sf_recv(p.st, s, buf, sizeof buf), 1500);
+	assert_memory_equal(buf, pattern, 1500);
+	sf_abort(p.st, s);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	pkt_fini(&p);
+}
+
 /* No reassembly: a fragment is dropped and counted (ip_fragment), nothing
  * is sent for it, and an unfragmented SYN to the same port is served. */
 static void fragments_dropped_and_counted(void **state)
@@ -344,6 +405,7 @@ int main(void)
 	        cmocka_unit_test(full_syn_queue_recycles_without_cookies),
 	        cmocka_unit_test(sack_recovery_without_rack),
 	        cmocka_unit_test(tail_loss_waits_for_the_rto),
+	        cmocka_unit_test(duplicate_data_acked_without_dsack),
 	        cmocka_unit_test(fragments_dropped_and_counted),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
