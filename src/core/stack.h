@@ -215,7 +215,6 @@ struct sf_stack {
 	sf_sipkey_t isn_key, hash_key, port_key;
 	uint64_t rng;
 
-	sf_wheel_t wheel;
 	sf_tcb_t *tcbs;
 	uint32_t max_conns, free_head, next_conn_id;
 	uint32_t tcb_fresh, tw_fresh; /* first never-used block / record */
@@ -254,6 +253,11 @@ struct sf_stack {
 	/* SYN-SENT input (sf_syn_sent_input), set by the first active open:
 	 * a firmware that never calls sf_connect links none of it. */
 	void (*syn_sent_input)(struct sf_stack *st, sf_tcb_t *t, struct sf_seg *s);
+	/* Last: its 384 list heads (3 KiB on a 32-bit CPU) would otherwise
+	 * push every field after them out of reach of the short load and
+	 * store offsets of a Cortex-M (ldrd/strd: 1 KiB), costing an address
+	 * computation at each use (330 B of code in the firmware build). */
+	sf_wheel_t wheel;
 };
 
 /* ---- helpers shared by src/core and src/api ---- */
