@@ -43,7 +43,7 @@ cflags=(-std=c11 -Os "${cpu[@]}" -ffunction-sections -fdata-sections -Wall -Wext
 small_defs=()
 while read -r opt; do
 	case $opt in SF_*) small_defs+=("-D$opt") ;; esac
-done <"$here/footprint/options.txt"
+done <"${FOOTPRINT_OPTIONS:-$here/footprint/options.txt}"
 build_lib() { # NAME DEFS...
 	local name=$1 objs=() f d o
 	shift
