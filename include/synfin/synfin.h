@@ -86,17 +86,17 @@ typedef struct sf_config {
 	uint32_t syn_backlog;  /* half-open connections per listener at most; 256 */
 	uint8_t ttl;           /* IPv4 TTL of our datagrams (MUST-49); 64 */
 	uint32_t frag_slots;   /* IPv4 datagrams reassembled at once (64 KiB each); 4; 0 drops
-	                          fragments (*) */
+	                          fragments [opt] */
 	uint32_t frag_timeout_ms; /* give up on an incomplete datagram after this; 30000 */
 	bool wscale;              /* offer window scaling (RFC 7323); true */
 	bool sack;                /* offer SACK (RFC 2018); true */
 	bool timestamps;          /* offer timestamps (RFC 7323); true */
-	bool rack;                /* RACK-TLP loss detection (RFC 8985); true (*) */
-	bool syncookies;          /* SYN cookies when a SYN queue is full (RFC 4987); true (*) */
+	bool rack;                /* RACK-TLP loss detection (RFC 8985); true [opt] */
+	bool syncookies;          /* SYN cookies when a SYN queue is full (RFC 4987); true [opt] */
 	/* ECN: SF_ECN_PASSIVE (default, like Linux's tcp_ecn=2: take classic ECN,
 	 * RFC 3168, or AccECN, RFC 9768, when a peer's SYN asks, never ask),
 	 * SF_ECN_CLASSIC (ask for classic ECN), SF_ECN_ACCECN (ask for AccECN,
-	 * falling back to classic or none as the peer answers), SF_ECN_OFF (*) */
+	 * falling back to classic or none as the peer answers), SF_ECN_OFF [opt] */
 	uint8_t ecn;
 	bool verify_checksums;       /* check IPv4/TCP/ICMP checksums on input; true */
 	uint8_t congestion;          /* SF_CC_CUBIC (default, RFC 9438) or SF_CC_NEWRENO */
@@ -128,18 +128,18 @@ typedef struct sf_config {
 	 *   never use it;
 	 * - csum_tx: TCP checksums are left to the link (off->csum_partial). */
 	int (*transmit_off)(void *ctx, const uint8_t *frame, size_t len, const sf_offload_t *off,
-	                    int64_t now_us); /* (*) */
-	uint32_t tso_max;                    /* (*) */
+	                    int64_t now_us); /* [opt] */
+	uint32_t tso_max;                    /* [opt] */
 	bool csum_tx;
 	sf_trace_sink_t trace;    /* optional event sink */
 	sf_allocator_t allocator; /* optional; default malloc/free */
 } sf_config_t;
 
 /* Fills *cfg with the documented defaults above.
- * (*) A core built for small firmware may leave features out (the SF_NO_*
- * build options, docs/PORTING.md "Build options": SF_NO_RACK, SF_NO_ECN,
+ * [opt] A core built for small firmware may leave features out (the
+ * SF_NO_... build options, docs/PORTING.md "Build options": SF_NO_RACK, SF_NO_ECN,
  * SF_NO_SYNCOOKIE, SF_NO_IPFRAG, SF_NO_OFFLOAD, ...). There the default of the
- * field marked (*) is off (false, SF_ECN_OFF, 0), and sf_stack_create
+ * field marked [opt] is off (false, SF_ECN_OFF, 0), and sf_stack_create
  * refuses a config that turns it on with SF_ENOTSUP. */
 void sf_config_default(sf_config_t *cfg);
 
