@@ -35,11 +35,12 @@ mkdir -p "$out/obj"
 cpu=(-mthumb -mcpu=cortex-m4 -mfloat-abi=soft)
 cflags=(-std=c11 -Os "${cpu[@]}" -ffunction-sections -fdata-sections -Wall -Wextra -Werror
 	-Wno-missing-field-initializers -I"$src/include" -I"$src/src" ${FOOTPRINT_CFLAGS:-})
-# The firmware build (bench/footprint/options.txt, docs/PORTING.md "Build
-# options"): tracing compiled out (no sink on a device), asserts kept but
-# without their text, NewReno as the only congestion control, and no
-# RACK-TLP, ECN, SYN cookies, IP reassembly or TSO. The full build (every
-# feature, CUBIC and tracing included) is measured too.
+# The firmware build (bench/footprint/options.txt, or the file named by
+# FOOTPRINT_OPTIONS; docs/PORTING.md "Build options"): tracing compiled out
+# (no sink on a device), asserts kept but without their text, NewReno as the
+# only congestion control, and no RACK-TLP, ECN, SYN cookies, IP
+# reassembly, keepalives, D-SACK blocks or link offloads. The full build
+# (every feature, CUBIC and tracing included) is measured too.
 small_defs=()
 while read -r opt; do
 	case $opt in SF_*) small_defs+=("-D$opt") ;; esac
