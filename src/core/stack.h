@@ -76,13 +76,11 @@ enum {
 };
 
 typedef struct sf_tcb {
-	sf_timer_t timer;          /* one wheel entry: min of deadline[] */
-	int64_t deadline[T_COUNT]; /* INT64_MAX when off */
-	uint32_t hash_next;        /* chain in the 4-tuple table or free list */
-	uint32_t dirty_next;       /* chain in the output list */
-	uint32_t id;               /* connection id for traces (never reused) */
-	uint32_t listener;         /* index of the listener a child came from, or SF_NIL */
-	uint32_t acceptq_next;     /* accept queue chain (listener: head) */
+	uint32_t hash_next;    /* chain in the 4-tuple table or free list */
+	uint32_t dirty_next;   /* chain in the output list */
+	uint32_t id;           /* connection id for traces (never reused) */
+	uint32_t listener;     /* index of the listener a child came from, or SF_NIL */
+	uint32_t acceptq_next; /* accept queue chain (listener: head) */
 	uint32_t flags;
 	uint16_t gen;  /* handle generation */
 	uint8_t state; /* sf_state_t */
@@ -163,6 +161,12 @@ typedef struct sf_tcb {
 	/* statistics */
 	uint32_t retransmits;
 	uint64_t bytes_sent, bytes_acked, bytes_received;
+	/* The timers last, with their 80 bytes: ahead of everything else they
+	 * put the fields every segment reads (flags, state, the sequence
+	 * variables) beyond Thumb-2's 16-bit load/store offsets, which cost
+	 * 378 B of code in the firmware build. */
+	sf_timer_t timer;          /* one wheel entry: min of deadline[] */
+	int64_t deadline[T_COUNT]; /* INT64_MAX when off */
 } sf_tcb_t;
 
 /* TIME-WAIT: a compact record instead of a whole TCB (RFC 9293 §3.6.1). */
@@ -208,12 +212,14 @@ typedef struct sf_listener {
 	uint32_t tcb;
 } sf_listener_t;
 
+/* Member order is for a 32-bit microcontroller's code size: the small
+ * fields used on every segment first, within reach of Thumb-2's short
+ * load/store offsets (16-bit forms: 124 bytes; ldrd/strd: 1 KiB); then the
+ * keys, the config and the counters; the wheel's 3 KiB of list heads last.
+ * The order cost 524 B of code in the firmware build (bench/README.md). */
 struct sf_stack {
-	sf_config_t cfg;
 	sf_allocator_t al;
 	int64_t now_us, epoch_us;
-	sf_sipkey_t isn_key, hash_key, port_key;
-	uint64_t rng;
 
 	sf_tcb_t *tcbs;
 	uint32_t max_conns, free_head, next_conn_id;
@@ -244,6 +250,9 @@ struct sf_stack {
 	sf_ctl_t *ctl; /* ctl_cap entries: min(SF_CTL_MAX, max(16, 2 * max_conns)) */
 	uint32_t ctl_cnt, ctl_cap;
 
+	sf_sipkey_t isn_key, hash_key, port_key;
+	uint64_t rng;
+	sf_config_t cfg;
 	sf_stack_stats_t stats;
 	/* The datagram being built: frame_cap bytes, the MTU, or SF_FRAME_MAX
 	 * when reassembly or TSO is on (an echo reply is as long as its
@@ -253,11 +262,7 @@ struct sf_stack {
 	/* SYN-SENT input (sf_syn_sent_input), set by the first active open:
 	 * a firmware that never calls sf_connect links none of it. */
 	void (*syn_sent_input)(struct sf_stack *st, sf_tcb_t *t, struct sf_seg *s);
-	/* Last: its 384 list heads (3 KiB on a 32-bit CPU) would otherwise
-	 * push every field after them out of reach of the short load and
-	 * store offsets of a Cortex-M (ldrd/strd: 1 KiB), costing an address
-	 * computation at each use (330 B of code in the firmware build). */
-	sf_wheel_t wheel;
+	sf_wheel_t wheel; /* last (see above) */
 };
 
 /* ---- helpers shared by src/core and src/api ---- */
