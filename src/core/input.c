@@ -135,7 +135,7 @@ static sf_tcb_t *spawn_child(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, const 
 	 * begins in LISTEN, as RFC 9293 Figure 5 draws it. */
 	c->state = SF_LISTEN;
 	sf_tcb_set_state(st, c, SF_SYN_RECEIVED, SF_CAUSE_RCV_SYN);
-	sf_tcb_hash_insert(st, c);
+	sf_tcb_hash_insert_h(st, c, s->hash);
 	sf_listener_enqueue(st, l, c, false);
 	st->stats.conns_passive++;
 	return c;
@@ -678,6 +678,7 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 
 	/* One 4-tuple hash for both tables (a batch computed it already). */
 	uint32_t h = hash ? *hash : sf_tuple_hash(st, ip->src, s.h.sport, s.h.dport);
+	s.hash = h;
 	sf_tcb_t *t = sf_tcb_lookup_h(st, h, ip->src, s.h.sport, s.h.dport);
 	if (t && syn_fin && t->state == SF_SYN_SENT) {
 		drop(st, SF_DROP_TCP_BAD_FLAGS, t->id, &s);

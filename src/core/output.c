@@ -318,6 +318,10 @@ void sf_send_ack(sf_stack_t *st, sf_tcb_t *t)
  * exceed what the peer and our MTU take (RFC 9293 §3.7.1, MUST-16). */
 uint32_t sf_seg_payload_max(sf_stack_t *st, sf_tcb_t *t)
 {
+	/* No SACK block to report: the options are the timestamps or none
+	 * (fill_opts; 2 NOPs and TS, RFC 7323 Appendix A). */
+	if (!t->ooo.cnt && !(t->flags & F_DSACK))
+		return t->snd_mss - ((t->flags & F_TS_OK) ? 12u : 0u);
 	sf_tcp_opts_t o;
 	fill_opts(st, t, SF_TCP_ACK, &o);
 	return t->snd_mss - (uint32_t)sf_tcp_opts_len(&o);

@@ -283,6 +283,8 @@ static void flush(sf_stack_t *st)
 
 static void timer_event(sf_stack_t *st, sf_tcb_t *t, sf_timer_kind_t k, uint32_t count)
 {
+	if (!sf_tracing(st))
+		return;
 	sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = t->id};
 	ev.u.timer.timer = k;
 	ev.u.timer.count = count;

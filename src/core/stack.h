@@ -89,6 +89,7 @@ typedef struct sf_tcb {
 
 	uint32_t raddr;
 	uint16_t lport, rport;
+	uint32_t hash; /* sf_tuple_hash of the 4-tuple while in the table */
 
 	/* send sequence variables (RFC 9293 §3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max; /* snd_max: highest ever sent */
@@ -344,6 +345,8 @@ sf_tcb_t *sf_tcb_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_
 /* Prefetches the connection and TIME-WAIT buckets of `hash`. */
 void sf_tuple_prefetch(const sf_stack_t *st, uint32_t hash);
 void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t);
+/* The same with the 4-tuple's hash known (sf_tuple_hash). */
+void sf_tcb_hash_insert_h(sf_stack_t *st, sf_tcb_t *t, uint32_t hash);
 void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t);
 sf_tcb_t *sf_listener_find(sf_stack_t *st, uint16_t port);
 int sf_listener_add(sf_stack_t *st, sf_tcb_t *t);
@@ -574,6 +577,7 @@ typedef struct sf_seg {
 	const uint8_t *data; /* payload, possibly trimmed */
 	uint32_t seq;        /* sequence number of data[0] (after trimming) */
 	uint32_t len;        /* payload bytes left after trimming */
+	uint32_t hash;       /* sf_tuple_hash of its 4-tuple (computed once) */
 	uint16_t segs;       /* wire segments it stands for (a link's GRO: > 1) */
 	bool syn, fin;       /* after trimming */
 } sf_seg_t;

@@ -47,8 +47,10 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	sf_ranges_init(&t->ooo, SF_MAX_OOO);
 	sf_ranges_init(&t->sacked, SF_MAX_SACKED);
 	st->stats.conns_open++;
-	sf_event_t ev = {.kind = SF_EV_CONN_NEW, .conn_id = t->id};
-	sf_core_trace(st, &ev);
+	if (sf_tracing(st)) { /* the event is built only for a sink */
+		sf_event_t ev = {.kind = SF_EV_CONN_NEW, .conn_id = t->id};
+		sf_core_trace_emit(st, &ev);
+	}
 	return t;
 }
 
@@ -58,8 +60,10 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 	sf_wheel_cancel(&st->wheel, &t->timer);
 	sf_ring_release(st, &t->snd);
 	sf_ring_release(st, &t->rcv);
-	sf_event_t ev = {.kind = SF_EV_CONN_FREE, .conn_id = t->id};
-	sf_core_trace(st, &ev);
+	if (sf_tracing(st)) {
+		sf_event_t ev = {.kind = SF_EV_CONN_FREE, .conn_id = t->id};
+		sf_core_trace_emit(st, &ev);
+	}
 	t->gen++;
 	t->state = SF_CLOSED;
 	t->flags = 0;
@@ -99,18 +103,24 @@ sf_tcb_t *sf_tcb_lookup_h(sf_stack_t *st, uint32_t hash, uint32_t raddr, uint16_
 	return NULL;
 }
 
-void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t)
+/* The hash is kept in the block, so removal and the move to TIME-WAIT
+ * need not compute it again. */
+void sf_tcb_hash_insert_h(sf_stack_t *st, sf_tcb_t *t, uint32_t hash)
 {
-	uint32_t *head = &st->buckets[tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
-	                              st->bucket_mask];
+	uint32_t *head = &st->buckets[hash & st->bucket_mask];
+	t->hash = hash;
 	t->hash_next = *head;
 	*head = tcb_index(st, t);
 }
 
+void sf_tcb_hash_insert(sf_stack_t *st, sf_tcb_t *t)
+{
+	sf_tcb_hash_insert_h(st, t, tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport));
+}
+
 void sf_tcb_hash_remove(sf_stack_t *st, sf_tcb_t *t)
 {
-	uint32_t *p = &st->buckets[tuple_hash(&st->hash_key, t->raddr, t->rport, t->lport) &
-	                           st->bucket_mask];
+	uint32_t *p = &st->buckets[t->hash & st->bucket_mask];
 	uint32_t me = tcb_index(st, t);
 	while (*p != SF_NIL) {
 		if (*p == me) {
@@ -165,7 +175,9 @@ bool sf_port_in_use(sf_stack_t *st, uint16_t lport, uint32_t raddr, uint16_t rpo
 {
 	if (raddr == 0)
 		return sf_listener_find(st, lport) != NULL;
-	return sf_tcb_lookup(st, raddr, rport, lport) || sf_tw_lookup(st, raddr, rport, lport);
+	uint32_t h = sf_tuple_hash(st, raddr, rport, lport); /* one hash, both tables */
+	return sf_tcb_lookup_h(st, h, raddr, rport, lport) ||
+	       sf_tw_lookup_h(st, h, raddr, rport, lport);
 }
 
 /* ---- initial sequence numbers, RFC 6528 §3:
@@ -219,11 +231,13 @@ void sf_tcb_set_state(sf_stack_t *st, sf_tcb_t *t, sf_state_t to, sf_cause_t cau
 	sf_state_t from = (sf_state_t)t->state;
 	SF_ASSERT(sf_state_edge_legal(from, to));
 	t->state = (uint8_t)to;
+	if (!sf_tracing(st))
+		return; /* the event (~200 bytes to zero) is built only for a sink */
 	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = t->id};
 	ev.u.state.from = from;
 	ev.u.state.to = to;
 	ev.u.state.cause = cause;
-	sf_core_trace(st, &ev);
+	sf_core_trace_emit(st, &ev);
 }
 
 /* Removes c from the list *head..*tail; true if it was there. The lists

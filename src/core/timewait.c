@@ -114,11 +114,13 @@ void sf_tw_restart(sf_stack_t *st, sf_tw_t *w)
 
 void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause)
 {
-	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = w->id};
-	ev.u.state.from = SF_TIME_WAIT;
-	ev.u.state.to = SF_CLOSED;
-	ev.u.state.cause = cause;
-	sf_core_trace(st, &ev);
+	if (sf_tracing(st)) {
+		sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = w->id};
+		ev.u.state.from = SF_TIME_WAIT;
+		ev.u.state.to = SF_CLOSED;
+		ev.u.state.cause = cause;
+		sf_core_trace_emit(st, &ev);
+	}
 	sf_tw_free(st, w);
 }
 
@@ -127,9 +129,11 @@ void sf_tw_expire(sf_stack_t *st)
 	int64_t now = now_ms_rel(st);
 	while (st->tw_head != SF_NIL && (int64_t)st->tw[st->tw_head].expire_ms <= now) {
 		sf_tw_t *w = &st->tw[st->tw_head];
-		sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = w->id};
-		ev.u.timer.timer = SF_TIMER_TIMEWAIT;
-		sf_core_trace(st, &ev);
+		if (sf_tracing(st)) {
+			sf_event_t ev = {.kind = SF_EV_TIMER, .conn_id = w->id};
+			ev.u.timer.timer = SF_TIMER_TIMEWAIT;
+			sf_core_trace_emit(st, &ev);
+		}
 		sf_tw_close(st, w, SF_CAUSE_TIMEWAIT);
 	}
 }
@@ -157,7 +161,7 @@ void sf_tcb_to_timewait(sf_stack_t *st, sf_tcb_t *t)
 	               .wnd = sf_rcv_wnd_raw(st, t),
 	               .flags = (t->flags & F_TS_OK) ? TW_TS : 0};
 	uint32_t me = (uint32_t)(w - st->tw);
-	uint32_t *head = &st->tw_buckets[tw_bucket(st, w->raddr, w->rport, w->lport)];
+	uint32_t *head = &st->tw_buckets[t->hash & st->tw_mask]; /* the TCB kept its hash */
 	w->hash_next = *head;
 	*head = me;
 	fifo_append(st, w);

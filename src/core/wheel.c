@@ -203,8 +203,16 @@ void sf_wheel_init(sf_wheel_t *w, int64_t now_us)
  * Safe to call from an expire callback, for any entry. */
 void sf_wheel_arm(sf_wheel_t *w, sf_timer_t *t, int64_t deadline_us)
 {
-	if (t->armed)
+	if (t->armed) {
+		/* The same due tick: the entry already sits where it must (its
+		 * place depends only on the due tick and on ticks the wheel has
+		 * processed since, which cascading takes care of). */
+		if (ceil_ms(deadline_us) == ceil_ms(t->deadline_us)) {
+			t->deadline_us = deadline_us;
+			return;
+		}
 		sf_wheel_cancel(w, t);
+	}
 	t->deadline_us = deadline_us;
 	t->armed = 1;
 	w->count++;

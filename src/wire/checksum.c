@@ -56,12 +56,47 @@ static inline uint64_t load64(const uint8_t *p)
 	return w;
 }
 
+/* The sum of a short run (headers, small segments): 32-bit words into a
+ * 64-bit accumulator, which cannot overflow below 2^32 words, so no carry
+ * is tracked; the 16-bit word and the odd last byte go into the lanes
+ * they occupy in the stream (2^16 = 1 modulo 0xffff: a 16-bit word counts
+ * the same in any 16-bit lane of the accumulator). Folded to 16 bits. */
+static ALWAYS_INLINE uint64_t sum_short(const uint8_t *src, size_t len)
+{
+	uint64_t s = 0;
+	uint32_t w;
+	while (len >= 4) {
+		memcpy(&w, src, 4);
+		s += w;
+		src += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t h;
+		memcpy(&h, src, 2);
+		s += h;
+		src += 2;
+		len -= 2;
+	}
+	if (len) /* RFC 1071 §4.1: the high-order byte of a zero-padded word */
+		s += NATIVE_IS_NETWORK_ORDER ? (uint64_t)src[0] << 8 : src[0];
+	return fold_to_16(s);
+}
+
+/* Below this many bytes sum_short is cheaper than the unrolled loop. */
+#define SHORT_SUM 128
+
 #if UINTPTR_MAX > 0xffffffffu
 /* One's complement sum of src[0..len) in native word order, folded to 16
  * bits; copies the bytes to dst on the way when `copy` is true. `copy` is a
  * constant at every call site, so the always-inlined loop specialises. */
 static ALWAYS_INLINE uint64_t sum_native(uint8_t *dst, const uint8_t *src, size_t len, int copy)
 {
+	if (len < SHORT_SUM) {
+		if (copy && len) /* src may be NULL when len is 0 */
+			memcpy(dst, src, len);
+		return sum_short(src, len);
+	}
 	uint64_t s0 = 0, s1 = 0, c0 = 0, c1 = 0;
 
 	/* Two independent accumulators; carries counted apart, added at the end. */

@@ -6,12 +6,32 @@
  * reassembled (that is the core's decision). The address helpers classify
  * addresses that must never be a TCP peer and convert dotted quads.
  */
+#include <string.h>
+
 #include "synfin/wire.h"
 
 #define IP_FLAG_DF   0x4000u
 #define IP_FLAG_MF   0x2000u
 #define IP_FRAG_MASK 0x1fffu
 #define IP_MAX_LEN   65535u
+
+/* The RFC 1071 sum of a 20-byte header without options (nearly every
+ * datagram), folded to 16 bits in native byte order: five 32-bit words
+ * into a 64-bit accumulator, no carry to track. Stored as it is (native
+ * order), ~sum is the header checksum in network order, since the one's
+ * complement sum is byte-order independent (RFC 1071 §2(B)); a header
+ * that checks sums to 0xffff in either order. */
+static uint32_t hdr20_sum(const uint8_t *b)
+{
+	uint32_t w[5];
+	memcpy(w, b, sizeof w);
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]; /* < 2^35 */
+	s = (s & 0xffffffffu) + (s >> 32);                       /* < 2^33 */
+	s = (s & 0xffffu) + (s >> 16);                           /* < 2^18 */
+	s = (s & 0xffffu) + (s >> 16);                           /* < 2^16 + 4 */
+	s = (s & 0xffffu) + (s >> 16);                           /* <= 0xffff */
+	return (uint32_t)s;
+}
 
 int sf_ipv4_parse(const uint8_t *buf, size_t len, sf_ipv4_t *ip)
 {
@@ -26,7 +46,7 @@ int sf_ipv4_parse(const uint8_t *buf, size_t len, sf_ipv4_t *ip)
 		return SF_ETRUNCATED;
 	/* RFC 791 §3.1 / RFC 1122 §3.2.1.2: a datagram whose header checksum
 	 * fails is discarded. Checked before total_len is trusted. */
-	if (sf_csum(buf, hdr_len) != 0)
+	if (hdr_len == SF_IPV4_HDR_LEN ? hdr20_sum(buf) != 0xffffu : sf_csum(buf, hdr_len) != 0)
 		return SF_ECHECKSUM;
 	size_t total_len = sf_be16(buf + 2);
 	if (total_len < hdr_len)
@@ -80,7 +100,8 @@ int sf_ipv4_emit(const sf_ipv4_t *ip, size_t payload_len, uint8_t *buf, size_t c
 	sf_put16(buf + 10, 0);
 	sf_put32(buf + 12, ip->src);
 	sf_put32(buf + 16, ip->dst);
-	sf_put16(buf + 10, sf_csum(buf, SF_IPV4_HDR_LEN));
+	uint16_t csum = (uint16_t)~hdr20_sum(buf); /* network order as stored */
+	memcpy(buf + 10, &csum, sizeof csum);
 	return SF_IPV4_HDR_LEN;
 }
 

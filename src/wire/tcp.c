@@ -3,8 +3,10 @@
  *
  * Pure functions (no state, no allocation, no stdio). The option layout on
  * emit is decided once, as a list of option "slots" (plan_options), and that
- * one list drives sf_tcp_opts_len, sf_tcp_emit and sf_tcp_format, so the
- * printed options are always exactly the bytes we would put on the wire.
+ * one list drives sf_tcp_emit and sf_tcp_format, so the printed options are
+ * always exactly the bytes we would put on the wire (sf_tcp_opts_len and
+ * emit's timestamps-only fast path follow the same layout by arithmetic;
+ * tests/unit/test_tcp.c checks they agree).
  * The layout is the one Linux uses (tcp_options_write): every option sits on
  * a 4-byte boundary thanks to NOPs, e.g. a SYN carries
  *   MSS(4) SACK-permitted(2) TS(10) NOP WS(3)            = 20 bytes
@@ -136,6 +138,15 @@ int sf_tcp_parse(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst, boo
 	tcp->hdr_len = (uint16_t)hdr_len;
 	tcp->payload_off = (uint16_t)hdr_len;
 	tcp->payload_len = (uint16_t)(len - hdr_len);
+	/* The layout of nearly every segment of a connection with timestamps
+	 * (NOP NOP TS, RFC 7323 Appendix A), read without the option walk. */
+	if (hdr_len == SF_TCP_HDR_LEN + 2 + TS_LEN && seg[20] == SF_TCPOPT_NOP &&
+	    seg[21] == SF_TCPOPT_NOP && seg[22] == SF_TCPOPT_TS && seg[23] == TS_LEN) {
+		tcp->opt.has_ts = true;
+		tcp->opt.ts_val = sf_be32(seg + 24);
+		tcp->opt.ts_ecr = sf_be32(seg + 28);
+		return 0;
+	}
 	return parse_options(seg, hdr_len, &tcp->opt);
 }
 
@@ -189,12 +200,20 @@ static int plan_options(const sf_tcp_opts_t *opt, uint8_t slots[MAX_SLOTS], size
 	return n;
 }
 
+/* plan_options' byte count, by arithmetic: every group it lays out is
+ * NOP-aligned to 4 bytes, so no padding is ever added. */
 size_t sf_tcp_opts_len(const sf_tcp_opts_t *opt)
 {
-	uint8_t slots[MAX_SLOTS];
-	size_t len;
-	plan_options(opt, slots, &len);
-	return (len + 3) & ~(size_t)3;
+	size_t len = opt->has_mss ? MSS_LEN : 0;
+	if (opt->has_ts)
+		len += 2 + TS_LEN; /* SACK-permitted or two NOPs, then TS */
+	else if (opt->sack_perm)
+		len += 2 + SACK_PERM_LEN;
+	if (opt->has_wscale)
+		len += 1 + WSCALE_LEN;
+	if (opt->sack_cnt > 0)
+		len += 2 + SACK_BASE_LEN + (size_t)opt->sack_cnt * SACK_BLOCK_LEN;
+	return len;
 }
 
 /* Writes one slot at p; returns the bytes written. */
@@ -253,7 +272,15 @@ int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_
 		return SF_EINVAL;
 	uint8_t slots[MAX_SLOTS];
 	size_t opts_len;
-	int nslots = plan_options(opt, slots, &opts_len);
+	/* Timestamps alone (every segment of an established connection that
+	 * uses them, and no SACK blocks): NOP NOP TS without the plan. */
+	bool ts_only = opt->has_ts && !opt->has_mss && !opt->sack_perm && !opt->has_wscale &&
+	               !opt->sack_cnt;
+	int nslots = 0;
+	if (ts_only)
+		opts_len = 2 + TS_LEN;
+	else
+		nslots = plan_options(opt, slots, &opts_len);
 	size_t padded = (opts_len + 3) & ~(size_t)3;
 	if (padded > SF_TCP_MAX_OPT_LEN)
 		return SF_EINVAL;
@@ -275,6 +302,14 @@ int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_
 	sf_put16(buf + 18, tcp->urg);
 
 	uint8_t *p = buf + SF_TCP_HDR_LEN;
+	if (ts_only) {
+		p[0] = p[1] = SF_TCPOPT_NOP;
+		p[2] = SF_TCPOPT_TS;
+		p[3] = TS_LEN;
+		sf_put32(p + 4, opt->ts_val);
+		sf_put32(p + 8, opt->ts_ecr);
+		p += 2 + TS_LEN;
+	}
 	for (int i = 0; i < nslots; i++)
 		p += write_slot(slots[i], opt, p);
 	/* MUST-69: the header is padded with zeros (EOL) to a 32-bit boundary.
@@ -294,11 +329,12 @@ int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_
 		sf_put16(buf + 16, (uint16_t)~sf_csum_fold(sum));
 		return (int)total;
 	}
-	sum = sf_csum_add(sum, buf, hdr_len);
-	if (payload_len > 0) {
-		if (payload == buf + hdr_len) /* already in place */
-			sum = sf_csum_add(sum, payload, payload_len);
-		else
+	if (payload_len > 0 && payload == buf + hdr_len) {
+		/* The data is in place already: header and data in one pass. */
+		sum = sf_csum_add(sum, buf, total);
+	} else {
+		sum = sf_csum_add(sum, buf, hdr_len);
+		if (payload_len > 0)
 			sum = sf_csum_copy(sum, buf + hdr_len, payload, payload_len);
 	}
 	sf_put16(buf + 16, sf_csum_fold(sum));
