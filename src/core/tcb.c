@@ -6,6 +6,7 @@
  * aim many connections at one bucket; chains are intrusive index links, so
  * nothing here allocates after sf_stack_create().
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "base/assert.h"
@@ -26,7 +27,11 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	} else {
 		return NULL;
 	}
-	memset(t, 0, sizeof *t);
+	/* Everything is zeroed but RACK's segment records (~1 KB of the
+	 * block), which nothing reads past rack.cnt (rack.c). */
+	memset(t, 0, offsetof(sf_tcb_t, rack.seg));
+	memset((uint8_t *)t + offsetof(sf_tcb_t, rack) + sizeof t->rack, 0,
+	       sizeof *t - offsetof(sf_tcb_t, rack) - sizeof t->rack);
 	t->gen = gen;
 	t->hash_next = t->dirty_next = t->acceptq_next = t->acceptq_tail = t->listener = SF_NIL;
 	t->synq_head = t->synq_tail = SF_NIL;
@@ -335,11 +340,17 @@ int sf_ephemeral_port(sf_stack_t *st, uint32_t raddr, uint16_t rport, uint16_t *
 
 int sf_tcb_connect(sf_stack_t *st, sf_tcb_t *t, uint32_t raddr, uint16_t rport)
 {
+	uint32_t h;
 	if (t->lport) {
-		if (sf_port_in_use(st, t->lport, raddr, rport))
+		/* sf_port_in_use, with the hash kept for the insert below */
+		h = sf_tuple_hash(st, raddr, rport, t->lport);
+		if (sf_tcb_lookup_h(st, h, raddr, rport, t->lport) ||
+		    sf_tw_lookup_h(st, h, raddr, rport, t->lport))
 			return SF_EADDRINUSE;
 	} else if (sf_ephemeral_port(st, raddr, rport, &t->lport) < 0) {
 		return SF_EADDRINUSE;
+	} else {
+		h = sf_tuple_hash(st, raddr, rport, t->lport);
 	}
 	t->raddr = raddr;
 	t->rport = rport;
@@ -348,7 +359,7 @@ int sf_tcb_connect(sf_stack_t *st, sf_tcb_t *t, uint32_t raddr, uint16_t rport)
 	t->flags |= F_ACTIVE;
 	t->rtt_start_us = st->now_us;
 	sf_tcb_set_state(st, t, SF_SYN_SENT, SF_CAUSE_APP_CONNECT);
-	sf_tcb_hash_insert(st, t);
+	sf_tcb_hash_insert_h(st, t, h);
 	st->stats.conns_active++;
 	sf_tcb_mark_dirty(st, t);
 	return SF_EINPROGRESS;
@@ -440,17 +451,35 @@ static void rearm(sf_stack_t *st, sf_tcb_t *t)
 		sf_wheel_arm(&st->wheel, &t->timer, m);
 }
 
+/* While the entry is armed its deadline is at most every deadline[] (equal
+ * to the earliest, except inside sf_tcb_timers_fire, which re-arms at the
+ * end). So a change that neither moves a deadline below the entry's nor
+ * touches the one it stands for leaves the entry as it is: no scan of
+ * deadline[], no wheel operation. */
 void sf_tcb_timer_set(sf_stack_t *st, sf_tcb_t *t, int which, int64_t at_us)
 {
+	int64_t old = t->deadline[which];
 	t->deadline[which] = at_us;
+	if (sf_timer_armed(&t->timer)) {
+		int64_t cur = t->timer.deadline_us;
+		if (at_us < cur) {
+			sf_wheel_arm(&st->wheel, &t->timer, at_us);
+			return;
+		}
+		if (at_us == cur || old != cur)
+			return;
+	}
 	rearm(st, t);
 }
 
 void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which)
 {
-	if (t->deadline[which] == INT64_MAX)
+	int64_t old = t->deadline[which];
+	if (old == INT64_MAX)
 		return;
 	t->deadline[which] = INT64_MAX;
+	if (sf_timer_armed(&t->timer) && old != t->timer.deadline_us)
+		return;
 	rearm(st, t);
 }
 
