@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "common.h"
 #include "kpeer.h"
@@ -133,6 +134,9 @@ static int64_t server_app(void *ctx, sf_loop_t *loop, int64_t now_us)
 
 static void *loop_thread(void *arg)
 {
+	char name[16]; /* per-thread CPU: the stacks apart from the clients */
+	snprintf(name, sizeof name, "synfin-%d", (int)((srv_t *)arg - S.v));
+	prctl(PR_SET_NAME, name, 0, 0, 0);
 	sf_loop_run(((srv_t *)arg)->loop, -1);
 	return NULL;
 }

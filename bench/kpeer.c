@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,6 +55,11 @@ static void *crr_client_thread(void *arg)
 {
 	kthread_t *t = arg;
 	kcrr_t *k = t->k;
+	/* Named, so per-thread CPU (top -H, /proc/PID/task) tells the load
+	 * generator from the server. */
+	char name[16];
+	snprintf(name, sizeof name, "kclient-%d", t->idx);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
 	uint8_t req[BENCH_REQ_LEN], buf[512];
 	memset(req, 'q', sizeof req);
 	struct sockaddr_in sa;

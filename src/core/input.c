@@ -639,7 +639,10 @@ static uint16_t segs_of(const sf_offload_t *off, uint32_t payload_len)
 void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_t len,
                   const sf_offload_t *off, const uint32_t *hash)
 {
-	seg_t s = {.ip = ip};
+	/* Not zeroed as a whole: sf_tcp_parse fills s.h, and every other
+	 * field is set below before any use. */
+	seg_t s;
+	s.ip = ip;
 	if (!SF_HAVE_OFFLOAD)
 		off = NULL; /* SF_NO_OFFLOAD: a plain datagram (stack.h) */
 	/* MUST-3 holds for what crossed a wire; a link that marks the sum
