@@ -8,6 +8,7 @@
  *
  *   bench_synfin bulk [--size 1G] [--buf 64K] [--verify]
  *   bench_synfin crr  [--secs 10] [--clients 16] [--ports 16] [--inflight 16] [--rst]
+ *                     [--hugepages on|off] (the server's tables on huge pages, default on)
  *   bench_synfin rr   [--secs 5]
  *   bench_synfin mem  [--conns 100000]
  *   bench_synfin tw   [--count 100000]
@@ -442,6 +443,9 @@ static int run_crr(int argc, char **argv)
 	c.max_conns = (uint32_t)(b.clients * b.inflight * 4 + b.ports + 64);
 	c.max_timewait = (uint32_t)twmax;
 	c.syn_backlog = 65535;
+	/* --hugepages off: the tables on 4 KiB pages (the default allocator). */
+	if (strcmp(bench_opt(argc, argv, "--hugepages", "on"), "off") != 0)
+		bench_huge_allocator(&c.allocator);
 	/* --trace FILE: the server's events as JSON lines (debugging only). */
 	const char *trace = bench_opt(argc, argv, "--trace", NULL);
 	FILE *tf = trace ? fopen(trace, "w") : NULL;

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+
+#include "synfin/synfin.h"
 
 int64_t bench_now_us(void)
 {
@@ -170,4 +173,38 @@ void bench_fq_free(bench_fq_t *q)
 {
 	free(q->buf);
 	*q = (bench_fq_t){0};
+}
+
+/* ---- an allocator with huge pages for the big tables ---- */
+
+#define HUGE_MIN (2u << 20)
+
+static void *huge_alloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	if (size < HUGE_MIN)
+		return malloc(size);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, size, MADV_HUGEPAGE); /* advice only: fine if refused */
+#endif
+	return p;
+}
+
+static void huge_free(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	if (!p)
+		return;
+	if (size < HUGE_MIN)
+		free(p);
+	else
+		munmap(p, size);
+}
+
+void bench_huge_allocator(sf_allocator_t *out)
+{
+	*out = (sf_allocator_t){huge_alloc, huge_free, NULL};
 }

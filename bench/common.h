@@ -73,6 +73,14 @@ static inline size_t bench_fq_next(const bench_fq_t *q, size_t off, const uint8_
 }
 void bench_fq_free(bench_fq_t *q);
 
+/* An allocator hook (sf_config_t.allocator) for stacks with big tables:
+ * blocks of 2 MiB and more are mapped on their own and marked for
+ * transparent huge pages (MADV_HUGEPAGE: THP is "madvise" on many
+ * systems), so random lookups in the connection and TIME-WAIT tables
+ * take fewer TLB misses; smaller ones come from malloc. */
+struct sf_allocator;
+void bench_huge_allocator(struct sf_allocator *out);
+
 /* The request and response of a connection life and of a round trip:
  * the same sizes for every peer. */
 #define BENCH_REQ_LEN  32

@@ -291,15 +291,22 @@ int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_
 	if (cap < total)
 		return SF_ENOBUFS;
 
+	uint16_t off_flags =
+	        (uint16_t)((hdr_len / 4) << 12 | (tcp->reserved & 0x0fu) << 8 | tcp->flags);
 	sf_put16(buf, tcp->sport);
 	sf_put16(buf + 2, tcp->dport);
 	sf_put32(buf + 4, tcp->seq);
 	sf_put32(buf + 8, tcp->ack);
-	buf[12] = (uint8_t)((hdr_len / 4) << 4 | (tcp->reserved & 0x0f));
-	buf[13] = tcp->flags;
+	sf_put16(buf + 12, off_flags);
 	sf_put16(buf + 14, tcp->wnd);
 	sf_put16(buf + 16, 0);
 	sf_put16(buf + 18, tcp->urg);
+	/* The fixed header's 16-bit words, summed from the values (RFC 1071:
+	 * as host integers, like sf_csum_pseudo) instead of read back from
+	 * the bytes just stored, which stalls on store forwarding. */
+	uint64_t hsum = (uint64_t)tcp->sport + tcp->dport + (tcp->seq >> 16) +
+	                (tcp->seq & 0xffffu) + (tcp->ack >> 16) + (tcp->ack & 0xffffu) + off_flags +
+	                tcp->wnd + tcp->urg;
 
 	uint8_t *p = buf + SF_TCP_HDR_LEN;
 	if (ts_only) {
@@ -309,6 +316,9 @@ int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_
 		sf_put32(p + 4, opt->ts_val);
 		sf_put32(p + 8, opt->ts_ecr);
 		p += 2 + TS_LEN;
+		hsum += (uint32_t)(SF_TCPOPT_NOP << 8 | SF_TCPOPT_NOP) +
+		        (uint32_t)(SF_TCPOPT_TS << 8 | TS_LEN) + (opt->ts_val >> 16) +
+		        (opt->ts_val & 0xffffu) + (opt->ts_ecr >> 16) + (opt->ts_ecr & 0xffffu);
 	}
 	for (int i = 0; i < nslots; i++)
 		p += write_slot(slots[i], opt, p);
@@ -329,12 +339,13 @@ int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_
 		sf_put16(buf + 16, (uint16_t)~sf_csum_fold(sum));
 		return (int)total;
 	}
-	if (payload_len > 0 && payload == buf + hdr_len) {
-		/* The data is in place already: header and data in one pass. */
-		sum = sf_csum_add(sum, buf, total);
-	} else {
-		sum = sf_csum_add(sum, buf, hdr_len);
-		if (payload_len > 0)
+	sum += hsum;
+	if (!ts_only && hdr_len > SF_TCP_HDR_LEN) /* options laid out by the plan */
+		sum = sf_csum_add(sum, buf + SF_TCP_HDR_LEN, hdr_len - SF_TCP_HDR_LEN);
+	if (payload_len > 0) {
+		if (payload == buf + hdr_len) /* already in place */
+			sum = sf_csum_add(sum, payload, payload_len);
+		else
 			sum = sf_csum_copy(sum, buf + hdr_len, payload, payload_len);
 	}
 	sf_put16(buf + 16, sf_csum_fold(sum));
