@@ -275,7 +275,15 @@ static void flush(sf_stack_t *st)
 			sf_tcb_to_timewait(st, t);
 			continue;
 		}
+		/* An output pass moves several deadlines of t (the delayed ACK
+		 * paid, the RTO started, the probe timeout armed): the wheel
+		 * entry follows once, at the end. */
+		t->timer_hold = 1;
 		sf_tcp_output(st, t);
+		if (t->state != SF_CLOSED)
+			sf_tcb_timers_sync(st, t);
+		else
+			t->timer_hold = 0; /* closed: detached, no deadline left */
 	}
 }
 

@@ -85,7 +85,8 @@ typedef struct sf_tcb {
 	uint16_t gen;  /* handle generation */
 	uint8_t state; /* sf_state_t */
 	uint8_t ttl, tos;
-	int8_t error; /* pending error for the application, 0 if none */
+	int8_t error;       /* pending error for the application, 0 if none */
+	uint8_t timer_hold; /* deadline[] changes wait for sf_tcb_timers_sync */
 
 	uint32_t raddr;
 	uint16_t lport, rport;
@@ -398,6 +399,10 @@ uint32_t sf_isn(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport);
 
 /* timers: per-connection deadlines */
 void sf_tcb_timer_set(sf_stack_t *st, sf_tcb_t *t, int which, int64_t at_us);
+/* Brings the wheel entry to the earliest of deadline[] after a stretch
+ * with t->timer_hold set (one wheel operation for many deadline moves);
+ * clears timer_hold. */
+void sf_tcb_timers_sync(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which);
 void sf_tcb_timers_fire(sf_stack_t *st, sf_tcb_t *t);
 /* (Re)arms or clears the keepalive deadline from the flag, the state and

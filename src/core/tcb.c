@@ -460,6 +460,8 @@ void sf_tcb_timer_set(sf_stack_t *st, sf_tcb_t *t, int which, int64_t at_us)
 {
 	int64_t old = t->deadline[which];
 	t->deadline[which] = at_us;
+	if (t->timer_hold)
+		return;
 	if (sf_timer_armed(&t->timer)) {
 		int64_t cur = t->timer.deadline_us;
 		if (at_us < cur) {
@@ -478,8 +480,14 @@ void sf_tcb_timer_clear(sf_stack_t *st, sf_tcb_t *t, int which)
 	if (old == INT64_MAX)
 		return;
 	t->deadline[which] = INT64_MAX;
-	if (sf_timer_armed(&t->timer) && old != t->timer.deadline_us)
+	if (t->timer_hold || (sf_timer_armed(&t->timer) && old != t->timer.deadline_us))
 		return;
+	rearm(st, t);
+}
+
+void sf_tcb_timers_sync(sf_stack_t *st, sf_tcb_t *t)
+{
+	t->timer_hold = 0;
 	rearm(st, t);
 }
 
