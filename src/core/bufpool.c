@@ -37,6 +37,13 @@ int sf_ring_acquire(sf_stack_t *st, sf_ring_t *r)
 		block_t *b = c->head;
 		c->head = b->next;
 		c->free_cnt--;
+#if defined(__GNUC__)
+		/* The next acquire reads the new head's link: fetch it now, so
+		 * that load does not wait for memory (a block released a while
+		 * ago is cold). */
+		if (c->head)
+			__builtin_prefetch(c->head);
+#endif
 		r->buf = (uint8_t *)b;
 	} else {
 		if (st->cfg.buf_budget && st->buf_bytes + r->cap > st->cfg.buf_budget)
