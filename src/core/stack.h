@@ -90,7 +90,6 @@ typedef struct sf_tcb {
 
 	uint32_t raddr;
 	uint16_t lport, rport;
-	uint32_t hash; /* sf_tuple_hash of the 4-tuple while in the table */
 
 	/* send sequence variables (RFC 9293 §3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max; /* snd_max: highest ever sent */
@@ -142,6 +141,10 @@ typedef struct sf_tcb {
 	uint8_t ecn_syn_ipecn; /* AccECN: IP-ECN of the SYN or SYN,ACK received */
 	uint32_t ecn_recover;  /* no new response before SND.UNA passes this */
 	uint32_t r_cep, s_cep; /* AccECN: CE packets received / reported by the peer */
+
+	/* sf_tuple_hash of raddr, rport, lport while in the 4-tuple table
+	 * (kept here, where the rings' alignment left a hole) */
+	uint32_t hash;
 
 	/* buffers: snd holds [snd_una, snd_una + len); rcv holds bytes the
 	 * application has not read, then out-of-order bytes at their offsets */
