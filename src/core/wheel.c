@@ -39,6 +39,15 @@
 #define SLOT_MASK (SF_WHEEL_SLOTS - 1)
 #define TOP_LEVEL (SF_WHEEL_LEVELS - 1)
 
+/* Paths that buy speed with code size are left out of builds optimised
+ * for size (-Os: the firmware build, bench/footprint.sh), which take the
+ * general path; both give the same bytes. */
+#if defined(__OPTIMIZE_SIZE__)
+#define FAST_PATHS 0
+#else
+#define FAST_PATHS 1
+#endif
+
 static int64_t ceil_ms(int64_t us)
 {
 	return us / 1000 + (us % 1000 > 0 ? 1 : 0);
@@ -207,7 +216,7 @@ void sf_wheel_arm(sf_wheel_t *w, sf_timer_t *t, int64_t deadline_us)
 		/* The same due tick: the entry already sits where it must (its
 		 * place depends only on the due tick and on ticks the wheel has
 		 * processed since, which cascading takes care of). */
-		if (ceil_ms(deadline_us) == ceil_ms(t->deadline_us)) {
+		if (FAST_PATHS && ceil_ms(deadline_us) == ceil_ms(t->deadline_us)) {
 			t->deadline_us = deadline_us;
 			return;
 		}

@@ -24,6 +24,15 @@
 #define SACK_BASE_LEN  2
 #define SACK_BLOCK_LEN 8
 
+/* Paths that buy speed with code size are left out of builds optimised
+ * for size (-Os: the firmware build, bench/footprint.sh), which take the
+ * general path; both give the same bytes. */
+#if defined(__OPTIMIZE_SIZE__)
+#define FAST_PATHS 0
+#else
+#define FAST_PATHS 1
+#endif
+
 /* ---- parse ---- */
 
 /* Reads one option whose kind/length byte have been checked to lie inside
@@ -140,7 +149,7 @@ int sf_tcp_parse(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst, boo
 	tcp->payload_len = (uint16_t)(len - hdr_len);
 	/* The layout of nearly every segment of a connection with timestamps
 	 * (NOP NOP TS, RFC 7323 Appendix A), read without the option walk. */
-	if (hdr_len == SF_TCP_HDR_LEN + 2 + TS_LEN && seg[20] == SF_TCPOPT_NOP &&
+	if (FAST_PATHS && hdr_len == SF_TCP_HDR_LEN + 2 + TS_LEN && seg[20] == SF_TCPOPT_NOP &&
 	    seg[21] == SF_TCPOPT_NOP && seg[22] == SF_TCPOPT_TS && seg[23] == TS_LEN) {
 		tcp->opt.has_ts = true;
 		tcp->opt.ts_val = sf_be32(seg + 24);
@@ -274,8 +283,8 @@ int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_
 	size_t opts_len;
 	/* Timestamps alone (every segment of an established connection that
 	 * uses them, and no SACK blocks): NOP NOP TS without the plan. */
-	bool ts_only = opt->has_ts && !opt->has_mss && !opt->sack_perm && !opt->has_wscale &&
-	               !opt->sack_cnt;
+	bool ts_only = FAST_PATHS && opt->has_ts && !opt->has_mss && !opt->sack_perm &&
+	               !opt->has_wscale && !opt->sack_cnt;
 	int nslots = 0;
 	if (ts_only)
 		opts_len = 2 + TS_LEN;
@@ -339,9 +348,13 @@ int sf_tcp_emit_ex(const sf_tcp_t *tcp, uint32_t src, uint32_t dst, const uint8_
 		sf_put16(buf + 16, (uint16_t)~sf_csum_fold(sum));
 		return (int)total;
 	}
-	sum += hsum;
-	if (!ts_only && hdr_len > SF_TCP_HDR_LEN) /* options laid out by the plan */
-		sum = sf_csum_add(sum, buf + SF_TCP_HDR_LEN, hdr_len - SF_TCP_HDR_LEN);
+	if (!FAST_PATHS) {
+		sum = sf_csum_add(sum, buf, hdr_len);
+	} else {
+		sum += hsum;
+		if (!ts_only && hdr_len > SF_TCP_HDR_LEN) /* options laid out by the plan */
+			sum = sf_csum_add(sum, buf + SF_TCP_HDR_LEN, hdr_len - SF_TCP_HDR_LEN);
+	}
 	if (payload_len > 0) {
 		if (payload == buf + hdr_len) /* already in place */
 			sum = sf_csum_add(sum, payload, payload_len);
