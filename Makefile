@@ -12,7 +12,7 @@ all: build/release/synfin
 
 build/release/synfin: FORCE
 	scripts/deps.sh build
-	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=OFF >/dev/null
+	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=OFF -DSYNFIN_LTO=OFF >/dev/null
 	cmake --build build/release -j $(JOBS)
 
 demo: build/release/synfin
@@ -26,9 +26,9 @@ check:
 	scripts/deps.sh check
 	cmake -S . -B build/check -DCMAKE_BUILD_TYPE=Debug -DSYNFIN_SANITIZE=ON >/dev/null
 	cmake --build build/check -j $(JOBS)
-	CC=gcc cmake -S . -B build/check-release-gcc -DCMAKE_BUILD_TYPE=Release >/dev/null
+	CC=gcc cmake -S . -B build/check-release-gcc -DCMAKE_BUILD_TYPE=Release -DSYNFIN_LTO=OFF >/dev/null
 	cmake --build build/check-release-gcc -j $(JOBS)
-	CC=clang cmake -S . -B build/check-release-clang -DCMAKE_BUILD_TYPE=Release >/dev/null
+	CC=clang cmake -S . -B build/check-release-clang -DCMAKE_BUILD_TYPE=Release -DSYNFIN_LTO=OFF >/dev/null
 	cmake --build build/check-release-clang -j $(JOBS)
 	cd build/check && rm -f junit.xml && \
 	  { SYNFIN_RELEASE_BUILD=$(CURDIR)/build/check-release-gcc \
@@ -37,7 +37,7 @@ check:
 
 bench:
 	scripts/deps.sh bench
-	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=OFF -DSYNFIN_BENCH=ON >/dev/null
+	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=OFF -DSYNFIN_BENCH=ON -DSYNFIN_LTO=ON >/dev/null
 	cmake --build build/bench -j $(JOBS)
 	bench/run.sh build/bench
 	bench/footprint.sh build/bench/footprint
@@ -50,7 +50,7 @@ fuzz:
 
 soak:
 	scripts/deps.sh check
-	cmake -S . -B build/soak -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=ON >/dev/null
+	cmake -S . -B build/soak -DCMAKE_BUILD_TYPE=Release -DSYNFIN_TESTS=ON -DSYNFIN_LTO=ON >/dev/null
 	cmake --build build/soak -j $(JOBS) --target sim_test_soak
 	build/soak/tests/sim_test_soak --seeds $(SEEDS) --jobs $(JOBS)
 

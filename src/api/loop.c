@@ -587,7 +587,7 @@ int sf_loop_open_tun_multi(const sf_loop_tun_opts_t *o, unsigned n, sf_loop_t **
 		say(errbuf, errbuf_len, "%s", "synfin's address and the kernel's must differ");
 		return SF_EINVAL;
 	}
-	sf_netdev_t *tuns[SF_TUN_MAX_QUEUES];
+	sf_netdev_t *tuns[SF_TUN_MAX_QUEUES] = {0};
 	errno = 0;
 	int rc;
 	if (o->tap) { /* one queue: Ethernet frames, ARP by synfin */
