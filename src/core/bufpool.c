@@ -1,7 +1,8 @@
-/* Ring storage on demand.
+/* Ring storage (and RACK's segment records) on demand.
  *
  * A connection holds send or receive storage only while it has bytes in
- * it: an idle connection costs its TCB alone. Blocks come from per-size free
+ * it, and RACK records only while it has data in flight: an idle
+ * connection costs its TCB alone. Blocks come from per-size free
  * lists kept by the stack, so once the pool is warm the data path recycles
  * blocks instead of calling the allocator; the pool grows through the
  * allocator hook, within cfg.buf_budget, and is returned at destroy.
@@ -28,31 +29,51 @@ static sf_bufclass_t *class_for(sf_stack_t *st, uint32_t size)
 	return spare; /* NULL: an odd size, allocated and freed directly */
 }
 
-int sf_ring_acquire(sf_stack_t *st, sf_ring_t *r)
+void *sf_block_get(sf_stack_t *st, uint32_t size)
 {
-	if (r->buf)
-		return 0;
-	sf_bufclass_t *c = class_for(st, r->cap);
+	sf_bufclass_t *c = class_for(st, size);
 	if (c && c->head) {
 		block_t *b = c->head;
 		c->head = b->next;
 		c->free_cnt--;
 #if defined(__GNUC__)
-		/* The next acquire reads the new head's link: fetch it now, so
-		 * that load does not wait for memory (a block released a while
+		/* The next get reads the new head's link: fetch it now, so
+		 * that load does not wait for memory (a block put back a while
 		 * ago is cold). */
 		if (c->head)
 			__builtin_prefetch(c->head);
 #endif
-		r->buf = (uint8_t *)b;
-	} else {
-		if (st->cfg.buf_budget && st->buf_bytes + r->cap > st->cfg.buf_budget)
-			return SF_ENOMEM;
-		r->buf = sf_core_alloc(st, r->cap);
-		if (!r->buf)
-			return SF_ENOMEM;
-		st->buf_bytes += r->cap;
+		return b;
 	}
+	if (st->cfg.buf_budget && st->buf_bytes + size > st->cfg.buf_budget)
+		return NULL;
+	void *p = sf_core_alloc(st, size);
+	if (p)
+		st->buf_bytes += size;
+	return p;
+}
+
+void sf_block_put(sf_stack_t *st, void *p, uint32_t size)
+{
+	sf_bufclass_t *c = class_for(st, size);
+	if (c) {
+		block_t *b = p;
+		b->next = c->head;
+		c->head = b;
+		c->free_cnt++;
+	} else {
+		sf_core_free(st, p, size);
+		st->buf_bytes -= size;
+	}
+}
+
+int sf_ring_acquire(sf_stack_t *st, sf_ring_t *r)
+{
+	if (r->buf)
+		return 0;
+	r->buf = sf_block_get(st, r->cap);
+	if (!r->buf)
+		return SF_ENOMEM;
 	r->head = r->len = 0;
 	return 0;
 }
@@ -61,16 +82,7 @@ void sf_ring_release(sf_stack_t *st, sf_ring_t *r)
 {
 	if (!r->buf)
 		return;
-	sf_bufclass_t *c = class_for(st, r->cap);
-	if (c) {
-		block_t *b = (block_t *)(void *)r->buf;
-		b->next = c->head;
-		c->head = b;
-		c->free_cnt++;
-	} else {
-		sf_core_free(st, r->buf, r->cap);
-		st->buf_bytes -= r->cap;
-	}
+	sf_block_put(st, r->buf, r->cap);
 	r->buf = NULL;
 	r->head = r->len = 0;
 }

@@ -109,6 +109,29 @@ static bool rack_on(const sf_tcb_t *t)
 	return (t->flags & F_RACK) != 0;
 }
 
+#define RS_BLOCK ((uint32_t)(SF_RACK_SEGS * sizeof(sf_rseg_t)))
+
+/* The record block is held while a record is: taken for the first segment
+ * in flight, put back when the last one is acknowledged. */
+static bool rs_attach(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (t->rack.seg)
+		return true;
+	t->rack.seg = sf_block_get(st, RS_BLOCK);
+	if (t->rack.seg)
+		return true;
+	t->flags &= ~(uint32_t)F_RACK; /* no room in cfg.buf_budget: do without */
+	return false;
+}
+
+void sf_rack_release(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (t->rack.seg)
+		sf_block_put(st, t->rack.seg, RS_BLOCK);
+	t->rack.seg = NULL;
+	t->rack.cnt = 0;
+}
+
 void sf_rack_on_send(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, uint8_t cause)
 {
 	sf_rack_t *r = &t->rack;
@@ -135,7 +158,7 @@ void sf_rack_on_send(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, ui
 	uint32_t top = r->cnt ? r->seg[r->cnt - 1].end : t->snd_una;
 	if (sf_seq_lt(top, t->snd_una))
 		top = t->snd_una;
-	if (sf_seq_le(end, top))
+	if (sf_seq_le(end, top) || !rs_attach(st, t))
 		return;
 	if (r->cnt == SF_RACK_SEGS)
 		rs_make_room(r);
@@ -361,6 +384,8 @@ bool sf_rack_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, const sf_tcp_op
 		}
 	}
 	rs_remove(r, 0, gone);
+	if (!r->cnt)
+		sf_rack_release(st, t);
 	return detect(st, t);
 }
 

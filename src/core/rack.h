@@ -9,11 +9,15 @@
  * flight is reported by the peer (SACK or cumulative ACK) instead of waiting
  * for the RTO.
  *
- * The state lives in the connection block (sf_tcb_t.rack): a bounded array
- * of transmission records, one per segment sent, ordered by sequence.
- * Nothing here allocates; when the array is full the two oldest adjacent
- * records merge (keeping the later send time, which can only delay a loss
- * verdict, never bring one early: the RTO still covers them).
+ * The state lives in the connection block (sf_tcb_t.rack), but for its
+ * bounded array of transmission records, one per segment sent, ordered by
+ * sequence: a 1 KiB block from the stack's buffer pool (bufpool.c), taken
+ * when a segment leaves with nothing in flight and put back when the last
+ * record is acknowledged, so an idle connection holds none. When the array
+ * is full the two oldest adjacent records merge (keeping the later send
+ * time, which can only delay a loss verdict, never bring one early: the RTO
+ * still covers them). When cfg.buf_budget leaves no room for a block, the
+ * connection goes on without RACK (RFC 6675 or NewReno recovery, the RTO).
  *
  * Hooks: output.c reports every data segment sent (sf_rack_on_send);
  * recovery.c hands each ACK over (sf_rack_on_ack) and asks for the lost
@@ -35,7 +39,8 @@ struct sf_stack;
  * use of received D-SACKs. Loss recovery is then RFC 6675's (SACK) or
  * NewReno's (RFC 6582) on duplicate ACKs, and the RTO; no probe is sent.
  * The hooks below become empty inline stubs, the TCB carries no sf_rack_t
- * (1 KiB less per connection), F_RACK is 0, and cfg.rack is false by
+ * (about 100 bytes less per connection, and no 1 KiB record block per
+ * connection with data in flight), F_RACK is 0, and cfg.rack is false by
  * default and refused (SF_ENOTSUP) when set. D-SACKs are still sent. */
 #ifndef SF_NO_RACK
 #define SF_HAVE_RACK 1
@@ -81,7 +86,7 @@ typedef struct sf_rack {
 	uint8_t reo_wnd_mult, reo_wnd_persist;
 	uint8_t flags;
 	uint8_t cnt;
-	sf_rseg_t seg[SF_RACK_SEGS];
+	sf_rseg_t *seg; /* SF_RACK_SEGS records while cnt > 0 (a pool block); else NULL */
 } sf_rack_t;
 
 /* A data segment [seq, seq + len) left (len counts a FIN); `cause` is the
@@ -109,6 +114,8 @@ void sf_rack_on_timeout(struct sf_stack *st, struct sf_tcb *t);
 void sf_rack_episode_begin(struct sf_tcb *t);
 /* Fast recovery ended (RFC 8985 §6.2 step 4: reo_wnd_persist). */
 void sf_rack_recovery_end(struct sf_tcb *t);
+/* The connection is freed: its record block goes back to the pool. */
+void sf_rack_release(struct sf_stack *st, struct sf_tcb *t);
 /* Bytes in flight: records neither delivered nor marked lost (RFC 6675
  * pipe, as RACK's marks define lost). */
 uint32_t sf_rack_pipe(const struct sf_tcb *t);
@@ -158,6 +165,10 @@ static inline void sf_rack_on_timeout(struct sf_stack *st, struct sf_tcb *t)
 static inline void sf_rack_episode_begin(struct sf_tcb *t)
 {
 	(void)t;
+}
+static inline void sf_rack_release(struct sf_stack *st, struct sf_tcb *t)
+{
+	(void)st, (void)t;
 }
 static inline void sf_rack_recovery_end(struct sf_tcb *t)
 {

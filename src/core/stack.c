@@ -217,6 +217,7 @@ void sf_stack_destroy(sf_stack_t *st)
 	for (uint32_t i = 0; i < st->tcb_fresh; i++) {
 		sf_ring_release(st, &st->tcbs[i].snd);
 		sf_ring_release(st, &st->tcbs[i].rcv);
+		sf_rack_release(st, &st->tcbs[i]);
 	}
 	sf_bufpool_fini(st);
 	free_tables(st);

@@ -337,6 +337,11 @@ void sf_tcb_detach(sf_stack_t *st, sf_tcb_t *t);
 void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t);
 /* bufpool.c: ring storage held only while a ring has bytes. acquire sets
  * r->buf for r->cap bytes (0 or SF_ENOMEM); release returns it (r empty). */
+/* A block of `size` bytes from the stack's pool (bufpool.c; through the
+ * allocator hook within cfg.buf_budget when the pool has none: NULL), and
+ * back. */
+void *sf_block_get(sf_stack_t *st, uint32_t size);
+void sf_block_put(sf_stack_t *st, void *p, uint32_t size);
 int sf_ring_acquire(sf_stack_t *st, sf_ring_t *r);
 void sf_ring_release(sf_stack_t *st, sf_ring_t *r);
 void sf_bufpool_fini(sf_stack_t *st);

@@ -34,15 +34,7 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	} else {
 		return NULL;
 	}
-#if SF_HAVE_RACK
-	/* Everything is zeroed but RACK's segment records (~1 KB of the
-	 * block), which nothing reads past rack.cnt (rack.c). */
-	memset(t, 0, offsetof(sf_tcb_t, rack.seg));
-	memset((uint8_t *)t + offsetof(sf_tcb_t, rack) + sizeof t->rack, 0,
-	       sizeof *t - offsetof(sf_tcb_t, rack) - sizeof t->rack);
-#else
 	memset(t, 0, sizeof *t);
-#endif
 	t->gen = gen;
 	t->hash_next = t->dirty_next = t->acceptq_next = t->acceptq_tail = t->listener = SF_NIL;
 	t->synq_head = t->synq_tail = SF_NIL;
@@ -76,6 +68,7 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 	sf_wheel_cancel(&st->wheel, &t->timer);
 	sf_ring_release(st, &t->snd);
 	sf_ring_release(st, &t->rcv);
+	sf_rack_release(st, t);
 	if (sf_tracing(st)) {
 		sf_event_t ev = {.kind = SF_EV_CONN_FREE, .conn_id = t->id};
 		sf_core_trace_emit(st, &ev);

@@ -435,6 +435,90 @@ static void dsack_undoes_spurious_retransmission(void **state)
 	finish(&p, s);
 }
 
+/* RACK's segment records are a pool block held while data is in flight
+ * (rack.h), not part of the connection block: a connection slot stays
+ * under 1 KiB (the bench's bound for an idle connection, bench/README.md),
+ * and a connection sending flight after flight reuses the pool's block
+ * instead of allocating. */
+static uint64_t slot_bytes(uint32_t conns)
+{
+	sf_config_t c = base_cfg();
+	c.max_conns = conns;
+	c.max_timewait = 16;
+	sf_stack_t *st;
+	assert_int_equal(sf_stack_create(&c, 0, &st), 0);
+	sf_stack_stats_t s;
+	sf_stack_stats(st, &s);
+	sf_stack_destroy(st);
+	return s.bytes_allocated;
+}
+
+static void records_held_only_while_in_flight(void **state)
+{
+	(void)state;
+	uint64_t per_slot = (slot_bytes(1001) - slot_bytes(1)) / 1000;
+	assert_true(per_slot < 1024);
+
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	uint64_t before = stats(&p).bytes_allocated;
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(sf_send(p.st, s, pattern, 3000), 3000);
+		pkt_poll(&p);
+		uint32_t at = 1001 + (uint32_t)round * 3000;
+		pkt_expect(&p, ".", at, 1, 1000);
+		pkt_expect(&p, ".", at + 1000, 1, 1000);
+		pkt_expect(&p, "P.", at + 2000, 1, 1000);
+		pkt_advance(&p, 100 * MS);
+		pkt_in(&p, ".", 1, at + 3000, NULL, 0);
+		pkt_expect_none(&p);
+	}
+	assert_int_equal(stats(&p).bytes_allocated, before);
+	finish(&p, s);
+}
+
+/* With no room left in cfg.buf_budget for a record block, the connection
+ * goes on without RACK's loss detection: after a tail loss the probe (TLP
+ * needs no records) is SACKed, but nothing can tell that [2001, 3001) went
+ * before it, so the hole waits for the RTO (RFC 6675: one SACKed segment is
+ * under DupThresh) where tail_loss_recovered_by_probe resends it at once;
+ * every byte still arrives. The budget holds the 4 KiB send ring alone. */
+static void budget_without_records_goes_on_without_rack(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	c.sndbuf = 4096;
+	c.buf_budget = 4096;
+	sf_sock_t s = open_sack(&p, &c);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 3000), 3000);
+	pkt_poll(&p);
+	pkt_expect(&p, ".", 1001, 1, 1000);
+	pkt_expect(&p, ".", 2001, 1, 1000);
+	pkt_expect(&p, "P.", 3001, 1, 1000);
+	p.now = t0 + 100 * MS;
+	pkt_in(&p, ".", 1, 2001, NULL, 0); /* [2001, 4001) lost */
+	pkt_expect_none(&p);
+	int64_t at = run_until_sent(&p);
+	assert_int_equal(at, t0 + 302 * MS);
+	pkt_expect(&p, "P.", 3001, 1, 1000);
+	assert_int_equal(retx_cause(&p, 0), SF_RETX_TLP);
+	p.now = at + 100 * MS;
+	sack_in(&p, 2001, (const uint32_t[][2]){{3001, 4001}}, 1);
+	pkt_expect_none(&p);
+	at = run_until_sent(&p);
+	pkt_expect(&p, ".", 2001, 1, 1000);
+	assert_int_equal(retx_cause(&p, 1), SF_RETX_RTO);
+	p.now = at + 100 * MS;
+	pkt_in(&p, ".", 1, 4001, NULL, 0);
+	sf_tcp_info_t ti;
+	sf_tcp_info(p.st, s, &ti);
+	assert_int_equal(ti.bytes_acked, 4000);
+	finish(&p, s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +529,8 @@ int main(void)
 	        cmocka_unit_test(reordering_without_rack_retransmits),
 	        cmocka_unit_test(dsack_reports_duplicate_data),
 	        cmocka_unit_test(dsack_undoes_spurious_retransmission),
+	        cmocka_unit_test(records_held_only_while_in_flight),
+	        cmocka_unit_test(budget_without_records_goes_on_without_rack),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
