@@ -211,9 +211,11 @@ static uint32_t reo_wnd(const sf_tcb_t *t)
 	if (!(r->flags & RK_REORD)) {
 		if (t->flags & F_IN_RECOVERY)
 			return 0;
-		uint32_t sacked = 0;
+		/* Segments SACKed: a record may hold several (TSO, merges). */
+		uint32_t sacked = 0, mss = t->snd_mss ? t->snd_mss : 536;
 		for (uint8_t i = 0; i < r->cnt; i++)
-			sacked += (r->seg[i].flags & RS_DELIVERED) != 0;
+			if (r->seg[i].flags & RS_DELIVERED)
+				sacked += (r->seg[i].end - r->seg[i].start + mss - 1) / mss;
 		if (sacked >= 3) /* DupThresh */
 			return 0;
 	}
@@ -264,6 +266,42 @@ static bool covered(const sf_tcb_t *t, uint32_t l, uint32_t r)
 	for (const sf_range_t *x; sf_seq_lt(l, r) && (x = sf_ranges_find(&t->sacked, l));)
 		l = x->right;
 	return !sf_seq_lt(l, r);
+}
+
+/* Index of the undelivered record with start < seq < end, or cnt. */
+static uint8_t rs_find_inside(const sf_rack_t *r, uint32_t seq)
+{
+	for (uint8_t i = 0; i < r->cnt; i++) {
+		const sf_rseg_t *s = &r->seg[i];
+		if (sf_seq_lt(s->start, seq) && sf_seq_lt(seq, s->end))
+			return (s->flags & RS_DELIVERED) ? r->cnt : i;
+	}
+	return r->cnt;
+}
+
+/* RFC 8985 keeps its state per segment. A record can hold several: a TSO
+ * super-segment sent at once, or records merged for room. When the peer
+ * SACKs part of one, the record is cut at the block's edges so that part
+ * counts as delivered (advancing RACK.xmit_ts, so what was sent before it
+ * can be found lost); otherwise a super-segment with one segment missing
+ * tells RACK nothing and only the probe or the RTO repairs it. Room for
+ * both cuts is made first, so rs_make_room cannot undo the first cut. */
+static void split_at_sacks(sf_tcb_t *t)
+{
+	sf_rack_t *r = &t->rack;
+	for (uint8_t k = 0; k < t->sacked.cnt; k++) {
+		const sf_range_t *x = &t->sacked.r[k];
+		if (rs_find_inside(r, x->left) == r->cnt && rs_find_inside(r, x->right) == r->cnt)
+			continue;
+		while (r->cnt > SF_RACK_SEGS - 2)
+			rs_make_room(r);
+		uint8_t i = rs_find_inside(r, x->left);
+		if (i < r->cnt)
+			rs_split(r, i, x->left);
+		i = rs_find_inside(r, x->right);
+		if (i < r->cnt)
+			rs_split(r, i, x->right);
+	}
 }
 
 /* ---- undo (RFC 3708 §3.2 with D-SACK, as Linux's tcp_try_undo_dsack) ---- */
@@ -366,6 +404,7 @@ bool sf_rack_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, const sf_tcp_op
 	tlp_ack(st, t, acked);
 	if (!rack_on(t))
 		return false;
+	split_at_sacks(t);
 	/* Cumulatively acknowledged records go; SACKed ones are delivered. */
 	uint8_t gone = 0;
 	for (uint8_t i = 0; i < r->cnt; i++) {

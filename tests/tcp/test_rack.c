@@ -171,6 +171,77 @@ static void lost_retransmission_detected_without_rto(void **state)
 	finish(&p, s);
 }
 
+/* A link with TSO (as the TUN's virtio-net header offers): super-segments
+ * are cut at gso_size here and queued as the segments the wire carries,
+ * so the test sees, and loses, them one by one. */
+static size_t supers;
+static int tso_link(void *ctx, const uint8_t *frame, size_t len, const sf_offload_t *off,
+                    int64_t now_us)
+{
+	if (!off->gso_size)
+		return pkt_on_tx(ctx, frame, len, now_us);
+	supers++;
+	sf_ipv4_t ip;
+	assert_int_equal(sf_ipv4_parse(frame, len, &ip), 0);
+	sf_tcp_t h;
+	assert_int_equal(sf_tcp_parse(frame + ip.hdr_len, ip.total_len - ip.hdr_len, ip.src, ip.dst,
+	                              false, &h),
+	                 0);
+	size_t hdr = ip.hdr_len + h.payload_off;
+	static uint8_t piece[2048];
+	for (uint32_t at = 0; at < h.payload_len; at += off->gso_size) {
+		uint32_t n =
+		        h.payload_len - at < off->gso_size ? h.payload_len - at : off->gso_size;
+		memcpy(piece, frame, hdr);
+		memcpy(piece + hdr, frame + hdr + at, n);
+		sf_put32(piece + ip.hdr_len + 4, h.seq + at);
+		sf_put16(piece + 2, (uint16_t)(hdr + n));
+		sf_put16(piece + 10, 0);
+		sf_put16(piece + 10, sf_csum(piece, ip.hdr_len));
+		assert_int_equal(sf_tcp_csum_fill(piece, hdr + n), 0);
+		assert_int_equal(pkt_on_tx(ctx, piece, hdr + n, now_us), 0);
+	}
+	return 0;
+}
+
+/* RFC 8985 keeps its state per segment. Six segments leave as one TSO
+ * super-segment; the first is lost and the peer SACKs the other five.
+ * Those five are delivered, sent no earlier than the first, which has
+ * waited an RTT: RACK finds it lost on that ACK (not the probe, not the
+ * RTO), though it left in the same super-segment as what was SACKed. */
+static void lost_segment_of_super_segment_detected(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	c.transmit_off = tso_link;
+	c.tso_max = 65535;
+	supers = 0;
+	sf_sock_t s = open_sack(&p, &c);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 6000), 6000);
+	pkt_poll(&p);
+	assert_int_equal(supers, 1);
+	for (uint32_t i = 0; i < 6; i++)
+		pkt_next(&p);
+	pkt_expect_none(&p);
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 7001}}, 1);
+	pkt_seg_t *r = pkt_expect(&p, ".", 1001, 1, 1000);
+	assert_memory_equal(r->payload, pattern, 1000);
+	assert_int_equal(retx_cause(&p, 0), SF_RETX_RACK);
+	pkt_expect_none(&p);
+	p.now = t0 + 200 * MS;
+	pkt_in(&p, ".", 1, 7001, NULL, 0);
+	pkt_expect_none(&p);
+	assert_int_equal(timers(&p, SF_TIMER_TLP), 0);
+	assert_int_equal(timers(&p, SF_TIMER_RTO), 0);
+	assert_int_equal(stats(&p).rack_lost, 1);
+	finish(&p, s);
+}
+
 /* RFC 8985 §7: the last two segments of a flight are lost, so no SACK or
  * duplicate ACK can report them. Two RTTs after the last ACK a probe
  * resends the last segment; its SACK lets RACK find the other loss. The
@@ -523,6 +594,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(lost_retransmission_detected_without_rto),
+	        cmocka_unit_test(lost_segment_of_super_segment_detected),
 	        cmocka_unit_test(tail_loss_recovered_by_probe),
 	        cmocka_unit_test(tail_loss_probe_without_sack),
 	        cmocka_unit_test(reordering_tolerated_without_spurious_retransmission),
