@@ -389,6 +389,8 @@ static void send_data(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, b
 	}
 	send_segment(st, t, seq, len, flags, retx);
 	sf_rack_on_send(st, t, seq, len + fin, retx);
+	if (t->flags & F_IN_RECOVERY)
+		t->prr_out += len + fin;      /* RFC 9937 §4: prr_out += (data sent) */
 	if (sf_seq_gt(seq + len, t->snd_max)) /* new bytes, also past a go-back */
 		t->bytes_sent += seq + len - sf_seq_max(seq, t->snd_max);
 	if (fin)

@@ -6,8 +6,11 @@
  * (RFC 6582): exactly one segment is resent per loss signal, never the
  * whole window. With SACK: a conservative RFC 6675 recovery — the
  * scoreboard records what the peer holds, `pipe` estimates what is still in
- * flight, and only holes are retransmitted while pipe < cwnd. How cwnd
- * grows and where ssthresh goes is the algorithm's business (cc.h).
+ * flight, and only holes are retransmitted while pipe < cwnd — with PRR
+ * (RFC 9937) setting cwnd on each ACK to pipe plus what may be sent, so
+ * the flight shrinks to ssthresh in proportion to what is delivered
+ * instead of pausing until pipe falls under it. How cwnd grows and where
+ * ssthresh goes is the algorithm's business (cc.h).
  */
 #include "core/stack.h"
 
@@ -73,7 +76,60 @@ bool sf_next_hole(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
 
 /* ---- reactions ---- */
 
-static void enter_recovery(sf_stack_t *st, sf_tcb_t *t)
+/* ---- PRR (RFC 9937) ---- */
+
+/* RFC 9937 §4, on entering recovery: nothing delivered or sent yet;
+ * RecoverFS is the flight less what the peer had SACKed before this ACK
+ * (that is never delivered again during recovery). Until the first ACK is
+ * processed, cwnd lets exactly the fast retransmit go. */
+static void prr_begin(sf_tcb_t *t, uint32_t sacked_before)
+{
+	uint32_t flight = t->snd_max - t->snd_una;
+	t->prr_delivered = t->prr_out = 0;
+	t->recover_fs = flight > sacked_before ? flight - sacked_before : 0;
+	t->cwnd = sf_pipe(t) + t->snd_mss;
+}
+
+/* RFC 9937 §4, on every ACK in SACK recovery that delivered data: sndcnt,
+ * the bytes this ACK lets go; cwnd becomes pipe + sndcnt so output.c
+ * sends that much (holes first). Proportional while pipe > ssthresh, else
+ * slow start back to ssthresh: at most one SMSS beyond what was delivered
+ * (PRR-SSRB) on a safe ACK (SND.UNA advanced, no new loss), exactly what
+ * was delivered (PRR-CRB) otherwise. */
+static void prr_on_ack(sf_tcb_t *t, uint32_t delivered, bool safe)
+{
+	if (!delivered) /* §4: no new data delivered, nothing changes */
+		return;
+	t->prr_delivered += delivered;
+	uint32_t pipe = sf_pipe(t);
+	int64_t sndcnt;
+	if (pipe > t->ssthresh) {
+		uint64_t fs = t->recover_fs ? t->recover_fs : 1;
+		uint64_t due = ((uint64_t)t->prr_delivered * t->ssthresh + fs - 1) / fs;
+		sndcnt = (int64_t)due - t->prr_out;
+	} else {
+		int64_t limit = (int64_t)t->prr_delivered - t->prr_out;
+		if (safe) {
+			if (limit < (int64_t)delivered)
+				limit = delivered;
+			limit += t->snd_mss;
+		}
+		int64_t room = (int64_t)t->ssthresh - pipe;
+		sndcnt = room < limit ? room : limit;
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	if (!t->prr_out && !sndcnt) /* §4: force the fast retransmit */
+		sndcnt = t->snd_mss;
+	/* Whole segments, as the RFC counts them when it counts in packets
+	 * (and Linux does): a part of one would be held by sender SWS
+	 * avoidance, and at the end of a flight no later ACK would come to
+	 * release it. prr_out takes back what is sent beyond. */
+	sndcnt = (sndcnt + t->snd_mss - 1) / t->snd_mss * t->snd_mss;
+	t->cwnd = pipe + (uint32_t)sndcnt;
+}
+
+static void enter_recovery(sf_stack_t *st, sf_tcb_t *t, uint32_t sacked_before)
 {
 	st->stats.fast_recoveries++;
 	sf_rack_episode_begin(t);
@@ -83,8 +139,7 @@ static void enter_recovery(sf_stack_t *st, sf_tcb_t *t)
 	t->flags &= ~(uint32_t)F_RTT_TIMING;
 	t->high_rxt = t->snd_una;
 	if (t->flags & F_SACK_OK) {
-		/* RFC 6675 §5 (4): cwnd = ssthresh; pipe decides what goes. */
-		t->cwnd = t->ssthresh;
+		prr_begin(t, sacked_before);
 	} else {
 		/* RFC 5681 §3.2 (2)-(3): resend one segment, inflate by 3. */
 		t->cwnd = t->ssthresh + 3u * t->snd_mss;
@@ -93,10 +148,12 @@ static void enter_recovery(sf_stack_t *st, sf_tcb_t *t)
 	sf_tcb_mark_dirty(st, t);
 }
 
-void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
-                        const sf_tcp_opts_t *opt)
+static void rack_loss(sf_stack_t *st, sf_tcb_t *t, uint32_t sacked_before);
+
+/* Returns whether this ACK revealed a new loss (RACK). */
+static bool on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup, const sf_tcp_opts_t *opt,
+                   uint32_t before)
 {
-	uint32_t before = sf_ranges_bytes_from(&t->sacked, t->snd_una);
 	if (t->flags & F_SACK_OK)
 		sf_sack_update(t, opt);
 	if (acked)
@@ -110,12 +167,19 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 				/* Full ACK: leave recovery (RFC 6582 §3.2 (3)). */
 				t->flags &= ~(uint32_t)F_IN_RECOVERY;
 				sf_rack_recovery_end(t);
-				/* cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS),
-				 * so an empty pipe still restarts with two segments. */
-				uint32_t flight = t->snd_max - t->snd_una;
-				uint32_t c =
-				        (flight > t->snd_mss ? flight : t->snd_mss) + t->snd_mss;
-				t->cwnd = t->ssthresh < c ? t->ssthresh : c;
+				if (t->flags & F_SACK_OK) {
+					/* RFC 9937 §4: PRR has brought the
+					 * flight to ssthresh; cwnd is that. */
+					t->cwnd = t->ssthresh;
+				} else {
+					/* cwnd = min(ssthresh, max(FlightSize,
+					 * SMSS) + SMSS), so an empty pipe still
+					 * restarts with two segments. */
+					uint32_t flight = t->snd_max - t->snd_una;
+					uint32_t c = (flight > t->snd_mss ? flight : t->snd_mss) +
+					             t->snd_mss;
+					t->cwnd = t->ssthresh < c ? t->ssthresh : c;
+				}
 			} else if (!(t->flags & F_SACK_OK)) {
 				/* Partial ACK: the next hole is at SND.UNA; resend it
 				 * and deflate (RFC 6582 §3.2 (3)). */
@@ -128,17 +192,17 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 			sf_cc_ops(t->cc_algo)->on_ack(t, acked, st->now_us);
 		}
 		if (rack_lost)
-			sf_recovery_on_rack_loss(st, t);
-		return;
+			rack_loss(st, t, before);
+		return rack_lost;
 	}
 	if (t->flags & F_RACK) {
 		if (dup)
 			t->dupacks++;
 		if (rack_lost)
-			sf_recovery_on_rack_loss(st, t);
+			rack_loss(st, t, before);
 		else if (t->flags & F_IN_RECOVERY || (t->dupacks && t->dupacks < 3))
 			sf_tcb_mark_dirty(st, t); /* limited transmit (RFC 3042) */
-		return;
+		return rack_lost;
 	}
 	/* RFC 6675 §2/§5: with SACK, any ACK that reports new data held by
 	 * the peer is a loss signal, whatever its window field says (Linux moves
@@ -146,14 +210,14 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 	bool sack_news =
 	        (t->flags & F_SACK_OK) && sf_ranges_bytes_from(&t->sacked, t->snd_una) > before;
 	if (!dup && !sack_news)
-		return;
+		return false;
 	if (dup)
 		t->dupacks++;
 	if (t->flags & F_IN_RECOVERY) {
 		if (dup && !(t->flags & F_SACK_OK))
 			t->cwnd += t->snd_mss; /* RFC 5681 §3.2 (4) */
 		sf_tcb_mark_dirty(st, t);
-		return;
+		return false;
 	}
 	/* RFC 6675 §4 IsLost: more than (DupThresh - 1) * SMSS bytes SACKed
 	 * above SND.UNA. A new recovery only once the previous one is fully
@@ -161,20 +225,44 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 	bool lost = t->dupacks >= 3 ||
 	            (sack_news && sf_ranges_bytes_from(&t->sacked, t->snd_una) > 2u * t->snd_mss);
 	if (lost && sf_seq_ge(t->snd_una, t->recover))
-		enter_recovery(st, t);
+		enter_recovery(st, t, before);
 	else if (t->dupacks && t->dupacks < 3)
 		sf_tcb_mark_dirty(st, t); /* limited transmit (RFC 3042) */
+	return lost;
+}
+
+void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
+                        const sf_tcp_opts_t *opt)
+{
+	/* SACKed bytes before this ACK: above the new SND.UNA (input.c has
+	 * moved it), and above the old one. */
+	uint32_t before = sf_ranges_bytes_from(&t->sacked, t->snd_una);
+	uint32_t held = sf_ranges_bytes_from(&t->sacked, t->snd_una - acked);
+	bool lost = on_ack(st, t, acked, dup, opt, before);
+	if ((t->flags & (F_IN_RECOVERY | F_SACK_OK)) != (F_IN_RECOVERY | F_SACK_OK))
+		return;
+	/* RFC 9937 §4 DeliveredData: SND.UNA's advance plus the change in
+	 * bytes SACKed (bytes SACKed before and now cumulatively acknowledged
+	 * were counted when they were SACKed). */
+	uint32_t now = sf_ranges_bytes_from(&t->sacked, t->snd_una);
+	int64_t delivered = (int64_t)acked + now - held;
+	prr_on_ack(t, delivered > 0 ? (uint32_t)delivered : 0, acked && !lost);
 }
 
 /* RFC 5681 (4) and RFC 6298 (5.5)-(5.7): after a timeout everything not yet
  * acknowledged is presumed lost; the scoreboard is dropped, since the peer
  * may have discarded what it SACKed (RFC 2018 §8). */
-void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t)
+static void rack_loss(sf_stack_t *st, sf_tcb_t *t, uint32_t sacked_before)
 {
 	if (!(t->flags & F_IN_RECOVERY) && sf_seq_ge(t->snd_una, t->recover))
-		enter_recovery(st, t);
+		enter_recovery(st, t, sacked_before);
 	else
 		sf_tcb_mark_dirty(st, t);
+}
+
+void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t)
+{
+	rack_loss(st, t, sf_ranges_bytes_from(&t->sacked, t->snd_una));
 }
 
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t)

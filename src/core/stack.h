@@ -123,7 +123,10 @@ typedef struct sf_tcb {
 	int64_t last_rx_us;    /* last segment from the peer (keepalive idle) */
 	/* congestion control (src/core/cc.h) and loss recovery (recovery.c) */
 	uint32_t cwnd, ssthresh, recover;
-	uint32_t high_rxt;    /* next hole to retransmit in SACK recovery */
+	uint32_t high_rxt; /* next hole to retransmit in SACK recovery */
+	/* PRR (RFC 9937) in SACK recovery: bytes delivered to the peer and
+	 * sent by us since recovery began, and the flight it began with */
+	uint32_t prr_delivered, prr_out, recover_fs;
 	int64_t last_send_us; /* restart after idle (RFC 5681 §4.1) */
 	uint8_t cc_algo;      /* SF_CC_* */
 	sf_ranges_t sacked;   /* the peer's SACK scoreboard above snd_una */

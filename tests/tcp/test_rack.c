@@ -242,6 +242,68 @@ static void lost_segment_of_super_segment_detected(void **state)
 	finish(&p, s);
 }
 
+/* Segments synfin sent since the last call (popped). */
+static size_t sent_now(pkt_t *p)
+{
+	size_t n = pkt_pending(p);
+	pkt_discard(p);
+	return n;
+}
+
+/* PRR (RFC 9937 §4; the example of RFC 6937 §5): eleven segments in
+ * flight (cwnd 11000), the first lost, the others SACKed: three on the
+ * first ACK (RACK's DupThresh: recovery starts), then one per ACK.
+ * NewReno sets ssthresh to half the flight, 5500; RecoverFS is 11000.
+ * The fast retransmit goes on the first ACK though pipe (7000) is above
+ * ssthresh (the old "pipe < cwnd = ssthresh" rule held it two more
+ * ACKs). While pipe > ssthresh PRR allows ssthresh/RecoverFS = 1/2 of
+ * what is delivered, less what it sent, in whole segments: one segment
+ * on every other ACK. Once pipe is at ssthresh, each delivered segment
+ * is replaced by one (PRR-CRB). Ten delivered, six sent: the flight ends
+ * near ssthresh, and cwnd is ssthresh once the full ACK ends recovery. */
+static void prr_sends_in_proportion_during_recovery(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	sf_tcp_info_t ti;
+	sf_tcp_info(p.st, s, &ti);
+	assert_true(ti.cwnd >= 10000);
+	int64_t t0 = p.now;
+	assert_int_equal(ti.cwnd, 11000);
+	assert_int_equal(sf_send(p.st, s, pattern, 20000), 20000);
+	pkt_poll(&p);
+	assert_int_equal(sent_now(&p), 11); /* [1001, 12001) */
+	p.now = t0 + 100 * MS;
+	size_t per_ack[8];
+	for (uint32_t k = 0; k < 8; k++) {
+		sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001 + 1000 * k}}, 1);
+		if (k == 0) {
+			pkt_expect(&p, ".", 1001, 1, 1000); /* the fast retransmit */
+			per_ack[k] = 1 + sent_now(&p);
+		} else {
+			per_ack[k] = sent_now(&p);
+		}
+	}
+	const size_t want[8] = {2, 0, 1, 0, 1, 0, 1, 1};
+	assert_memory_equal(per_ack, want, sizeof want);
+	sf_tcp_info(p.st, s, &ti);
+	assert_int_equal(ti.ssthresh, 5500);
+	assert_int_equal(ti.retransmits, 1);
+	assert_int_equal(ti.bytes_sent, 1000 + 11000 + 5000);
+	/* The retransmission arrives: everything to 12001 is acknowledged,
+	 * the end of recovery (RFC 6582 recover); cwnd = ssthresh. */
+	p.now = t0 + 200 * MS;
+	pkt_in(&p, ".", 1, 12001, NULL, 0);
+	pkt_discard(&p);
+	sf_tcp_info(p.st, s, &ti);
+	assert_int_equal(ti.cwnd, 5500);
+	assert_int_equal(stats(&p).fast_recoveries, 1);
+	assert_int_equal(timers(&p, SF_TIMER_RTO), 0);
+	finish(&p, s);
+}
+
 /* RFC 8985 §7: the last two segments of a flight are lost, so no SACK or
  * duplicate ACK can report them. Two RTTs after the last ACK a probe
  * resends the last segment; its SACK lets RACK find the other loss. The
@@ -595,6 +657,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(lost_retransmission_detected_without_rto),
 	        cmocka_unit_test(lost_segment_of_super_segment_detected),
+	        cmocka_unit_test(prr_sends_in_proportion_during_recovery),
 	        cmocka_unit_test(tail_loss_recovered_by_probe),
 	        cmocka_unit_test(tail_loss_probe_without_sack),
 	        cmocka_unit_test(reordering_tolerated_without_spurious_retransmission),
