@@ -49,6 +49,10 @@ void netopts_help(void)
 	       "                   (RFC 3168), accecn (RFC 9768, falls back), off\n"
 	       "  --seed N         seed of the impairments (default 1)\n"
 	       "  --pcap FILE      record every frame synfin sends and receives (pcap)\n"
+	       "  --sndbuf BYTES   send buffer per connection (default 65536): the most it\n"
+	       "                   can have in flight\n"
+	       "  --rcvbuf BYTES   receive buffer per connection (default 65536): the\n"
+	       "                   window it offers\n"
 	       "  --no-offload     a plain TUN: no TSO/GRO super-segments, no checksum offload\n"
 	       "                   (also SYNFIN_OFFLOAD=off in the environment)\n"
 	       "  -h, --help       this text\n");
@@ -151,6 +155,19 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 	}
 	if ((r = cli_value(cmd, argc, argv, i, "--seed", &v)) != 0)
 		return r < 0 || !cli_u64(cmd, "--seed", v, UINT64_MAX, &o->seed) ? -1 : 1;
+	struct {
+		const char *name;
+		uint32_t *val;
+	} bufs[] = {{"--sndbuf", &o->sndbuf}, {"--rcvbuf", &o->rcvbuf}};
+	for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
+		if ((r = cli_value(cmd, argc, argv, i, bufs[k].name, &v)) != 0) {
+			uint64_t n;
+			/* RFC 7323 §2.3: a window is at most 2^30 bytes. */
+			if (r < 0 || !cli_u64_in(cmd, bufs[k].name, v, 1024, 1u << 30, &n))
+				return -1;
+			*bufs[k].val = (uint32_t)n;
+			return 1;
+		}
 	if ((r = cli_value(cmd, argc, argv, i, "--mtu", &v)) != 0) {
 		uint64_t mtu;
 		/* RFC 791: every host takes 576-byte datagrams. */
@@ -242,6 +259,10 @@ int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *c
 		sf_config_default(&c);
 	if (o->ecn >= 0)
 		c.ecn = (uint8_t)o->ecn;
+	if (o->sndbuf)
+		c.sndbuf = o->sndbuf;
+	if (o->rcvbuf)
+		c.rcvbuf = o->rcvbuf;
 	sf_loop_tun_opts_t t = {
 	        .tun_name = o->tun,
 	        .addr = o->addr,

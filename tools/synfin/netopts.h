@@ -1,7 +1,7 @@
 /* The network options `synfin serve` and `synfin get` share: where the TUN
  * device goes (--tun, --tap, --addr, --peer, --mtu, --netns), what the link does to
- * frames (--loss, --reorder, --dup, --delay-ms, --ce, --seed), --ecn and --pcap; and
- * opening the sf_loop they describe, with one-line errors.
+ * frames (--loss, --reorder, --dup, --delay-ms, --ce, --seed), --ecn and --pcap, --sndbuf and
+ * --rcvbuf; and opening the sf_loop they describe, with one-line errors.
  */
 #ifndef SYNFIN_TOOL_NETOPTS_H
 #define SYNFIN_TOOL_NETOPTS_H
@@ -27,6 +27,7 @@ typedef struct netopts {
 	int ecn;                   /* --ecn: SF_ECN_* for the stack; -1: its default */
 	double ce;                 /* --ce P: mark ECT frames CE, both directions */
 	bool no_offload;           /* --no-offload: a plain TUN (else SYNFIN_OFFLOAD decides) */
+	uint32_t sndbuf, rcvbuf;   /* --sndbuf, --rcvbuf bytes per connection; 0: the default */
 } netopts_t;
 
 void netopts_init(netopts_t *o);
