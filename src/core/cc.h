@@ -33,5 +33,7 @@ const sf_cc_ops_t *sf_cc_ops(int algo);
 
 /* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
 uint32_t sf_cc_half_flight(const struct sf_tcb *t);
+/* Slow start on an ACK of `acked` new bytes, for every algorithm. */
+void sf_cc_slow_start(struct sf_tcb *t, uint32_t acked);
 
 #endif

@@ -3,7 +3,7 @@
  * After a loss the window follows W_cubic(t) = C (t - K)^3 + W_max, with
  * C = 0.4 and beta = 0.7, so it regrows fast far from the last loss and
  * slowly near it; where Reno would be faster (short RTTs), the Reno-friendly
- * estimate W_est wins (§4.3). Slow start is unchanged from RFC 5681. Windows
+ * estimate W_est wins (§4.3). Slow start is shared (sf_cc_slow_start). Windows
  * are in bytes here; the RFC's formulas in segments are scaled by SMSS.
  * Fixed-point arithmetic only: no libm, no floating point in the core.
  */
@@ -52,7 +52,7 @@ static uint32_t compute_k_ms(const sf_tcb_t *t)
 static void cubic_on_ack(sf_tcb_t *t, uint32_t acked, int64_t now_us)
 {
 	if (t->cwnd < t->ssthresh) {
-		t->cwnd += acked < t->snd_mss ? acked : t->snd_mss;
+		sf_cc_slow_start(t, acked);
 		return;
 	}
 	if (t->cubic.epoch_us == 0) {

@@ -1,5 +1,5 @@
 /* NewReno congestion control: slow start and congestion avoidance per
- * RFC 5681 §3.1 (with appropriate byte counting, L = 1 SMSS, RFC 3465);
+ * RFC 5681 §3.1 (with appropriate byte counting, L = 2 SMSS, RFC 3465);
  * the NewReno recovery itself (partial ACKs, RFC 6582) is in recovery.c. */
 #include "core/stack.h"
 
@@ -7,6 +7,22 @@ uint32_t sf_cc_half_flight(const sf_tcb_t *t)
 {
 	uint32_t half = (t->snd_max - t->snd_una) / 2;
 	return half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
+}
+
+/* RFC 3465 §2.2-2.3 (appropriate byte counting): cwnd grows by the bytes
+ * acknowledged, at most L = 2*SMSS per ACK, so a receiver that ACKs
+ * every second segment (RFC 5681 §4.2; Linux does, and coalesces more)
+ * still doubles cwnd each round trip, where L = 1*SMSS (RFC 5681's
+ * recommendation) gives 1.5x. L is 1*SMSS while going back over data
+ * after a timeout (SND.UNA below the recovery point with no fast recovery
+ * running), as §2.3 asks: those ACKs may cover segments that were not
+ * lost and arrive together. */
+void sf_cc_slow_start(sf_tcb_t *t, uint32_t acked)
+{
+	uint32_t l = 2u * t->snd_mss;
+	if (sf_seq_lt(t->snd_una, t->recover) && !(t->flags & F_IN_RECOVERY))
+		l = t->snd_mss;
+	t->cwnd += acked < l ? acked : l;
 }
 
 static void reno_init(sf_tcb_t *t, int64_t now_us)
@@ -19,8 +35,7 @@ static void reno_on_ack(sf_tcb_t *t, uint32_t acked, int64_t now_us)
 {
 	(void)now_us;
 	if (t->cwnd < t->ssthresh) {
-		/* RFC 5681 (2): slow start, at most one SMSS per ACK. */
-		t->cwnd += acked < t->snd_mss ? acked : t->snd_mss;
+		sf_cc_slow_start(t, acked);
 		return;
 	}
 	/* RFC 5681 (3): about one SMSS per round trip. */

@@ -103,11 +103,17 @@ static void newreno_slow_start_and_avoidance(void **state)
 	t.cwnd = 10 * MSS;
 	t.ssthresh = UINT32_MAX;
 	cc->init(&t, 0);
-	/* RFC 3465 with L = 1 SMSS: a stretch ACK adds one SMSS at most. */
+	/* RFC 3465 with L = 2 SMSS: a stretch ACK adds two SMSS at most. */
 	cc->on_ack(&t, 3 * MSS, 0);
-	assert_int_equal(t.cwnd, 11 * MSS);
+	assert_int_equal(t.cwnd, 12 * MSS);
 	cc->on_ack(&t, 100, 0);
-	assert_int_equal(t.cwnd, 11 * MSS + 100);
+	assert_int_equal(t.cwnd, 12 * MSS + 100);
+	/* RFC 3465 §2.3: L = 1 SMSS going back after a timeout (SND.UNA
+	 * below the recovery point, no fast recovery). */
+	t.recover = t.snd_una + 10 * MSS;
+	cc->on_ack(&t, 3 * MSS, 0);
+	assert_int_equal(t.cwnd, 13 * MSS + 100);
+	t.recover = t.snd_una;
 	/* Congestion avoidance: about one SMSS per window acknowledged. */
 	t.cwnd = 20 * MSS;
 	t.ssthresh = 10 * MSS;
