@@ -366,7 +366,7 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 		/* RFC 5681 §4.2: each out-of-order segment is answered by an
 		 * immediate duplicate ACK, even within one batch: the sender's
 		 * fast retransmit counts them. */
-		for (uint8_t i = 0; i < t->ooo.cnt; i++) {
+		for (uint16_t i = 0; i < t->ooo.cnt; i++) {
 			/* Bytes already held out of order: a D-SACK for them. */
 			uint32_t l = sf_seq_max(t->ooo.r[i].left, s->seq);
 			uint32_t r = sf_seq_min(t->ooo.r[i].right, s->seq + s->len);

@@ -223,11 +223,12 @@ static void fill_opts(sf_stack_t *st, sf_tcb_t *t, uint8_t flags, sf_tcp_opts_t 
 		/* RFC 2018 §4: the most recent block first; 3 fit beside
 		 * timestamps. RFC 2883 §4: a D-SACK block goes first, followed
 		 * by the out-of-order block that contains it, if any. */
-		uint8_t max = (t->flags & F_TS_OK) ? 3 : 4, n = 0, skip = SF_MAX_OOO;
+		uint8_t max = (t->flags & F_TS_OK) ? 3 : 4, n = 0;
+		uint16_t skip = UINT16_MAX;
 		if (dsack) {
 			o->sack[n].left = t->dsack.left;
 			o->sack[n++].right = t->dsack.right;
-			for (uint8_t i = 0; i < t->ooo.cnt; i++)
+			for (uint16_t i = 0; i < t->ooo.cnt; i++)
 				if (sf_seq_le(t->ooo.r[i].left, t->dsack.left) &&
 				    sf_seq_ge(t->ooo.r[i].right, t->dsack.right)) {
 					o->sack[n].left = t->ooo.r[i].left;
@@ -236,7 +237,7 @@ static void fill_opts(sf_stack_t *st, sf_tcb_t *t, uint8_t flags, sf_tcp_opts_t 
 					break;
 				}
 		}
-		for (uint8_t i = 0; i < t->ooo.cnt && n < max; i++) {
+		for (uint16_t i = 0; i < t->ooo.cnt && n < max; i++) {
 			if (i == skip)
 				continue;
 			o->sack[n].left = t->ooo.r[i].left;

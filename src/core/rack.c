@@ -289,7 +289,7 @@ static uint8_t rs_find_inside(const sf_rack_t *r, uint32_t seq)
 static void split_at_sacks(sf_tcb_t *t)
 {
 	sf_rack_t *r = &t->rack;
-	for (uint8_t k = 0; k < t->sacked.cnt; k++) {
+	for (uint16_t k = 0; k < t->sacked.cnt; k++) {
 		const sf_range_t *x = &t->sacked.r[k];
 		if (rs_find_inside(r, x->left) == r->cnt && rs_find_inside(r, x->right) == r->cnt)
 			continue;

@@ -1,5 +1,6 @@
-/* The range set (see ranges.h): small, linear, allocation-free. With at
- * most SF_RANGES_MAX entries a scan beats any structure. */
+/* The range set (see ranges.h): linear, allocation-free. With a few
+ * entries a scan beats any structure; a receive window's worth (up to
+ * SF_RANGES_EXT_MAX) is still scanned once per out-of-order segment. */
 #include "core/ranges.h"
 
 #include <string.h>
@@ -8,8 +9,16 @@
 
 void sf_ranges_init(sf_ranges_t *s, uint8_t cap)
 {
+	s->r = s->own;
 	s->cnt = 0;
 	s->cap = cap == 0 || cap > SF_RANGES_MAX ? SF_RANGES_MAX : cap;
+}
+
+void sf_ranges_init_mem(sf_ranges_t *s, sf_range_t *mem, uint16_t cap)
+{
+	s->r = mem;
+	s->cnt = 0;
+	s->cap = cap == 0 || cap > SF_RANGES_EXT_MAX ? SF_RANGES_EXT_MAX : cap;
 }
 
 static bool touches(const sf_range_t *o, uint32_t l, uint32_t r)
@@ -17,7 +26,7 @@ static bool touches(const sf_range_t *o, uint32_t l, uint32_t r)
 	return sf_seq_le(o->left, r) && sf_seq_ge(o->right, l);
 }
 
-static void remove_at(sf_ranges_t *s, uint8_t i)
+static void remove_at(sf_ranges_t *s, uint16_t i)
 {
 	memmove(&s->r[i], &s->r[i + 1], (size_t)(s->cnt - i - 1) * sizeof s->r[0]);
 	s->cnt--;
@@ -28,7 +37,7 @@ bool sf_ranges_add(sf_ranges_t *s, uint32_t left, uint32_t right, sf_ranges_evic
 	if (!sf_seq_lt(left, right))
 		return true;
 	/* Absorb every range it touches (a merge can bridge several). */
-	for (uint8_t i = 0; i < s->cnt;) {
+	for (uint16_t i = 0; i < s->cnt;) {
 		if (touches(&s->r[i], left, right)) {
 			left = sf_seq_min(left, s->r[i].left);
 			right = sf_seq_max(right, s->r[i].right);
@@ -38,10 +47,10 @@ bool sf_ranges_add(sf_ranges_t *s, uint32_t left, uint32_t right, sf_ranges_evic
 		}
 	}
 	if (s->cnt == s->cap) {
-		uint8_t victim = (uint8_t)(s->cnt - 1); /* the oldest */
+		uint16_t victim = (uint16_t)(s->cnt - 1); /* the oldest */
 		if (evict == SF_EVICT_HIGHEST) {
 			victim = 0;
-			for (uint8_t i = 1; i < s->cnt; i++)
+			for (uint16_t i = 1; i < s->cnt; i++)
 				if (sf_seq_gt(s->r[i].left, s->r[victim].left))
 					victim = i;
 			if (sf_seq_gt(left, s->r[victim].left))
@@ -57,7 +66,7 @@ bool sf_ranges_add(sf_ranges_t *s, uint32_t left, uint32_t right, sf_ranges_evic
 
 void sf_ranges_trim(sf_ranges_t *s, uint32_t seq)
 {
-	for (uint8_t i = 0; i < s->cnt;) {
+	for (uint16_t i = 0; i < s->cnt;) {
 		if (sf_seq_le(s->r[i].right, seq)) {
 			remove_at(s, i);
 			continue;
@@ -70,7 +79,7 @@ void sf_ranges_trim(sf_ranges_t *s, uint32_t seq)
 
 uint32_t sf_ranges_advance(sf_ranges_t *s, uint32_t seq)
 {
-	for (uint8_t i = 0; i < s->cnt;) {
+	for (uint16_t i = 0; i < s->cnt;) {
 		if (sf_seq_le(s->r[i].left, seq)) {
 			seq = sf_seq_max(seq, s->r[i].right);
 			remove_at(s, i);
@@ -85,7 +94,7 @@ uint32_t sf_ranges_advance(sf_ranges_t *s, uint32_t seq)
 uint32_t sf_ranges_bytes_from(const sf_ranges_t *s, uint32_t seq)
 {
 	uint32_t n = 0;
-	for (uint8_t i = 0; i < s->cnt; i++)
+	for (uint16_t i = 0; i < s->cnt; i++)
 		if (sf_seq_gt(s->r[i].right, seq))
 			n += s->r[i].right - sf_seq_max(s->r[i].left, seq);
 	return n;
@@ -94,14 +103,14 @@ uint32_t sf_ranges_bytes_from(const sf_ranges_t *s, uint32_t seq)
 uint32_t sf_ranges_highest(const sf_ranges_t *s, uint32_t floor)
 {
 	uint32_t h = floor;
-	for (uint8_t i = 0; i < s->cnt; i++)
+	for (uint16_t i = 0; i < s->cnt; i++)
 		h = sf_seq_max(h, s->r[i].right);
 	return h;
 }
 
 const sf_range_t *sf_ranges_find(const sf_ranges_t *s, uint32_t seq)
 {
-	for (uint8_t i = 0; i < s->cnt; i++)
+	for (uint16_t i = 0; i < s->cnt; i++)
 		if (sf_seq_ge(seq, s->r[i].left) && sf_seq_lt(seq, s->r[i].right))
 			return &s->r[i];
 	return NULL;
@@ -110,7 +119,7 @@ const sf_range_t *sf_ranges_find(const sf_ranges_t *s, uint32_t seq)
 uint32_t sf_ranges_next_left(const sf_ranges_t *s, uint32_t seq, uint32_t limit)
 {
 	uint32_t end = limit;
-	for (uint8_t i = 0; i < s->cnt; i++)
+	for (uint16_t i = 0; i < s->cnt; i++)
 		if (sf_seq_gt(s->r[i].left, seq))
 			end = sf_seq_min(end, s->r[i].left);
 	return end;

@@ -15,15 +15,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SF_RANGES_MAX 8
+#define SF_RANGES_MAX     8    /* ranges held in the set itself */
+#define SF_RANGES_EXT_MAX 1024 /* ranges in storage given by the owner */
 
 typedef struct sf_range {
 	uint32_t left, right; /* [left, right) in sequence space */
 } sf_range_t;
 
+/* The set is not copied by value: r may point into it. */
 typedef struct sf_ranges {
-	sf_range_t r[SF_RANGES_MAX]; /* r[0] most recent */
-	uint8_t cnt, cap;            /* cap <= SF_RANGES_MAX */
+	sf_range_t *r;                 /* r[0] most recent: own, or the owner's storage */
+	uint16_t cnt, cap;             /* cap <= SF_RANGES_MAX, or SF_RANGES_EXT_MAX */
+	sf_range_t own[SF_RANGES_MAX]; /* storage of a small set */
 } sf_ranges_t;
 
 /* What a full set forgets to make room. */
@@ -34,6 +37,10 @@ typedef enum sf_ranges_evict {
 
 /* An empty set holding at most cap ranges (1..SF_RANGES_MAX). */
 void sf_ranges_init(sf_ranges_t *s, uint8_t cap);
+/* An empty set holding at most cap ranges (1..SF_RANGES_EXT_MAX) in mem,
+ * which the caller owns and keeps while the set lives (sized once, at
+ * creation: adding never allocates). */
+void sf_ranges_init_mem(sf_ranges_t *s, sf_range_t *mem, uint16_t cap);
 /* Adds [left, right) (ignored when empty), merging every range it
  * overlaps or touches; the result becomes the most recent. Returns false
  * when the range was refused (SF_EVICT_HIGHEST, full, above all). */

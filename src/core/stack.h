@@ -15,7 +15,7 @@
 #include "synfin/synfin.h"
 
 #define SF_NIL        UINT32_MAX /* "no index" in intrusive index links */
-#define SF_MAX_OOO    8          /* out-of-order ranges kept per connection */
+#define SF_MAX_OOO    8          /* out-of-order ranges per connection, at least */
 #define SF_MAX_SACKED 6          /* SACKed ranges remembered per connection */
 #define SF_FRAME_MAX  65535
 
@@ -230,6 +230,11 @@ struct sf_stack {
 	int64_t now_us, epoch_us;
 
 	sf_tcb_t *tcbs;
+	/* Out-of-order ranges beyond SF_MAX_OOO: ooo_cap per connection block,
+	 * sized from cfg.rcvbuf at creation (stack.c); NULL when the block's
+	 * own SF_MAX_OOO suffice. */
+	sf_range_t *ooo_store;
+	uint16_t ooo_cap;
 	uint32_t max_conns, free_head, next_conn_id;
 	uint32_t tcb_fresh, tw_fresh; /* first never-used block / record */
 	uint32_t *buckets;            /* 4-tuple hash heads (tcb indices) */

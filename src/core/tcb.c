@@ -52,7 +52,11 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	t->snd.cap = t->sndbuf;
 	t->rcv.cap = t->rcvbuf;
 	t->cc_algo = st->cfg.congestion;
-	sf_ranges_init(&t->ooo, SF_MAX_OOO);
+	if (st->ooo_store)
+		sf_ranges_init_mem(&t->ooo, st->ooo_store + (size_t)tcb_index(st, t) * st->ooo_cap,
+		                   st->ooo_cap);
+	else
+		sf_ranges_init(&t->ooo, SF_MAX_OOO);
 	sf_ranges_init(&t->sacked, SF_MAX_SACKED);
 	st->stats.conns_open++;
 	if (sf_tracing(st)) { /* the event is built only for a sink */

@@ -485,6 +485,43 @@ static void reordering_without_rack_retransmits(void **state)
 	finish(&p, s);
 }
 
+/* RFC 2018 §8: a receiver should not forget what it has SACKed, or the
+ * sender waits for a timeout to resend it. With a 128 KiB receive buffer
+ * synfin keeps an out-of-order range per four segments of it (22 here,
+ * sized when the stack is made). Twenty segments arrive, each after a
+ * hole: every ACK reports the newest first, and as the holes fill in
+ * order, each cumulative ACK moves past the segment held beyond it, all
+ * twenty of them (with 8 ranges the older twelve were forgotten). */
+static void twenty_holes_all_kept(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	c.rcvbuf = 128 * 1024;
+	sf_sock_t s = open_sack(&p, &c);
+	static uint8_t data[40000], got[40000];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i % 251);
+	for (uint32_t k = 0; k < 20; k++) {
+		uint32_t at = 1 + 1000 * (2 * k + 1);
+		pkt_in(&p, "P.", at, 1001, data + at - 1, 1000);
+		pkt_seg_t *a = pkt_expect(&p, ".", 1001, 1, 0);
+		assert_true(a->tcp.opt.sack_cnt >= 1);
+		assert_int_equal(a->tcp.opt.sack[0].left, p.irs + at);
+		assert_int_equal(a->tcp.opt.sack[0].right, p.irs + at + 1000);
+	}
+	for (uint32_t k = 0; k < 20; k++) {
+		uint32_t at = 1 + 1000 * 2 * k;
+		pkt_in(&p, "P.", at, 1001, data + at - 1, 1000);
+		pkt_seg_t *a = pkt_expect(&p, ".", 1001, at + 2000, 0);
+		/* The held ranges above are still reported, newest first. */
+		assert_int_equal(a->tcp.opt.sack_cnt, k < 16 ? 4 : 19 - k); /* 4 fit */
+	}
+	assert_int_equal(sf_recv(p.st, s, got, sizeof got), (int)sizeof got);
+	assert_memory_equal(got, data, sizeof got);
+	finish(&p, s);
+}
+
 /* RFC 2883 §4: a duplicate segment is reported in the first SACK block of
  * the ACK it causes: below RCV.NXT alone, above it followed by the
  * out-of-order block that holds it. Reported once. */
@@ -662,6 +699,7 @@ int main(void)
 	        cmocka_unit_test(tail_loss_probe_without_sack),
 	        cmocka_unit_test(reordering_tolerated_without_spurious_retransmission),
 	        cmocka_unit_test(reordering_without_rack_retransmits),
+	        cmocka_unit_test(twenty_holes_all_kept),
 	        cmocka_unit_test(dsack_reports_duplicate_data),
 	        cmocka_unit_test(dsack_undoes_spurious_retransmission),
 	        cmocka_unit_test(records_held_only_while_in_flight),
