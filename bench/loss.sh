@@ -19,14 +19,19 @@
 # to the kernel: p50 and p99 completion times. RUNS rounds (default 3)
 # alternate synfin and the kernel; the table shows medians and the ratio
 # synfin/kernel of the same rounds (goodput: > 1 is synfin faster;
-# completion time: < 1 is synfin faster). Prints RESULT lines like the
-# other benchmarks, and the table on stderr.
+# completion time: < 1 is synfin faster). synfin's buffers are
+# BENCH_LOSS_BUF bytes (default 4 MiB, as the kernel's autotuning reaches).
+# Prints RESULT lines like the other benchmarks, and the table on stderr.
 set -uo pipefail
 
 build=$(cd "$1" && pwd)
 size=${2:-20000000}
 runs=${3:-3}
 nreq=${4:-100}
+# synfin's buffers per connection (serve --sndbuf, get --rcvbuf): the
+# kernel here autotunes up to 4 MiB (tcp_wmem) and 32 MiB (tcp_rmem); its
+# receive window reached about 3.7 MB in these runs.
+buf=${BENCH_LOSS_BUF:-4194304}
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${SF_LOSS_NS:-}" ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "loss.sh: needs root (namespaces, TUN)" >&2; exit 77; }
@@ -98,7 +103,7 @@ start_servers() {
 	KA=$!
 	bgB $kpeer http 8000 "$W/www" --http11 >"$W/kb.out" 2>&1
 	KB=$!
-	bgA "$synfin" serve --dir "$W/www" >"$W/serve.out" 2>&1
+	bgA "$synfin" serve --dir "$W/www" --sndbuf "$buf" >"$W/serve.out" 2>&1
 	SERVE=$!
 	PIDS+=($KA $KB $SERVE)
 	wait_for "$W/ka.out" ready && wait_for "$W/kb.out" ready && wait_for "$W/serve.out" "curl http"
@@ -130,7 +135,7 @@ for ((r = 1; r <= runs; r++)); do
 		t=$(secs inB curl -sS --max-time 300 -o /dev/null http://$A:8000/big)
 		result "loss-$name-send" kernel goodput "$(mbps "$t")" Mbit/s
 		# synfin receiving vs the kernel receiving, the kernel in B sending
-		t=$(secs inA "$synfin" get --addr 203.0.113.2/24 --peer 203.0.113.1 --timeout 300 \
+		t=$(secs inA "$synfin" get --addr 203.0.113.2/24 --peer 203.0.113.1 --rcvbuf "$buf" --timeout 300 \
 			http://$B:8000/big)
 		result "loss-$name-recv" synfin goodput "$(mbps "$t")" Mbit/s
 		t=$(secs inA curl -sS --max-time 300 -o /dev/null http://$B:8000/big)
