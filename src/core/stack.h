@@ -230,11 +230,6 @@ struct sf_stack {
 	int64_t now_us, epoch_us;
 
 	sf_tcb_t *tcbs;
-	/* Out-of-order ranges beyond SF_MAX_OOO: ooo_cap per connection block,
-	 * sized from cfg.rcvbuf at creation (stack.c); NULL when the block's
-	 * own SF_MAX_OOO suffice. */
-	sf_range_t *ooo_store;
-	uint16_t ooo_cap;
 	uint32_t max_conns, free_head, next_conn_id;
 	uint32_t tcb_fresh, tw_fresh; /* first never-used block / record */
 	uint32_t *buckets;            /* 4-tuple hash heads (tcb indices) */
@@ -272,6 +267,11 @@ struct sf_stack {
 	 * request; a super-segment up to 64 KiB). */
 	uint8_t *frame;
 	uint32_t frame_cap;
+	/* Out-of-order ranges beyond SF_MAX_OOO: ooo_cap per connection block,
+	 * sized from cfg.rcvbuf at creation (stack.c); NULL when the block's
+	 * own SF_MAX_OOO suffice. */
+	sf_range_t *ooo_store;
+	uint16_t ooo_cap;
 	/* SYN-SENT input (sf_syn_sent_input), set by the first active open:
 	 * a firmware that never calls sf_connect links none of it. */
 	void (*syn_sent_input)(struct sf_stack *st, sf_tcb_t *t, struct sf_seg *s);
