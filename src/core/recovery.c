@@ -87,6 +87,8 @@ static void prr_begin(sf_tcb_t *t, uint32_t sacked_before)
 	uint32_t flight = t->snd_max - t->snd_una;
 	t->prr_delivered = t->prr_out = 0;
 	t->recover_fs = flight > sacked_before ? flight - sacked_before : 0;
+	if (t->recover_fs < t->snd_mss) /* the ratio ssthresh/RecoverFS stays bounded */
+		t->recover_fs = t->snd_mss;
 	t->cwnd = sf_pipe(t) + t->snd_mss;
 }
 
