@@ -95,9 +95,9 @@ static void prr_begin(sf_tcb_t *t, uint32_t sacked_before)
 /* RFC 9937 §4, on every ACK in SACK recovery that delivered data: sndcnt,
  * the bytes this ACK lets go; cwnd becomes pipe + sndcnt so output.c
  * sends that much (holes first). Proportional while pipe > ssthresh, else
- * slow start back to ssthresh: at most one SMSS beyond what was delivered
- * (PRR-SSRB) on a safe ACK (SND.UNA advanced, no new loss), exactly what
- * was delivered (PRR-CRB) otherwise. */
+ * back up to ssthresh: what was delivered, or what is owed if more
+ * (PRR-CRB), and one SMSS beyond on a safe ACK (PRR-SSRB: SND.UNA
+ * advanced, no new loss). */
 static void prr_on_ack(sf_tcb_t *t, uint32_t delivered, bool safe)
 {
 	if (!delivered) /* §4: no new data delivered, nothing changes */
@@ -111,11 +111,10 @@ static void prr_on_ack(sf_tcb_t *t, uint32_t delivered, bool safe)
 		sndcnt = (int64_t)due - t->prr_out;
 	} else {
 		int64_t limit = (int64_t)t->prr_delivered - t->prr_out;
-		if (safe) {
-			if (limit < (int64_t)delivered)
-				limit = delivered;
+		if (limit < (int64_t)delivered)
+			limit = delivered;
+		if (safe)
 			limit += t->snd_mss;
-		}
 		int64_t room = (int64_t)t->ssthresh - pipe;
 		sndcnt = room < limit ? room : limit;
 	}
