@@ -340,6 +340,7 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 			uint32_t to = sf_ranges_advance(&t->ooo, t->rcv_nxt);
 			extra = to - t->rcv_nxt;
 			t->rcv_nxt = to;
+			sf_tcb_ooo_shrink(st, t, false);
 		}
 		sf_ring_commit(&t->rcv, s->len + extra);
 		t->bytes_received += s->len + extra;
@@ -376,6 +377,7 @@ static void take_text(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 			}
 		}
 		sf_ring_write_at(&t->rcv, base + (s->seq - t->rcv_nxt), s->data, s->len);
+		sf_tcb_ooo_grow(st, t);
 		sf_ranges_add(&t->ooo, s->seq, s->seq + s->len, SF_EVICT_OLDEST);
 		t->flags |= F_ACK_NOW;
 		if (t->dupacks_owed < 8)

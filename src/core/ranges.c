@@ -2,6 +2,7 @@
  * entries a scan beats any structure; a receive window's worth (up to
  * SF_RANGES_EXT_MAX) is still scanned once per out-of-order segment. */
 #include "core/ranges.h"
+#include "base/assert.h"
 
 #include <string.h>
 
@@ -14,11 +15,12 @@ void sf_ranges_init(sf_ranges_t *s, uint8_t cap)
 	s->cap = cap == 0 || cap > SF_RANGES_MAX ? SF_RANGES_MAX : cap;
 }
 
-void sf_ranges_init_mem(sf_ranges_t *s, sf_range_t *mem, uint16_t cap)
+void sf_ranges_rehome(sf_ranges_t *s, sf_range_t *mem, uint16_t cap)
 {
+	SF_ASSERT(mem != NULL && s->cnt <= cap && cap <= SF_RANGES_EXT_MAX);
+	memcpy(mem, s->r, s->cnt * sizeof *mem);
 	s->r = mem;
-	s->cnt = 0;
-	s->cap = cap == 0 || cap > SF_RANGES_EXT_MAX ? SF_RANGES_EXT_MAX : cap;
+	s->cap = cap;
 }
 
 static bool touches(const sf_range_t *o, uint32_t l, uint32_t r)

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define SF_RANGES_MAX     8    /* ranges held in the set itself */
-#define SF_RANGES_EXT_MAX 1024 /* ranges in storage given by the owner */
+#define SF_RANGES_EXT_MAX 1024 /* ranges in storage given by the owner (rehome) */
 
 typedef struct sf_range {
 	uint32_t left, right; /* [left, right) in sequence space */
@@ -37,10 +37,11 @@ typedef enum sf_ranges_evict {
 
 /* An empty set holding at most cap ranges (1..SF_RANGES_MAX). */
 void sf_ranges_init(sf_ranges_t *s, uint8_t cap);
-/* An empty set holding at most cap ranges (1..SF_RANGES_EXT_MAX) in mem,
- * which the caller owns and keeps while the set lives (sized once, at
- * creation: adding never allocates). */
-void sf_ranges_init_mem(sf_ranges_t *s, sf_range_t *mem, uint16_t cap);
+/* Moves the ranges into mem, which holds cap of them (cnt <= cap <=
+ * SF_RANGES_EXT_MAX) and which the owner keeps while the set uses it: a set
+ * that outgrows its own storage moves to a larger block (adding still
+ * never allocates); sf_ranges_init makes it small again. */
+void sf_ranges_rehome(sf_ranges_t *s, sf_range_t *mem, uint16_t cap);
 /* Adds [left, right) (ignored when empty), merging every range it
  * overlaps or touches; the result becomes the most recent. Returns false
  * when the range was refused (SF_EVICT_HIGHEST, full, above all). */

@@ -167,16 +167,14 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	 * 5 % loss a hole every twenty segments, with reordering more. One
 	 * range per four full segments of cfg.rcvbuf covers that, so the SACK
 	 * blocks keep describing what is held (RFC 2018 §8: a forgotten range
-	 * costs the sender a timeout). Sized once here: like the blocks, pages
-	 * never written cost no memory. */
+	 * costs the sender a timeout). Beyond the block's own SF_MAX_OOO they
+	 * are a pool block of ooo_cap, held only while there are holes
+	 * (sf_tcb_ooo_grow). */
 	uint32_t per = 4u * (cfg->mtu > 80 ? cfg->mtu - 40u : 536u);
 	uint32_t ooo = cfg->rcvbuf / per;
 	st->ooo_cap = (uint16_t)(ooo <= SF_MAX_OOO         ? SF_MAX_OOO
 	                         : ooo > SF_RANGES_EXT_MAX ? SF_RANGES_EXT_MAX
 	                                                   : ooo);
-	if (st->ooo_cap > SF_MAX_OOO)
-		st->ooo_store = sf_core_alloc(st, (size_t)st->max_conns * st->ooo_cap *
-		                                          sizeof *st->ooo_store);
 	st->buckets = sf_core_alloc(st, (size_t)nb * sizeof *st->buckets);
 	st->tw = sf_core_alloc(st, (size_t)st->max_tw * sizeof *st->tw);
 	st->tw_buckets = sf_core_alloc(st, (size_t)ntb * sizeof *st->tw_buckets);
@@ -188,8 +186,8 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	              : cfg->max_conns < 8             ? 16
 	                                               : 2 * cfg->max_conns;
 	st->ctl = sf_core_alloc(st, st->ctl_cap * sizeof *st->ctl);
-	if (!st->tcbs || (st->ooo_cap > SF_MAX_OOO && !st->ooo_store) || !st->buckets || !st->tw ||
-	    !st->tw_buckets || !st->frame || !st->ctl || sf_frag_init(st) < 0) {
+	if (!st->tcbs || !st->buckets || !st->tw || !st->tw_buckets || !st->frame || !st->ctl ||
+	    sf_frag_init(st) < 0) {
 		free_tables(st);
 		return SF_ENOMEM;
 	}
@@ -213,9 +211,6 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 static void free_tables(sf_stack_t *st)
 {
 	sf_core_free(st, st->tcbs, (size_t)st->max_conns * sizeof *st->tcbs);
-	if (st->ooo_store)
-		sf_core_free(st, st->ooo_store,
-		             (size_t)st->max_conns * st->ooo_cap * sizeof *st->ooo_store);
 	sf_core_free(st, st->buckets, (size_t)(st->bucket_mask + 1) * sizeof *st->buckets);
 	sf_core_free(st, st->tw, (size_t)st->max_tw * sizeof *st->tw);
 	sf_core_free(st, st->tw_buckets, (size_t)(st->tw_mask + 1) * sizeof *st->tw_buckets);
@@ -235,6 +230,7 @@ void sf_stack_destroy(sf_stack_t *st)
 		sf_ring_release(st, &st->tcbs[i].snd);
 		sf_ring_release(st, &st->tcbs[i].rcv);
 		sf_rack_release(st, &st->tcbs[i]);
+		sf_tcb_ooo_shrink(st, &st->tcbs[i], true);
 	}
 	sf_bufpool_fini(st);
 	free_tables(st);

@@ -267,10 +267,9 @@ struct sf_stack {
 	 * request; a super-segment up to 64 KiB). */
 	uint8_t *frame;
 	uint32_t frame_cap;
-	/* Out-of-order ranges beyond SF_MAX_OOO: ooo_cap per connection block,
-	 * sized from cfg.rcvbuf at creation (stack.c); NULL when the block's
-	 * own SF_MAX_OOO suffice. */
-	sf_range_t *ooo_store;
+	/* Out-of-order ranges a connection may hold, sized from cfg.rcvbuf at
+	 * creation (stack.c): SF_MAX_OOO in the block itself, more in a pool
+	 * block while there are holes (sf_tcb_ooo_grow). */
 	uint16_t ooo_cap;
 	/* SYN-SENT input (sf_syn_sent_input), set by the first active open:
 	 * a firmware that never calls sf_connect links none of it. */
@@ -349,6 +348,13 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t);
  * allocator hook within cfg.buf_budget when the pool has none: NULL), and
  * back. */
 void *sf_block_get(sf_stack_t *st, uint32_t size);
+/* Before an out-of-order range is added to a full set of the block's own
+ * SF_MAX_OOO: moves it to a pool block of st->ooo_cap ranges (when the pool
+ * has none within cfg.buf_budget, the set stays and evicts its oldest). */
+void sf_tcb_ooo_grow(sf_stack_t *st, sf_tcb_t *t);
+/* Puts such a block back once the set is empty, or at once with `all`
+ * (the connection is freed). */
+void sf_tcb_ooo_shrink(sf_stack_t *st, sf_tcb_t *t, bool all);
 void sf_block_put(sf_stack_t *st, void *p, uint32_t size);
 int sf_ring_acquire(sf_stack_t *st, sf_ring_t *r);
 void sf_ring_release(sf_stack_t *st, sf_ring_t *r);

@@ -52,11 +52,7 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	t->snd.cap = t->sndbuf;
 	t->rcv.cap = t->rcvbuf;
 	t->cc_algo = st->cfg.congestion;
-	if (st->ooo_store)
-		sf_ranges_init_mem(&t->ooo, st->ooo_store + (size_t)tcb_index(st, t) * st->ooo_cap,
-		                   st->ooo_cap);
-	else
-		sf_ranges_init(&t->ooo, SF_MAX_OOO);
+	sf_ranges_init(&t->ooo, SF_MAX_OOO);
 	sf_ranges_init(&t->sacked, SF_MAX_SACKED);
 	st->stats.conns_open++;
 	if (sf_tracing(st)) { /* the event is built only for a sink */
@@ -66,6 +62,23 @@ sf_tcb_t *sf_tcb_alloc(sf_stack_t *st)
 	return t;
 }
 
+void sf_tcb_ooo_grow(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (st->ooo_cap <= SF_MAX_OOO || t->ooo.r != t->ooo.own || t->ooo.cnt < t->ooo.cap)
+		return;
+	sf_range_t *m = sf_block_get(st, (uint32_t)(st->ooo_cap * sizeof *m));
+	if (m)
+		sf_ranges_rehome(&t->ooo, m, st->ooo_cap);
+}
+
+void sf_tcb_ooo_shrink(sf_stack_t *st, sf_tcb_t *t, bool all)
+{
+	if (t->ooo.r == t->ooo.own || (t->ooo.cnt && !all))
+		return;
+	sf_block_put(st, t->ooo.r, (uint32_t)(st->ooo_cap * sizeof *t->ooo.r));
+	sf_ranges_init(&t->ooo, SF_MAX_OOO);
+}
+
 void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 {
 	SF_ASSERT(!(t->flags & F_DIRTY) || t->state == SF_CLOSED);
@@ -73,6 +86,7 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 	sf_ring_release(st, &t->snd);
 	sf_ring_release(st, &t->rcv);
 	sf_rack_release(st, t);
+	sf_tcb_ooo_shrink(st, t, true);
 	if (sf_tracing(st)) {
 		sf_event_t ev = {.kind = SF_EV_CONN_FREE, .conn_id = t->id};
 		sf_core_trace_emit(st, &ev);
