@@ -231,29 +231,10 @@ static void full_syn_queue_recycles_without_cookies(void **state)
 	pkt_fini(&p);
 }
 
-/* Passive open with SACK and MSS 1000 and a 100 ms RTT, one exchange done:
- * data from the socket then starts at relative sequence 1001. */
 static sf_sock_t open_sack(pkt_t *p)
 {
 	sf_config_t c = base_cfg();
-	pkt_init(p, &c);
-	sf_sock_t l = listen_on(p, 4);
-	p->opt = (sf_tcp_opts_t){.has_mss = true, .mss = 1000, .sack_perm = true};
-	pkt_in(p, "S", 0, 0, NULL, 0);
-	p->iss = pkt_next(p)->tcp.seq;
-	memset(&p->opt, 0, sizeof p->opt);
-	pkt_advance(p, 100 * MS);
-	pkt_in(p, ".", 1, 1, NULL, 0);
-	sf_sock_t s = sf_accept(p->st, l, NULL, NULL);
-	assert_true(s > 0);
-	sf_close(p->st, l);
-	assert_int_equal(sf_send(p->st, s, pattern, 1000), 1000);
-	pkt_poll(p);
-	pkt_expect(p, "P.", 1, 1, 1000);
-	pkt_advance(p, 100 * MS);
-	pkt_in(p, ".", 1, 1001, NULL, 0);
-	pkt_expect_none(p);
-	return s;
+	return pkt_open_sack(p, &c, pattern);
 }
 
 static void sack_in(pkt_t *p, uint32_t ack, uint32_t left, uint32_t right)

@@ -318,6 +318,30 @@ sf_sock_t pkt_open_passive_opt(pkt_t *p, const sf_tcp_opts_t *syn_opt, sf_tcp_t 
 	return s;
 }
 
+sf_sock_t pkt_open_sack(pkt_t *p, const sf_config_t *cfg, const uint8_t *data)
+{
+	pkt_init(p, cfg);
+	sf_sock_t l = sf_socket(p->st);
+	assert_int_equal(sf_bind(p->st, l, 80), 0);
+	assert_int_equal(sf_listen(p->st, l, 4), 0);
+	p->opt = (sf_tcp_opts_t){.has_mss = true, .mss = 1000, .sack_perm = true};
+	pkt_in(p, "S", 0, 0, NULL, 0);
+	p->iss = pkt_next(p)->tcp.seq;
+	memset(&p->opt, 0, sizeof p->opt);
+	pkt_advance(p, 100000);
+	pkt_in(p, ".", 1, 1, NULL, 0);
+	sf_sock_t s = sf_accept(p->st, l, NULL, NULL);
+	assert_true(s > 0);
+	sf_close(p->st, l);
+	assert_int_equal(sf_send(p->st, s, data, 1000), 1000);
+	pkt_poll(p);
+	pkt_expect(p, "P.", 1, 1, 1000);
+	pkt_advance(p, 100000);
+	pkt_in(p, ".", 1, 1001, NULL, 0);
+	pkt_expect_none(p);
+	return s;
+}
+
 sf_sock_t pkt_open_active(pkt_t *p)
 {
 	sf_sock_t s = sf_socket(p->st);

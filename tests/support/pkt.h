@@ -122,6 +122,12 @@ sf_sock_t pkt_open_passive(pkt_t *p, sf_sock_t *listener);
  * SYN carried them, so the peer's later segments carry no SYN-only option. */
 sf_sock_t pkt_open_passive_opt(pkt_t *p, const sf_tcp_opts_t *syn_opt, sf_tcp_t *synack,
                                sf_sock_t *listener);
+/* pkt_init(p, cfg), then a passive open on port 80 where the peer offers
+ * SACK and MSS 1000 (no timestamps) and answers after 100 ms, then one
+ * exchange of the first 1000 bytes of `data` answered after 100 ms: SRTT
+ * 100 ms, RACK's min RTT known, and data from the returned socket starting
+ * at relative sequence 1001. The listener is closed. */
+sf_sock_t pkt_open_sack(pkt_t *p, const sf_config_t *cfg, const uint8_t *data);
 /* Active open to the peer's port 80: synfin SYN, peer SYN-ACK, synfin ACK. */
 sf_sock_t pkt_open_active(pkt_t *p);
 

@@ -31,32 +31,9 @@ static sf_config_t base_cfg(void)
 	return c;
 }
 
-/* Passive open with SACK and MSS 1000, a 100 ms handshake RTT, then one
- * 1000-byte exchange with a 100 ms RTT so RACK knows its min RTT. Data
- * from the returned socket then starts at relative sequence 1001. */
 static sf_sock_t open_sack(pkt_t *p, const sf_config_t *cfg)
 {
-	pkt_init(p, cfg);
-	sf_sock_t l = sf_socket(p->st);
-	sf_bind(p->st, l, 80);
-	sf_listen(p->st, l, 4);
-	p->opt = (sf_tcp_opts_t){.has_mss = true, .mss = 1000, .sack_perm = true};
-	/* cfg->sack false: synfin does not offer it, so it is not used. */
-	pkt_in(p, "S", 0, 0, NULL, 0);
-	p->iss = pkt_next(p)->tcp.seq;
-	memset(&p->opt, 0, sizeof p->opt);
-	pkt_advance(p, 100 * MS);
-	pkt_in(p, ".", 1, 1, NULL, 0);
-	sf_sock_t s = sf_accept(p->st, l, NULL, NULL);
-	assert_true(s > 0);
-	sf_close(p->st, l);
-	assert_int_equal(sf_send(p->st, s, pattern, 1000), 1000);
-	pkt_poll(p);
-	pkt_expect(p, "P.", 1, 1, 1000);
-	pkt_advance(p, 100 * MS);
-	pkt_in(p, ".", 1, 1001, NULL, 0);
-	pkt_expect_none(p);
-	return s;
+	return pkt_open_sack(p, cfg, pattern);
 }
 
 /* The peer's ACK of `ack` with SACK blocks [l, r) (relative), n of them. */
