@@ -23,6 +23,10 @@
 # BENCH_LOSS_BUF bytes (default 4 MiB, as the kernel's autotuning reaches).
 # A receiver's time excludes its startup (synfin get opens a TUN device),
 # measured once on a loss-free relay.
+# The kernel's congestion control is the host's default (bbr on these
+# machines: model-based, it does not cut its window per loss) unless
+# BENCH_LOSS_CC names another for the kernel's servers (cubic, reno: the
+# loss-based response synfin's CUBIC shares); it is printed on stderr.
 # Prints RESULT lines like the other benchmarks, and the table on stderr.
 set -uo pipefail
 
@@ -34,6 +38,7 @@ nreq=${4:-100}
 # kernel here autotunes up to 4 MiB (tcp_wmem) and 32 MiB (tcp_rmem); its
 # receive window reached about 3.7 MB in these runs.
 buf=${BENCH_LOSS_BUF:-4194304}
+kcc=${BENCH_LOSS_CC:-}
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${SF_LOSS_NS:-}" ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "loss.sh: needs root (namespaces, TUN)" >&2; exit 77; }
@@ -102,9 +107,9 @@ stop_relay() {
 
 # Servers: kernel HTTP in A and B, synfin serve in A (its TUN, forwarded).
 start_servers() {
-	bgA $kpeer http 8000 "$W/www" --http11 >"$W/ka.out" 2>&1
+	bgA $kpeer http 8000 "$W/www" --http11 ${kcc:+--cc "$kcc"} >"$W/ka.out" 2>&1
 	KA=$!
-	bgB $kpeer http 8000 "$W/www" --http11 >"$W/kb.out" 2>&1
+	bgB $kpeer http 8000 "$W/www" --http11 ${kcc:+--cc "$kcc"} >"$W/kb.out" 2>&1
 	KB=$!
 	bgA "$synfin" serve --dir "$W/www" --sndbuf "$buf" >"$W/serve.out" 2>&1
 	SERVE=$!
@@ -126,6 +131,7 @@ result() { # BENCH PEER METRIC VALUE UNIT
 mbps() { [ "$1" = fail ] && echo 0 || echo "scale=2; $size * 8 / $1 / 1000000" | bc; }
 
 start_servers || exit 1
+echo "loss.sh: the kernel's congestion control: ${kcc:-$(inA sysctl -n net.ipv4.tcp_congestion_control) (the default)}" >&2
 # What a download costs besides the transfer: `synfin get` opens and
 # configures its TUN device first, curl only a socket. Measured on a
 # loss-free relay (the least of 3 fetches of a 2-byte file) and taken off

@@ -8,10 +8,13 @@ the Linux kernel's own TCP, run inside the test's network namespace.
   kpeer.py drain PORT         read until the peer's FIN, then close 0.2 s later
                               (passive close; the peer sees FIN-WAIT-2)
   kpeer.py closer PORT        accept and close at once (active close, no data)
-  kpeer.py http PORT DIR [--http11]
+  kpeer.py http PORT DIR [--http11] [--cc NAME]
                               static files from DIR; HTTP/1.0 closes after each
                               response (the kernel closes first), HTTP/1.1 keeps the
-                              connection open until the client closes
+                              connection open until the client closes; --cc sets the
+                              congestion control of the listener (TCP_CONGESTION,
+                              inherited by its connections), e.g. cubic or reno
+                              instead of the host's default (bbr on these machines)
   kpeer.py load ADDR PORT PATH [--count N] [--parallel P] [--close]
                               N short connections, P at a time, each one GET of
                               PATH: with --close the request says Connection: close
@@ -168,6 +171,7 @@ def main():
     ap.add_argument("--parallel", type=int, default=1)
     ap.add_argument("--close", action="store_true")
     ap.add_argument("--lifetime", type=float, default=300)
+    ap.add_argument("--cc")
     a = ap.parse_args()
     if a.mode == "load":
         return load(a.args[0], int(a.args[1]), a.args[2], a.count, a.parallel, a.close)
@@ -181,6 +185,8 @@ def main():
         http.server.ThreadingHTTPServer.request_queue_size = 128
         srv = http.server.ThreadingHTTPServer(("0.0.0.0", port), handler)
         srv.daemon_threads = True
+        if a.cc:
+            srv.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, a.cc.encode())
         print("ready", flush=True)
         threading.Timer(a.lifetime, lambda: os._exit(0)).start()
         srv.serve_forever()
