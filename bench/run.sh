@@ -13,7 +13,8 @@
 #   BENCH_RR_SECS (3), BENCH_TUN_SIZE (1G), BENCH_MEM_CONNS ("100000 1000000"),
 #   BENCH_TW_COUNT (100000), BENCH_HTTP_SECS (wrk seconds per point, 5),
 #   BENCH_HTTP_CONC (concurrencies, "1 50 1000"), BENCH_LOSS_SIZE (bytes per
-#   lossy transfer, 20000000), BENCH_LOSS_REQS (100 KB exchanges, 100).
+#   lossy transfer, 20000000), BENCH_LOSS_REQS (100 KB exchanges, 100),
+#   BENCH_LOSS_CC (the kernel's congestion control there; the host default).
 # Kernel and TUN parts need root (network namespaces); without it they are
 # skipped and say so. Every interface lives in a namespace made here.
 set -uo pipefail
