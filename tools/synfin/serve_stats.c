@@ -27,18 +27,6 @@ void serve_printf(sf_http_response_t *resp, const char *fmt, ...)
 		                       (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
-/* "IP_NOT_FOR_US"-style names are lower-cased for label values. */
-static const char *lower(const char *s, char *out, size_t cap)
-{
-	size_t i = 0;
-	for (; s[i] && i + 1 < cap; i++)
-		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a')
-		         : s[i] == '-'                ? '_'
-		                                      : s[i];
-	out[i] = '\0';
-	return out;
-}
-
 typedef struct named {
 	const char *name, *help;
 	uint64_t value;
@@ -143,7 +131,6 @@ void serve_stats_json(sf_http_response_t *resp, const sf_stack_stats_t *ss,
                       const uint32_t *by_state, const sf_http_server_stats_t *hs, double uptime_s)
 {
 	named_t l[40];
-	char nm[64];
 	sf_http_response_header(resp, "Content-Type", "application/json");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
 	serve_printf(resp, "{\"uptime_s\":%.3f,\n\"stack\":{", uptime_s);
@@ -153,7 +140,7 @@ void serve_stats_json(sf_http_response_t *resp, const sf_stack_stats_t *ss,
 	serve_printf(resp, ",\n\"drops\":{");
 	for (int r = 0; r < SF_DROP_COUNT; r++)
 		serve_printf(resp, "%s\"%s\":%" PRIu64, r ? "," : "",
-		             lower(sf_drop_name((sf_drop_reason_t)r), nm, sizeof nm), ss->drops[r]);
+		             sf_drop_name((sf_drop_reason_t)r), ss->drops[r]);
 	serve_printf(resp, "},\n\"conns_by_state\":{");
 	for (int st = 1; st < SF_STATE_COUNT; st++)
 		serve_printf(resp, "%s\"%s\":%" PRIu32, st > 1 ? "," : "",
@@ -184,7 +171,7 @@ void serve_stats_prometheus(sf_http_response_t *resp, const sf_stack_stats_t *ss
                             double uptime_s)
 {
 	named_t l[40];
-	char nm[64], full[96];
+	char full[96];
 	/* Prometheus text format 0.0.4: counters end in _total. */
 	sf_http_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
@@ -201,7 +188,7 @@ void serve_stats_prometheus(sf_http_response_t *resp, const sf_stack_stats_t *ss
 	       false);
 	for (int r = 0; r < SF_DROP_COUNT; r++)
 		serve_printf(resp, "synfin_stack_drops_total{reason=\"%s\"} %" PRIu64 "\n",
-		             lower(sf_drop_name((sf_drop_reason_t)r), nm, sizeof nm), ss->drops[r]);
+		             sf_drop_name((sf_drop_reason_t)r), ss->drops[r]);
 	family(resp, "synfin_stack_connections", "connection blocks by state", true);
 	for (int st = 1; st < SF_STATE_COUNT; st++)
 		serve_printf(resp, "synfin_stack_connections{state=\"%s\"} %" PRIu32 "\n",
