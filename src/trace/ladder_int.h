@@ -137,14 +137,14 @@ int sf_ladder_build(sf_ladder_t *l);
  * a ladder that ran out of memory (SF_ENOMEM), builds it, and sets *o to
  * opts or, when opts is NULL, to the documented defaults. Returns 0 or the
  * negative error the renderer returns. */
+int sf_ladder_render_begin(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out,
+                           const sf_ladder_opts_t **o);
 /* A row's window in bytes: the field shifted by the sender's scale (RFC 7323
  * §2.3), except in a SYN or when the SYNs were not seen (then the field). */
 uint64_t sf_ladder_win_bytes(const sf_ladder_t *l, const lrow_t *r);
 /* Writes s escaped for XML and HTML text and attributes (&, <, >, ", ');
  * C0 controls other than tab, LF and CR, which XML 1.0 forbids, become '?'. */
 void sf_ladder_put_xml(FILE *out, const char *s);
-int sf_ladder_render_begin(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out,
-                           const sf_ladder_opts_t **o);
 
 /* Infers the states of side s (which has no state events) from the segment
  * rows, sorted, and writes them on the rows; may append rows (sort again
