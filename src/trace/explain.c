@@ -228,7 +228,6 @@ struct entry {
 };
 
 struct out {
-	const sf_ladder_t *l;
 	bool zh;
 	struct entry *v;
 	size_t n, cap;
@@ -490,7 +489,7 @@ int sf_ladder_render_explain(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE 
 	if (err < 0)
 		return err;
 	bool zh = o->lang == SF_LADDER_LANG_ZH;
-	struct out eo = {l, zh, NULL, 0, 0, false, 0};
+	struct out eo = {zh, NULL, 0, 0, false, 0};
 	collect(l, zh, &eo);
 	if (eo.n > 1)
 		qsort(eo.v, eo.n, sizeof *eo.v, cmp_entry);
@@ -511,7 +510,7 @@ char **sf_ladder_explain_rows(sf_ladder_t *l, sf_ladder_lang_t lang)
 	if (sf_ladder_build(l) < 0)
 		return NULL;
 	bool zh = lang == SF_LADDER_LANG_ZH;
-	struct out eo = {l, zh, NULL, 0, 0, false, 0};
+	struct out eo = {zh, NULL, 0, 0, false, 0};
 	collect(l, zh, &eo);
 	char **per = calloc(l->row_cnt ? l->row_cnt : 1, sizeof *per);
 	if (per == NULL || eo.nomem) {
