@@ -647,7 +647,11 @@ int cmd_get(int argc, char **argv)
 			          : k == 0 ? sf_ladder_render_svg(lad, &lo, f)
 			          : k == 1 ? sf_ladder_render_html(lad, &lo, NULL, f)
 			                   : sf_ladder_render_graph(lad, &lo, f);
-			if (!f || err < 0 || fclose(f) != 0) {
+			/* Closed whatever the render returned: no FILE left open. */
+			bool bad = !f || err < 0;
+			if (f && fclose(f) != 0)
+				bad = true;
+			if (bad) {
 				cli_error(CMD, "%s: cannot write it", paths[k]);
 				g->failed++;
 			}
