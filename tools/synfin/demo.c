@@ -529,16 +529,21 @@ int cmd_demo(int argc, char **argv)
 			rc = CMD_FAIL;
 		} else if (o.json) {
 			rc = print_json(&rec);
-			sf_ladder_t *l =
-			        build_ladder(&r, &rec, r.d.conn_cnt > 0 ? r.d.conn_cnt - 1 : 0);
+			/* Every connection's counts; the last one's ladder is kept for
+			 * the summary's final states. */
+			int cnt = r.d.conn_cnt > 0 ? r.d.conn_cnt : 1;
+			sf_ladder_t *l = NULL;
 			seg_counts_t sc = {0, 0};
-			for (int k = 0; k < (r.d.conn_cnt > 0 ? r.d.conn_cnt : 1); k++) {
+			for (int k = 0; k < cnt; k++) {
 				sf_ladder_t *lk = build_ladder(&r, &rec, k);
 				if (lk) {
 					sc.segs += sf_ladder_seg_count(lk);
 					sc.lost += sf_ladder_lost_count(lk);
 				}
-				sf_ladder_free(lk);
+				if (k == cnt - 1)
+					l = lk;
+				else
+					sf_ladder_free(lk);
 			}
 			if (rc == CMD_OK && l) {
 				/* stdout is JSON only: the summary goes to stderr. */
