@@ -348,12 +348,8 @@ static uint32_t new_data_max(const sf_stack_t *st, const sf_tcb_t *t, uint32_t p
 
 static void start_rto(sf_stack_t *st, sf_tcb_t *t)
 {
-	if (t->deadline[T_RTO] == INT64_MAX) {
-		uint64_t rto = (uint64_t)t->rto_us << t->backoff;
-		if (rto > st->cfg.rto_max_ms * 1000ull)
-			rto = st->cfg.rto_max_ms * 1000ull;
-		sf_tcb_timer_set(st, t, T_RTO, st->now_us + (int64_t)rto);
-	}
+	if (t->deadline[T_RTO] == INT64_MAX)
+		sf_tcb_timer_set(st, t, T_RTO, rto_deadline(st, t));
 }
 
 static void restart_rto(sf_stack_t *st, sf_tcb_t *t)

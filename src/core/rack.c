@@ -557,11 +557,7 @@ void sf_rack_tlp_timeout(sf_stack_t *st, sf_tcb_t *t)
 		r->flags |= RK_TLP_OUT | RK_TLP_RETX;
 	}
 	r->tlp_end_seq = t->snd_max;
-	/* §7.3: the RTO restarts from the probe. */
-	uint64_t rto = (uint64_t)t->rto_us << t->backoff;
-	if (rto > st->cfg.rto_max_ms * 1000ull)
-		rto = st->cfg.rto_max_ms * 1000ull;
-	sf_tcb_timer_set(st, t, T_RTO, st->now_us + (int64_t)rto);
+	sf_tcb_timer_set(st, t, T_RTO, rto_deadline(st, t)); /* §7.3: restarts from the probe */
 }
 
 #endif /* SF_NO_RACK */

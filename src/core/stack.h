@@ -294,6 +294,15 @@ static inline uint32_t snd_right(const sf_tcb_t *t)
 {
 	return t->snd_wl2 + t->snd_wnd;
 }
+/* When a retransmission timer started now expires: RTO << backoff, capped
+ * at cfg.rto_max_ms (RFC 6298 (5.1), (5.5)). */
+static inline int64_t rto_deadline(const sf_stack_t *st, const sf_tcb_t *t)
+{
+	uint64_t rto = (uint64_t)t->rto_us << t->backoff;
+	if (rto > st->cfg.rto_max_ms * 1000ull)
+		rto = st->cfg.rto_max_ms * 1000ull;
+	return st->now_us + (int64_t)rto;
+}
 /* The peer's window leaves no room past SND.UNA. */
 static inline bool snd_window_shut(const sf_tcb_t *t)
 {
