@@ -149,7 +149,15 @@ static void enter_recovery(sf_stack_t *st, sf_tcb_t *t, uint32_t sacked_before)
 	sf_tcb_mark_dirty(st, t);
 }
 
-static void rack_loss(sf_stack_t *st, sf_tcb_t *t, uint32_t sacked_before);
+/* A loss RACK found: a new recovery, unless one is running or the last
+ * has not ended (RFC 6582 §3.2: not before SND.UNA passes `recover`). */
+static void rack_loss(sf_stack_t *st, sf_tcb_t *t, uint32_t sacked_before)
+{
+	if (!(t->flags & F_IN_RECOVERY) && sf_seq_ge(t->snd_una, t->recover))
+		enter_recovery(st, t, sacked_before);
+	else
+		sf_tcb_mark_dirty(st, t);
+}
 
 /* Returns whether this ACK revealed a new loss (RACK). */
 static bool on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup, const sf_tcp_opts_t *opt,
@@ -250,22 +258,14 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 	prr_on_ack(t, delivered > 0 ? (uint32_t)delivered : 0, acked && !lost);
 }
 
-/* RFC 5681 (4) and RFC 6298 (5.5)-(5.7): after a timeout everything not yet
- * acknowledged is presumed lost; the scoreboard is dropped, since the peer
- * may have discarded what it SACKed (RFC 2018 §8). */
-static void rack_loss(sf_stack_t *st, sf_tcb_t *t, uint32_t sacked_before)
-{
-	if (!(t->flags & F_IN_RECOVERY) && sf_seq_ge(t->snd_una, t->recover))
-		enter_recovery(st, t, sacked_before);
-	else
-		sf_tcb_mark_dirty(st, t);
-}
-
 void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t)
 {
 	rack_loss(st, t, sf_ranges_bytes_from(&t->sacked, t->snd_una));
 }
 
+/* RFC 5681 (4) and RFC 6298 (5.5)-(5.7): after a timeout everything not yet
+ * acknowledged is presumed lost; the scoreboard is dropped, since the peer
+ * may have discarded what it SACKed (RFC 2018 §8). */
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t)
 {
 	if (!(t->flags & F_IN_RECOVERY) && t->backoff <= 1) /* the first timeout of a series */
