@@ -74,14 +74,19 @@ static void init_conn(sf_stack_t *st, sf_tcb_t *t)
 	t->snd_mss = 536;
 }
 
+/* The send variables that start at the ISS (SYN not yet sent). */
+static void set_iss(sf_tcb_t *t, uint32_t iss)
+{
+	t->iss = t->snd_una = t->snd_nxt = t->snd_max = iss;
+	t->snd_head = iss + 1;
+	t->recover = t->high_rxt = t->ecn_recover = iss;
+}
+
 /* ISS and the send variables of a new connection (active or passive). */
 void sf_tcb_connect_init(sf_stack_t *st, sf_tcb_t *t)
 {
 	init_conn(st, t);
-	t->iss = sf_isn(st, t->raddr, t->lport, t->rport);
-	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
-	t->snd_head = t->iss + 1;
-	t->recover = t->high_rxt = t->ecn_recover = t->iss;
+	set_iss(t, sf_isn(st, t->raddr, t->lport, t->rport));
 }
 
 /* ---- LISTEN (RFC 9293 §3.10.7.2) ---- */
@@ -116,11 +121,8 @@ static sf_tcb_t *spawn_child(sf_stack_t *st, sf_tcb_t *l, const seg_t *s, const 
 	c->cc_algo = l->cc_algo;
 	c->user_timeout_ms = l->user_timeout_ms;
 	sf_tcb_connect_init(st, c);
-	if (iss) {
-		c->iss = c->snd_una = c->snd_nxt = c->snd_max = *iss;
-		c->snd_head = *iss + 1;
-		c->recover = c->high_rxt = c->ecn_recover = *iss;
-	}
+	if (iss)
+		set_iss(c, *iss);
 	c->irs = irs;
 	c->rcv_nxt = irs + 1; /* SYN data, if any, is not taken: the peer resends it */
 	c->rcv_adv = c->rcv_nxt;
@@ -215,10 +217,8 @@ static void listen_input(sf_stack_t *st, sf_tcb_t *l, seg_t *s, bool reopen, uin
 		return;
 	if (reopen) {
 		/* RFC 9293 §3.6.1: above every number of the old connection. */
-		uint32_t iss = sf_tw_reopen_iss(c->iss, old_snd_nxt);
-		c->iss = c->snd_una = c->snd_nxt = c->snd_max = c->snd_wl2 = iss;
-		c->snd_head = iss + 1;
-		c->recover = c->high_rxt = c->ecn_recover = iss;
+		set_iss(c, sf_tw_reopen_iss(c->iss, old_snd_nxt));
+		c->snd_wl2 = c->iss;
 	}
 	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
 	c->snd_wnd = s->h.wnd;
