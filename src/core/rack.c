@@ -462,12 +462,13 @@ uint32_t sf_rack_pipe(const sf_tcb_t *t)
 	return pipe;
 }
 
-uint32_t sf_rack_lost_cnt(const sf_tcb_t *t)
+/* Some segment is marked lost and not yet resent (the probe waits). */
+static bool any_lost(const sf_tcb_t *t)
 {
-	uint32_t n = 0;
 	for (uint8_t i = 0; i < t->rack.cnt; i++)
-		n += (t->rack.seg[i].flags & RS_LOST) != 0;
-	return n;
+		if (t->rack.seg[i].flags & RS_LOST)
+			return true;
+	return false;
 }
 
 bool sf_rack_next_lost(const sf_tcb_t *t, uint32_t *seq, uint32_t *len)
@@ -505,7 +506,7 @@ void sf_rack_schedule_tlp(sf_stack_t *st, sf_tcb_t *t)
 	sf_rack_t *r = &t->rack;
 	if (!st->cfg.rack || !tlp_state(t) || t->snd_una == t->snd_max ||
 	    (t->flags & F_IN_RECOVERY) || (r->flags & RK_TLP_OUT) || t->backoff ||
-	    t->snd_nxt != t->snd_max || snd_window_shut(t) || sf_rack_lost_cnt(t)) {
+	    t->snd_nxt != t->snd_max || snd_window_shut(t) || any_lost(t)) {
 		sf_tcb_timer_clear(st, t, T_TLP);
 		r->flags &= ~(uint32_t)RK_TLP_SCHED;
 		return;
@@ -534,7 +535,7 @@ void sf_rack_schedule_tlp(sf_stack_t *st, sf_tcb_t *t)
 bool sf_rack_tlp_ready(const sf_tcb_t *t)
 {
 	return tlp_state(t) && t->snd_una != t->snd_max && !(t->flags & F_IN_RECOVERY) &&
-	       !(t->rack.flags & RK_TLP_OUT) && !sf_rack_lost_cnt(t);
+	       !(t->rack.flags & RK_TLP_OUT) && !any_lost(t);
 }
 
 void sf_rack_tlp_timeout(sf_stack_t *st, sf_tcb_t *t)

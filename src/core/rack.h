@@ -122,8 +122,6 @@ uint32_t sf_rack_pipe(const struct sf_tcb *t);
 /* The first segment marked lost and not yet resent: its undelivered bytes
  * from *seq, *len of them. False when none. */
 bool sf_rack_next_lost(const struct sf_tcb *t, uint32_t *seq, uint32_t *len);
-/* Segments marked lost and not yet resent. */
-uint32_t sf_rack_lost_cnt(const struct sf_tcb *t);
 
 #else /* SF_NO_RACK: what the callers see of a RACK that never runs */
 #define SF_HAVE_RACK 0
@@ -183,11 +181,6 @@ static inline bool sf_rack_next_lost(const struct sf_tcb *t, uint32_t *seq, uint
 {
 	(void)t, (void)seq, (void)len;
 	return false;
-}
-static inline uint32_t sf_rack_lost_cnt(const struct sf_tcb *t)
-{
-	(void)t;
-	return 0;
 }
 
 #endif /* SF_NO_RACK */
