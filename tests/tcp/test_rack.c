@@ -91,6 +91,30 @@ static void finish(pkt_t *p, sf_sock_t s)
 	pkt_fini(p);
 }
 
+/* Sends pattern[0, 3000) and checks it leaves at once as three 1000-byte
+ * segments from relative sequence `at`, the last pushed. */
+static void send_three(pkt_t *p, sf_sock_t s, uint32_t at)
+{
+	assert_int_equal(sf_send(p->st, s, pattern, 3000), 3000);
+	pkt_poll(p);
+	pkt_expect(p, ".", at, 1, 1000);
+	pkt_expect(p, ".", at + 1000, 1, 1000);
+	pkt_expect(p, "P.", at + 2000, 1, 1000);
+}
+
+/* A tail loss: three segments from 1001 are sent at t0 and only the first
+ * is acknowledged 100 ms later ([2001, 4001) lost); nothing is sent in
+ * reply. Returns t0. */
+static int64_t send_three_lose_tail(pkt_t *p, sf_sock_t s)
+{
+	int64_t t0 = p->now;
+	send_three(p, s, 1001);
+	p->now = t0 + 100 * MS;
+	pkt_in(p, ".", 1, 2001, NULL, 0); /* [2001, 4001) lost */
+	pkt_expect_none(p);
+	return t0;
+}
+
 /* RFC 8985 §6 (and its §3.3.1 example): a retransmission that is lost
  * again is found when data sent after it is SACKed, one RTT later, not by
  * the RTO. DupThresh counting cannot see it: no new duplicate ACKs arrive
@@ -292,15 +316,7 @@ static void tail_loss_recovered_by_probe(void **state)
 	pkt_t p;
 	sf_config_t c = base_cfg();
 	sf_sock_t s = open_sack(&p, &c);
-	int64_t t0 = p.now;
-	assert_int_equal(sf_send(p.st, s, pattern, 3000), 3000);
-	pkt_poll(&p);
-	pkt_expect(&p, ".", 1001, 1, 1000);
-	pkt_expect(&p, ".", 2001, 1, 1000);
-	pkt_expect(&p, "P.", 3001, 1, 1000);
-	p.now = t0 + 100 * MS;
-	pkt_in(&p, ".", 1, 2001, NULL, 0); /* [2001, 4001) lost */
-	pkt_expect_none(&p);
+	int64_t t0 = send_three_lose_tail(&p, s);
 	/* PTO = 2 * SRTT (+ 2 ms with more than one segment in flight). */
 	sf_tcp_info_t ti;
 	int64_t at = run_until_sent(&p);
@@ -625,12 +641,8 @@ static void records_held_only_while_in_flight(void **state)
 	sf_sock_t s = open_sack(&p, &c);
 	uint64_t before = stats(&p).bytes_allocated;
 	for (int round = 0; round < 3; round++) {
-		assert_int_equal(sf_send(p.st, s, pattern, 3000), 3000);
-		pkt_poll(&p);
 		uint32_t at = 1001 + (uint32_t)round * 3000;
-		pkt_expect(&p, ".", at, 1, 1000);
-		pkt_expect(&p, ".", at + 1000, 1, 1000);
-		pkt_expect(&p, "P.", at + 2000, 1, 1000);
+		send_three(&p, s, at);
 		pkt_advance(&p, 100 * MS);
 		pkt_in(&p, ".", 1, at + 3000, NULL, 0);
 		pkt_expect_none(&p);
@@ -653,15 +665,7 @@ static void budget_without_records_goes_on_without_rack(void **state)
 	c.sndbuf = 4096;
 	c.buf_budget = 4096;
 	sf_sock_t s = open_sack(&p, &c);
-	int64_t t0 = p.now;
-	assert_int_equal(sf_send(p.st, s, pattern, 3000), 3000);
-	pkt_poll(&p);
-	pkt_expect(&p, ".", 1001, 1, 1000);
-	pkt_expect(&p, ".", 2001, 1, 1000);
-	pkt_expect(&p, "P.", 3001, 1, 1000);
-	p.now = t0 + 100 * MS;
-	pkt_in(&p, ".", 1, 2001, NULL, 0); /* [2001, 4001) lost */
-	pkt_expect_none(&p);
+	int64_t t0 = send_three_lose_tail(&p, s);
 	int64_t at = run_until_sent(&p);
 	assert_int_equal(at, t0 + 302 * MS);
 	pkt_expect(&p, "P.", 3001, 1, 1000);
