@@ -56,6 +56,18 @@ static uint8_t ecn_of(pkt_t *p, sf_sock_t s)
 	return ti.ecn;
 }
 
+/* A stack with cfg.ecn `ecn` listening on port 80 (backlog 4), for the
+ * passive-side tests; returns the listener. */
+static sf_sock_t listen_ecn(pkt_t *p, uint8_t ecn)
+{
+	sf_config_t c = ecn_cfg(ecn);
+	pkt_init(p, &c);
+	sf_sock_t l = sf_socket(p->st);
+	sf_bind(p->st, l, 80);
+	sf_listen(p->st, l, 4);
+	return l;
+}
+
 /* Active open with cfg.ecn `ecn`, the peer answering with `synack_flags`
  * (and AE): returns the socket, the SYN checked, the handshake ACK popped. */
 static sf_sock_t open_active(pkt_t *p, uint8_t ecn, const char *synack_flags, bool ae,
@@ -136,11 +148,7 @@ static void classic_receiver(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c = ecn_cfg(SF_ECN_PASSIVE);
-	pkt_init(&p, &c);
-	sf_sock_t l = sf_socket(p.st);
-	sf_bind(p.st, l, 80);
-	sf_listen(p.st, l, 4);
+	sf_sock_t l = listen_ecn(&p, SF_ECN_PASSIVE);
 	in_ecn(&p, "SEW", 0, 0, NULL, 0, NOT_ECT, false);
 	pkt_seg_t *sa = pkt_next(&p);
 	p.iss = sa->tcp.seq;
@@ -206,11 +214,7 @@ static void accecn_server(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c = ecn_cfg(SF_ECN_PASSIVE);
-	pkt_init(&p, &c);
-	sf_sock_t l = sf_socket(p.st);
-	sf_bind(p.st, l, 80);
-	sf_listen(p.st, l, 4);
+	sf_sock_t l = listen_ecn(&p, SF_ECN_PASSIVE);
 	in_ecn(&p, "SEW", 0, 0, NULL, 0, ECT0, true); /* an AccECN SYN sent ECT(0) */
 	pkt_seg_t *sa = pkt_next(&p);
 	p.iss = sa->tcp.seq;
@@ -252,11 +256,7 @@ static void ecn_off_ignores_request(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c = ecn_cfg(SF_ECN_OFF);
-	pkt_init(&p, &c);
-	sf_sock_t l = sf_socket(p.st);
-	sf_bind(p.st, l, 80);
-	sf_listen(p.st, l, 4);
+	sf_sock_t l = listen_ecn(&p, SF_ECN_OFF);
 	in_ecn(&p, "SEW", 0, 0, NULL, 0, NOT_ECT, true);
 	pkt_seg_t *sa = pkt_next(&p);
 	assert_int_equal(ace(sa), 0);
