@@ -92,6 +92,25 @@ static sf_sock_t open_1460(pkt_t *p)
 	return pkt_open_passive_opt(p, &o, NULL, NULL);
 }
 
+/* A stack with the offloading link (TSO when `tso`), delayed ACKs of
+ * `delack_ms` (0: off), and one connection passively opened with MSS 1460. */
+static sf_sock_t open_offload(pkt_t *p, bool tso, uint32_t delack_ms)
+{
+	sf_config_t c;
+	cfg_offload(&c, tso);
+	c.delack_ms = delack_ms;
+	pkt_init(p, &c);
+	return open_1460(p);
+}
+
+static void finish(pkt_t *p, sf_sock_t s)
+{
+	sf_abort(p->st, s);
+	pkt_poll(p);
+	pkt_discard(p);
+	pkt_fini(p);
+}
+
 static size_t count_events(const pkt_t *p, sf_event_kind_t k, uint16_t min_segs)
 {
 	size_t n = 0;
@@ -110,10 +129,7 @@ static void tso_sends_whole_segments(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c;
-	cfg_offload(&c, true);
-	pkt_init(&p, &c);
-	sf_sock_t s = open_1460(&p);
+	sf_sock_t s = open_offload(&p, true, 0);
 	assert_int_equal(sf_send(p.st, s, pattern, 40000), 40000);
 	pkt_poll(&p);
 	assert_int_equal(lg.cnt, 1);
@@ -140,10 +156,7 @@ static void tso_sends_whole_segments(void **state)
 		if (p.ev[i].kind == SF_EV_SEG_TX && p.ev[i].u.seg.segs > 1)
 			assert_int_equal(p.ev[i].u.seg.segs,
 			                 (p.ev[i].u.seg.tcp.payload_len + 1459) / 1460);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	finish(&p, s);
 }
 
 /* Without TSO the same link still gets partial checksums, and never a
@@ -152,10 +165,7 @@ static void no_tso_without_the_link_asking(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c;
-	cfg_offload(&c, false);
-	pkt_init(&p, &c);
-	sf_sock_t s = open_1460(&p);
+	sf_sock_t s = open_offload(&p, false, 0);
 	assert_int_equal(sf_send(p.st, s, pattern, 10000), 10000);
 	pkt_poll(&p);
 	assert_int_equal(lg.cnt, 0);
@@ -164,10 +174,7 @@ static void no_tso_without_the_link_asking(void **state)
 	pkt_expect_none(&p);             /* the 1,240-byte tail waits for the ACK (Nagle) */
 	assert_int_equal(lg.partial, 7); /* the SYN,ACK and six segments */
 	assert_int_equal(count_events(&p, SF_EV_SEG_TX, 2), 0);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	finish(&p, s);
 }
 
 /* Builds the peer's data segment of `len` bytes at relative seq 1, with the
@@ -192,11 +199,7 @@ static void gro_super_segment_taken_whole(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c;
-	cfg_offload(&c, true);
-	c.delack_ms = 40;
-	pkt_init(&p, &c);
-	sf_sock_t s = open_1460(&p);
+	sf_sock_t s = open_offload(&p, true, 40);
 	static uint8_t frame[65536];
 	size_t n = build_partial(&p, frame, sizeof frame, 14600);
 	sf_offload_t off = {.gso_size = 1460, .csum_partial = true};
@@ -215,10 +218,7 @@ static void gro_super_segment_taken_whole(void **state)
 	static uint8_t got[65536];
 	assert_int_equal(sf_recv(p.st, s, got, sizeof got), 16060);
 	assert_memory_equal(got, pattern, 16060);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	finish(&p, s);
 }
 
 /* The same bytes without the link's word are an ordinary datagram whose
@@ -228,10 +228,7 @@ static void partial_checksum_needs_the_links_word(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c;
-	cfg_offload(&c, true);
-	pkt_init(&p, &c);
-	sf_sock_t s = open_1460(&p);
+	sf_sock_t s = open_offload(&p, true, 0);
 	static uint8_t frame[65536];
 	size_t n = build_partial(&p, frame, sizeof frame, 2920);
 	sf_stack_input(p.st, frame, n, p.now);
@@ -240,10 +237,7 @@ static void partial_checksum_needs_the_links_word(void **state)
 	assert_int_equal(pkt_drops(&p, SF_DROP_TCP_CHECKSUM), 1);
 	pkt_in(&p, ".", 1, 1, pattern, 1460);
 	pkt_expect(&p, ".", 1, 1461, 0);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	finish(&p, s);
 }
 
 int main(void)
