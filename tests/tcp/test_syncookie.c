@@ -78,6 +78,28 @@ static void fill_queue(pkt_t *p)
 	pkt_expect_none(p);
 }
 
+/* A stack with a SYN queue of 2, listening on port 80 with the queue
+ * already full, so the next SYN is answered with a cookie; returns the
+ * listener. */
+static sf_sock_t listen_full(pkt_t *p)
+{
+	sf_config_t c = cookie_cfg(2);
+	pkt_init(p, &c);
+	sf_sock_t l = listen_on(p, 80, 16);
+	fill_queue(p);
+	return l;
+}
+
+/* Aborts the accepted connection a, closes the listener l, ends the test. */
+static void finish(pkt_t *p, sf_sock_t a, sf_sock_t l)
+{
+	sf_abort(p->st, a);
+	sf_close(p->st, l);
+	pkt_poll(p);
+	pkt_discard(p);
+	pkt_fini(p);
+}
+
 /* The third SYN gets a cookie: no connection block, a SYN,ACK with our MSS,
  * window scale, SACK-permitted and timestamps as a queued child would send;
  * the ACK brings back the peer's MSS (1460 is in the table), window scale
@@ -86,10 +108,7 @@ static void cookie_when_syn_queue_full(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c = cookie_cfg(2);
-	pkt_init(&p, &c);
-	sf_sock_t l = listen_on(&p, 80, 16);
-	fill_queue(&p);
+	sf_sock_t l = listen_full(&p);
 	uint32_t open_before = stats(&p).conns_open;
 	p.now += 100000; /* the timestamp clock is past its first 64 ticks */
 	sf_tcp_opts_t o = {.has_mss = true,
@@ -126,11 +145,7 @@ static void cookie_when_syn_queue_full(void **state)
 	assert_int_equal(sf_send(p.st, a, "pong", 4), 4);
 	pkt_poll(&p);
 	pkt_expect(&p, "P.", 1, 5, 4);
-	sf_abort(p.st, a);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	finish(&p, a, l);
 }
 
 /* Without timestamps only the MSS survives, rounded down to the table
@@ -139,10 +154,7 @@ static void cookie_without_timestamps_keeps_mss(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c = cookie_cfg(2);
-	pkt_init(&p, &c);
-	sf_sock_t l = listen_on(&p, 80, 16);
-	fill_queue(&p);
+	sf_sock_t l = listen_full(&p);
 	sf_tcp_opts_t o = {
 	        .has_mss = true, .mss = 1000, .has_wscale = true, .wscale = 7, .sack_perm = true};
 	pkt_seg_t *sa = syn_from(&p, 40000, &o);
@@ -156,11 +168,7 @@ static void cookie_without_timestamps_keeps_mss(void **state)
 	assert_int_equal(ti.snd_mss, 536);
 	assert_false(ti.sack_ok);
 	assert_false(ti.wscale_ok);
-	sf_abort(p.st, a);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	finish(&p, a, l);
 }
 
 /* A forged ACK (wrong cookie), an ACK for another 4-tuple and a cookie two
@@ -170,10 +178,7 @@ static void bad_cookies_refused_and_counted(void **state)
 {
 	(void)state;
 	pkt_t p;
-	sf_config_t c = cookie_cfg(2);
-	pkt_init(&p, &c);
-	sf_sock_t l = listen_on(&p, 80, 16);
-	fill_queue(&p);
+	sf_sock_t l = listen_full(&p);
 	pkt_seg_t *sa = syn_from(&p, 40000, NULL);
 	uint32_t cookie = sa->tcp.seq;
 	/* Forged: one off. */
@@ -204,11 +209,7 @@ static void bad_cookies_refused_and_counted(void **state)
 	ack_synack(&p, sa);
 	sf_sock_t a = sf_accept(p.st, l, NULL, NULL);
 	assert_true(a > 0);
-	sf_abort(p.st, a);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	finish(&p, a, l);
 }
 
 /* Drives `spoofed` SYNs from addresses that never answer, interleaved
