@@ -8,6 +8,23 @@
 
 #include "synfin/ladder.h"
 
+/* The connection both ladder tests draw: a client at 192.0.2.1:40000 and a
+ * server at 192.0.2.2:80 with these ISNs and trace connection ids. */
+#define CLI_ADDR 0xC0000201u /* 192.0.2.1 */
+#define SRV_ADDR 0xC0000202u /* 192.0.2.2 */
+#define CLI_PORT 40000
+#define SRV_PORT 80
+#define CLI_ISN  1000u
+#define SRV_ISN  5000u
+#define CLI_CONN 1
+#define SRV_CONN 2
+
+#define F_SYN SF_TCP_SYN
+#define F_ACK SF_TCP_ACK
+#define F_FIN SF_TCP_FIN
+#define F_RST SF_TCP_RST
+#define F_PSH SF_TCP_PSH
+
 /* The ladder as text (svg false) or SVG; fails the test on an error. */
 char *render(sf_ladder_t *l, const sf_ladder_opts_t *o, bool svg);
 char *render_lang(sf_ladder_t *l, sf_ladder_lang_t lang);

@@ -20,24 +20,8 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
-#include "synfin/ladder.h"
-
-#define CLI_ADDR 0xC0000201u /* 192.0.2.1 */
-#define SRV_ADDR 0xC0000202u /* 192.0.2.2 */
-#define CLI_PORT 40000
-#define SRV_PORT 80
-#define CLI_ISN  1000u
-#define SRV_ISN  5000u
-#define CLI_CONN 1
-#define SRV_CONN 2
-
-#define F_SYN SF_TCP_SYN
-#define F_ACK SF_TCP_ACK
-#define F_FIN SF_TCP_FIN
-#define F_RST SF_TCP_RST
-#define F_PSH SF_TCP_PSH
-
 #include "ladderfx.h"
+#include "synfin/ladder.h"
 
 /* ---- captures ---- */
 
