@@ -118,6 +118,32 @@ stop() {
 	wait "$1"
 }
 
+# serve_www NAME ARGS...: `synfin serve --dir $WORK/www ARGS` as job NAME
+# (bg), waiting until it says it listens; its pid is in $SERVE.
+serve_www() {
+	local name=$1
+	shift
+	bg "$name" "$SYNFIN" serve --dir "$WORK/www" "$@"
+	SERVE=$LAST_PID
+	wait_for "$WORK/$name.out" "curl http://$SF/"
+}
+
+# stop_serve NAME: stops $SERVE (job NAME), failing unless it exits cleanly.
+stop_serve() {
+	stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/$1.out")"
+}
+
+# legit WHAT: one curl of $WORK/www/a.txt that must get 200 and the file's
+# bytes within 1 s (the legitimate user of the hostile-input tests).
+legit() {
+	local r
+	r=$(curl -sS --max-time 1 -o "$WORK/legit.out" -w '%{http_code} %{time_total}' \
+		http://$SF/a.txt) || fail "$1: the legitimate request was not answered within 1 s"
+	[ "${r%% *}" = 200 ] || fail "$1: legitimate request got $r"
+	cmp -s "$WORK/legit.out" "$WORK/www/a.txt" || fail "$1: legitimate body differs"
+	note "$1: legitimate request answered in ${r#* } s"
+}
+
 # settle SECONDS FILTER...: until the kernel holds no connection matching an
 # ss filter in any state but LISTEN and TIME-WAIT, i.e. every close under way
 # has finished (under loss a FIN waits for its retransmission, so stopping a

@@ -23,18 +23,8 @@ ln -s "$WORK/secret.txt" "$WORK/www/escape.txt"
 ln -s /etc "$WORK/www/etc"
 ln -s a.txt "$WORK/www/inside.txt"
 
-bg serve "$SYNFIN" serve --dir "$WORK/www" --send-timeout 4
-SERVE=$LAST_PID
-wait_for "$WORK/serve.out" "curl http://$SF/"
+serve_www serve --send-timeout 4
 
-legit() {
-	local r
-	r=$(curl -sS --max-time 1 -o "$WORK/legit.out" -w '%{http_code} %{time_total}' \
-		http://$SF/a.txt) || fail "$1: the legitimate request was not answered within 1 s"
-	[ "${r%% *}" = 200 ] || fail "$1: legitimate request got $r"
-	cmp -s "$WORK/legit.out" "$WORK/www/a.txt" || fail "$1: legitimate body differs"
-	note "$1: legitimate request answered in ${r#* } s"
-}
 metric() { $HOSTILE metrics http://$SF/metrics | grep -F "$1 " | awk '{print $2}'; }
 
 for kind in header url; do
@@ -93,5 +83,5 @@ expect_eq "the stalled response aborted (RST)" "$(kv reset "$WORK/zw.out")" 1
 sent=$(metric 'synfin_http_timeouts_total{kind="send"}')
 [ "${sent%.*}" -ge 1 ] || fail "send timeouts counted: $sent"
 legit "at the end"
-stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/serve.out")"
+stop_serve serve
 note "PASS"

@@ -14,19 +14,7 @@ HOSTILE="$PY $HERE/hostile.py"
 mkdir -p "$WORK/www"
 echo "legit" >"$WORK/www/a.txt"
 
-bg serve "$SYNFIN" serve --dir "$WORK/www" --header-timeout 8
-SERVE=$LAST_PID
-wait_for "$WORK/serve.out" "curl http://$SF/"
-
-# legit WHAT: one curl that must get 200 within 1 s.
-legit() {
-	local r
-	r=$(curl -sS --max-time 1 -o "$WORK/legit.out" -w '%{http_code} %{time_total}' \
-		http://$SF/a.txt) || fail "$1: the legitimate request was not answered within 1 s"
-	[ "${r%% *}" = 200 ] || fail "$1: legitimate request got $r"
-	cmp -s "$WORK/legit.out" "$WORK/www/a.txt" || fail "$1: legitimate body differs"
-	note "$1: legitimate request answered in ${r#* } s"
-}
+serve_www serve --header-timeout 8
 
 $HOSTILE metrics http://$SF/metrics >"$WORK/m0" || fail "/metrics does not parse as Prometheus text"
 
@@ -66,7 +54,7 @@ for m in 'synfin_http_timeouts_total{kind="header"}' 'synfin_http_responses_tota
 	$PY -c "import sys; sys.exit(0 if $b - ${a:-0} >= 100 else 1)" ||
 		fail "$m moved from ${a:-0} to $b: expected +100 at least"
 done
-stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/serve.out")"
+stop_serve serve
 
 note "a full table: the longest-idle connection makes room"
 # A backlog above the 300 lets every handshake finish at once: the table
@@ -74,9 +62,7 @@ note "a full table: the longest-idle connection makes room"
 # client after them is served only by evicting (with backlog 16 the rest
 # trickled in on SYN+ACK retransmissions and the table was sometimes not
 # yet full when the legitimate requests came: no eviction was needed).
-bg serve2 "$SYNFIN" serve --dir "$WORK/www" --max-conns 50 --backlog 512
-SERVE=$LAST_PID
-wait_for "$WORK/serve2.out" "curl http://$SF/"
+serve_www serve2 --max-conns 50 --backlog 512
 bg hold2 $HOSTILE hold $SF 80 --idle 300 --seconds 8 --ready "$WORK/ready2"
 wait_for "$WORK/ready2" "ready" 10
 sleep 2
@@ -87,12 +73,10 @@ $HOSTILE metrics http://$SF/metrics >"$WORK/m2" || fail "/metrics does not parse
 ev=$(metric 'synfin_http_conns_evicted_total{}' "$WORK/m2")
 $PY -c "import sys; sys.exit(0 if $ev >= 3 else 1)" || fail "evictions counted: $ev"
 note "$ev idle connections evicted"
-stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/serve2.out")"
+stop_serve serve2
 
 note "a full table of slowloris heads: the oldest head makes room"
-bg serve3 "$SYNFIN" serve --dir "$WORK/www" --max-conns 50 --backlog 128
-SERVE=$LAST_PID
-wait_for "$WORK/serve3.out" "curl http://$SF/"
+serve_www serve3 --max-conns 50 --backlog 128
 bg hold3 $HOSTILE hold $SF 80 --slow 100 --seconds 6 --ready "$WORK/ready3"
 wait_for "$WORK/ready3" "ready 100" 10
 sleep 2
@@ -103,5 +87,5 @@ $HOSTILE metrics http://$SF/metrics >"$WORK/m3" || fail "/metrics does not parse
 ev=$(metric 'synfin_http_conns_evicted_total{}' "$WORK/m3")
 $PY -c "import sys; sys.exit(0 if $ev >= 3 else 1)" || fail "evictions counted: $ev"
 note "$ev slow heads evicted"
-stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/serve3.out")"
+stop_serve serve3
 note "PASS"
