@@ -69,6 +69,20 @@ char *line_with(const char *text, const char *needle)
 	return strndup(b, (size_t)(e - b));
 }
 
+void assert_line_has(const char *text, const char *key, ...)
+{
+	char *line = line_with(text, key);
+	va_list ap;
+	va_start(ap, key);
+	for (const char *n = va_arg(ap, const char *); n != NULL; n = va_arg(ap, const char *)) {
+		if (strstr(line, n) == NULL)
+			print_error("the line \"%s\" lacks \"%s\"\n", line, n);
+		assert_non_null(strstr(line, n));
+	}
+	va_end(ap);
+	free(line);
+}
+
 /* The state names in the left (side 0) or right (side 1) column, top to
  * bottom, joined by single blanks. Rows are the lines holding lifelines:
  * the left cell is the last word before the first '|' unless it is the

@@ -32,6 +32,9 @@ char *render_lang(sf_ladder_t *l, sf_ladder_lang_t lang);
 void assert_in_order(const char *hay, ...);
 /* The first line of text containing needle, or NULL. */
 char *line_with(const char *text, const char *needle);
+/* The first line of text containing key also contains each of the needles
+ * (a NULL-terminated list); fails the test naming the first missing. */
+void assert_line_has(const char *text, const char *key, ...);
 /* The states written in one side's column, space-separated. */
 char *column_states(const char *text, int side);
 void assert_column(const char *text, int side, const char *expect);

@@ -256,15 +256,9 @@ static void test_full_connection(void **state_)
 	              "CLOSED");
 	assert_column(en, 1, "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED CLOSED");
 	/* The TIME-WAIT expiry is its own row, 74 ms in, on the left. */
-	char *tw = line_with(en, "2MSL timer expired");
-	assert_non_null(strstr(tw, "74.000"));
-	assert_non_null(strstr(tw, "CLOSED |"));
-	free(tw);
+	assert_line_has(en, "2MSL timer expired", "74.000", "CLOSED |", NULL);
 	/* State changes sit on the row of the segment that caused them. */
-	char *fin = line_with(en, "FIN+ACK seq=101");
-	assert_non_null(strstr(fin, "FIN-WAIT-1 |"));
-	assert_non_null(strstr(fin, "| CLOSE-WAIT"));
-	free(fin);
+	assert_line_has(en, "FIN+ACK seq=101", "FIN-WAIT-1 |", "| CLOSE-WAIT", NULL);
 	assert_aligned(en);
 	assert_no_trailing_blanks(en);
 
@@ -406,15 +400,10 @@ static void test_lost_and_retransmitted(void **state_)
 	assert_non_null(strstr(lost, "-X   |")); /* stops short of the right lifeline */
 	assert_null(strstr(lost, ">"));
 	free(lost);
-	char *rto = line_with(en, "retransmission timeout (#1)");
-	assert_non_null(strstr(rto, "204.000"));
-	assert_non_null(strstr(rto, "| * retransmission timeout (#1)"));
-	free(rto);
-	char *re = line_with(en, "(retransmission: RTO)");
-	assert_non_null(strstr(re, "204.000"));
-	assert_non_null(strstr(re, "len=100 (retransmission: RTO) -"));
-	assert_non_null(strstr(re, "->|"));
-	free(re);
+	assert_line_has(en, "retransmission timeout (#1)", "204.000",
+	                "| * retransmission timeout (#1)", NULL);
+	assert_line_has(en, "(retransmission: RTO)", "204.000", "len=100 (retransmission: RTO) -",
+	                "->|", NULL);
 	assert_in_order(en, "(lost)", "retransmission timeout", "(retransmission: RTO)",
 	                "ACK seq=1 ack=101", NULL);
 	assert_aligned(en);
@@ -488,19 +477,13 @@ static void test_slow_path_copies(void **state_)
 	assert_int_equal(sf_ladder_lost_count(l), 0);
 
 	char *en = render_lang(l, SF_LADDER_LANG_EN);
-	char *syn = line_with(en, "SYN seq=0");
-	assert_non_null(strstr(syn, "    0.000"));
-	assert_non_null(strstr(syn, "SYN-RECEIVED"));
-	free(syn);
+	assert_line_has(en, "SYN seq=0", "    0.000", "SYN-RECEIVED", NULL);
 	char *synack = line_with(en, "SYN+ACK");
 	assert_non_null(strstr(synack, " 5000.000"));
 	assert_non_null(strstr(synack, "ESTABLISHED"));
 	assert_null(strstr(synack, "dropped"));
 	free(synack);
-	char *again = line_with(en, "(dropped: outside the receive window");
-	assert_non_null(strstr(again, " 6000.000"));
-	assert_non_null(strstr(again, "SYN+ACK"));
-	free(again);
+	assert_line_has(en, "(dropped: outside the receive window", " 6000.000", "SYN+ACK", NULL);
 	assert_aligned(en);
 	free(en);
 	sf_ladder_free(l);
@@ -518,10 +501,7 @@ static void test_reset(void **state_)
 	char *en = render_lang(l, SF_LADDER_LANG_EN);
 	assert_in_order(en, "data transfer", "= reset =", "RST+ACK seq=201 ack=101", NULL);
 	assert_null(strstr(en, "four-way close"));
-	char *rst = line_with(en, "RST+ACK");
-	assert_non_null(strstr(rst, "CLOSED |<--- RST+ACK"));
-	assert_non_null(strstr(rst, "| CLOSED"));
-	free(rst);
+	assert_line_has(en, "RST+ACK", "CLOSED |<--- RST+ACK", "| CLOSED", NULL);
 	char *zh = render_lang(l, SF_LADDER_LANG_ZH);
 	assert_non_null(strstr(zh, "连接重置"));
 	assert_int_equal(sf_ladder_final_state(l, 0), SF_CLOSED);
@@ -595,10 +575,7 @@ static void test_listener_traced_syn(void **state_)
 	char *en = render_lang(l, SF_LADDER_LANG_EN);
 	assert_column(en, 0, "CLOSED SYN-SENT ESTABLISHED ESTABLISHED");
 	assert_column(en, 1, "LISTEN SYN-RECEIVED SYN-RECEIVED");
-	char *synl = line_with(en, "SYN seq=0");
-	assert_non_null(strstr(synl, "SYN-SENT |---- SYN seq=0"));
-	assert_non_null(strstr(synl, "->| SYN-RECEIVED"));
-	free(synl);
+	assert_line_has(en, "SYN seq=0", "SYN-SENT |---- SYN seq=0", "->| SYN-RECEIVED", NULL);
 	assert_int_equal(sf_ladder_lost_count(l), 0);
 	free(en);
 	sf_ladder_free(l);
@@ -621,13 +598,8 @@ static void test_drop_and_right_note(void **state_)
 	assert_int_equal(sf_ladder_add_event(l, 1, &dr), 0);
 	timer(l, 1, 6000, SF_TIMER_KEEPALIVE, 2);
 	char *en = render_lang(l, SF_LADDER_LANG_EN);
-	char *d = line_with(en, "dropped:");
-	assert_non_null(strstr(d, "len=10 (dropped: "));
-	assert_non_null(strstr(d, "->|"));
-	free(d);
-	char *k = line_with(en, "keepalive timer (#2)");
-	assert_non_null(strstr(k, "keepalive timer (#2) * |"));
-	free(k);
+	assert_line_has(en, "dropped:", "len=10 (dropped: ", "->|", NULL);
+	assert_line_has(en, "keepalive timer (#2)", "keepalive timer (#2) * |", NULL);
 	assert_int_equal(sf_ladder_lost_count(l), 0);
 	assert_aligned(en);
 	free(en);
@@ -762,12 +734,8 @@ static void test_crossing_fins(void **state_)
 		              "LISTEN SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT "
 		              "TIME-WAIT");
 		/* A side enters FIN-WAIT-1 on the row of its own FIN. */
-		char *c = line_with(en, "|---- FIN+ACK seq=1 ack=1");
-		assert_non_null(strstr(c, "FIN-WAIT-1 |---- FIN+ACK"));
-		free(c);
-		char *s = line_with(en, "<--- FIN+ACK seq=1 ack=1");
-		assert_non_null(strstr(s, "-| FIN-WAIT-1"));
-		free(s);
+		assert_line_has(en, "|---- FIN+ACK seq=1 ack=1", "FIN-WAIT-1 |---- FIN+ACK", NULL);
+		assert_line_has(en, "<--- FIN+ACK seq=1 ack=1", "-| FIN-WAIT-1", NULL);
 		assert_int_equal(sf_ladder_seg_count(l), 7);
 		assert_int_equal(sf_ladder_lost_count(l), 0);
 		assert_int_equal(sf_ladder_final_state(l, 0), SF_TIME_WAIT);
