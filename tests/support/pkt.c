@@ -70,6 +70,14 @@ void pkt_fini(pkt_t *p)
 	assert_int_equal(p->mem.live, 0);
 }
 
+void pkt_finish(pkt_t *p, sf_sock_t s)
+{
+	sf_abort(p->st, s);
+	pkt_poll(p);
+	pkt_discard(p);
+	pkt_fini(p);
+}
+
 void pkt_poll(pkt_t *p)
 {
 	sf_stack_poll(p->st, p->now);

@@ -62,6 +62,9 @@ typedef struct pkt {
 void pkt_init(pkt_t *p, const sf_config_t *cfg);
 /* Destroys the stack; fails the test if any allocation is still live. */
 void pkt_fini(pkt_t *p);
+/* Ends a test holding connection s: aborts it, drops what the abort sent
+ * (its RST) and destroys the stack (pkt_fini). */
+void pkt_finish(pkt_t *p, sf_sock_t s);
 /* Runs sf_stack_poll at the current fake time. */
 void pkt_poll(pkt_t *p);
 /* Moves the clock forward by us microseconds and polls. */

@@ -14,14 +14,6 @@
 
 static uint8_t pattern[8192];
 
-static void finish(pkt_t *p, sf_sock_t s)
-{
-	sf_abort(p->st, s);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 static sf_sock_t open_ts(pkt_t *p, const sf_config_t *cfg)
 {
 	pkt_init(p, cfg);
@@ -49,7 +41,7 @@ static void ts_recent_only_from_acceptable(void **state)
 	char b[8];
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), 3);
 	assert_int_equal(pkt_drops(&p, SF_DROP_TCP_PAWS), 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 7323 §3.2: with timestamps in use, a RST carries them. */
@@ -101,7 +93,7 @@ static void ack_after_two_rmss_bytes(void **state)
 	pkt_expect(&p, ".", 1, 1601, 0); /* at once */
 	pkt_expect_none(&p);
 	sf_close(p.st, l);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* SF_SO_MAXSEG before connect: the SYN announces it and no segment sent is
@@ -143,7 +135,7 @@ static void maxseg_clamps_both_ways(void **state)
 	pkt_poll(&p);
 	pkt_expect(&p, ".", 1501, 1, 400);
 	pkt_expect(&p, "P.", 1901, 1, 400);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* SF_SO_CORK: a tail shorter than a segment waits while corked; full
@@ -181,7 +173,7 @@ static void cork_holds_partial_segments(void **state)
 	assert_int_equal(sf_shutdown(p.st, s, SF_SHUT_WR), 0);
 	pkt_poll(&p);
 	pkt_expect(&p, "FP.", 1501, 1, 10);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* SF_SHUT_RD: unread data is discarded, sf_recv reports end of file, and
@@ -233,7 +225,7 @@ static void syn_ack_text_kept(void **state)
 	char b[8];
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), 5);
 	assert_memory_equal(b, "hello", 5);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ... and a FIN with it ends the stream: CLOSE-WAIT, data then EOF. */
@@ -254,7 +246,7 @@ static void syn_ack_text_and_fin(void **state)
 	char b[8];
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), 3);
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Simultaneous open: text on the peer's SYN is queued and acknowledged by
@@ -277,7 +269,7 @@ static void syn_text_in_simultaneous_open(void **state)
 	char b[8];
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), 3);
 	assert_memory_equal(b, "hey", 3);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* A choice (docs/CONFORMANCE.md): text on a SYN to a listener is not
@@ -302,7 +294,7 @@ static void syn_text_to_listener_not_taken(void **state)
 	char b[8];
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), 5);
 	sf_close(p.st, l);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Duplicate ACKs reordered behind a newer one carry older timestamps and
@@ -343,7 +335,7 @@ static void reordered_dupacks_pass_paws(void **state)
 	p.peer_ts = 4000;
 	pkt_in(&p, "P.", 1, 1, "x", 1);
 	assert_int_equal(pkt_drops(&p, SF_DROP_TCP_PAWS), 1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 int main(void)

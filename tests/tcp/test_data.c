@@ -46,14 +46,6 @@ static void expect_read(pkt_t *p, sf_sock_t s, uint32_t from, size_t len)
 	assert_memory_equal(buf, pattern + from - 1, len);
 }
 
-static void finish(pkt_t *p, sf_sock_t s)
-{
-	sf_abort(p->st, s);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 static void in_order_data(void **state)
 {
 	(void)state;
@@ -69,7 +61,7 @@ static void in_order_data(void **state)
 	sf_tcp_info_t ti;
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.bytes_received, 300);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 9293 §3.10.7.4 (seventh step) and RFC 5681 §4.2: out-of-order
@@ -99,7 +91,7 @@ static void out_of_order_reassembly(void **state)
 	assert_int_equal(a->tcp.opt.sack_cnt, 0);
 	pkt_expect_none(&p);
 	expect_read(&p, s, 1, 300);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 9293 §3.10.7.4: overlapping segments are trimmed to the new part;
@@ -124,7 +116,7 @@ static void overlap_and_duplicate(void **state)
 	sf_tcp_info_t ti;
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.bytes_received, 200);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 9293 §3.10.7.4: data beyond the receive window is cut off; when the
@@ -148,7 +140,7 @@ static void data_beyond_window_trimmed(void **state)
 	peer_data(&p, 1001, 1, 200);
 	pkt_expect(&p, ".", 1, 1201, 0);
 	expect_read(&p, s, 1001, 200);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Handshake with a 100 ms RTT: SRTT 100 ms, RTTVAR 50 ms, RTO 300 ms. */
@@ -210,7 +202,7 @@ static void rto_backoff_and_karn(void **state)
 	assert_int_equal(ti.backoff, 0);
 	assert_int_equal(ti.bytes_acked, 100);
 	assert_int_equal(pkt_run_next_deadline(&p), -1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-20/21: retransmissions go on until the user timeout (R2) has
@@ -269,7 +261,7 @@ static void fast_retransmit_one_segment(void **state)
 	sf_tcp_info_t ti;
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.retransmits, 1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-61: PSH on the last segment of what is queued. */
@@ -286,7 +278,7 @@ static void psh_on_last_segment(void **state)
 	pkt_expect(&p, ".", 1461, 1, 1460);
 	pkt_expect(&p, "P.", 2921, 1, 80);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 9293 §3.7.4 (Nagle): a second small write waits while data is
@@ -309,7 +301,7 @@ static void nagle_holds_small_segment(void **state)
 	pkt_seg_t *d = pkt_expect(&p, "P.", 2, 1, 2);
 	assert_memory_equal(d->payload, "bc", 2);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-17: with Nagle off, each small write leaves at once. */
@@ -330,7 +322,7 @@ static void nodelay_sends_at_once(void **state)
 	pkt_poll(&p);
 	pkt_expect(&p, "P.", 2, 1, 1);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Closes the peer's window and queues 100 bytes; returns the time. */
@@ -381,7 +373,7 @@ static void zero_window_probes_back_off(void **state)
 	pkt_expect_none(&p);
 	assert_int_equal(pkt_run_next_deadline(&p), -1);
 	(void)start;
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* A peer that shuts its window and then falls silent is not probed forever:
@@ -437,7 +429,7 @@ static void zero_window_probes_while_peer_answers(void **state)
 	p.wnd = 65535;
 	pkt_in(&p, ".", 1, 1, NULL, 0);
 	pkt_expect(&p, "P.", 1, 1, 100);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-40/58: with delayed ACKs (40 ms) one segment is ACKed 40 ms later;
@@ -463,7 +455,7 @@ static void delayed_ack(void **state)
 	pkt_expect(&p, ".", 1, 3021, 0);
 	pkt_advance(&p, 100000);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-40: a delayed-ACK time of 0.5 s or more is refused. */
@@ -495,7 +487,7 @@ static void one_ack_per_batch(void **state)
 	pkt_expect(&p, ".", 1, 301, 0);
 	pkt_expect_none(&p);
 	expect_read(&p, s, 1, 300);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 9293 §3.8.6.2.2 (MUST-39): a full receive buffer advertises zero; a
@@ -525,7 +517,7 @@ static void window_update_after_drain(void **state)
 	pkt_poll(&p);
 	assert_int_equal(pkt_expect(&p, ".", 1, 4097, 0)->tcp.wnd, 4096);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 5681 §4.2: each out-of-order segment gets its own immediate duplicate

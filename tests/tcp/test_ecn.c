@@ -95,14 +95,6 @@ static sf_sock_t open_active(pkt_t *p, uint8_t ecn, const char *synack_flags, bo
 	return s;
 }
 
-static void finish(pkt_t *p, sf_sock_t s)
-{
-	sf_abort(p->st, s);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 /* RFC 3168 §6.1: classic ECN, synfin sending. ECT(0) on new data only;
  * an ECE halves cwnd once, and the next new segment carries CWR. */
 static void classic_sender(void **state)
@@ -139,7 +131,7 @@ static void classic_sender(void **state)
 	sf_stack_stats_t ss;
 	sf_stack_stats(p.st, &ss);
 	assert_int_equal(ss.ecn_responses, 1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 3168 §6.1.3: classic ECN, synfin receiving. A CE mark is answered
@@ -169,7 +161,7 @@ static void classic_receiver(void **state)
 	in_ecn(&p, "PW.", 7, 1, "ghi", 3, ECT0, false);
 	a = pkt_expect(&p, ".", 1, 10, 0);
 	assert_false(a->tcp.flags & SF_TCP_ECE);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 9768 §3.1-3.2: AccECN as the client. The SYN,ACK's code names
@@ -205,7 +197,7 @@ static void accecn_client(void **state)
 	sf_stack_stats_t ss;
 	sf_stack_stats(p.st, &ss);
 	assert_int_equal(ss.ecn_responses, 1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 9768 §3.1.1: the default (passive) server answers an AccECN SYN
@@ -230,7 +222,7 @@ static void accecn_server(void **state)
 	sf_stack_stats_t ss;
 	sf_stack_stats(p.st, &ss);
 	assert_int_equal(ss.ecn_responses, 0); /* the peer's ACE 5 is the start */
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 9768 §3.1.2: an AccECN SYN answered the classic way (ECE alone)
@@ -242,13 +234,13 @@ static void accecn_falls_back(void **state)
 	pkt_t p;
 	sf_sock_t s = open_active(&p, SF_ECN_ACCECN, "SE.", false, NULL);
 	assert_int_equal(ecn_of(&p, s), SF_ECN_CLASSIC);
-	finish(&p, s);
+	pkt_finish(&p, s);
 	s = open_active(&p, SF_ECN_ACCECN, "S.", false, NULL);
 	assert_int_equal(ecn_of(&p, s), SF_ECN_OFF);
 	assert_int_equal(sf_send(p.st, s, "x", 1), 1);
 	pkt_poll(&p);
 	assert_int_equal(pkt_next(&p)->ip.ecn, NOT_ECT);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* With ECN off, a peer's ECN-setup SYN gets a plain SYN,ACK. */

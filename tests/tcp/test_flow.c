@@ -49,14 +49,6 @@ static sf_sock_t open_mss(pkt_t *p, const sf_config_t *cfg)
 	return pkt_open_passive_opt(p, &o, NULL, NULL);
 }
 
-static void finish(pkt_t *p, sf_sock_t s)
-{
-	sf_abort(p->st, s);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 /* Pops the next segment: data at relative seq with len bytes, ACK set,
  * PSH as synfin likes. */
 static pkt_seg_t *expect_data(pkt_t *p, uint32_t seq, size_t len)
@@ -155,7 +147,7 @@ static void fast_retransmit_resends_one_segment(void **state)
 	}
 	assert_int_equal(sf_tcp_info(p.st, s, &ti), 0);
 	assert_int_equal(ti.retransmits, 1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 6582 §3.2 (3): the full ACK that ends recovery sets cwnd to
@@ -184,7 +176,7 @@ static void full_ack_leaves_two_segments(void **state)
 	assert_true(ti.cwnd >= 2000);
 	expect_data(&p, 12001, 1000);
 	expect_data(&p, 13001, 1000);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- window updates are not held back by delayed ACK ---- */
@@ -217,7 +209,7 @@ static void window_update_not_delayed(void **state)
 	assert_int_equal(u->at_us, t);
 	assert_int_equal(u->tcp.wnd, 8000);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- receiver SWS avoidance (MUST-39, RFC 9293 §3.8.6.2.2) ----
@@ -259,7 +251,7 @@ static void receiver_sws_avoidance(void **state)
 	pkt_poll(&p);
 	pkt_discard(&p); /* an update may go out now; the probe tells for sure */
 	assert_true(probe_window(&p, 4001) >= 1460);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- sender SWS avoidance and Nagle (MUST-38, RFC 9293 §3.8.6.2.1) ---- */
@@ -294,7 +286,7 @@ static void sender_sws_small_remainder_waits(void **state)
 	assert_int_equal(sf_send(p.st, s, pattern, 1000), 1000);
 	pkt_poll(&p);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- the stalls the grid found ---- */
@@ -323,7 +315,7 @@ static void window_growth_restarts_output(void **state)
 	expect_data(&p, 2001, 1000);
 	expect_data(&p, 3001, 1000);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Data held back by sender SWS avoidance behind a small window, nothing in
@@ -350,7 +342,7 @@ static void small_window_held_data_is_probed(void **state)
 	pkt_seg_t *q = pkt_next(&p);
 	/* Nothing beyond the 300-byte window. */
 	assert_true(rel_seq(&p, q) + q->tcp.payload_len <= 301);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- a shrinking window (MUST-34, RFC 9293 §3.8.6) ---- */
@@ -397,7 +389,7 @@ static void shrinking_window(void **state)
 	assert_int_equal(sf_tcp_info(p.st, s, &ti), 0);
 	assert_int_equal(ti.state, SF_ESTABLISHED);
 	assert_int_equal(ti.retransmits, 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- delayed ACK (MUST-40, MUST-58; RFC 9293 §3.8.6.3) ---- */
@@ -436,7 +428,7 @@ static void delayed_ack_limits(void **state)
 	pkt_poll(&p);
 	expect_ack(&p, 11001);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- keepalive (MUST-24..29, RFC 9293 §3.8.4) ---- */
@@ -459,7 +451,7 @@ static void keepalive_off_by_default(void **state)
 	sf_tcp_info_t ti;
 	assert_int_equal(sf_tcp_info(p.st, s, &ti), 0);
 	assert_int_equal(ti.state, SF_ESTABLISHED);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* A keepalive is an ACK one below SND.NXT with no data (RFC 9293 §3.8.4). */
@@ -486,7 +478,7 @@ static void keepalive_default_idle_two_hours(void **state)
 	assert_int_equal(run_until_output(&p, 3 * 3600 * SEC), t0 + 7200 * SEC);
 	expect_keepalive(&p);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 static void keepalive_probes_and_gives_up(void **state)
@@ -558,7 +550,7 @@ static void keepalive_tolerates_lost_acks(void **state)
 	assert_int_equal(sf_send(p.st, s, pattern, 10), 10);
 	pkt_poll(&p);
 	expect_data(&p, 1, 10);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 7323 §3.2: once timestamps are negotiated, every segment but a RST
@@ -578,7 +570,7 @@ static void probes_carry_timestamps(void **state)
 	pkt_seg_t *k = pkt_next(&p);
 	assert_int_equal(k->tcp.payload_len, 0);
 	assert_true(k->tcp.opt.has_ts);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- zero-window probing for an hour (MUST-35, MUST-36, MUST-37) ---- */
@@ -638,7 +630,7 @@ static void zero_window_probes_for_an_hour(void **state)
 	expect_data(&p, 3001, 1000);
 	expect_data(&p, 4001, 1000);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* ---- TTL and DSCP per connection (MUST-48, MUST-49) ---- */
@@ -683,12 +675,12 @@ static void ttl_and_dscp_per_connection(void **state)
 	assert_int_equal(sf_send(q.st, s2, pattern, 10), 10);
 	pkt_poll(&q);
 	check_ip(expect_data(&q, 1, 10), 64, 0, "default connection");
-	finish(&q, s2);
+	pkt_finish(&q, s2);
 	/* Changed on an open connection, it applies to what follows. */
 	assert_int_equal(sf_setsockopt(p.st, s, SF_SO_TTL, 200), 0);
 	pkt_in(&p, "P.", 1, 101, pattern, 10);
 	check_ip(expect_ack(&p, 11), 200, 46, "ACK after change");
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Every segment of the connection carries them: keepalives and window
@@ -734,7 +726,7 @@ static void ttl_and_dscp_on_probes(void **state)
 	sf_setsockopt(p.st, s, SF_SO_KEEPALIVE, 1);
 	assert_true(run_until_output(&p, 3 * 3600 * SEC) > 0);
 	check_ip(pkt_next(&p), 9, 10, "keepalive");
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 int main(void)

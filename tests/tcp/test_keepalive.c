@@ -7,14 +7,6 @@
 
 #include "pkt.h"
 
-static void finish(pkt_t *p, sf_sock_t s)
-{
-	sf_abort(p->st, s);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 /* Polls at at_us - 1 ms (nothing) and at at_us (one probe). */
 static void expect_probe_at(pkt_t *p, int64_t at_us)
 {
@@ -40,7 +32,7 @@ static void off_by_default(void **state)
 	assert_int_equal(pkt_run_next_deadline(&p), -1);
 	pkt_advance(&p, 3ll * 3600 * 1000000);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-24/26/28: asked for, the first probe comes after 2 hours idle; an
@@ -57,7 +49,7 @@ static void default_idle_two_hours(void **state)
 	pkt_in(&p, ".", 1, 1, NULL, 0);
 	pkt_expect_none(&p);
 	expect_probe_at(&p, t + 2 * 7200ll * 1000000);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-26/27: only after the connection was idle for the (configured)
@@ -80,7 +72,7 @@ static void traffic_defers_probe(void **state)
 	p.now = t + 15000000;
 	pkt_poll(&p);
 	pkt_expect(&p, ".", 0, 3, 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-29: one lost answer does not end the connection; KEEPCNT

@@ -103,14 +103,6 @@ static sf_sock_t open_offload(pkt_t *p, bool tso, uint32_t delack_ms)
 	return open_1460(p);
 }
 
-static void finish(pkt_t *p, sf_sock_t s)
-{
-	sf_abort(p->st, s);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 static size_t count_events(const pkt_t *p, sf_event_kind_t k, uint16_t min_segs)
 {
 	size_t n = 0;
@@ -156,7 +148,7 @@ static void tso_sends_whole_segments(void **state)
 		if (p.ev[i].kind == SF_EV_SEG_TX && p.ev[i].u.seg.segs > 1)
 			assert_int_equal(p.ev[i].u.seg.segs,
 			                 (p.ev[i].u.seg.tcp.payload_len + 1459) / 1460);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Without TSO the same link still gets partial checksums, and never a
@@ -174,7 +166,7 @@ static void no_tso_without_the_link_asking(void **state)
 	pkt_expect_none(&p);             /* the 1,240-byte tail waits for the ACK (Nagle) */
 	assert_int_equal(lg.partial, 7); /* the SYN,ACK and six segments */
 	assert_int_equal(count_events(&p, SF_EV_SEG_TX, 2), 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Builds the peer's data segment of `len` bytes at relative seq 1, with the
@@ -218,7 +210,7 @@ static void gro_super_segment_taken_whole(void **state)
 	static uint8_t got[65536];
 	assert_int_equal(sf_recv(p.st, s, got, sizeof got), 16060);
 	assert_memory_equal(got, pattern, 16060);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* The same bytes without the link's word are an ordinary datagram whose
@@ -237,7 +229,7 @@ static void partial_checksum_needs_the_links_word(void **state)
 	assert_int_equal(pkt_drops(&p, SF_DROP_TCP_CHECKSUM), 1);
 	pkt_in(&p, ".", 1, 1, pattern, 1460);
 	pkt_expect(&p, ".", 1, 1461, 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 int main(void)

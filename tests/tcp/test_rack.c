@@ -83,14 +83,6 @@ static sf_stack_stats_t stats(const pkt_t *p)
 	return s;
 }
 
-static void finish(pkt_t *p, sf_sock_t s)
-{
-	sf_abort(p->st, s);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 /* Sends pattern[0, 3000) and checks it leaves at once as three 1000-byte
  * segments from relative sequence `at`, the last pushed. */
 static void send_three(pkt_t *p, sf_sock_t s, uint32_t at)
@@ -169,7 +161,7 @@ static void lost_retransmission_detected_without_rto(void **state)
 	assert_int_equal(ti.bytes_acked, 9000);
 	assert_true(stats(&p).rack_lost >= 2);
 	assert_int_equal(pkt_run_next_deadline(&p), -1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* A link with TSO (as the TUN's virtio-net header offers): super-segments
@@ -240,7 +232,7 @@ static void lost_segment_of_super_segment_detected(void **state)
 	assert_int_equal(timers(&p, SF_TIMER_TLP), 0);
 	assert_int_equal(timers(&p, SF_TIMER_RTO), 0);
 	assert_int_equal(stats(&p).rack_lost, 1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Segments synfin sent since the last call (popped). */
@@ -302,7 +294,7 @@ static void prr_sends_in_proportion_during_recovery(void **state)
 	assert_int_equal(ti.cwnd, 5500);
 	assert_int_equal(stats(&p).fast_recoveries, 1);
 	assert_int_equal(timers(&p, SF_TIMER_RTO), 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 8985 §7: the last two segments of a flight are lost, so no SACK or
@@ -340,7 +332,7 @@ static void tail_loss_recovered_by_probe(void **state)
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.bytes_acked, 4000);
 	assert_int_equal(ti.retransmits, 2);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Without SACK, TLP still repairs a lost last segment: the probe is
@@ -401,7 +393,7 @@ static void tail_loss_probe_without_sack(void **state)
 	assert_int_equal(timers(&p, SF_TIMER_TLP), 2);
 	sf_tcp_info(p.st, s, &ti);
 	assert_true(ti.cwnd >= 2000); /* no collapse to one segment */
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 8985 §6.2 step 4: one or two segments SACKed past a hole may be
@@ -453,7 +445,7 @@ static void reordering_tolerated_without_spurious_retransmission(void **state)
 	assert_int_equal(ti.retransmits, 0);
 	assert_int_equal(ti.bytes_acked, 8000);
 	assert_int_equal(stats(&p).rack_lost, 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* The same second flight with RACK off: RFC 6675 retransmits on three
@@ -475,7 +467,7 @@ static void reordering_without_rack_retransmits(void **state)
 	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
 	pkt_expect(&p, ".", 1001, 1, 1000);
 	assert_int_equal(retx_cause(&p, 0), SF_RETX_DUPACK);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 2018 §8: a receiver should not forget what it has SACKed, or the
@@ -521,7 +513,7 @@ static void twenty_holes_all_kept(void **state)
 			allocated = stats(&p).bytes_allocated;
 	}
 	assert_int_equal(stats(&p).bytes_allocated, allocated);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 2883 §4: a duplicate segment is reported in the first SACK block of
@@ -556,7 +548,7 @@ static void dsack_reports_duplicate_data(void **state)
 	a = pkt_expect(&p, ".", 1001, 1501, 0);
 	assert_int_equal(a->tcp.opt.sack_cnt, 0);
 	assert_int_equal(stats(&p).dsacks_sent, 2);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* A segment delayed past three SACKed ones is retransmitted (RACK's
@@ -604,7 +596,7 @@ static void dsack_undoes_spurious_retransmission(void **state)
 	pkt_expect_none(&p);
 	sf_tcp_info(p.st, s, &after);
 	assert_int_equal(after.retransmits, 1);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RACK's segment records are a pool block held while data is in flight
@@ -648,7 +640,7 @@ static void records_held_only_while_in_flight(void **state)
 		pkt_expect_none(&p);
 	}
 	assert_int_equal(stats(&p).bytes_allocated, before);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* With no room left in cfg.buf_budget for a record block, the connection
@@ -681,7 +673,7 @@ static void budget_without_records_goes_on_without_rack(void **state)
 	sf_tcp_info_t ti;
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.bytes_acked, 4000);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 int main(void)

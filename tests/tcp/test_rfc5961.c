@@ -6,14 +6,6 @@
 
 #include "pkt.h"
 
-static void finish(pkt_t *p, sf_sock_t s)
-{
-	sf_abort(p->st, s);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 static uint64_t challenge_acks(pkt_t *p)
 {
 	sf_stack_stats_t ss;
@@ -81,7 +73,7 @@ static void rst_out_of_window_ignored(void **state)
 	assert_int_equal(pkt_state(&p, id), SF_ESTABLISHED);
 	assert_int_equal(pkt_drops(&p, SF_DROP_TCP_RST_IGNORED), 3);
 	assert_int_equal(challenge_acks(&p), 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 5961 §4.2: a SYN in a synchronized state, whatever its sequence
@@ -107,7 +99,7 @@ static void syn_in_established_challenged(void **state)
 	/* Data still flows with the old numbers. */
 	pkt_in(&p, "P.", 1, 1, "ok", 2);
 	pkt_expect(&p, ".", 1, 3, 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 5961 §5.2: an ACK above SND.NXT or below SND.UNA - MAX.SND.WND is
@@ -130,7 +122,7 @@ static void ack_outside_range_dropped(void **state)
 	pkt_in(&p, "P.", 1, 1 - 65535, "xyz", 3);
 	pkt_expect(&p, ".", 1, 4, 0);
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), 3);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 5961 §7, per connection: segments without data that draw a reply
@@ -156,7 +148,7 @@ static void reply_limit_per_connection(void **state)
 	pkt_advance(&p, 1000);
 	pkt_in(&p, "R", 100, 0, NULL, 0);
 	pkt_expect(&p, ".", 1, 1, 0);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* RFC 5961 §7, all connections: the budget of a second is drawn afresh
@@ -185,7 +177,7 @@ static void reply_budget_randomised_per_second(void **state)
 		assert_true(counts[sec] >= 500 && counts[sec] < 1500);
 	}
 	assert_false(counts[0] == counts[1] && counts[1] == counts[2] && counts[2] == counts[3]);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* Sends n copies of one segment at one instant; returns the replies. */
@@ -288,7 +280,7 @@ static void probe(uint64_t seed, bool spoof_in_window, bool answers[1000])
 	assert_int_equal(sf_tcp_info(p.st, victim, &ti), 0);
 	assert_int_equal(ti.state, SF_ESTABLISHED);
 	sf_abort(p.st, own);
-	finish(&p, victim);
+	pkt_finish(&p, victim);
 }
 
 static void off_path_probe_learns_nothing(void **state)
@@ -353,7 +345,7 @@ static void zero_window_ack_processed(void **state)
 	assert_int_equal(ti.bytes_received, 1000);
 	pkt_expect(&p, ".", 11, 1001, 0);
 	pkt_expect_none(&p);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 /* MUST-66: URG with a zero window: the urgent pointer is taken (the
@@ -374,7 +366,7 @@ static void zero_window_urg_processed(void **state)
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.bytes_acked, 10);
 	assert_int_equal(ti.bytes_received, 1000);
-	finish(&p, s);
+	pkt_finish(&p, s);
 }
 
 int main(void)
