@@ -274,10 +274,7 @@ static void sack_recovery_without_rack(void **state)
 	assert_int_equal(ti.retransmits, 1);
 	assert_int_equal(stats(&p).rack_lost, 0);
 	assert_int_equal(stats(&p).rto_timeouts, 0);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* Without TLP a loss at the tail of a flight waits for the RTO: no probe
@@ -313,10 +310,7 @@ static void tail_loss_waits_for_the_rto(void **state)
 	sf_tcp_info_t ti;
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.bytes_acked, 4000);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* No D-SACK (RFC 2883): data that arrives twice is acknowledged again
@@ -347,10 +341,7 @@ static void duplicate_data_acked_without_dsack(void **state)
 	uint8_t buf[1500];
 	assert_int_equal(sf_recv(p.st, s, buf, sizeof buf), 1500);
 	assert_memory_equal(buf, pattern, 1500);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* No reassembly: a fragment is dropped and counted (ip_fragment), nothing

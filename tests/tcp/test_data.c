@@ -535,10 +535,7 @@ static void dup_ack_per_ooo_segment_in_a_batch(void **state)
 	pkt_expect(&p, ".", 1, 1, 0);
 	pkt_expect(&p, ".", 1, 1, 0);
 	pkt_expect_none(&p);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 int main(void)

@@ -116,10 +116,7 @@ static void soft_errors_in_syn_sent_do_not_abort(void **state)
 	assert_string_equal(pkt_state_path(&p, id), "SYN-SENT,ESTABLISHED");
 	sf_sock_error(p.st, s); /* a soft error may have been kept for the app */
 	assert_int_equal(sf_send(p.st, s, "x", 1), 1);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* MUST-56 (and RFC 5461 for hard errors once synchronized): no ICMP error
@@ -154,10 +151,7 @@ static void errors_in_established_do_not_abort(void **state)
 	pkt_in(&p, "P.", 1, 15, "ok", 2);
 	pkt_expect(&p, ".", 15, 3, 0);
 	assert_int_equal(pkt_state(&p, id), SF_ESTABLISHED);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* RFC 1191 §6.4 (MUST-16): fragmentation-needed with a next-hop MTU of
@@ -195,10 +189,7 @@ static void frag_needed_lowers_mss(void **state)
 	icmp_in(&p, SF_ICMP_UNREACH, SF_ICMP_UNREACH_NEEDFRAG, 1400, &q);
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.snd_mss, 960);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* MUST-55: source quench is discarded silently: no error, no change. */
@@ -221,10 +212,7 @@ static void source_quench_ignored(void **state)
 	assert_int_equal(after.snd_mss, before.snd_mss);
 	assert_int_equal(sf_sock_error(p.st, s), 0);
 	assert_int_equal(pkt_drops(&p, SF_DROP_ICMP_IGNORED), 1);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* RFC 5927 §4.1: an error whose quoted sequence number is not in flight
@@ -257,10 +245,7 @@ static void quote_outside_window_ignored(void **state)
 	sf_tcp_info_t ti;
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.snd_mss, 536);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* A TCP datagram from src to dst (any addresses), peer port -> port 80. */

@@ -97,10 +97,7 @@ static void handshake_ack_before_queued_data(void **state)
 	pkt_expect(&p, ".", 1, 1, 0);
 	pkt_expect(&p, "P.", 1, 1, 5);
 	pkt_expect_none(&p);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* Active close: ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT ->

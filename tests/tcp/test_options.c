@@ -46,10 +46,7 @@ static void peer_mss_caps_payload(void **state)
 	pkt_seg_t *b = pkt_expect(&p, "P.", 501, 1, 500);
 	assert_memory_equal(b->payload, pattern + 500, 500);
 	pkt_expect_none(&p);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* MUST-67: the MSS we announce comes from our MTU (MMS_R = MTU - 20,
@@ -76,10 +73,7 @@ static void mss_from_mtu(void **state)
 	pkt_poll(&p);
 	pkt_expect(&p, ".", 1, 1, 960);
 	pkt_expect_none(&p); /* Nagle holds the 40-byte tail */
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* MUST-15: no MSS option received -> 536 bytes per segment. */
@@ -95,10 +89,7 @@ static void no_mss_means_536(void **state)
 	pkt_expect(&p, ".", 1, 1, 536);
 	pkt_expect(&p, "P.", 537, 1, 64);
 	pkt_expect_none(&p);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* MUST-65: in a whole exchange with every option negotiated (data both
@@ -178,10 +169,7 @@ static void wscale_both_offer(void **state)
 	pkt_in(&p, "P.", 1, 1, pattern, 10);
 	pkt_seg_t *a = pkt_expect(&p, ".", 1025, 11, 0);
 	assert_int_equal((uint32_t)a->tcp.wnd << 1, 65536 - 10);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* RFC 7323 §1.3: only the peer offers (our config has scaling off): no
@@ -211,10 +199,7 @@ static void wscale_only_peer_offers(void **state)
 	assert_int_equal(a->tcp.wnd, 65536 - 10); /* unscaled */
 	sf_tcp_info(p.st, s, &ti);
 	assert_int_equal(ti.snd_wnd, 4000);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* Only we offer (passive: the peer's SYN has none, so our SYN,ACK has none;
@@ -232,10 +217,7 @@ static void wscale_only_we_offer(void **state)
 	sf_tcp_info(p.st, s, &ti);
 	assert_false(ti.wscale_ok);
 	assert_int_equal(ti.snd_wnd, 8);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 
 	pkt_init(&p, NULL);
 	s = sf_socket(p.st);
@@ -256,10 +238,7 @@ static void wscale_only_we_offer(void **state)
 	sf_tcp_info(p.st, s, &ti);
 	assert_false(ti.wscale_ok);
 	assert_int_equal(ti.snd_wnd, 8);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* RFC 7323 §2.3: a shift above 14 is used as 14. */
@@ -276,10 +255,7 @@ static void wscale_clamped_to_14(void **state)
 	assert_true(ti.wscale_ok);
 	assert_int_equal(ti.snd_wscale, 14);
 	assert_int_equal(ti.snd_wnd, 1u << 14);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* RFC 2018: out-of-order data is reported in a SACK block only when
@@ -306,10 +282,7 @@ static void sack_only_when_negotiated(void **state)
 		pkt_in(&p, "P.", 1, 1, pattern, 100);
 		a = pkt_expect(&p, ".", 1, 201, 0);
 		assert_int_equal(a->tcp.opt.sack_cnt, 0);
-		sf_abort(p.st, s);
-		pkt_poll(&p);
-		pkt_discard(&p);
-		pkt_fini(&p);
+		pkt_finish(&p, s);
 	}
 }
 
@@ -342,10 +315,7 @@ static void timestamps_echo(void **state)
 	a = pkt_expect(&p, "P.", 1, 11, 1);
 	assert_int_equal(a->tcp.opt.ts_ecr, 5100);
 	assert_int_equal(a->tcp.opt.ts_val - ts0, 150);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* RFC 7323 §5.3 (PAWS): a segment whose TSval is older than TS.Recent is
@@ -374,10 +344,7 @@ static void paws_drops_old_timestamp(void **state)
 	pkt_expect(&p, ".", 1, 21, 0);
 	assert_int_equal(sf_recv(p.st, s, buf, sizeof buf), 10);
 	assert_memory_equal(buf, pattern + 10, 10);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* MUST-6: an unknown option kind is skipped by its length; MUST-64: the
@@ -476,10 +443,7 @@ static void window_is_unsigned(void **state)
 	pkt_poll(&p);
 	pkt_expect(&p, ".", 1, 1, 1460);
 	pkt_expect(&p, "P.", 1461, 1, 1460);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* MUST-3: a segment whose checksum fails is dropped and counted. */

@@ -41,10 +41,7 @@ static void receive_urgent(void **state)
 	assert_int_equal(sf_urgent_pending(p.st, s, &bytes), 0);
 	pf.revents = 0;
 	assert_int_equal(sf_poll(p.st, &pf, 1), 0);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 static void send_urgent(void **state)
@@ -63,10 +60,7 @@ static void send_urgent(void **state)
 	assert_int_equal(sf_send(p.st, s, "z", 1), 1);
 	pkt_poll(&p);
 	pkt_expect(&p, "P.", 6, 1, 1);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 /* MUST-31: urgent data of any length. 4000 urgent bytes go out in several
@@ -121,10 +115,7 @@ static void long_urgent_data(void **state)
 	assert_int_equal(sf_recv(p.st, s, buf, 1200), 1200);
 	assert_int_equal(sf_urgent_pending(p.st, s, &bytes), 1);
 	assert_int_equal(bytes, 1800);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish(&p, s);
 }
 
 int main(void)
