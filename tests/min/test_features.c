@@ -177,11 +177,7 @@ static void ecn_setup_answered_as_a_host_without_ecn(void **state)
 		pkt_seg_t *d = pkt_expect(&p, "P.", 1, 4, 5);
 		assert_int_equal(d->ip.ecn, NOT_ECT);
 		assert_int_equal(stats(&p).ecn_ce_rcvd, 0);
-		sf_abort(p.st, s);
-		sf_close(p.st, l);
-		pkt_poll(&p);
-		pkt_discard(&p);
-		pkt_fini(&p);
+		pkt_finish_listener(&p, s, l);
 	}
 }
 

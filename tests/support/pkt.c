@@ -78,6 +78,15 @@ void pkt_finish(pkt_t *p, sf_sock_t s)
 	pkt_fini(p);
 }
 
+void pkt_finish_listener(pkt_t *p, sf_sock_t s, sf_sock_t l)
+{
+	sf_abort(p->st, s);
+	sf_close(p->st, l);
+	pkt_poll(p);
+	pkt_discard(p);
+	pkt_fini(p);
+}
+
 void pkt_poll(pkt_t *p)
 {
 	sf_stack_poll(p->st, p->now);

@@ -65,6 +65,9 @@ void pkt_fini(pkt_t *p);
 /* Ends a test holding connection s: aborts it, drops what the abort sent
  * (its RST) and destroys the stack (pkt_fini). */
 void pkt_finish(pkt_t *p, sf_sock_t s);
+/* The same for a test that also holds the listener l: aborts s, closes l,
+ * drops what was sent and destroys the stack. */
+void pkt_finish_listener(pkt_t *p, sf_sock_t s, sf_sock_t l);
 /* Runs sf_stack_poll at the current fake time. */
 void pkt_poll(pkt_t *p);
 /* Moves the clock forward by us microseconds and polls. */

@@ -390,11 +390,7 @@ static void timewait_reopen_by_sequence(void **state)
 	pkt_expect_none(&p);
 	sf_sock_t s2 = sf_accept(p.st, l, NULL, NULL);
 	assert_true(s2 > 0);
-	sf_abort(p.st, s2);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_listener(&p, s2, l);
 }
 
 /* RFC 6191 §2 with timestamps: a SYN with a newer TSval reopens even with

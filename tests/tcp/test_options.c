@@ -380,11 +380,7 @@ static void unknown_and_misaligned_options(void **state)
 	pkt_in_raw(&p, buf, n);
 	pkt_poll(&p);
 	pkt_expect(&p, ".", 1, 4, 0);
-	sf_abort(p.st, s);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_listener(&p, s, l);
 }
 
 /* MUST-7: an option whose length is 0, 1 or runs past the header makes

@@ -90,16 +90,6 @@ static sf_sock_t listen_full(pkt_t *p)
 	return l;
 }
 
-/* Aborts the accepted connection a, closes the listener l, ends the test. */
-static void finish(pkt_t *p, sf_sock_t a, sf_sock_t l)
-{
-	sf_abort(p->st, a);
-	sf_close(p->st, l);
-	pkt_poll(p);
-	pkt_discard(p);
-	pkt_fini(p);
-}
-
 /* The third SYN gets a cookie: no connection block, a SYN,ACK with our MSS,
  * window scale, SACK-permitted and timestamps as a queued child would send;
  * the ACK brings back the peer's MSS (1460 is in the table), window scale
@@ -145,7 +135,7 @@ static void cookie_when_syn_queue_full(void **state)
 	assert_int_equal(sf_send(p.st, a, "pong", 4), 4);
 	pkt_poll(&p);
 	pkt_expect(&p, "P.", 1, 5, 4);
-	finish(&p, a, l);
+	pkt_finish_listener(&p, a, l);
 }
 
 /* Without timestamps only the MSS survives, rounded down to the table
@@ -168,7 +158,7 @@ static void cookie_without_timestamps_keeps_mss(void **state)
 	assert_int_equal(ti.snd_mss, 536);
 	assert_false(ti.sack_ok);
 	assert_false(ti.wscale_ok);
-	finish(&p, a, l);
+	pkt_finish_listener(&p, a, l);
 }
 
 /* A forged ACK (wrong cookie), an ACK for another 4-tuple and a cookie two
@@ -209,7 +199,7 @@ static void bad_cookies_refused_and_counted(void **state)
 	ack_synack(&p, sa);
 	sf_sock_t a = sf_accept(p.st, l, NULL, NULL);
 	assert_true(a > 0);
-	finish(&p, a, l);
+	pkt_finish_listener(&p, a, l);
 }
 
 /* Drives `spoofed` SYNs from addresses that never answer, interleaved

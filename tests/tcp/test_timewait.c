@@ -204,11 +204,7 @@ static void timewait_reopen_iss_above_old_snd_nxt(void **state)
 	pkt_in(&p, ".", 1001, 1, NULL, 0);
 	sf_sock_t s = sf_accept(p.st, l, NULL, NULL);
 	assert_true(s > 0);
-	sf_abort(p.st, s);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_listener(&p, s, l);
 }
 
 int main(void)
