@@ -221,10 +221,7 @@ static void full_syn_queue_recycles_without_cookies(void **state)
 		assert_true(a > 0);
 		sf_abort(p.st, a);
 	}
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 static sf_sock_t open_sack(pkt_t *p)
@@ -359,10 +356,7 @@ static void fragments_dropped_and_counted(void **state)
 	pkt_in(&p, "S", 0, 0, NULL, 0);
 	pkt_seg_t *sa = pkt_next(&p);
 	assert_int_equal(sa->tcp.flags, SF_TCP_SYN | SF_TCP_ACK);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 int main(void)

@@ -87,6 +87,14 @@ void pkt_finish_listener(pkt_t *p, sf_sock_t s, sf_sock_t l)
 	pkt_fini(p);
 }
 
+void pkt_finish_close(pkt_t *p, sf_sock_t s)
+{
+	sf_close(p->st, s);
+	pkt_poll(p);
+	pkt_discard(p);
+	pkt_fini(p);
+}
+
 void pkt_poll(pkt_t *p)
 {
 	sf_stack_poll(p->st, p->now);

@@ -68,6 +68,10 @@ void pkt_finish(pkt_t *p, sf_sock_t s);
 /* The same for a test that also holds the listener l: aborts s, closes l,
  * drops what was sent and destroys the stack. */
 void pkt_finish_listener(pkt_t *p, sf_sock_t s, sf_sock_t l);
+/* Ends a test with sf_close(s) in place of the abort (s a listener, or a
+ * connection whose FIN is dropped): closes s, drops what was sent and
+ * destroys the stack. */
+void pkt_finish_close(pkt_t *p, sf_sock_t s);
 /* Runs sf_stack_poll at the current fake time. */
 void pkt_poll(pkt_t *p);
 /* Moves the clock forward by us microseconds and polls. */

@@ -423,10 +423,7 @@ static void timewait_reopen_by_timestamp(void **state)
 	assert_int_equal(sa->tcp.ack, p.irs + 1);
 	assert_int_equal(sa->tcp.opt.ts_ecr, 6000);
 	assert_int_equal(pkt_state(&p, id), SF_CLOSED);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 int main(void)

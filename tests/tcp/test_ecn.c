@@ -252,10 +252,7 @@ static void ecn_off_ignores_request(void **state)
 	in_ecn(&p, "SEW", 0, 0, NULL, 0, NOT_ECT, true);
 	pkt_seg_t *sa = pkt_next(&p);
 	assert_int_equal(ace(sa), 0);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 int main(void)

@@ -510,10 +510,7 @@ static void keepalive_probes_and_gives_up(void **state)
 	uint8_t b[8];
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), SF_ETIMEDOUT);
 	pkt_discard(&p);
-	sf_close(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, s);
 }
 
 /* MUST-29: keepalive ACKs are not delivered reliably, so losing

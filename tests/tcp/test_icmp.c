@@ -347,10 +347,7 @@ static void ip_options_ignored(void **state)
 	pkt_poll(&p);
 	pkt_expect(&p, "S.", 0, 1, 0);
 	pkt_expect_none(&p);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 int main(void)

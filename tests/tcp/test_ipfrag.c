@@ -125,10 +125,7 @@ static void tcp_syn_in_fragments(void **state)
 	pkt_poll(&p);
 	pkt_seg_t *sa = pkt_next(&p);
 	assert_int_equal(sa->tcp.flags, SF_TCP_SYN | SF_TCP_ACK);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 int main(void)

@@ -102,10 +102,7 @@ static void unanswered_probes_give_up(void **state)
 	assert_int_equal(pkt_state(&p, id), SF_CLOSED);
 	char b[4];
 	assert_int_equal(sf_recv(p.st, s, b, sizeof b), SF_ETIMEDOUT);
-	sf_close(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, s);
 }
 
 int main(void)

@@ -98,10 +98,7 @@ static void syn_queue_limit(void **state)
 	assert_int_equal(sf_accept(p.st, l, NULL, NULL), SF_EAGAIN);
 	pkt_poll(&p);
 	pkt_discard(&p);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 /* A SYN while the accept queue holds `backlog` connections is dropped. */
@@ -398,10 +395,7 @@ static void syn_received_unacceptable_ack(void **state)
 	sf_sock_t a = sf_accept(p.st, l, NULL, NULL);
 	assert_true(a > 0);
 	sf_close(p.st, a);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 /* RFC 6528: ISN = M + F(4-tuple, secret). Different 4-tuples at the same
@@ -418,10 +412,7 @@ static void isn_differs_per_tuple(void **state)
 	int32_t ab = (int32_t)(a - b), ac = (int32_t)(a - c);
 	assert_true(ab > (1 << 20) || ab < -(1 << 20));
 	assert_true(ac > (1 << 20) || ac < -(1 << 20));
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 /* MUST-8: the clock component: the same 4-tuple 4 s later gets an ISN
@@ -442,10 +433,7 @@ static void isn_clock_driven(void **state)
 	pkt_advance(&p, 1000);
 	uint32_t c = syn_from(&p, 40001);
 	assert_int_equal(c - b, 2000 / 4);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 static uint32_t first_isn(uint64_t seed)
@@ -458,10 +446,7 @@ static uint32_t first_isn(uint64_t seed)
 	pkt_init(&p, &c);
 	sf_sock_t l = listen_on(&p, 80, 4);
 	uint32_t iss = syn_from(&p, 40001);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 	return iss;
 }
 
@@ -521,10 +506,7 @@ static void ttl_and_tos(void **state)
 	pkt_seg_t *sa = pkt_next(&p);
 	assert_int_equal(sa->tcp.flags, SF_TCP_SYN | SF_TCP_ACK);
 	assert_int_equal(sa->ip.ttl, 5);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 int main(void)

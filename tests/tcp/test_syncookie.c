@@ -301,10 +301,7 @@ static unsigned flood(bool cookies, unsigned spoofed, unsigned legit, unsigned g
 	print_message("%u spoofed SYNs, cookies %s: %u of %u legitimate clients connected, "
 	              "peak memory %lld bytes over the start\n",
 	              spoofed, cookies ? "on" : "off", accepted, legit, (long long)(peak - bytes0));
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 	return accepted;
 }
 

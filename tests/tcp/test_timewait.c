@@ -106,10 +106,7 @@ static void one_case(const tw_case_t *c)
 	}
 	pkt_expect_none(&p);
 	assert_int_equal(timewait_open(&p), c->stays ? 1 : 0);
-	sf_close(p.st, l);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	pkt_fini(&p);
+	pkt_finish_close(&p, l);
 }
 
 static void timewait_table(void **state)
@@ -174,10 +171,7 @@ static void timewait_syn_by_timestamp(void **state)
 			assert_int_equal(r->tcp.flags, SF_TCP_ACK);
 		pkt_expect_none(&p);
 		assert_int_equal(timewait_open(&p), newer ? 0 : 1);
-		sf_close(p.st, l);
-		pkt_poll(&p);
-		pkt_discard(&p);
-		pkt_fini(&p);
+		pkt_finish_close(&p, l);
 	}
 }
 
