@@ -598,12 +598,34 @@ static int handle(void *ctx, const sf_http_request_t *req, sf_http_response_t *r
 	return r->fn(s, req, resp);
 }
 
+/* True once no connection of the stack waits for the ACK of its FIN
+ * (FIN-WAIT-1, CLOSING, LAST-ACK). FIN-WAIT-2 is the client's turn and
+ * TIME-WAIT needs nothing more from us (RFC 9293 §3.6). */
+static bool closes_finished(void *ctx)
+{
+	server_state_t *s = ctx;
+	uint32_t n[SF_STATE_COUNT];
+	sf_stack_conns_by_state(sf_loop_stack(s->loop), n);
+	return n[SF_FIN_WAIT_1] + n[SF_CLOSING] + n[SF_LAST_ACK] == 0;
+}
+
+/* Before exiting, lets closes under way finish, for at most CLOSE_GRACE_US:
+ * a FIN whose ACK was lost is retransmitted and acknowledged, so neither the
+ * client nor the capture is left with half a close. Open connections are not
+ * waited for. */
+#define CLOSE_GRACE_US 5000000
+static void finish_closes(server_state_t *s)
+{
+	(void)sf_loop_run_until(s->loop, closes_finished, s, CLOSE_GRACE_US);
+}
+
 /* Thread k > 0: runs its stack's loop until stopped (on_wake) or the
- * duration passed. */
+ * duration passed, then lets its closes finish. */
 static void *stack_thread(void *arg)
 {
 	server_state_t *s = arg;
 	s->rc = sf_loop_run(s->loop, s->duration_us);
+	finish_closes(s);
 	return NULL;
 }
 
@@ -637,7 +659,8 @@ static void help(void)
 	       "page\n"
 	       "at /_synfin/ (and at /, unless --dir has an index.html) draws your connection's\n"
 	       "ladder (SVG); /_synfin/stats (JSON) and /metrics (Prometheus text) give the\n"
-	       "stack's and the server's counters. Needs root (CAP_NET_ADMIN). Stop with Ctrl-C.\n"
+	       "stack's and the server's counters. Needs root (CAP_NET_ADMIN). Stop with Ctrl-C:\n"
+	       "closes under way get up to 5 s to finish; a second Ctrl-C ends them at once.\n"
 	       "\n"
 	       "options:\n"
 	       "  --port P         listening port (default 80)\n"
@@ -872,12 +895,19 @@ int cmd_serve(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		rc = sf_loop_run(ss[0].loop, duration < 0 ? -1 : (int64_t)(duration * 1e6));
-		running_loop = NULL;
 	}
 	for (unsigned k = 1; k < started; k++) {
 		uint64_t one = 1;
 		if (write(wake[k], &one, sizeof one) < 0)
 			cli_error(CMD, "cannot stop thread %u", k);
+	}
+	if (started == n) {
+		/* The other stacks finish theirs meanwhile; a second Ctrl-C ends
+		 * this at once. */
+		finish_closes(&ss[0]);
+		running_loop = NULL;
+	}
+	for (unsigned k = 1; k < started; k++) {
 		pthread_join(tids[k], NULL);
 		if (ss[k].rc < 0 && ss[k].rc != SF_ETIMEDOUT && rc >= 0)
 			rc = ss[k].rc;

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Stopping `synfin serve` lets the closes under way finish (RFC 9293 §3.6:
+# a FIN is retransmitted until acknowledged). With a 300 ms one-way delay on
+# synfin's link, the server is stopped (TERM) the moment the kernel's side of
+# a finished download reaches TIME-WAIT: synfin is then in LAST-ACK and the
+# kernel's ACK of its FIN is still on the way. The server must stay for it,
+# so its capture shows every FIN acknowledged, and exit cleanly; stopped with
+# nothing closing, it must not wait out its 5 s grace.
+. "$(dirname "$0")/common.bash"
+
+mkdir -p "$WORK/www"
+head -c 5000 /dev/urandom >"$WORK/www/a.bin"
+serve_www serve --delay-ms 300 --pcap "$WORK/serve.pcap"
+curl -sS --max-time 10 -o "$WORK/got" http://$SF/a.bin || fail "the download failed"
+cmp -s "$WORK/got" "$WORK/www/a.bin" || fail "the download differs"
+for _ in $(seq 100); do
+	[ "$(tw_count '( dport = :80 )')" = 1 ] && break
+	sleep 0.02
+done
+expect_eq "kernel connections in TIME-WAIT" "$(tw_count '( dport = :80 )')" 1
+t0=$(date +%s.%N)
+stop $SERVE 10 || fail "synfin serve exited with $? on TERM: $(tail -3 "$WORK/serve.out")"
+note "stopped during synfin's LAST-ACK: exited after $(echo "$(date +%s.%N) - $t0" | bc) s"
+pcapcheck "$WORK/serve.pcap" --streams 1 --closer kernel
+
+serve_www idle
+t0=$(date +%s.%N)
+stop $SERVE 10 || fail "an idle synfin serve exited with $? on TERM"
+t=$(echo "$(date +%s.%N) - $t0" | bc)
+note "stopped with nothing closing: exited after $t s"
+[ "$(echo "$t < 4" | bc)" = 1 ] || fail "an idle server took $t s to stop (it has nothing to wait for)"
+note "PASS"
