@@ -7,7 +7,8 @@
 #     nested namespace serve created for itself;
 #   - --duration ends serve by itself (exit 0, no leak);
 #   - one-line errors: not root, /dev/net/tun missing, a bad URL, --addr and
-#     --peer in different subnets.
+#     --peer in different subnets, a bad --lang (demo, ladder, get), a view
+#     file that cannot be created.
 . "$(dirname "$0")/common.bash"
 
 note "serve --netns prints a command that reaches it"
@@ -53,4 +54,11 @@ expect_error "no /dev/net/tun" 1 "/dev/net/tun is not available" \
 expect_error "bad URL" 2 "only http://A.B.C.D" "$SYNFIN" get https://example.org/
 expect_error "different subnets" 1 "one subnet" "$SYNFIN" serve --addr 192.0.2.2/24 --peer 198.51.100.1
 expect_error "unknown option" 2 "unknown option" "$SYNFIN" serve --bogus
+for cmd in demo "ladder $SYNFIN_SRC/tests/data/kernel-http.pcap" "get http://$KN/"; do
+	expect_error "$cmd --lang fr" 2 "--lang: 'fr' is not en or zh" "$SYNFIN" $cmd --lang fr
+done
+expect_error "demo --svg into a missing directory" 1 "/nonexistent/a.svg: No such file" \
+	"$SYNFIN" demo --svg /nonexistent/a.svg
+expect_error "ladder --graph into a missing directory" 1 "/nonexistent/g.svg: No such file" \
+	"$SYNFIN" ladder "$SYNFIN_SRC/tests/data/kernel-http.pcap" --graph /nonexistent/g.svg
 note "PASS"

@@ -14,6 +14,7 @@
 #include "scenario.h"
 #include "synfin/ladder.h"
 #include "synfin/simnet.h"
+#include "views.h"
 
 #define CMD "demo"
 
@@ -119,16 +120,8 @@ static int parse(int argc, char **argv, demo_opts_t *o)
 			if (r < 0 || !cli_u64(CMD, "--seed", val, UINT64_MAX, &o->seed))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--lang", &val)) != 0) {
-			if (r < 0)
+			if (r < 0 || !view_lang(CMD, val, &o->lang))
 				return CMD_USAGE;
-			if (!strcmp(val, "en")) {
-				o->lang = SF_LADDER_LANG_EN;
-			} else if (!strcmp(val, "zh")) {
-				o->lang = SF_LADDER_LANG_ZH;
-			} else {
-				cli_error(CMD, "--lang: '%s' is not en or zh", val);
-				return CMD_USAGE;
-			}
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--svg", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -281,27 +274,6 @@ static char *svg_path(const char *base, int index)
 	return p;
 }
 
-/* what: 's' SVG ladder, 'h' HTML page, 'g' time-sequence graph. */
-static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *lo, const char *path, char what)
-{
-	/* Standard output ("-", as /dev/fd/N): appended, one after another. */
-	FILE *f = fopen(path, strncmp(path, "/dev/fd/", 8) ? "w" : "a");
-	if (!f) {
-		cli_error(CMD, "%s: cannot create", path);
-		return CMD_FAIL;
-	}
-	int err = what == 'h'   ? sf_ladder_render_html(l, lo, NULL, f)
-	          : what == 'g' ? sf_ladder_render_graph(l, lo, f)
-	                        : sf_ladder_render_svg(l, lo, f);
-	bool bad = ferror(f) != 0;
-	bad |= fclose(f) != 0;
-	if (err < 0 || bad) {
-		cli_error(CMD, "%s: %s", path, err < 0 ? sf_ladder_strerror(err) : "write error");
-		return CMD_FAIL;
-	}
-	return CMD_OK;
-}
-
 /* Builds the ladder of connection k from the recorded events. */
 static sf_ladder_t *build_ladder(const run_t *r, const recorder_t *rec, int k)
 {
@@ -441,17 +413,17 @@ static int print_ladders(const run_t *r, const recorder_t *rec, const demo_opts_
 		}
 		if (rc == CMD_OK && o->svg && !stdout_taken(o->svg, k, "--svg")) {
 			char *p = svg_path(o->svg, k);
-			rc = p ? write_svg(l, &lo, p, 's') : CMD_FAIL;
+			rc = p ? view_write(CMD, l, &lo, p, VIEW_SVG) : CMD_FAIL;
 			free(p);
 		}
 		if (rc == CMD_OK && o->html && !stdout_taken(o->html, k, "--html")) {
 			char *p = svg_path(o->html, k);
-			rc = p ? write_svg(l, &lo, p, 'h') : CMD_FAIL;
+			rc = p ? view_write(CMD, l, &lo, p, VIEW_HTML) : CMD_FAIL;
 			free(p);
 		}
 		if (rc == CMD_OK && o->graph && !stdout_taken(o->graph, k, "--graph")) {
 			char *p = svg_path(o->graph, k);
-			rc = p ? write_svg(l, &lo, p, 'g') : CMD_FAIL;
+			rc = p ? view_write(CMD, l, &lo, p, VIEW_GRAPH) : CMD_FAIL;
 			free(p);
 		}
 		sf_ladder_free(*last);

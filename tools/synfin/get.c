@@ -26,6 +26,7 @@
 #include "netopts.h"
 #include "synfin/ladder.h"
 #include "synfin/loop.h"
+#include "views.h"
 
 #define CMD "get"
 
@@ -501,13 +502,8 @@ int cmd_get(int argc, char **argv)
 				return CMD_USAGE;
 			output = v;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--lang", &v)) != 0) {
-			if (r < 0)
+			if (r < 0 || !view_lang(CMD, v, &lang))
 				return CMD_USAGE;
-			if (strcmp(v, "en") && strcmp(v, "zh")) {
-				cli_error(CMD, "--lang: 'en' or 'zh', not '%s'", v);
-				return CMD_USAGE;
-			}
-			lang = strcmp(v, "zh") ? SF_LADDER_LANG_EN : SF_LADDER_LANG_ZH;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--timeout", &v)) != 0) {
 			if (r < 0 || !cli_double(CMD, "--timeout", v, 0.001, 86400, &timeout_s))
 				return CMD_USAGE;
@@ -639,23 +635,10 @@ int cmd_get(int argc, char **argv)
 			}
 		}
 		const char *paths[] = {svg, html, graph};
-		for (int k = 0; k < 3; k++) {
-			if (!paths[k])
-				continue;
-			FILE *f = fopen(paths[k], "w");
-			int err = !f       ? SF_EINVAL
-			          : k == 0 ? sf_ladder_render_svg(lad, &lo, f)
-			          : k == 1 ? sf_ladder_render_html(lad, &lo, NULL, f)
-			                   : sf_ladder_render_graph(lad, &lo, f);
-			/* Closed whatever the render returned: no FILE left open. */
-			bool bad = !f || err < 0;
-			if (f && fclose(f) != 0)
-				bad = true;
-			if (bad) {
-				cli_error(CMD, "%s: cannot write it", paths[k]);
+		const view_kind_t kinds[] = {VIEW_SVG, VIEW_HTML, VIEW_GRAPH};
+		for (int k = 0; k < 3; k++)
+			if (paths[k] && view_write(CMD, lad, &lo, paths[k], kinds[k]) != CMD_OK)
 				g->failed++;
-			}
-		}
 	}
 	if (repeat > 1) {
 		fprintf(stderr,

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "synfin/ladder.h"
+#include "views.h"
 
 #define CMD "ladder"
 
@@ -61,27 +62,6 @@ static void list_others(const sf_capture_t *cap, size_t drawn)
 	}
 }
 
-/* what: 's' SVG ladder, 'h' HTML page, 'g' time-sequence graph. */
-static int write_svg(sf_ladder_t *l, const sf_ladder_opts_t *o, const char *path, char what)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		cli_error(CMD, "%s: %s", path, strerror(errno));
-		return CMD_FAIL;
-	}
-	int err = what == 'h'   ? sf_ladder_render_html(l, o, NULL, f)
-	          : what == 'g' ? sf_ladder_render_graph(l, o, f)
-	                        : sf_ladder_render_svg(l, o, f);
-	bool bad = ferror(f) != 0;
-	if (fclose(f) != 0)
-		bad = true;
-	if (err < 0 || bad) {
-		cli_error(CMD, "%s: %s", path, err < 0 ? sf_ladder_strerror(err) : "write error");
-		return CMD_FAIL;
-	}
-	return CMD_OK;
-}
-
 static int cmd_ladder_file(const char *file, const char *name, uint64_t conn, const char *svg,
                            const char *html, const char *graph, bool explain,
                            const sf_ladder_opts_t *opts);
@@ -110,16 +90,8 @@ int cmd_ladder(int argc, char **argv)
 			if (r < 0 || !cli_u64_in(CMD, "--conn", val, 1, SIZE_MAX, &conn))
 				return CMD_USAGE;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--lang", &val)) != 0) {
-			if (r < 0)
+			if (r < 0 || !view_lang(CMD, val, &o.lang))
 				return CMD_USAGE;
-			if (!strcmp(val, "en"))
-				o.lang = SF_LADDER_LANG_EN;
-			else if (!strcmp(val, "zh"))
-				o.lang = SF_LADDER_LANG_ZH;
-			else {
-				cli_error(CMD, "--lang: '%s' is not en or zh", val);
-				return CMD_USAGE;
-			}
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--svg", &val)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -223,11 +195,11 @@ static int cmd_ladder_file(const char *file, const char *name, uint64_t conn, co
 		rc = CMD_FAIL;
 	}
 	if (rc == CMD_OK && svg)
-		rc = write_svg(l, &o, svg, 's');
+		rc = view_write(CMD, l, &o, svg, VIEW_SVG);
 	if (rc == CMD_OK && html)
-		rc = write_svg(l, &o, html, 'h');
+		rc = view_write(CMD, l, &o, html, VIEW_HTML);
 	if (rc == CMD_OK && graph)
-		rc = write_svg(l, &o, graph, 'g');
+		rc = view_write(CMD, l, &o, graph, VIEW_GRAPH);
 	sf_ladder_free(l);
 	if (fflush(stdout) != 0 && rc == CMD_OK) {
 		cli_error(CMD, "write error on standard output");
