@@ -522,8 +522,13 @@ char **sf_ladder_explain_rows(sf_ladder_t *l, sf_ladder_lang_t lang)
 		size_t r = eo.v[i].row;
 		size_t old = per[r] ? strlen(per[r]) : 0, add = strlen(eo.v[i].text);
 		char *n = realloc(per[r], old + add + 2);
-		if (n == NULL)
-			continue;
+		if (n == NULL) { /* all or nothing: a page missing one row's words would mislead */
+			for (size_t k = 0; k < l->row_cnt; k++)
+				free(per[k]);
+			free(per);
+			per = NULL;
+			break;
+		}
 		if (old)
 			n[old++] = '\n';
 		memcpy(n + old, eo.v[i].text, add + 1);
