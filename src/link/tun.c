@@ -185,8 +185,14 @@ static void set_sin(struct sockaddr *sa, uint32_t addr)
 	memcpy(sa, &sin, sizeof(sin));
 }
 
-/* Sets MTU, address/prefix and IFF_UP on the kernel side of `name`.
- * Returns 0 or a negative SF_E* code. */
+/* The kernel's queue toward us on the device: its default (500 frames)
+ * overflows when a thousand clients send at once, and every frame dropped
+ * there costs the kernel a retransmission timeout (>= 200 ms) of latency. */
+#define TUN_TXQUEUELEN 10000
+
+/* Sets MTU, the kernel's transmit queue length (best effort: a failure
+ * leaves the default), address/prefix and IFF_UP on the kernel side of
+ * `name`. Returns 0 or a negative SF_E* code. */
 static int configure(const char *name, const sf_tun_config_t *cfg)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -198,6 +204,8 @@ static int configure(const char *name, const sf_tun_config_t *cfg)
 	ifr.ifr_mtu = cfg->mtu ? cfg->mtu : 1500;
 	if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
 		goto fail;
+	ifr.ifr_qlen = TUN_TXQUEUELEN;
+	(void)ioctl(s, SIOCSIFTXQLEN, &ifr);
 	if (cfg->peer_addr != 0) {
 		if (cfg->prefix_len < 0 || cfg->prefix_len > 32) {
 			close(s);

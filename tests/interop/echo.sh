@@ -10,7 +10,8 @@
 #     kernel server that answers only after the client's FIN (half-close by
 #     synfin: it receives 20 MB in FIN-WAIT-2);
 #   - a SYN to a closed port: refused both ways;
-#   - the pcaps both examples wrote read back in tshark without errors.
+#   - the pcaps both examples wrote read back in tshark without errors;
+#   - the TUN the library opened has a 10,000-frame kernel transmit queue.
 NEED_BINS="examples/echo_server examples/echo_client"
 . "$(dirname "$0")/common.bash"
 
@@ -21,6 +22,9 @@ note "nc -> echo_server: a line, 1 MB with half-close, a closed port"
 bg echo_server "$ECHO_SERVER" 7 "$WORK/server.pcap"
 SERVER=$LAST_PID
 wait_for "$WORK/echo_server.out" "echo server on"
+# The library raises the kernel's queue toward the TUN (500 frames overflow
+# under a thousand clients; sf_tun_open).
+expect_eq "the TUN's transmit queue" "$(ip -o link show type tun | grep -o 'qlen [0-9]*')" "qlen 10000"
 expect_eq "echoed line" "$(echo hello synfin | timeout 10 nc -N $SF 7)" "hello synfin"
 head -c 1000000 "$WORK/big" >"$WORK/small"
 timeout 20 nc -N $SF 7 <"$WORK/small" >"$WORK/small.echo" || fail "nc 1 MB"

@@ -206,28 +206,6 @@ static int enter_netns(const char *cmd)
 	return 0;
 }
 
-/* The kernel's queue toward synfin on the TUN device: its default (500
- * frames) overflows when a thousand clients send at once, and every frame
- * dropped there costs a kernel retransmission timeout (>= 200 ms) of
- * latency. Best effort: a failure leaves the default. */
-#define TUN_TXQUEUELEN 10000
-
-static void raise_txqueuelen(const char *name)
-{
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof ifr);
-	if (s < 0 || !name || strlen(name) >= sizeof ifr.ifr_name) {
-		if (s >= 0)
-			close(s);
-		return;
-	}
-	strcpy(ifr.ifr_name, name);
-	ifr.ifr_qlen = TUN_TXQUEUELEN;
-	(void)ioctl(s, SIOCSIFTXQLEN, &ifr);
-	close(s);
-}
-
 int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf_loop_t **out)
 {
 	return netopts_open_multi(cmd, o, cfg, 1, NULL, out);
@@ -283,6 +261,5 @@ int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *c
 		cli_error(cmd, "%s", err);
 		return -1;
 	}
-	raise_txqueuelen(sf_loop_tun_name(*out));
 	return 0;
 }
