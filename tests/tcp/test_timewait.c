@@ -64,16 +64,33 @@ static const tw_case_t cases[] = {
         {"SF.", IN, ACK, true},
         {"SF.", OLD, ACK, true},
         {"SF.", FAR, ACK, true},
-        /* RST, anywhere: ignored (RFC 1337); SYN+RST means nothing. */
+        /* RST, anywhere, with any of SYN, FIN, ACK: ignored (RFC 1337); SYN+RST
+         * means nothing. With the rows above, all sixteen combinations of
+         * SYN, RST, FIN and ACK are here at all three positions. */
         {"R", IN, NONE, true},
         {"R", OLD, NONE, true},
         {"R", FAR, NONE, true},
         {"R.", IN, NONE, true},
         {"R.", OLD, NONE, true},
         {"R.", FAR, NONE, true},
+        {"RF", IN, NONE, true},
+        {"RF", OLD, NONE, true},
+        {"RF", FAR, NONE, true},
         {"RF.", IN, NONE, true},
+        {"RF.", OLD, NONE, true},
+        {"RF.", FAR, NONE, true},
         {"SR", IN, NONE, true},
+        {"SR", OLD, NONE, true},
+        {"SR", FAR, NONE, true},
         {"SR.", IN, NONE, true},
+        {"SR.", OLD, NONE, true},
+        {"SR.", FAR, NONE, true},
+        {"SRF", IN, NONE, true},
+        {"SRF", OLD, NONE, true},
+        {"SRF", FAR, NONE, true},
+        {"SRF.", IN, NONE, true},
+        {"SRF.", OLD, NONE, true},
+        {"SRF.", FAR, NONE, true},
         /* URG with ACK and text: text ignored, acknowledged. */
         {"UP.", IN, ACK, true},
 };
