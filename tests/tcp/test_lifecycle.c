@@ -227,6 +227,44 @@ static void syn_to_closed_port(void **state)
 	pkt_fini(&p);
 }
 
+/* CLOSED, a segment without ACK (RFC 9293 §3.10.7.1): RST,ACK with
+ * seq 0 and ack = SEG.SEQ + SEG.LEN, where SYN and FIN count one each and
+ * text its length; nothing is created. SYN+FIN (and SYN+RST) to no
+ * connection is the documented exception: dropped as bad flags, no reply
+ * (docs/CONFORMANCE.md, choices). */
+static void closed_port_rst_acks_segment_length(void **state)
+{
+	(void)state;
+	pkt_t p;
+	pkt_init(&p, NULL);
+	static const struct {
+		const char *flags;
+		size_t len;
+		uint32_t ack; /* SEG.SEQ (5) + SEG.LEN; 0: no reply */
+	} cases[] = {
+	        {"", 0, 5},   {"P", 3, 8}, {"F", 0, 6},  {"FP", 3, 9},
+	        {"SP", 3, 9}, {"U", 0, 5}, {"SF", 0, 0}, {"SFP", 3, 0},
+	};
+	size_t rsts = 0, bad = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		print_message("CLOSED <- \"%s\" len %zu\n", cases[i].flags, cases[i].len);
+		pkt_in(&p, cases[i].flags, 5, 0, cases[i].len ? "abc" : NULL, cases[i].len);
+		if (cases[i].ack) {
+			pkt_expect(&p, "R.", 0, cases[i].ack, 0);
+			rsts++;
+		} else {
+			bad++;
+		}
+		pkt_expect_none(&p);
+	}
+	sf_stack_stats_t ss;
+	sf_stack_stats(p.st, &ss);
+	assert_int_equal(ss.conns_open, 0);
+	assert_int_equal(pkt_drops(&p, SF_DROP_TCP_NO_SOCKET), rsts);
+	assert_int_equal(pkt_drops(&p, SF_DROP_TCP_BAD_FLAGS), bad);
+	pkt_fini(&p);
+}
+
 /* Connection refused: our SYN answered by RST,ACK. */
 static void connect_refused(void **state)
 {
@@ -261,6 +299,7 @@ int main(void)
 	        cmocka_unit_test(passive_close),
 	        cmocka_unit_test(simultaneous_close),
 	        cmocka_unit_test(syn_to_closed_port),
+	        cmocka_unit_test(closed_port_rst_acks_segment_length),
 	        cmocka_unit_test(connect_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
