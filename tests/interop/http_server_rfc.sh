@@ -5,6 +5,7 @@
 #   name; RFC 9110 §15.5.6 built-in pages answer GET/HEAD only (405 + Allow);
 #   §6.6.1 Date; §14 single ranges (206, 416, curl resuming a download);
 #   §8.8 Last-Modified/ETag and §13 conditional GET (304); media types;
+#   /metrics parses (prometheus_client) and names every counter family;
 #   / is --dir's index.html when there is one, synfin's page at /_synfin/,
 #   which lists only the visitor unless --show-visitors; the trailing-slash
 #   redirect keeps the query.
@@ -49,6 +50,21 @@ for m in POST DELETE TRACE PUT; do
 	done
 done
 expect_eq "HEAD /_synfin/stats" "$($C -I -o /dev/null -w '%{http_code}' http://$SF/_synfin/stats)" 200
+
+note "/metrics parses and has every family issue 14 names"
+$PY "$HERE/hostile.py" metrics http://$SF/metrics >"$WORK/metrics" || fail "/metrics does not parse"
+for m in 'synfin_stack_drops_total{reason="tcp_syn_queue_full"}' \
+	'synfin_stack_drops_total{reason="tcp_accept_queue_full"}' synfin_stack_challenge_acks_total \
+	synfin_stack_replies_limited_total synfin_stack_syncookies_sent_total \
+	synfin_stack_syncookies_ok_total synfin_stack_syncookies_bad_total \
+	synfin_stack_retransmits_total synfin_stack_rto_timeouts_total \
+	synfin_stack_fast_recoveries_total synfin_stack_rack_lost_total synfin_stack_tlp_probes_total \
+	synfin_stack_timewait_open 'synfin_stack_connections{state="ESTABLISHED"}' \
+	synfin_stack_bytes_allocated 'synfin_http_responses_total{code="404"}' \
+	'synfin_http_timeouts_total{kind="header"}' synfin_http_conns_evicted_total; do
+	case $m in *'{'*) ;; *) m="$m{}" ;; esac
+	grep -qF "$m " "$WORK/metrics" || fail "/metrics has no $m"
+done
 
 note "Date (RFC 9110 §6.6.1)"
 $C -o /dev/null -D "$WORK/h" http://$SF/n.txt || fail "curl"

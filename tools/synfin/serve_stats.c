@@ -1,9 +1,10 @@
 /* `synfin serve`'s counters, where people look for them: GET /_synfin/stats
  * (one JSON object) and GET /metrics (the Prometheus text exposition format,
  * version 0.0.4). Both are written from the same two snapshots: the stack's
- * sf_stack_stats (drops by reason, challenge ACKs, SYN and accept queue
- * overflows, retransmissions, TIME-WAIT records, connections by state, bytes
- * allocated) and the HTTP server's sf_http_server_stats (requests by status,
+ * sf_stack_stats (drops by reason, challenge ACKs and limited replies, SYN
+ * and accept queue overflows and SYN cookies, retransmissions and their
+ * causes (RTO, fast recovery, RACK, TLP), TIME-WAIT records, connections by
+ * state, bytes allocated) and the HTTP server's sf_http_server_stats (requests by status,
  * timeouts by kind, evictions, refused files). A counter added to either
  * struct is one more line in each table below.
  */
@@ -52,9 +53,23 @@ static size_t stack_list(const sf_stack_stats_t *ss, named_t *out)
 	C("rto_timeouts", rto_timeouts, "retransmission timeouts that fired (RFC 6298)");
 	C("fast_recoveries", fast_recoveries,
 	  "entries into fast recovery on duplicate ACKs or SACK (RFC 5681, RFC 6675)");
+	C("rack_lost", rack_lost, "segments RACK marked lost (RFC 8985)");
+	C("tlp_probes", tlp_probes, "tail loss probes sent (RFC 8985 §7)");
+	C("tlp_recoveries", tlp_recoveries, "tail loss probes that repaired a loss");
+	C("dsacks_rcvd", dsacks_rcvd, "D-SACKs received (RFC 2883)");
+	C("dsacks_sent", dsacks_sent, "D-SACKs sent (RFC 2883)");
+	C("undos", undos, "congestion responses undone: the retransmissions were spurious");
 	C("r1_advice", r1_advice, "connections whose retransmissions reached R1 (MUST-20)");
 	C("rst_out", rst_out, "RST segments sent");
 	C("challenge_acks", challenge_acks, "challenge ACKs sent (RFC 5961)");
+	C("replies_limited", replies_limited,
+	  "replies to unacceptable segments held back by the RFC 5961 §7 limit");
+	C("syncookies_sent", syncookies_sent,
+	  "SYN cookies sent: the SYN queue was full (RFC 4987)");
+	C("syncookies_ok", syncookies_ok, "ACKs whose SYN cookie verified");
+	C("syncookies_bad", syncookies_bad, "ACKs whose SYN cookie did not verify");
+	C("ecn_ce_rcvd", ecn_ce_rcvd, "CE-marked segments received (RFC 3168)");
+	C("ecn_responses", ecn_responses, "congestion responses to ECE or AccECN feedback");
 	C("conns_active", conns_active, "active opens");
 	C("conns_passive", conns_passive, "passive opens");
 	C("conns_failed", conns_failed, "connections that failed");
