@@ -22,7 +22,12 @@
  *
  * All coordinates are integers computed from display widths (monospace,
  * CHAR_W pixels a column), so the bytes depend only on the model and the
- * options. Every piece of text is XML-escaped.
+ * options. The font size, 11.5 px, keeps the model an upper bound for the
+ * fonts a browser picks for "monospace": DejaVu Sans Mono (Debian's) and
+ * Liberation Mono advance 0.6 em, 6.9 px (at 12 px, 7.2 px: a 60-column
+ * label overran its 420 px by 13 px in Chromium and crossed a lifeline),
+ * and a CJK glyph 1 em, under its two columns' 14 px. Every piece of text
+ * is XML-escaped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +41,7 @@
 #define BOX_H     18
 #define SPAN      440 /* between the lifelines */
 #define LABEL_CAP 512
-#define TEXT_ASC  10 /* a 12px text's box: baseline - TEXT_ASC .. + TEXT_DESC */
+#define TEXT_ASC  10 /* an 11.5 px text's box: baseline - TEXT_ASC .. + TEXT_DESC */
 #define TEXT_DESC 3
 
 #define NO_SLOT SIZE_MAX
@@ -338,7 +343,7 @@ int sf_ladder_render_svg(sf_ladder_t *l, const sf_ladder_opts_t *opts, FILE *out
 	fprintf(out,
 	        "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
 	        "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"monospace\" "
-	        "font-size=\"12\">\n",
+	        "font-size=\"11.5\">\n",
 	        width, height, width, height);
 	fputs("<title>", out);
 	sf_ladder_put_xml(out, zh ? "TCP 时序图：" : "TCP ladder: ");

@@ -11,7 +11,10 @@ against `synfin serve`, as a learner would use its page:
   3. step: Home goes to the first step (the kernel's SYN-SENT), the arrow
      keys and the buttons move one step, the panel follows with both
      states, the explanation and synfin's engine numbers (cwnd, RTO...);
-  4. switch to Chinese: the panel speaks Chinese.
+  4. switch to Chinese: the panel speaks Chinese;
+  5. in both languages every text of the ladder SVG, as this browser draws
+     it, fits the width the layout gave it (7 px a column), so the layout's
+     "nothing overlaps" holds on screen.
 
 Screenshots of each stage go to the directory given (test artefacts).
 Usage: browser.py BASE_URL SHOT_DIR. Exit 0 on success; one line on failure.
@@ -20,6 +23,7 @@ import os
 import re
 import sys
 import time
+import unicodedata
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -34,6 +38,36 @@ os.makedirs(shots, exist_ok=True)
 def fail(msg):
     print('FAIL: browser: ' + msg)
     sys.exit(1)
+
+
+def columns(text):
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in ('W', 'F') else 1 for c in text)
+
+
+def texts_fit(drv, where):
+    """The ladder SVG is laid out for 7 px a column (src/trace/ladder_svg.c,
+    tests/golden/svgcheck.py): every text this browser draws in a shown
+    ladder must be no wider, or the layout's "no overlap" is not what the
+    learner sees. Returns how many texts were measured."""
+    got = drv.execute_script(
+        'var out = [];'
+        'for (const svg of document.querySelectorAll("svg")) {'
+        '  const t = svg.querySelector("title");'
+        '  if (!t || !/^(TCP ladder|TCP 时序图)/.test(t.textContent)) continue;'
+        '  for (const x of svg.querySelectorAll("text")) {'
+        '    const w = x.getBBox().width;'
+        '    if (w > 0) out.push([x.textContent, w]);'
+        '  }'
+        '}'
+        'return out;')
+    for text, w in got:
+        if w > columns(text) * 7 + 0.5:
+            fail('%s: %r is %.1f px wide, the layout gave it %d' %
+                 (where, text, w, columns(text) * 7))
+    if not got:
+        fail('%s: no ladder text measured' % where)
+    return len(got)
 
 
 opts = Options()
@@ -64,6 +98,7 @@ try:
         fail('the page does not listen to Server-Sent Events')
     n0 = steps()
     drv.save_screenshot(os.path.join(shots, '2-own-connection.png'))
+    measured = texts_fit(drv, 'English ladder')
     # Live: the page polls the same URL over the same kept-alive
     # connection; each poll adds segments to the connection drawn.
     deadline = time.time() + 15
@@ -105,11 +140,12 @@ try:
             'return !document.querySelector(\'.lang[data-lang="zh"]\').hidden'):
         fail('the Chinese diagram is not shown after the switch')
     drv.save_screenshot(os.path.join(shots, '5-chinese.png'))
+    measured += texts_fit(drv, 'Chinese ladder')
     errors = [e['message'] for e in drv.get_log('browser')
               if e['level'] == 'SEVERE' and e.get('source') == 'javascript']
     if errors:
         fail('script errors: %s' % errors[:3])
-    print('browser: connection #%s, %d then %d steps, stepped, switched to Chinese' %
-          (num, n0, n1))
+    print('browser: connection #%s, %d then %d steps, stepped, switched to Chinese; '
+          '%d ladder texts within their laid-out width' % (num, n0, n1, measured))
 finally:
     drv.quit()
