@@ -226,6 +226,45 @@ for s in $SCENARIOS; do
 		fail "$s: the graph is not well-formed: $(head -1 "$TMP/err")"
 	grep -q '<script>window.STEPS=\[' "$TMP/$s.html" && grep -q 'data-lang="zh"' "$TMP/$s.html" ||
 		fail "$s: the HTML page lacks its steps or its Chinese diagram"
+	# With JavaScript off the page still shows the static ladder: an SVG
+	# ladder outside every <script> and every element marked hidden.
+	python3 - "$TMP/$s.html" <<'PY' || fail "$s: without JavaScript the page shows no ladder"
+import sys
+from html.parser import HTMLParser
+
+VOID = {'br', 'img', 'input', 'meta', 'link', 'hr', 'wbr', 'col', 'area', 'base', 'source'}
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack = []  # (tag, hidden: itself or an ancestor)
+        self.shown = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in VOID:
+            return
+        a = dict(attrs)
+        hid = (tag == 'script' or 'hidden' in a or
+               'display:none' in (a.get('style') or '').replace(' ', ''))
+        self.stack.append((tag, hid or (self.stack[-1][1] if self.stack else False)))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if (self.stack and self.stack[-1][0] == 'title' and not self.stack[-1][1] and
+                any(t == 'svg' for t, _ in self.stack) and
+                data.startswith(('TCP ladder', 'TCP 时序图'))):
+            self.shown += 1
+
+
+p = Page()
+p.feed(open(sys.argv[1], encoding='utf-8').read())
+sys.exit(0 if p.shown else 1)
+PY
 	# Nothing collides: no two texts overlap, no line crosses a text
 	# (svgcheck.py), in either language.
 	for f in "$svg" "$TMP/$s"-[0-9]*.svg "$TMP/$s.zh.svg" "$TMP/$s.zh"-[0-9]*.svg; do
