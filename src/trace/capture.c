@@ -471,13 +471,29 @@ int sf_ladder_from_capture(const sf_capture_t *cap, size_t index, sf_ladder_t **
 	/* Each segment was sent by one end and, as far as the capture can
 	 * tell, received by the other at the instant it was captured: the same
 	 * events two traced stacks would give, without their state events, so
-	 * the ladder infers both ends' states (infer.c). */
+	 * the ladder infers both ends' states (infer.c).
+	 * A capture of an offloading link (synfin's own --pcap over TUN) holds
+	 * TSO/GRO super-segments as one packet each: one carrying more than the
+	 * receiver's MSS (from its SYN, less the timestamp option's 12 bytes
+	 * when both asked for it) stands for ceil(len / that) wire segments,
+	 * which the ladder says (u.seg.segs), as the live trace does. */
+	uint32_t mss[2] = {0, 0};
+	bool ts[2] = {false, false};
 	for (size_t i = 0; i < cap->pkt_cnt; i++) {
 		const cpkt_t *p = &cap->pkts[i];
 		if (p->conn != index)
 			continue;
 		int s = p->src == c->addr[0] && p->tcp.sport == c->port[0] ? 0 : 1;
+		if (p->tcp.flags & SF_TCP_SYN) {
+			mss[s] = p->tcp.opt.has_mss ? p->tcp.opt.mss : 536; /* RFC 9293 §3.7.1 */
+			ts[s] = p->tcp.opt.has_ts;
+		}
 		sf_event_t tx = capture_event(p, true), rx = capture_event(p, false);
+		uint32_t eff = mss[1 - s] > 64 ? mss[1 - s] - (ts[0] && ts[1] ? 12 : 0) : 0;
+		if (eff && p->tcp.payload_len > eff) {
+			uint32_t n = (p->tcp.payload_len + eff - 1) / eff;
+			tx.u.seg.segs = rx.u.seg.segs = (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
+		}
 		if (sf_ladder_add_event(l, s, &tx) < 0 || sf_ladder_add_event(l, 1 - s, &rx) < 0) {
 			sf_ladder_free(l);
 			return SF_ENOMEM;

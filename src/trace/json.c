@@ -110,6 +110,8 @@ static bool format_event(line_t *l, const sf_event_t *ev)
 		append_seg(l, &ev->u.seg.ip, &ev->u.seg.tcp);
 		if (ev->kind == SF_EV_SEG_TX && ev->u.seg.retx != SF_RETX_NONE)
 			append(l, ",\"retx\":\"%s\"", sf_retx_cause_name(ev->u.seg.retx));
+		if (ev->u.seg.segs > 1)
+			append(l, ",\"segs\":%u", (unsigned)ev->u.seg.segs);
 		break;
 	case SF_EV_STATE:
 		append(l, ",\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\"",

@@ -555,6 +555,7 @@ static int make_rows(sf_ladder_t *l)
 			if (ev->kind == SF_EV_SEG_TX) {
 				r->kind = LROW_SEG;
 				r->tcp = ev->u.seg.tcp;
+				r->segs = ev->u.seg.segs;
 				r->retx_cause = (uint8_t)ev->u.seg.retx;
 				r->ev_tx = i;
 				r->has_tcb = ev->has_tcb;
@@ -579,6 +580,7 @@ static int make_rows(sf_ladder_t *l)
 				r->kind = LROW_SEG;
 				r->side = (uint8_t)(1 - s);
 				r->tcp = ev->u.seg.tcp;
+				r->segs = ev->u.seg.segs;
 				r->ev_rx = i;
 			} else if (ev->kind == SF_EV_TIMER) {
 				r->kind = LROW_NOTE;
@@ -593,6 +595,7 @@ static int make_rows(sf_ladder_t *l)
 				r->kind = LROW_SEG;
 				r->side = (uint8_t)(1 - s);
 				r->tcp = ev->u.seg.tcp;
+				r->segs = ev->u.seg.segs;
 				r->lost = r->lost_impair = true;
 				r->ev_rx = i;
 			} else { /* SF_EV_DROP */
@@ -1060,9 +1063,11 @@ char *sf_ladder_collapse_text(const sf_ladder_t *l, const uint8_t *hide, size_t 
 {
 	uint64_t segs = 0, data = 0, bytes = 0;
 	for (size_t k = first; k < l->row_cnt && (k == first || hide[k] == 1); k++) {
-		segs++;
+		/* Wire segments: a super-segment counts for those it stands for. */
+		uint64_t n = l->rows[k].segs > 1 ? l->rows[k].segs : 1;
+		segs += n;
 		if (l->rows[k].tcp.payload_len) {
-			data++;
+			data += n;
 			bytes += l->rows[k].tcp.payload_len;
 		}
 	}
@@ -1176,6 +1181,12 @@ char *sf_ladder_seg_label(const sf_ladder_t *l, const lrow_t *r, const sf_ladder
 	}
 	if (t->payload_len > 0)
 		sb_fmt_u(&b, " len=", t->payload_len);
+	if (r->segs > 1) { /* one row for a TSO/GRO super-segment, as on the link */
+		char n[48];
+		snprintf(n, sizeof n, zh ? "（%u 个报文段合一）" : " (%u segments in one)",
+		         (unsigned)r->segs);
+		sb_add(&b, n);
+	}
 	if (t->opt.sack_cnt > 0) {
 		/* SACK blocks in the acknowledger's peer's sequence space. */
 		sb_add(&b, " sack=");

@@ -67,6 +67,8 @@ typedef struct lrow {
 	uint32_t dupack;      /* n of "duplicate ACK #n", 0 if not one */
 	uint8_t rexmit_why;   /* enum lrexmit, for a retransmission */
 	uint8_t retx_cause;   /* SEG sent by synfin: the engine's sf_retx_cause_t */
+	uint16_t segs;        /* SEG: wire segments it stands for (> 1: a TSO/GRO
+	                       * super-segment; 0 or 1: one) */
 	uint32_t rexmit_dups; /* LREXMIT_DUPACKS: how many came before */
 	bool inferred;        /* STATE: a row of its own made by the inference */
 	bool has_state[2];

@@ -44,7 +44,7 @@ static void write_capture(const char *path, int dlt, const struct pk *p, size_t 
 	pcap_dumper_t *d = pcap_dump_open(pd, path);
 	assert_non_null(d);
 	for (size_t i = 0; i < n; i++) {
-		uint8_t frame[2048], payload[1500];
+		static uint8_t frame[66000], payload[65536]; /* super-segments too */
 		size_t off = dlt == DLT_EN10MB ? 14 : dlt == DLT_LINUX_SLL2 ? 20 : 0;
 		memset(frame, 0, off);
 		if (dlt == DLT_EN10MB) {
@@ -405,6 +405,58 @@ static void test_capture_simultaneous_open(void **state_)
 	}
 }
 
+/* A capture of an offloading link (synfin serve --pcap over TUN) holds a
+ * TSO/GRO super-segment as one packet: its row says how many wire
+ * segments it stands for (the receiver's MSS, 1460, into its length), and
+ * a collapsed run counts wire segments. */
+static void test_capture_super_segment(void **state_)
+{
+	(void)state_;
+	char *path = temp_path();
+	struct pk p[40] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {1000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 0, 0, false, 0},
+	        {2000, 0, F_ACK, CLI_ISN + 1, SRV_ISN + 1, 0, 0, false, 0},
+	        {3000, 1, F_ACK, SRV_ISN + 1, CLI_ISN + 1, 5840, 0, false, 0},    /* 4 x 1460 */
+	        {4000, 1, F_ACK, SRV_ISN + 5841, CLI_ISN + 1, 1460, 0, false, 0}, /* one */
+	        {5000, 0, F_ACK, CLI_ISN + 1, SRV_ISN + 7301, 0, 0, false, 0},
+	};
+	size_t n = 6;
+	uint32_t seq = SRV_ISN + 7301;
+	for (int i = 0; i < 30; i++) { /* a long run: collapsed */
+		p[n++] =
+		        (struct pk){6000 + 2000 * i, 1, F_ACK, seq, CLI_ISN + 1, 4380, 0, false, 0};
+		seq += 4380;
+	}
+	write_capture(path, DLT_EN10MB, p, n);
+	sf_ladder_t *l = ladder_of(path, 0);
+	sf_ladder_opts_t o = {.lang = SF_LADDER_LANG_EN, .full = true};
+	char *full = render(l, &o, false);
+	assert_line_has(full, "len=5840", "(4 segments in one)", NULL);
+	char *one = line_with(full, "len=1460");
+	assert_null(strstr(one, "segments in one"));
+	free(one);
+	assert_int_equal(count(full, "(3 segments in one)"), 30);
+	o.lang = SF_LADDER_LANG_ZH;
+	char *zh = render(l, &o, false);
+	assert_line_has(zh, "len=5840", "（4 个报文段合一）", NULL);
+	/* Collapsed: 30 super-segments are 90 data segments on the wire. */
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_non_null(strstr(en, " data ("));
+	char *run = line_with(en, "…");
+	assert_non_null(run);
+	unsigned segs = 0, data = 0;
+	assert_int_equal(sscanf(strstr(run, "…"), "… %u segments: %u data", &segs, &data), 2);
+	assert_true(data > 30 && data % 3 == 0);
+	free(run);
+	free(full);
+	free(zh);
+	free(en);
+	sf_ladder_free(l);
+	unlink(path);
+	free(path);
+}
+
 static void test_capture_errors(void **state_)
 {
 	(void)state_;
@@ -485,6 +537,7 @@ int main(void)
 	        cmocka_unit_test(test_capture_tuple_reuse),
 	        cmocka_unit_test(test_capture_refused),
 	        cmocka_unit_test(test_capture_simultaneous_open),
+	        cmocka_unit_test(test_capture_super_segment),
 	        cmocka_unit_test(test_capture_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

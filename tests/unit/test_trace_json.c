@@ -215,6 +215,36 @@ static void test_seg_tx_syn(void **state)
 	                 "\"wscale\":7,\"sack_perm\":true,\"ts\":[1,0]}}\n");
 }
 
+/* After the options: "retx" on a retransmission, "segs" on a super-segment
+ * of an offloading link (more than one wire segment); neither otherwise. */
+static void test_seg_tx_retx_and_segs(void **state)
+{
+	(void)state;
+	sf_event_t ev = syn_event();
+	sf_tcp_t *t = &ev.u.seg.tcp;
+	t->flags = SF_TCP_ACK;
+	t->ack = 5001;
+	t->payload_len = 14480;
+	t->opt = (sf_tcp_opts_t){0};
+	ev.u.seg.retx = SF_RETX_RACK;
+	ev.u.seg.segs = 10;
+	expect_line(&ev, "{\"t_us\":123,\"conn\":1,\"ev\":\"seg_tx\",\"src\":\"192.0.2.1\","
+	                 "\"sport\":40000,\"dst\":\"192.0.2.2\",\"dport\":80,\"seq\":1000,"
+	                 "\"ack\":5001,\"flags\":\".\",\"wnd\":64240,\"len\":14480,\"opts\":{},"
+	                 "\"retx\":\"rack\",\"segs\":10}\n");
+	ev.u.seg.retx = SF_RETX_NONE;
+	ev.u.seg.segs = 1;
+	expect_line(&ev, "{\"t_us\":123,\"conn\":1,\"ev\":\"seg_tx\",\"src\":\"192.0.2.1\","
+	                 "\"sport\":40000,\"dst\":\"192.0.2.2\",\"dport\":80,\"seq\":1000,"
+	                 "\"ack\":5001,\"flags\":\".\",\"wnd\":64240,\"len\":14480,\"opts\":{}}\n");
+	ev.kind = SF_EV_SEG_RX; /* a GRO super-segment received */
+	ev.u.seg.segs = 3;
+	expect_line(&ev, "{\"t_us\":123,\"conn\":1,\"ev\":\"seg_rx\",\"src\":\"192.0.2.1\","
+	                 "\"sport\":40000,\"dst\":\"192.0.2.2\",\"dport\":80,\"seq\":1000,"
+	                 "\"ack\":5001,\"flags\":\".\",\"wnd\":64240,\"len\":14480,\"opts\":{},"
+	                 "\"segs\":3}\n");
+}
+
 static void test_seg_rx_synack_and_data(void **state)
 {
 	(void)state;
@@ -563,6 +593,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_checker_rejects_bad_json),
 	        cmocka_unit_test(test_seg_tx_syn),
+	        cmocka_unit_test(test_seg_tx_retx_and_segs),
 	        cmocka_unit_test(test_seg_rx_synack_and_data),
 	        cmocka_unit_test(test_seg_sack_and_urg),
 	        cmocka_unit_test(test_state),
