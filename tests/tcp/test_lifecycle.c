@@ -265,6 +265,41 @@ static void closed_port_rst_acks_segment_length(void **state)
 	pkt_fini(&p);
 }
 
+/* The fixture the TIME-WAIT and conformance tests stand on (pkt_goto):
+ * for every state it leaves exactly one connection block in that state (a
+ * TIME-WAIT record for TIME-WAIT), nothing else open but the listener, and
+ * nothing waiting to be sent. */
+static void goto_reaches_every_state(void **state)
+{
+	(void)state;
+	for (sf_state_t want = SF_SYN_SENT; want < SF_STATE_COUNT; want++) {
+		print_message("pkt_goto %s\n", sf_state_name(want));
+		pkt_t p;
+		pkt_init(&p, NULL);
+		sf_sock_t l = 0;
+		sf_sock_t s = pkt_goto(&p, want, &l);
+		pkt_expect_none(&p);
+		uint32_t by[SF_STATE_COUNT];
+		sf_stack_conns_by_state(p.st, by);
+		sf_stack_stats_t ss;
+		sf_stack_stats(p.st, &ss);
+		for (sf_state_t st = SF_LISTEN; st < SF_STATE_COUNT; st++) {
+			uint32_t expect = st == want && want != SF_TIME_WAIT ? 1 : 0;
+			if (st == SF_LISTEN && want != SF_SYN_SENT)
+				expect = 1; /* the listener the passive states came through */
+			assert_int_equal(by[st], expect);
+		}
+		assert_int_equal(ss.timewait_open, want == SF_TIME_WAIT ? 1 : 0);
+		if (s > 0)
+			sf_abort(p.st, s);
+		if (l > 0)
+			sf_close(p.st, l);
+		pkt_poll(&p);
+		pkt_discard(&p);
+		pkt_fini(&p);
+	}
+}
+
 /* Connection refused: our SYN answered by RST,ACK. */
 static void connect_refused(void **state)
 {
@@ -300,6 +335,7 @@ int main(void)
 	        cmocka_unit_test(simultaneous_close),
 	        cmocka_unit_test(syn_to_closed_port),
 	        cmocka_unit_test(closed_port_rst_acks_segment_length),
+	        cmocka_unit_test(goto_reaches_every_state),
 	        cmocka_unit_test(connect_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
