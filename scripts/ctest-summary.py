@@ -8,7 +8,8 @@ environment variable CI is set (CI sets CI=true), every skipped test counts as
 failed: a run that skipped a suite must not go green. Each skipped test is
 named with the reason it printed (its "SKIP: ..." line).
 
-The last line is always "check: N passed, N failed, N skipped".
+The last line is always "check: N tests ran: N passed, N failed, N skipped"
+(a skip counted as failed under CI is among the failed).
 Exit status: 0 when nothing failed (and, under CI, nothing was skipped).
 """
 import os
@@ -55,8 +56,8 @@ def main():
         failed += [name for name, _ in skipped]
         skipped = []
     total = len(passed) + len(failed) + len(skipped)
-    print(f"check: {total} tests ran")
-    print(f"check: {len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped")
+    print(f"check: {total} tests ran: {len(passed)} passed, {len(failed)} failed,"
+          f" {len(skipped)} skipped")
     return 1 if failed else 0
 
 

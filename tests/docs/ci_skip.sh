@@ -28,16 +28,16 @@ sed -e 's/status="notrun"/status="fail"/' -e 's/<skipped [^>]*>/<failure message
 	"$T/skip.xml" >"$T/fail.xml"
 
 out=$(env -u CI $SUM "$T/skip.xml") || fail "a skip without CI failed the run: $out"
-[ "$(tail -1 <<<"$out")" = "check: 2 passed, 0 failed, 1 skipped" ] || fail "last line: $out"
+[ "$(tail -1 <<<"$out")" = "check: 3 tests ran: 2 passed, 0 failed, 1 skipped" ] || fail "last line: $out"
 grep -q "skipped interop.echo: SKIP: echo: ping is not installed" <<<"$out" ||
 	fail "the skip's reason is not shown: $out"
 
 out=$(CI=true $SUM "$T/skip.xml") && fail "a skip under CI=true passed: $out"
-[ "$(tail -1 <<<"$out")" = "check: 2 passed, 1 failed, 0 skipped" ] || fail "CI last line: $out"
+[ "$(tail -1 <<<"$out")" = "check: 3 tests ran: 2 passed, 1 failed, 0 skipped" ] || fail "CI last line: $out"
 grep -q "CI is set" <<<"$out" || fail "under CI the failure does not say why: $out"
 
 out=$(CI=true $SUM "$T/clean.xml") || fail "a clean run failed under CI: $out"
-[ "$(tail -1 <<<"$out")" = "check: 3 passed, 0 failed, 0 skipped" ] || fail "clean: $out"
+[ "$(tail -1 <<<"$out")" = "check: 3 tests ran: 3 passed, 0 failed, 0 skipped" ] || fail "clean: $out"
 out=$($SUM "$T/fail.xml") && fail "a failed test passed: $out"
 $SUM "$T/missing.xml" >/dev/null 2>&1 && fail "a missing report passed"
 echo "ci_skip: skip, CI skip, clean, failure and missing report each judged right"
