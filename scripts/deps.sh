@@ -8,11 +8,14 @@ what=${1:-check}
 build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
 # Everything any test in `make check` looks for: a missing one would make a
 # test skip, and under CI a skip is a failure (scripts/ctest-summary.py).
-# The arm packages: the Cortex-M4 cross-build (bench.footprint).
+# The arm packages: the Cortex-M4 cross-build (bench.footprint). bc and
+# procps (sysctl) are in a full Debian install but not in a minimal one (a
+# container): kernel_client_http.sh and threads.sh add with bc, and
+# common.bash and ecn.sh set sysctls.
 check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3 python3-scapy iproute2
        iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool
        python3-prometheus-client chromium chromium-driver python3-selenium fonts-wqy-zenhei
-       gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user doxygen)
+       gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user doxygen bc procps)
 docs=(doxygen)
 bench=(liblwip-dev ethtool nginx-light wrk gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user)
 case "$what" in
