@@ -283,6 +283,10 @@ int sf_getsockname(sf_stack_t *st, sf_sock_t s, uint32_t *addr, uint16_t *port);
 int sf_getpeername(sf_stack_t *st, sf_sock_t s, uint32_t *addr, uint16_t *port);
 /* The connection id used in trace events. */
 uint32_t sf_sock_conn_id(sf_stack_t *st, sf_sock_t s);
+/* A small number for an application's per-socket table: in [0,
+ * cfg.max_conns), never the same for two sockets open at once (a closed
+ * socket's number is reused). SF_EBADF for a stale handle. */
+int sf_sock_slot(sf_stack_t *st, sf_sock_t s);
 
 enum sf_sockopt {
 	SF_SO_NODELAY = 1,  /* bool: disable Nagle (MUST-17) */
@@ -326,6 +330,21 @@ typedef struct sf_pollfd {
 /* Fills revents of each entry; returns the number with revents != 0.
  * Never blocks: wait on the driver's side, then call again. */
 int sf_poll(sf_stack_t *st, sf_pollfd_t *fds, size_t n);
+
+/* Readiness changes, edge-triggered (as epoll's EPOLLET), for servers with
+ * many sockets of which few are busy: writes to out[0..max) the sockets on
+ * which something happened since they were last taken — a segment arrived
+ * (data, an ACK that makes room to send, FIN, RST), the state changed
+ * (including a timer giving up), a connection joined a listener's accept
+ * queue — and returns how many. Each socket is listed once however many
+ * events it had, oldest first; what max leaves is kept for the next call.
+ * The application's reads and sends list nothing (a state change its
+ * calls make, as listen or shutdown, does). After a socket is listed, read
+ * (or accept) until SF_EAGAIN and send until SF_EAGAIN: a socket that is
+ * not listed again has had nothing new. Sockets closed since are left out.
+ * No allocation, O(returned). Returns SF_EINVAL (NULL, max < 0), or
+ * SF_ENOTSUP in a build with SF_NO_READY. */
+int sf_ready_take(sf_stack_t *st, sf_sock_t *out, int max);
 
 /* Connection statistics, like Linux TCP_INFO. */
 typedef struct sf_tcp_info {

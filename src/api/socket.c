@@ -319,6 +319,12 @@ uint32_t sf_sock_conn_id(sf_stack_t *st, sf_sock_t s)
 	return t ? t->id : 0;
 }
 
+int sf_sock_slot(sf_stack_t *st, sf_sock_t s)
+{
+	sf_tcb_t *t = get(st, s);
+	return t ? (int)tcb_index(st, t) : SF_EBADF;
+}
+
 static void set_flag(sf_tcb_t *t, uint32_t f, int on)
 {
 	if (on)
@@ -502,6 +508,23 @@ int sf_poll(sf_stack_t *st, sf_pollfd_t *fds, size_t n)
 		ready += fds[i].revents != 0;
 	}
 	return ready;
+}
+
+int sf_ready_take(sf_stack_t *st, sf_sock_t *out, int max)
+{
+#if SF_HAVE_READY
+	if (!st || !out || max < 0)
+		return SF_EINVAL;
+	int n = 0;
+	sf_tcb_t *t;
+	while (n < max && (t = sf_tcb_ready_pop(st)) != NULL)
+		if (t->flags & F_HANDLE) /* else closed by the application since */
+			out[n++] = make_handle(st, t);
+	return n;
+#else
+	(void)st, (void)out, (void)max;
+	return SF_ENOTSUP;
+#endif
 }
 
 int sf_tcp_info(sf_stack_t *st, sf_sock_t s, sf_tcp_info_t *o)

@@ -690,6 +690,10 @@ void sf_tcp_input(sf_stack_t *st, const sf_ipv4_t *ip, const uint8_t *buf, size_
 		return;
 	}
 	if (t) {
+		/* Whatever the segment does (data, room to send, FIN, RST, a
+		 * state change), the application looks again; a handle keeps t
+		 * allocated through the input. */
+		sf_tcb_mark_ready(st, t);
 		if (t->state == SF_SYN_SENT)
 			st->syn_sent_input(st, t, &s); /* set by the connect */
 		else

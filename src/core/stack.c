@@ -156,6 +156,9 @@ int sf_stack_create(const sf_config_t *cfg, int64_t now_us, sf_stack_t **out)
 	st->port_counter = (uint32_t)splitmix64(&st->rng);
 	st->next_conn_id = 1;
 	st->dirty_head = st->dirty_tail = SF_NIL;
+#if SF_HAVE_READY
+	st->ready_head = st->ready_tail = SF_NIL;
+#endif
 	sf_wheel_init(&st->wheel, now_us);
 
 	st->max_conns = cfg->max_conns;
@@ -264,6 +267,49 @@ void sf_tcb_mark_dirty(sf_stack_t *st, sf_tcb_t *t)
 		st->tcbs[st->dirty_tail].dirty_next = me;
 	st->dirty_tail = me;
 }
+
+/* ---- the readiness list: what the application should look at again ---- */
+
+#if SF_HAVE_READY
+void sf_tcb_mark_ready(sf_stack_t *st, sf_tcb_t *t)
+{
+	if ((t->flags & (F_HANDLE | F_READY)) != F_HANDLE)
+		return;
+	t->flags |= F_READY;
+	uint32_t me = tcb_index(st, t);
+	t->ready_prev = st->ready_tail;
+	t->ready_next = SF_NIL;
+	if (st->ready_tail == SF_NIL)
+		st->ready_head = me;
+	else
+		st->tcbs[st->ready_tail].ready_next = me;
+	st->ready_tail = me;
+}
+
+void sf_tcb_ready_unlink(sf_stack_t *st, sf_tcb_t *t)
+{
+	if (!(t->flags & F_READY))
+		return;
+	t->flags &= ~(uint32_t)F_READY;
+	if (t->ready_prev == SF_NIL)
+		st->ready_head = t->ready_next;
+	else
+		st->tcbs[t->ready_prev].ready_next = t->ready_next;
+	if (t->ready_next == SF_NIL)
+		st->ready_tail = t->ready_prev;
+	else
+		st->tcbs[t->ready_next].ready_prev = t->ready_prev;
+}
+
+sf_tcb_t *sf_tcb_ready_pop(sf_stack_t *st)
+{
+	if (st->ready_head == SF_NIL)
+		return NULL;
+	sf_tcb_t *t = &st->tcbs[st->ready_head];
+	sf_tcb_ready_unlink(st, t);
+	return t;
+}
+#endif
 
 static void flush(sf_stack_t *st)
 {

@@ -36,6 +36,13 @@
 #else
 #define SF_DSACK_BIT (1u << 26)
 #endif
+/* SF_NO_READY: no readiness list; sf_ready_take answers SF_ENOTSUP and
+ * an application steps its sockets itself (sf_poll). */
+#ifdef SF_NO_READY
+#define SF_HAVE_READY 0
+#else
+#define SF_HAVE_READY 1
+#endif
 
 /* Per-connection deadlines multiplexed on one wheel entry. */
 enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_REO, T_TLP, T_COUNT };
@@ -73,6 +80,7 @@ enum {
 	F_CWR_SEND = 1u << 28,     /* classic ECN: CWR on the next new data segment */
 	F_ECN_HS_ECHO = 1u << 29,  /* AccECN: the handshake ACK echoes the SYN,ACK's IP-ECN */
 	F_CORK = 1u << 30,         /* SF_SO_CORK: hold segments shorter than full */
+	F_READY = 1u << 31,        /* on the stack's readiness list (sf_ready_take) */
 };
 
 typedef struct sf_tcb {
@@ -169,6 +177,9 @@ typedef struct sf_tcb {
 	/* statistics */
 	uint32_t retransmits;
 	uint64_t bytes_sent, bytes_acked, bytes_received;
+#if SF_HAVE_READY
+	uint32_t ready_prev, ready_next; /* the readiness list (F_READY) */
+#endif
 	/* The timers last, with their 80 bytes: ahead of everything else they
 	 * put the fields every segment reads (flags, state, the sequence
 	 * variables) beyond Thumb-2's 16-bit load/store offsets, which cost
@@ -274,6 +285,9 @@ struct sf_stack {
 	/* SYN-SENT input (sf_syn_sent_input), set by the first active open:
 	 * a firmware that never calls sf_connect links none of it. */
 	void (*syn_sent_input)(struct sf_stack *st, sf_tcb_t *t, struct sf_seg *s);
+#if SF_HAVE_READY
+	uint32_t ready_head, ready_tail; /* the readiness list, oldest first */
+#endif
 	sf_wheel_t wheel; /* last (see above) */
 };
 
@@ -427,6 +441,26 @@ void sf_tw_close(sf_stack_t *st, sf_tw_t *w, sf_cause_t cause);
 void sf_tw_restart(sf_stack_t *st, sf_tw_t *tw);
 void sf_tw_expire(sf_stack_t *st);
 uint32_t sf_isn(sf_stack_t *st, uint32_t raddr, uint16_t lport, uint16_t rport);
+
+/* The readiness list (stack.c): sockets the application should look at
+ * again, each at most once. sf_tcb_mark_ready puts t there when it holds
+ * a handle (a segment arrived for it, its state changed), or its listener
+ * when t joins the accept queue; sf_tcb_ready_unlink takes t off (freed);
+ * sf_tcb_ready_pop takes the oldest, NULL when none. */
+#if SF_HAVE_READY
+void sf_tcb_mark_ready(sf_stack_t *st, sf_tcb_t *t);
+void sf_tcb_ready_unlink(sf_stack_t *st, sf_tcb_t *t);
+sf_tcb_t *sf_tcb_ready_pop(sf_stack_t *st);
+#else
+static inline void sf_tcb_mark_ready(sf_stack_t *st, sf_tcb_t *t)
+{
+	(void)st, (void)t;
+}
+static inline void sf_tcb_ready_unlink(sf_stack_t *st, sf_tcb_t *t)
+{
+	(void)st, (void)t;
+}
+#endif
 
 /* timers: per-connection deadlines */
 void sf_tcb_timer_set(sf_stack_t *st, sf_tcb_t *t, int which, int64_t at_us);

@@ -87,6 +87,7 @@ void sf_tcb_free(sf_stack_t *st, sf_tcb_t *t)
 	sf_ring_release(st, &t->rcv);
 	sf_rack_release(st, t);
 	sf_tcb_ooo_shrink(st, t, true);
+	sf_tcb_ready_unlink(st, t);
 	if (sf_tracing(st)) {
 		sf_event_t ev = {.kind = SF_EV_CONN_FREE, .conn_id = t->id};
 		sf_core_trace_emit(st, &ev);
@@ -258,6 +259,7 @@ void sf_tcb_set_state(sf_stack_t *st, sf_tcb_t *t, sf_state_t to, sf_cause_t cau
 	sf_state_t from = (sf_state_t)t->state;
 	SF_ASSERT(sf_state_edge_legal(from, to));
 	t->state = (uint8_t)to;
+	sf_tcb_mark_ready(st, t); /* also when a timer closed it */
 	if (!sf_tracing(st))
 		return; /* the event (~200 bytes to zero) is built only for a sink */
 	sf_event_t ev = {.kind = SF_EV_STATE, .conn_id = t->id};
@@ -308,6 +310,7 @@ void sf_listener_enqueue(sf_stack_t *st, sf_tcb_t *l, sf_tcb_t *c, bool accepted
 	q_append(st, &l->acceptq_next, &l->acceptq_tail, c);
 	l->acceptq_len++;
 	c->flags |= F_IN_ACCEPTQ;
+	sf_tcb_mark_ready(st, l);
 }
 
 /* ---- the application's side of opening: LISTEN, accept, CONNECT ---- */

@@ -141,6 +141,9 @@ static void config_refuses_what_was_left_out(void **state)
 	int v = -1;
 	assert_int_equal(sf_getsockopt(st, s, SF_SO_KEEPALIVE, &v), 0);
 	assert_int_equal(v, 0);
+	/* No readiness list: the application steps its sockets (sf_poll). */
+	sf_sock_t ready[4];
+	assert_int_equal(sf_ready_take(st, ready, 4), SF_ENOTSUP);
 	sf_close(st, s);
 	sf_stack_destroy(st);
 }
