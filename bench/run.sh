@@ -298,6 +298,11 @@ END {
 		if (!hdr) { printf("\n| 6. HTTP, 1 KiB file, keep-alive (wrk) | server | requests/s | p99 ms | errors | n |\n|---|---|---:|---:|---:|---|\n"); hdr = 1 }
 		printf("| %s connections | %s | %s | %s | %s | %s |\n", hc[i], p, fmt(m(b, p, "req_per_s"), ""), m(b, p, "p99_ms"), m(b, p, "errors"), nvals[b SUBSEP p SUBSEP "req_per_s"])
 	}
+	for (pi = 1; pi <= 2; pi++) {
+		p = pi == 1 ? "synfin-tun" : "nginx-veth"; b = "http_attack"
+		if (m(b, p, "req_per_s") == "") continue
+		printf("| 1 connection, 5,000 idle + 100 slowloris held | %s | %s | %s | %s | %s |\n", p, fmt(m(b, p, "req_per_s"), ""), m(b, p, "p99_ms"), m(b, p, "errors"), nvals[b SUBSEP p SUBSEP "req_per_s"])
+	}
 	printf("\n| CPU per GB on the bulk runs (getrusage, both ends) | to synfin / kernel server | from synfin / kernel server |\n|---|---:|---:|\n")
 	printf("| synfin over TUN, offloads | %s | %s |\n", cpu(m("tun_bulk", "synfin-tun", "cpu_s_per_gb")), cpu(m("tun_bulk_down", "synfin-tun", "cpu_s_per_gb")))
 	printf("| synfin over plain TUN | %s | %s |\n", cpu(m("tun_bulk", "synfin-tun-plain", "cpu_s_per_gb")), cpu(m("tun_bulk_down", "synfin-tun-plain", "cpu_s_per_gb")))
@@ -331,6 +336,11 @@ END {
 		ratio("HTTP req/s at " hc[i] ": synfin serve (TUN) / nginx (veth)", m(b, "synfin-tun", "req_per_s"), m(b, "nginx-veth", "req_per_s"), hc[i] == 1000 ? 1.0 : "")
 		ratio("HTTP p99 at " hc[i] ": synfin serve / nginx (lower is better)", m(b, "synfin-tun", "p99_ms"), m(b, "nginx-veth", "p99_ms"), "")
 		if (hc[i] == 1000) limit("HTTP requests unanswered at 1000 (synfin serve)", m(b, "synfin-tun", "errors"), "<=", 0, "")
+	}
+	if (m("http_attack", "synfin-tun", "req_per_s") != "") {
+		ratio("HTTP under attack, req/s: synfin serve / nginx", m("http_attack", "synfin-tun", "req_per_s"), m("http_attack", "nginx-veth", "req_per_s"), "")
+		ratio("HTTP under attack, p99: synfin serve / nginx (lower is better)", m("http_attack", "synfin-tun", "p99_ms"), m("http_attack", "nginx-veth", "p99_ms"), "")
+		limit("HTTP requests unanswered under attack (synfin serve)", m("http_attack", "synfin-tun", "errors"), "<=", 0, "")
 	}
 	for (i = 1; i <= no; i++) { split(order[i], kk, SUBSEP); if (kk[1] == "mem" && kk[3] == "bytes_per_conn") limit("bytes per idle established connection (" kk[2] ")", median(order[i]), "<=", 1024, "B") }
 	limit("bytes per TIME-WAIT entry", m("mem", "synfin", "bytes_per_timewait"), "<=", 128, "B")

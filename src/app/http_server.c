@@ -25,6 +25,14 @@
  * in the order they became idle, so the choice costs O(1). With none idle,
  * the request head that began longest ago (over 1 s) is reset instead.
  *
+ * Work per poll is what changed, not how many connections are open: a
+ * connection is stepped when the stack lists it ready (sf_ready_take: a
+ * segment arrived, its state changed), when it was just accepted, or when
+ * its last step made progress; the whole table is walked only when the
+ * earliest deadline has passed. Thousands of idle or dribbling connections
+ * thus cost nothing while a busy one is served. The server is the stack's
+ * one reader of its readiness list.
+ *
  * Memory: one read buffer for all connections; a connection keeps its own
  * copy of input only while a pipelined request waits for the response
  * before it to drain.
@@ -46,7 +54,9 @@ enum conn_state {
 };
 
 typedef struct conn {
-	struct conn *next;
+	struct conn *next, *prev; /* all connections */
+	struct conn *step_next;   /* on the step list while on_step */
+	bool on_step;
 	struct conn *idle_prev, *idle_next; /* on the idle list while idle */
 	bool on_idle;
 	sf_sock_t sock;
@@ -69,6 +79,10 @@ struct sf_http_server {
 	sf_sock_t lsn;
 	conn_t *conns;
 	uint32_t conn_cnt;
+	conn_t **by_slot; /* by sf_sock_slot, slot_cap entries */
+	uint32_t slot_cap;
+	conn_t *step_head, *step_tail; /* to step at the next poll, in order */
+	int64_t scan_at;               /* the earliest deadline: walk the table then */
 	conn_t *idle_head, *idle_tail; /* oldest idle first */
 	uint8_t *rbuf;                 /* shared read buffer, INBUF_CAP */
 	int64_t next_deadline;
@@ -83,7 +97,7 @@ sf_http_server_t *sf_http_server_new(sf_stack_t *st, const sf_http_server_config
 	if (!s)
 		return NULL;
 	s->st = st;
-	s->next_deadline = INT64_MAX;
+	s->next_deadline = s->scan_at = INT64_MAX;
 	if (cfg)
 		s->cfg = *cfg;
 	sf_http_config_fill(&s->cfg);
@@ -148,9 +162,60 @@ static void idle_append(sf_http_server_t *s, conn_t *c)
 	c->on_idle = true;
 }
 
+/* ---- the step list: connections to look at at the next poll ---- */
+
+static void step_add(sf_http_server_t *s, conn_t *c)
+{
+	if (c->on_step)
+		return;
+	c->on_step = true;
+	c->step_next = NULL;
+	if (s->step_tail)
+		s->step_tail->step_next = c;
+	else
+		s->step_head = c;
+	s->step_tail = c;
+}
+
+static conn_t *step_pop(sf_http_server_t *s)
+{
+	conn_t *c = s->step_head;
+	if (!c)
+		return NULL;
+	s->step_head = c->step_next;
+	if (!s->step_head)
+		s->step_tail = NULL;
+	c->on_step = false;
+	return c;
+}
+
+/* Takes c off the step list (O(length): only when c is freed while on it,
+ * which the step list's users avoid but eviction may not). */
+static void step_remove(sf_http_server_t *s, conn_t *c)
+{
+	if (!c->on_step)
+		return;
+	conn_t *prev = NULL;
+	for (conn_t *x = s->step_head; x; prev = x, x = x->step_next)
+		if (x == c) {
+			if (prev)
+				prev->step_next = c->step_next;
+			else
+				s->step_head = c->step_next;
+			if (s->step_tail == c)
+				s->step_tail = prev;
+			break;
+		}
+	c->on_step = false;
+}
+
 static void free_conn(sf_http_server_t *s, conn_t *c, bool abort)
 {
 	idle_remove(s, c);
+	step_remove(s, c);
+	int slot = sf_sock_slot(s->st, c->sock);
+	if (slot >= 0 && (uint32_t)slot < s->slot_cap && s->by_slot[slot] == c)
+		s->by_slot[slot] = NULL;
 	if (abort)
 		sf_abort(s->st, c->sock);
 	else
@@ -165,11 +230,12 @@ static void free_conn(sf_http_server_t *s, conn_t *c, bool abort)
 /* Unlinks c from the connection list and frees it. */
 static void drop_conn(sf_http_server_t *s, conn_t *c, bool abort)
 {
-	for (conn_t **pp = &s->conns; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	free_conn(s, c, abort);
 }
 
@@ -183,6 +249,7 @@ void sf_http_server_free(sf_http_server_t *s)
 		free_conn(s, c, true);
 	}
 	sf_close(s->st, s->lsn);
+	free(s->by_slot);
 	free(s->docroot);
 	free(s->rbuf);
 	free(s);
@@ -274,6 +341,24 @@ static conn_t *slowest_head(sf_http_server_t *s, int64_t now_us)
 	return v;
 }
 
+/* Makes by_slot hold slot (grown by doubling; not per packet: per accept
+ * of a slot higher than any before). */
+static bool slot_room(sf_http_server_t *s, uint32_t slot)
+{
+	if (slot < s->slot_cap)
+		return true;
+	uint32_t cap = s->slot_cap ? s->slot_cap : 64;
+	while (cap <= slot)
+		cap *= 2;
+	conn_t **n = realloc(s->by_slot, cap * sizeof *n);
+	if (!n)
+		return false;
+	memset(n + s->slot_cap, 0, (cap - s->slot_cap) * sizeof *n);
+	s->by_slot = n;
+	s->slot_cap = cap;
+	return true;
+}
+
 static void accept_conns(sf_http_server_t *s, int64_t now_us)
 {
 	for (;;) {
@@ -302,23 +387,30 @@ static void accept_conns(sf_http_server_t *s, int64_t now_us)
 		conn_t *c = calloc(1, sizeof *c);
 		if (c)
 			c->sess = sf_http_session_new(&s->cfg, &s->stats);
-		if (!c || !c->sess) {
+		int slot = sf_sock_slot(s->st, a);
+		if (!c || !c->sess || slot < 0 || !slot_room(s, (uint32_t)slot)) {
+			if (c)
+				sf_http_session_free(c->sess);
 			free(c);
 			sf_abort(s->st, a);
 			continue;
 		}
+		s->by_slot[slot] = c;
 		c->sock = a;
 		sf_http_session_set_peer(c->sess, sf_sock_conn_id(s->st, a), peer_addr, peer_port);
 		c->phase = SF_HTTP_IDLE;
 		c->phase_us = c->out_us = now_us;
 		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
 		s->conns = c;
 		s->conn_cnt++;
 		s->stats.conns_accepted++;
 		idle_append(s, c);
+		step_add(s, c); /* what arrived before the accept listed nothing */
 		int64_t d = conn_deadline(s, c);
-		if (d < s->next_deadline)
-			s->next_deadline = d;
+		if (d < s->scan_at)
+			s->scan_at = d;
 	}
 }
 
@@ -443,41 +535,69 @@ static enum step_result expire(sf_http_server_t *s, conn_t *c)
 	return r == STEP_IDLE ? STEP_PROGRESS : r;
 }
 
+/* Steps c, and expires it when it is stuck past its deadline. Returns 1 if
+ * it made progress or ended, else 0; c is freed when it ended. Keeps
+ * scan_at no later than c's deadline. */
+static int visit(sf_http_server_t *s, conn_t *c, int64_t now_us)
+{
+	bool sent;
+	enum step_result r = step_conn(s, c, &sent);
+	if (r == STEP_PROGRESS || r == STEP_IDLE)
+		note_progress(s, c, now_us, sent);
+	if (r == STEP_IDLE && now_us >= conn_deadline(s, c)) {
+		r = expire(s, c);
+		if (r == STEP_PROGRESS)
+			note_progress(s, c, now_us, true);
+	}
+	if (r == STEP_CLOSE || r == STEP_ABORT) {
+		drop_conn(s, c, r == STEP_ABORT);
+		return 1;
+	}
+	int64_t d = conn_deadline(s, c);
+	if (d < s->scan_at)
+		s->scan_at = d;
+	if (r == STEP_PROGRESS) {
+		step_add(s, c); /* until it stops: the bounded step may have more */
+		return 1;
+	}
+	return 0;
+}
+
+#define READY_BATCH 64
+
 int sf_http_server_poll(sf_http_server_t *s, int64_t now_us)
 {
 	if (!s)
 		return SF_EINVAL;
-	s->next_deadline = INT64_MAX;
 	accept_conns(s, now_us);
 	int progressed = 0;
-	int64_t next = INT64_MAX;
-	for (conn_t **pp = &s->conns; *pp;) {
-		conn_t *c = *pp;
-		bool sent;
-		enum step_result r = step_conn(s, c, &sent);
-		if (r == STEP_PROGRESS || r == STEP_IDLE)
-			note_progress(s, c, now_us, sent);
-		if (r == STEP_IDLE && now_us >= conn_deadline(s, c)) {
-			r = expire(s, c);
-			if (r == STEP_PROGRESS)
-				note_progress(s, c, now_us, true);
+	/* 1. What the stack says changed, then what was left from before. */
+	sf_sock_t ready[READY_BATCH];
+	int n;
+	while ((n = sf_ready_take(s->st, ready, READY_BATCH)) > 0)
+		for (int i = 0; i < n; i++) {
+			int slot = sf_sock_slot(s->st, ready[i]);
+			if (slot >= 0 && (uint32_t)slot < s->slot_cap && s->by_slot[slot] &&
+			    s->by_slot[slot]->sock == ready[i])
+				step_add(s, s->by_slot[slot]);
 		}
-		if (r == STEP_CLOSE || r == STEP_ABORT) {
-			*pp = c->next;
-			free_conn(s, c, r == STEP_ABORT);
-			progressed++;
-			continue;
+	conn_t *last = s->step_tail, *c;
+	while (last && (c = step_pop(s)) != NULL) {
+		bool end = c == last;
+		progressed += visit(s, c, now_us);
+		if (end)
+			break; /* those added again wait for the next poll */
+	}
+	/* 2. A deadline passed: walk the table, and learn the next one. */
+	if (now_us >= s->scan_at) {
+		s->scan_at = INT64_MAX;
+		for (conn_t *x = s->conns, *nx; x; x = nx) {
+			nx = x->next;
+			progressed += visit(s, x, now_us);
 		}
-		if (r == STEP_PROGRESS)
-			progressed++;
-		int64_t d = conn_deadline(s, c);
-		if (d < next)
-			next = d;
-		pp = &c->next;
 	}
 	/* Slots freed above let waiting connections in. */
-	if (next < s->next_deadline)
-		s->next_deadline = next;
 	accept_conns(s, now_us);
+	s->next_deadline = s->step_head ? now_us : s->scan_at;
 	return progressed;
 }
