@@ -150,6 +150,9 @@ typedef struct sf_http_server_stats {
 	uint64_t files_refused; /* not regular files (FIFO, device, ...) or links out of root */
 	uint32_t conns_open;
 	uint64_t bytes_in, bytes_out; /* at the socket API */
+	/* Connections stepped, summed over polls: the server's work, which
+	 * follows what changed (sf_ready_take), not how many are open. */
+	uint64_t conn_steps;
 } sf_http_server_stats_t;
 void sf_http_server_stats(const sf_http_server_t *s, sf_http_server_stats_t *out);
 

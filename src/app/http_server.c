@@ -540,6 +540,7 @@ static enum step_result expire(sf_http_server_t *s, conn_t *c)
  * scan_at no later than c's deadline. */
 static int visit(sf_http_server_t *s, conn_t *c, int64_t now_us)
 {
+	s->stats.conn_steps++;
 	bool sent;
 	enum step_result r = step_conn(s, c, &sent);
 	if (r == STEP_PROGRESS || r == STEP_IDLE)

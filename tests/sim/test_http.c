@@ -899,6 +899,45 @@ static void full_table_evicts_longest_idle(void **state)
 	fx_fini(&f);
 }
 
+/* The server's work follows what changed, not what is open: with 200
+ * idle connections held, 16 keep-alive requests on one more connection
+ * step a few connections each (the busy one, the listener's new ones),
+ * where stepping the whole table would take 16 x 200. The idle ones are
+ * neither answered nor closed meanwhile. */
+static void idle_connections_cost_nothing(void **state)
+{
+	(void)state;
+	enum { IDLE = 200, REQS = 16 }; /* got_responses parses 16 at most */
+	fx_t f;
+	fx_init(&f, 23, 0, NULL);
+	sf_stack_t *st = f.sp.st[0];
+	sf_sock_t idle[IDLE];
+	for (int i = 0; i < IDLE; i++) {
+		idle[i] = sf_socket(st);
+		assert_true(idle[i] > 0);
+		assert_int_equal(sf_connect(st, idle[i], SP_SERVER, 80), SF_EINPROGRESS);
+	}
+	run_for(&f, SEC / 2);
+	sf_http_server_stats_t before = server_stats(&f);
+	assert_int_equal(before.conns_open, IDLE);
+	int r = raw_open(&f);
+	for (int i = 0; i < REQS; i++) {
+		raw_puts(&f, r, "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+		wait_responses(&f, r, i + 1, 0, false);
+	}
+	sf_http_server_stats_t after = server_stats(&f);
+	uint64_t steps = after.conn_steps - before.conn_steps;
+	print_message("%d requests with %d idle connections open: %llu steps\n", REQS, IDLE,
+	              (unsigned long long)steps);
+	assert_true(steps <= 10 * REQS);
+	assert_int_equal(after.requests, REQS);
+	assert_int_equal(after.conns_open, IDLE + 1);
+	assert_int_equal(after.conns_closed, 0);
+	for (int i = 0; i < IDLE; i++)
+		sf_close(st, idle[i]);
+	fx_fini(&f);
+}
+
 /* A table full of unfinished heads (slowloris at full scale): the head
  * that began first gives way to a client that waits; a younger one stays. */
 static void full_table_of_slow_heads(void **state)
@@ -1176,6 +1215,7 @@ int main(void)
 	        cmocka_unit_test(head_deadline_ignores_dribble),
 	        cmocka_unit_test(body_rate_and_keepalive_deadlines),
 	        cmocka_unit_test(full_table_evicts_longest_idle),
+	        cmocka_unit_test(idle_connections_cost_nothing),
 	        cmocka_unit_test(full_table_of_slow_heads),
 	        cmocka_unit_test(path_traversal_refused),
 	        cmocka_unit_test(connection_close_honoured),
