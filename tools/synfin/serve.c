@@ -20,12 +20,18 @@
  *
  * --threads N (default 1; 0: one per core): one TUN device with N queues,
  * and per queue one thread with its own stack, HTTP server and connection
- * records, sharing nothing (sf_loop_open_tun_multi). The kernel spreads
- * connections over the queues; the page shows the records of the stack
- * that serves it (so a browser's next request, on another connection, may
- * not find the connection it asks for: hence the default of one until the
- * page gathers every stack's records). Thread 0 is the main thread; a signal stops it,
- * and it stops the others through an eventfd each.
+ * records, sharing nothing on the packet path (sf_loop_open_tun_multi). The
+ * kernel spreads connections over the queues. Each stack publishes its
+ * figures and records (see "what each stack shares" below) so that the
+ * page, /_synfin/stats and /metrics, whichever stack serves them, show
+ * every stack: the sum of the counters (?stack=K: stack K's alone) and
+ * every stack's connections, named K-N. Thread 0 is the main thread; a
+ * signal stops it, and it stops the others through an eventfd each.
+ *
+ * The default stays one stack: on the 2-core machine of bench/README.md,
+ * two stacks served 0.85x the connections per second of one, the kernel's
+ * TUN writes and its clients taking the cores; more stacks pay off with
+ * cores to spare for them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +54,7 @@
 #define CMD "serve"
 
 #ifdef SYNFIN_HAVE_HTTP
+#include "seqbox.h"
 #include "serve_stats.h"
 #include "synfin/http.h"
 
@@ -77,7 +84,45 @@ typedef struct rec {
 	sf_event_t tail[REC_TAIL];
 	int head_cnt;
 	uint64_t tail_total; /* events after the head; the last REC_TAIL are kept */
+	uint64_t ver;        /* bumped by every event kept: changed since published? */
 } rec_t;
+
+/* ---- what each stack shares with the others (--threads N) ----
+ *
+ * Nothing on the packet path is shared: each stack's thread publishes, at
+ * most every PUB_US and only after something changed, a snapshot of its
+ * figures and of the summaries of its connection records, and a copy of
+ * each record that changed, into its own seqboxes (seqbox.h: one writer
+ * that never waits, readers that copy a whole snapshot without a lock). A
+ * request served by stack j reads its own stack live and stack k's latest
+ * snapshot, which is at most PUB_US older than stack k's last change (a
+ * stack that changed since it published wakes itself up to publish). */
+#define PUB_US 50000
+
+/* A record as the page's table shows it. */
+typedef struct rec_sum {
+	uint64_t num, bytes_in, bytes_out, events;
+	int64_t first_us, last_req_us;
+	uint32_t conn_id, raddr;
+	uint16_t rport, lport;
+	bool finished, refused;
+	sf_state_t path[REC_PATH];
+	int path_cnt;
+	int slot; /* index in recs[], and in share_t.recs */
+} rec_sum_t;
+
+/* One stack's snapshot. */
+typedef struct pub {
+	int64_t at_us; /* when it was taken */
+	serve_figs_t figs;
+	int rec_cnt;
+	rec_sum_t recs[REC_CNT];
+} pub_t;
+
+typedef struct share {
+	seqbox_t *pub;           /* a pub_t */
+	seqbox_t *recs[REC_CNT]; /* a rec_t each: the record in that slot */
+} share_t;
 
 typedef struct server_state {
 	rec_t recs[REC_CNT];
@@ -98,8 +143,17 @@ typedef struct server_state {
 	uint64_t requests;
 	sf_http_server_t *http;
 	sf_loop_t *loop;
-	int64_t duration_us; /* threads 1..: how long to run (< 0: until stopped) */
-	int rc;              /* threads 1..: what sf_loop_run returned */
+	int64_t duration_us;   /* threads 1..: how long to run (< 0: until stopped) */
+	int rc;                /* threads 1..: what sf_loop_run returned */
+	unsigned idx, nstacks; /* this stack's index, and how many there are */
+	share_t *share;        /* share[nstacks], every stack's boxes */
+	/* Publication: this stack's thread only. */
+	uint64_t events;                             /* trace events seen */
+	int64_t pub_at;                              /* when it last published; 0: never */
+	uint64_t pub_events;                         /* events then */
+	serve_figs_t pub_figs;                       /* figures then */
+	uint64_t pub_num[REC_CNT], pub_ver[REC_CNT]; /* each slot's record then */
+	pub_t *pub;                                  /* where the next snapshot is made */
 } server_state_t;
 
 static sf_loop_t *running_loop;
@@ -166,6 +220,7 @@ static void keep_event(rec_t *r, const sf_event_t *ev)
 	else
 		r->tail[r->tail_total++ % REC_TAIL] = *ev;
 	r->last_us = ev->now_us;
+	r->ver++;
 }
 
 static void note_state(rec_t *r, const sf_event_t *ev)
@@ -218,6 +273,7 @@ static void tie_pending(server_state_t *s, rec_t *r)
 static void record_event(void *ctx, const sf_event_t *ev)
 {
 	server_state_t *s = ctx;
+	s->events++;
 	if (s->json)
 		sf_trace_json_write(s->json, ev);
 	if (ev->kind == SF_EV_STATE && ev->u.state.to == SF_LISTEN) {
@@ -266,6 +322,157 @@ static void record_event(void *ctx, const sf_event_t *ev)
 	keep_event(r, ev);
 	if (ev->kind != SF_EV_DROP)
 		note_bytes(r, ev, tx);
+}
+
+/* ---- publication and gathering (--threads N) ---- */
+
+static void rec_sum(const rec_t *r, int slot, rec_sum_t *o)
+{
+	*o = (rec_sum_t){.num = r->num,
+	                 .bytes_in = r->bytes_in,
+	                 .bytes_out = r->bytes_out,
+	                 .events = (uint64_t)r->head_cnt + r->tail_total,
+	                 .first_us = r->first_us,
+	                 .last_req_us = r->last_req_us,
+	                 .conn_id = r->conn_id,
+	                 .raddr = r->raddr,
+	                 .rport = r->rport,
+	                 .lport = r->lport,
+	                 .finished = r->finished,
+	                 .refused = r->refused,
+	                 .path_cnt = r->path_cnt,
+	                 .slot = slot};
+	memcpy(o->path, r->path, sizeof o->path);
+}
+
+/* This stack's figures now (the counters only: by_state walks the blocks). */
+static void live_figs(server_state_t *s, serve_figs_t *f)
+{
+	memset(f, 0, sizeof *f);
+	sf_stack_stats(sf_loop_stack(s->loop), &f->ss);
+	sf_http_server_stats(s->http, &f->hs);
+	f->requests = s->requests;
+}
+
+/* This stack's snapshot, live: what it publishes, and what the stack that
+ * serves a request uses for itself. */
+static void fill_pub(server_state_t *s, pub_t *p, int64_t now)
+{
+	memset(p, 0, sizeof *p);
+	p->at_us = now;
+	live_figs(s, &p->figs);
+	sf_stack_conns_by_state(sf_loop_stack(s->loop), p->figs.by_state);
+	for (int i = 0; i < REC_CNT; i++)
+		if (s->recs[i].num)
+			rec_sum(&s->recs[i], i, &p->recs[p->rec_cnt++]);
+}
+
+/* Called once per loop iteration (on_ready), never per packet: publishes
+ * when PUB_US passed since the last publication and something changed.
+ * Returns when it wants to be called again (INT64_MAX: not before the next
+ * change). Records go first, the snapshot that lists them last, so a
+ * reader who finds a record in the list finds it (or a newer one) in its
+ * box. */
+static int64_t maybe_publish(server_state_t *s, int64_t now)
+{
+	if (s->nstacks < 2)
+		return INT64_MAX; /* the one stack serves every request itself */
+	if (s->pub_at && now - s->pub_at < PUB_US)
+		return s->pub_at + PUB_US; /* a look then: this iteration may change things */
+	serve_figs_t f;
+	live_figs(s, &f);
+	if (s->pub_at && s->events == s->pub_events && serve_figs_same(&f, &s->pub_figs))
+		return INT64_MAX; /* nothing new: sleep until something happens */
+	for (int i = 0; i < REC_CNT; i++) {
+		rec_t *r = &s->recs[i];
+		if (r->num && (r->num != s->pub_num[i] || r->ver != s->pub_ver[i])) {
+			seqbox_write(s->share[s->idx].recs[i], r);
+			s->pub_num[i] = r->num;
+			s->pub_ver[i] = r->ver;
+		}
+	}
+	fill_pub(s, s->pub, now);
+	seqbox_write(s->share[s->idx].pub, s->pub);
+	s->pub_figs = s->pub->figs;
+	s->pub_events = s->events;
+	s->pub_at = now;
+	/* What the loop does after this call (it sends what the server
+	 * queued) is seen at the next look. */
+	return now + PUB_US;
+}
+
+/* Every stack's snapshot, as seen by the stack that serves a request: its
+ * own live, the others' as published. */
+typedef struct gathered {
+	unsigned n;
+	pub_t *pubs;     /* pubs[n] */
+	int64_t *age_us; /* < 0: stack k could not be read */
+	serve_figs_t *figs;
+} gathered_t;
+
+static void gathered_free(gathered_t *g)
+{
+	free(g->pubs);
+	free(g->age_us);
+	free(g->figs);
+}
+
+static bool gather(server_state_t *s, gathered_t *g, int64_t now)
+{
+	g->n = s->nstacks;
+	g->pubs = malloc(g->n * sizeof g->pubs[0]);
+	g->age_us = malloc(g->n * sizeof g->age_us[0]);
+	g->figs = malloc(g->n * sizeof g->figs[0]);
+	if (!g->pubs || !g->age_us || !g->figs) {
+		gathered_free(g);
+		return false;
+	}
+	for (unsigned k = 0; k < g->n; k++) {
+		pub_t *p = &g->pubs[k];
+		if (k == s->idx) {
+			fill_pub(s, p, now);
+			g->age_us[k] = 0;
+		} else if (seqbox_read(s->share[k].pub, p)) {
+			/* 0 before its first publication: nothing yet */
+			g->age_us[k] = p->at_us && now > p->at_us ? now - p->at_us : 0;
+		} else {
+			memset(p, 0, sizeof *p);
+			g->age_us[k] = -1;
+		}
+		g->figs[k] = p->figs;
+	}
+	return true;
+}
+
+/* A copy of the record stack k keeps as sum (malloc'd; free it), or NULL:
+ * no longer kept there (its slot went to a newer connection). */
+static rec_t *rec_copy(server_state_t *s, unsigned k, const rec_sum_t *sum)
+{
+	if (sum->slot < 0 || sum->slot >= REC_CNT)
+		return NULL;
+	rec_t *r = malloc(sizeof *r);
+	if (!r)
+		return NULL;
+	if (k == s->idx)
+		*r = s->recs[sum->slot];
+	else if (!seqbox_read(s->share[k].recs[sum->slot], r))
+		r->num = 0;
+	if (r->num != sum->num) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* How a record is named in URLs and on the page: "N" with one stack,
+ * "K-N" (stack K's N-th) with several. */
+static const char *rec_name(const server_state_t *s, unsigned k, uint64_t num, char buf[32])
+{
+	if (s->nstacks > 1)
+		snprintf(buf, 32, "%u-%" PRIu64, k, num);
+	else
+		snprintf(buf, 32, "%" PRIu64, num);
+	return buf;
 }
 
 /* ---- the page ---- */
@@ -319,34 +526,50 @@ static const char *ip_str(uint32_t a, char *buf)
 	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
 }
 
-/* The records, newest first; the visitor's connection in *you: the one the
- * request came on (conn_id), or, without it, the one whose request arrived
- * last. Returns how many. */
-static int sorted_recs(server_state_t *s, rec_t **out, rec_t **you, uint32_t conn_id)
+/* One row of the page: stack k's record. */
+typedef struct row {
+	unsigned stack;
+	const rec_sum_t *r;
+} row_t;
+
+/* Every stack's records, newest first, into out (g->n * REC_CNT at most);
+ * the visitor's connection in *you: the one the request came on (conn_id,
+ * always on the serving stack), or, without it, the serving stack's one
+ * whose request arrived last. Returns how many. */
+static int sorted_rows(const server_state_t *s, const gathered_t *g, row_t *out, int *you,
+                       uint32_t conn_id)
 {
 	int n = 0;
-	*you = NULL;
-	for (int i = 0; i < REC_CNT; i++) {
-		rec_t *r = &s->recs[i];
-		if (!r->num)
-			continue;
-		int k = n++;
-		while (k > 0 && out[k - 1]->num < r->num) {
-			out[k] = out[k - 1];
-			k--;
+	*you = -1;
+	for (unsigned k = 0; k < g->n; k++) {
+		for (int i = 0; i < g->pubs[k].rec_cnt; i++) {
+			const rec_sum_t *r = &g->pubs[k].recs[i];
+			int at = n++;
+			while (at > 0 && (out[at - 1].r->first_us < r->first_us ||
+			                  (out[at - 1].r->first_us == r->first_us &&
+			                   out[at - 1].r->num < r->num))) {
+				out[at] = out[at - 1];
+				at--;
+			}
+			out[at] = (row_t){k, r};
 		}
-		out[k] = r;
-		if (!r->finished && r->last_req_us &&
-		    (!*you || r->last_req_us > (*you)->last_req_us))
-			*you = r;
 	}
-	for (int i = 0; conn_id && i < n; i++)
-		if (out[i]->conn_id == conn_id)
-			*you = out[i];
+	for (int i = 0; i < n; i++) {
+		const rec_sum_t *r = out[i].r;
+		if (out[i].stack != s->idx)
+			continue;
+		if (conn_id && r->conn_id == conn_id) {
+			*you = i;
+			break;
+		}
+		if (!r->finished && r->last_req_us &&
+		    (*you < 0 || r->last_req_us > out[*you].r->last_req_us))
+			*you = i;
+	}
 	return n;
 }
 
-static void write_states(sf_http_response_t *resp, const rec_t *r)
+static void write_states(sf_http_response_t *resp, const rec_sum_t *r)
 {
 	if (r->refused) {
 		serve_printf(resp, "refused (RST: nothing listens on port %u)", r->lport);
@@ -374,14 +597,30 @@ static void write_svg(sf_http_response_t *resp, const rec_t *r)
 static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp,
                        int64_t now)
 {
-	rec_t *recs[REC_CNT], *you;
-	int n = sorted_recs(s, recs, &you, req->conn_id);
+	gathered_t g;
+	if (!gather(s, &g, now)) {
+		sf_http_response_status(resp, 503);
+		serve_printf(resp, "out of memory\n");
+		return;
+	}
+	row_t *rows = malloc(sizeof *rows * REC_CNT * g.n);
+	if (!rows) {
+		gathered_free(&g);
+		sf_http_response_status(resp, 503);
+		serve_printf(resp, "out of memory\n");
+		return;
+	}
+	int you;
+	int n = sorted_rows(s, &g, rows, &you, req->conn_id);
 	if (!s->show_visitors) {
 		/* Other visitors' addresses are theirs: only yours unless --show-visitors. */
-		n = you ? 1 : 0;
-		recs[0] = you;
+		if (you >= 0)
+			rows[0] = rows[you];
+		n = you >= 0 ? 1 : 0;
+		you = n ? 0 : -1;
 	}
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	bool multi = g.n > 1;
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], name[32];
 	sf_http_response_header(resp, "Content-Type", "text/html; charset=utf-8");
 	sf_http_response_header(resp, "Cache-Control", "no-store");
 	serve_printf(resp,
@@ -401,15 +640,26 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	             ip_str(s->addr, a), s->port, s->tun ? s->tun : "?", ip_str(s->peer, b), n);
 	serve_printf(resp, "The highlighted one is yours: it is still open while this page is "
 	                   "written, so its ladder stops after your request.</p>\n");
-	sf_stack_stats_t ss;
-	sf_http_server_stats_t hs;
-	sf_stack_stats(sf_loop_stack(s->loop), &ss);
-	sf_http_server_stats(s->http, &hs);
-	uint32_t by_state[SF_STATE_COUNT];
-	sf_stack_conns_by_state(sf_loop_stack(s->loop), by_state);
+	if (multi)
+		serve_printf(resp,
+		             "<p>%u stacks, one per thread and queue of the TUN device; stack %u "
+		             "served this page. Connection K-N is stack K's N-th; the other "
+		             "stacks' connections and counters are as they published them, at "
+		             "most %d ms before their last change.</p>\n",
+		             g.n, s->idx, PUB_US / 1000);
+	serve_figs_t f;
+	memset(&f, 0, sizeof f);
+	for (unsigned k = 0; k < g.n; k++)
+		if (g.age_us[k] >= 0)
+			serve_figs_add(&f, &g.figs[k]);
+		else
+			serve_printf(resp,
+			             "<p>Stack %u was busy publishing; its figures are "
+			             "left out. Reload.</p>\n",
+			             k);
 	uint64_t drops = 0;
 	for (int i = 0; i < SF_DROP_COUNT; i++)
-		drops += ss.drops[i];
+		drops += f.ss.drops[i];
 	serve_printf(resp,
 	             "<p>Up %.0f s, %" PRIu64 " requests, %" PRIu32 " connections open, %" PRIu64
 	             " segments dropped, %" PRIu64 " retransmitted, %" PRIu64
@@ -417,46 +667,68 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	             " connections timed out, %" PRIu64 " evicted. All counters: "
 	             "<a href=\"/_synfin/stats\">/_synfin/stats</a> (JSON), "
 	             "<a href=\"/metrics\">/metrics</a> (Prometheus).</p>\n",
-	             (double)(now - s->start_us) / 1e6, s->requests, ss.conns_open, drops,
-	             ss.retransmits, ss.challenge_acks, ss.timewait_open + by_state[SF_TIME_WAIT],
-	             hs.conns_timed_out, hs.conns_evicted);
+	             (double)(now - s->start_us) / 1e6, f.requests, f.ss.conns_open, drops,
+	             f.ss.retransmits, f.ss.challenge_acks,
+	             f.ss.timewait_open + f.by_state[SF_TIME_WAIT], f.hs.conns_timed_out,
+	             f.hs.conns_evicted);
 	serve_printf(resp,
-	             "<table><tr><th>#</th><th>client</th><th>server</th><th>states (synfin's "
+	             "<table><tr><th>#</th>%s<th>client</th><th>server</th><th>states (synfin's "
 	             "side)</th><th>bytes in</th><th>bytes out</th><th>age</th>"
-	             "<th>ladder</th></tr>\n");
+	             "<th>ladder</th></tr>\n",
+	             multi ? "<th>stack</th>" : "");
 	for (int i = 0; i < n; i++) {
-		rec_t *r = recs[i];
-		serve_printf(resp, "<tr%s><td>%" PRIu64 "</td><td>%s:%u</td><td>%s:%u</td><td>",
-		             r == you ? " class=\"you\"" : "", r->num, ip_str(r->raddr, a),
+		const rec_sum_t *r = rows[i].r;
+		rec_name(s, rows[i].stack, r->num, name);
+		serve_printf(resp, "<tr%s><td>%s</td>", i == you ? " class=\"you\"" : "", name);
+		if (multi)
+			serve_printf(resp, "<td>%u</td>", rows[i].stack);
+		serve_printf(resp, "<td>%s:%u</td><td>%s:%u</td><td>", ip_str(r->raddr, a),
 		             r->rport, ip_str(s->addr, b), r->lport);
 		write_states(resp, r);
 		serve_printf(resp,
 		             "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%.1f s</td>"
-		             "<td><a href=\"/_synfin/ladder/%" PRIu64 ".html\">step by step</a> "
-		             "<a href=\"/_synfin/ladder/%" PRIu64 ".svg\">svg</a> "
-		             "<a href=\"/_synfin/ladder/%" PRIu64 ".txt\">text</a></td></tr>\n",
-		             r->bytes_in, r->bytes_out, (double)(now - r->first_us) / 1e6, r->num,
-		             r->num, r->num);
+		             "<td><a href=\"/_synfin/ladder/%s.html\">step by step</a> "
+		             "<a href=\"/_synfin/ladder/%s.svg\">svg</a> "
+		             "<a href=\"/_synfin/ladder/%s.txt\">text</a></td></tr>\n",
+		             r->bytes_in, r->bytes_out, (double)(now - r->first_us) / 1e6, name,
+		             name, name);
 	}
 	serve_printf(resp, "</table>\n");
 	int drawn = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < n && drawn < PAGE_LADDERS; i++) {
-			rec_t *r = recs[i];
-			if ((pass == 0) != (r == you))
+			const rec_sum_t *r = rows[i].r;
+			if ((pass == 0) != (i == you))
 				continue;
-			serve_printf(resp, "<h2>#%" PRIu64 " %s:%u &rarr; %s:%u%s</h2>\n", r->num,
-			             ip_str(r->raddr, a), r->rport, ip_str(s->addr, b), r->lport,
-			             r == you ? " (your connection)" : "");
-			if (r->tail_total > REC_TAIL)
+			unsigned k = rows[i].stack;
+			serve_printf(resp, "<h2>#%s %s:%u &rarr; %s:%u%s</h2>\n",
+			             rec_name(s, k, r->num, name), ip_str(r->raddr, a), r->rport,
+			             ip_str(s->addr, b), r->lport,
+			             i == you ? " (your connection)" : "");
+			drawn++;
+			rec_t *full = rec_copy(s, k, r);
+			if (!full) {
+				serve_printf(resp,
+				             "<p>(stack %u no longer keeps this connection)</p>\n",
+				             k);
+				continue;
+			}
+			if (k != s->idx)
+				serve_printf(
+				        resp,
+				        "<p>On stack %u: as it published it %.0f ms ago.</p>\n", k,
+				        (double)g.age_us[k] / 1e3);
+			if (full->tail_total > REC_TAIL)
 				serve_printf(resp,
 				             "<p>%" PRIu64 " events in the middle left out.</p>\n",
-				             r->tail_total - REC_TAIL);
-			write_svg(resp, r);
-			drawn++;
+				             full->tail_total - REC_TAIL);
+			write_svg(resp, full);
+			free(full);
 		}
 	}
 	serve_printf(resp, "</body></html>\n");
+	free(rows);
+	gathered_free(&g);
 }
 
 /* ---- routes: synfin's own pages; everything else goes to --dir ---- */
@@ -488,21 +760,50 @@ static int route_synfin(server_state_t *s, const sf_http_request_t *req, sf_http
 	return 0;
 }
 
+/* ?stack=K in a query: K, or -1 (none); -2: not a stack of this server. */
+static int query_stack(const server_state_t *s, const char *query)
+{
+	for (const char *q = query; q && *q;) {
+		unsigned k;
+		int used = 0;
+		if (sscanf(q, "stack=%u%n", &k, &used) == 1 && (q[used] == '\0' || q[used] == '&'))
+			return k < s->nstacks ? (int)k : -2;
+		q = strchr(q, '&');
+		q = q ? q + 1 : NULL;
+	}
+	return -1;
+}
+
+/* The sum over every stack (this one live, the others as published), or
+ * one stack's figures with ?stack=K. */
 static int route_stats(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp,
                        bool prometheus)
 {
-	(void)req;
-	sf_stack_stats_t ss;
-	sf_http_server_stats_t hs;
-	sf_stack_stats(sf_loop_stack(s->loop), &ss);
-	sf_http_server_stats(s->http, &hs);
-	double up = (double)(sf_loop_now() - s->start_us) / 1e6;
-	uint32_t by_state[SF_STATE_COUNT];
-	sf_stack_conns_by_state(sf_loop_stack(s->loop), by_state);
+	int only = query_stack(s, req->query);
+	if (only == -2) {
+		sf_http_response_status(resp, 404);
+		serve_printf(resp, "no such stack: there are %u (0 to %u)\n", s->nstacks,
+		             s->nstacks - 1);
+		return 0;
+	}
+	int64_t now = sf_loop_now();
+	gathered_t g;
+	if (!gather(s, &g, now)) {
+		sf_http_response_status(resp, 503);
+		serve_printf(resp, "out of memory\n");
+		return 0;
+	}
+	serve_report_t r = {.stacks = g.n,
+	                    .per = g.figs,
+	                    .age_us = g.age_us,
+	                    .serving = s->idx,
+	                    .only = only,
+	                    .uptime_s = (double)(now - s->start_us) / 1e6};
 	if (prometheus)
-		serve_stats_prometheus(resp, &ss, by_state, &hs, up);
+		serve_stats_prometheus(resp, &r);
 	else
-		serve_stats_json(resp, &ss, by_state, &hs, up);
+		serve_stats_json(resp, &r);
+	gathered_free(&g);
 	return 0;
 }
 
@@ -516,42 +817,71 @@ static int route_metrics(server_state_t *s, const sf_http_request_t *req, sf_htt
 	return route_stats(s, req, resp, true);
 }
 
+/* /_synfin/ladder/N.ext (stack 0's N-th connection) or K-N.ext (stack
+ * K's): ext svg, txt or html (rendered), or sse (the event count the html
+ * page polls). The serving stack's records are read live; another stack's
+ * as it last published them (a whole copy, never a record half updated). */
 static int route_ladder(server_state_t *s, const sf_http_request_t *req, sf_http_response_t *resp)
 {
+	unsigned k = 0;
 	uint64_t num;
 	char ext[8];
 	int used = 0;
-	if (sscanf(req->path, "/_synfin/ladder/%" SCNu64 ".%4[a-z]%n", &num, ext, &used) != 2 ||
-	    req->path[used] != '\0' ||
+	const char *id = req->path + strlen("/_synfin/ladder/");
+	if (strchr(id, '-')) {
+		if (sscanf(id, "%u-%" SCNu64 ".%4[a-z]%n", &k, &num, ext, &used) != 3)
+			return 1;
+	} else if (sscanf(id, "%" SCNu64 ".%4[a-z]%n", &num, ext, &used) != 2) {
+		return 1;
+	}
+	if (id[used] != '\0' ||
 	    (strcmp(ext, "svg") && strcmp(ext, "txt") && strcmp(ext, "html") && strcmp(ext, "sse")))
 		return 1;
-	for (int i = 0; i < REC_CNT; i++) {
-		if (s->recs[i].num != num)
-			continue;
-		if (!strcmp(ext, "sse")) {
-			/* Server-Sent Events for the .html page: one event, the
-			 * number of trace events recorded; the browser asks
-			 * again `retry` ms later (src/trace/html.c). */
-			sf_http_response_header(resp, "Content-Type", "text/event-stream");
-			sf_http_response_header(resp, "Cache-Control", "no-store");
-			serve_printf(resp, "retry: 1000\ndata: %" PRIu64 "\n\n",
-			             (uint64_t)s->recs[i].head_cnt + s->recs[i].tail_total);
-			return 0;
-		}
-		size_t len;
-		char *body = render_ladder(&s->recs[i], ext, req->path, &len);
-		if (!body)
-			break;
-		sf_http_response_header(resp, "Content-Type",
-		                        ext[0] == 's'   ? "image/svg+xml"
-		                        : ext[0] == 'h' ? "text/html; charset=utf-8"
-		                                        : "text/plain; charset=utf-8");
-		sf_http_response_write(resp, body, len);
-		free(body);
+	const rec_sum_t *sum = NULL;
+	pub_t *one = malloc(sizeof *one);
+	if (!one) {
+		sf_http_response_status(resp, 503);
 		return 0;
 	}
+	if (k == s->idx)
+		fill_pub(s, one, sf_loop_now());
+	else if (k >= s->nstacks || !seqbox_read(s->share[k].pub, one))
+		one->rec_cnt = 0;
+	for (int i = 0; i < one->rec_cnt; i++)
+		if (one->recs[i].num == num)
+			sum = &one->recs[i];
+	rec_t *r = sum && strcmp(ext, "sse") ? rec_copy(s, k, sum) : NULL;
+	if (sum && !strcmp(ext, "sse")) {
+		/* Server-Sent Events for the .html page: one event, the number
+		 * of trace events recorded; the browser asks again `retry` ms
+		 * later (src/trace/html.c). */
+		sf_http_response_header(resp, "Content-Type", "text/event-stream");
+		sf_http_response_header(resp, "Cache-Control", "no-store");
+		serve_printf(resp, "retry: 1000\ndata: %" PRIu64 "\n\n", sum->events);
+		free(one);
+		return 0;
+	}
+	free(one);
+	if (r) {
+		size_t len;
+		char *body = render_ladder(r, ext, req->path, &len);
+		free(r);
+		if (body) {
+			sf_http_response_header(resp, "Content-Type",
+			                        ext[0] == 's'   ? "image/svg+xml"
+			                        : ext[0] == 'h' ? "text/html; charset=utf-8"
+			                                        : "text/plain; charset=utf-8");
+			sf_http_response_write(resp, body, len);
+			free(body);
+			return 0;
+		}
+	}
 	sf_http_response_status(resp, 404);
-	serve_printf(resp, "no such connection (only the last %d are kept)\n", REC_CNT);
+	if (k >= s->nstacks)
+		serve_printf(resp, "no such stack: there are %u\n", s->nstacks);
+	else
+		serve_printf(resp, "no such connection (only the last %d of each stack are kept)\n",
+		             REC_CNT);
 	return 0;
 }
 
@@ -645,7 +975,8 @@ static int64_t on_ready(void *ctx, sf_loop_t *loop, int64_t now)
 		cli_error(CMD, "the listener failed");
 		sf_loop_stop(loop);
 	}
-	return sf_http_server_next_deadline(s->http);
+	int64_t d = sf_http_server_next_deadline(s->http), p = maybe_publish(s, now);
+	return p < d ? p : d;
 }
 
 #endif /* SYNFIN_HAVE_HTTP */
@@ -668,11 +999,14 @@ static void help(void)
 	       "  --duration S     stop after S seconds (default: run until Ctrl-C)\n"
 	       "  --trace FILE     write every trace event as JSON lines to FILE\n"
 	       "  --show-visitors  the page lists every recent client, not only yours\n"
-	       "  --threads N      stacks, one per thread and TUN queue (default 1; 0: one\n"
-	       "                   per core); the page shows the connections of the stack\n"
-	       "                   that serves it, /metrics and /_synfin/stats its\n"
-	       "                   counters; --pcap/--trace FILE: stack i > 0 writes\n"
-	       "                   FILE.i\n"
+	       "  --threads N      stacks, one per thread and TUN queue (0: one per core);\n"
+	       "                   the kernel spreads connections over them. The page\n"
+	       "                   lists every stack's connections (K-N: stack K's N-th),\n"
+	       "                   /metrics and /_synfin/stats the sum of their counters\n"
+	       "                   (?stack=K: stack K's), each at most 50 ms behind.\n"
+	       "                   Default 1: on 2 cores two stacks served 0.85x one (the\n"
+	       "                   kernel's TUN writes dominate); more pay off with idle\n"
+	       "                   cores. --pcap/--trace FILE: stack i > 0 writes FILE.i\n"
 	       "limits (memory is bounded by them; see include/synfin/http.h):\n"
 	       "  --max-conns N    connections served at once (default 10000); when full, the\n"
 	       "                   one idle longest is closed for a client that waits\n"
@@ -797,6 +1131,7 @@ int cmd_serve(int argc, char **argv)
 		return CMD_FAIL;
 	}
 	int status = CMD_FAIL;
+	share_t *share = calloc(n, sizeof *share);
 	sf_loop_t *loops[MAX_THREADS] = {0};
 	void *ctxs[MAX_THREADS];
 	int wake[MAX_THREADS];
@@ -806,6 +1141,25 @@ int cmd_serve(int argc, char **argv)
 		ctxs[k] = &ss[k];
 		wake[k] = -1;
 	}
+	/* What the stacks share: each one's boxes (seqbox.h), made before
+	 * any thread starts and freed after they all stopped. */
+	for (unsigned k = 0; share && n > 1 && k < n; k++) {
+		ss[k].idx = k;
+		ss[k].nstacks = n;
+		ss[k].share = share;
+		bool ok = (ss[k].pub = malloc(sizeof *ss[k].pub)) &&
+		          (share[k].pub = seqbox_new(sizeof(pub_t)));
+		for (int i = 0; ok && i < REC_CNT; i++)
+			ok = (share[k].recs[i] = seqbox_new(sizeof(rec_t))) != NULL;
+		if (!ok)
+			share = NULL; /* freed below through ss[].share */
+	}
+	if (!share) {
+		cli_error(CMD, "out of memory");
+		goto out;
+	}
+	if (n == 1)
+		ss[0].nstacks = 1;
 	for (unsigned k = 0; trace && k < n; k++) {
 		char path[4096];
 		if (k == 0)
@@ -946,7 +1300,14 @@ out:
 			close(wake[k]);
 		if (ss[k].json)
 			fclose(ss[k].json);
+		free(ss[k].pub);
+		if (ss[k].share) {
+			seqbox_free(ss[k].share[k].pub);
+			for (int i = 0; i < REC_CNT; i++)
+				seqbox_free(ss[k].share[k].recs[i]);
+		}
 	}
+	free(ss[0].share ? ss[0].share : share);
 	free(ss);
 	return status;
 #endif
