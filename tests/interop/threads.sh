@@ -7,6 +7,11 @@
 #   - 600 short connections, 16 at a time, half closed by each side: every
 #     one served, the kernel's TIME-WAITs exactly for those it closed;
 #   - a SYN to a closed port gets RST; ping gets replies;
+#   - /_synfin/stats and /metrics, whichever stack answers, count every
+#     connection and request the clients made (the sum over the stacks, each
+#     at most 50 ms behind: asked 200 ms after the last), and ?stack=K adds
+#     up to it; the page lists the connections of every stack (K-N) and
+#     serves the ladder of one that lives on another stack;
 #   - the server stops cleanly on SIGTERM (all threads, no leak) and its
 #     statistics add up: with 2 threads both stacks served connections.
 . "$(dirname "$0")/common.bash"
@@ -17,9 +22,74 @@ seq 1 2000 >"$WORK/www/b.txt"
 head -c 20000000 /dev/urandom >"$WORK/www/big"
 CURL="curl -sS --max-time 20"
 
+# json FILE EXPR: a Python expression over the JSON object d in FILE.
+json() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# metric FILE NAME: the value of an unlabelled sample.
+metric() { awk -v m="$2" '$1 == m {print $2}' "$1"; }
+
+# check_totals N: after 602 connections and 604 requests. The request that
+# asks is not counted among the responses sent yet; its connection is. Each
+# question waits 200 ms: another stack's figures may be 50 ms behind.
+check_totals() {
+	local n=$1 k c sum=0
+	sleep 0.2
+	$CURL -o "$WORK/stats.json" http://$SF/_synfin/stats || fail "curl stats ($n)"
+	expect_eq "stacks in /_synfin/stats ($n)" "$(json "$WORK/stats.json" 'd["stacks"]')" $n
+	expect_eq "connections in /_synfin/stats ($n)" \
+		"$(json "$WORK/stats.json" 'd["http"]["conns_accepted"]')" 603
+	expect_eq "requests in /_synfin/stats ($n)" \
+		"$(json "$WORK/stats.json" 'd["http"]["requests"]')" 604
+	expect_eq "connections of the per_stack list ($n)" \
+		"$(json "$WORK/stats.json" 'sum(s["conns_accepted"] for s in d["per_stack"])')" 603
+	sleep 0.2
+	$CURL -o "$WORK/metrics" http://$SF/metrics || fail "curl metrics ($n)"
+	expect_eq "synfin_stacks ($n)" "$(metric "$WORK/metrics" synfin_stacks)" $n
+	expect_eq "connections in /metrics ($n)" \
+		"$(metric "$WORK/metrics" synfin_http_conns_accepted_total)" 604
+	expect_eq "requests in /metrics ($n)" \
+		"$(metric "$WORK/metrics" synfin_http_requests_total)" 605
+	# One connection asks for each stack's own figures: they add up.
+	local urls=()
+	for ((k = 0; k < n; k++)); do
+		urls+=(-o "$WORK/metrics.$k" "http://$SF/metrics?stack=$k")
+	done
+	sleep 0.2
+	$CURL "${urls[@]}" || fail "curl metrics?stack=K ($n)"
+	for ((k = 0; k < n; k++)); do
+		c=$(metric "$WORK/metrics.$k" synfin_http_conns_accepted_total)
+		[ "${c:-0}" -gt 0 ] || fail "stack $k accepted no connection by /metrics?stack=$k"
+		sum=$((sum + c))
+	done
+	expect_eq "connections of /metrics?stack=K added up ($n)" $sum 605
+	# The page (--show-visitors) lists every stack's connections.
+	$CURL -o "$WORK/page.html" http://$SF/_synfin/ || fail "curl page ($n)"
+	if [ $n -gt 1 ]; then
+		local served other row name port
+		served=$(sed -n 's/.*stack \([0-9]*\) served this page.*/\1/p' "$WORK/page.html")
+		[ -n "$served" ] || fail "the page does not say which stack served it"
+		for ((k = 0; k < n; k++)); do
+			grep -q "<td>$k-[0-9]*</td><td>$k</td>" "$WORK/page.html" ||
+				fail "the page lists no connection of stack $k"
+		done
+		# A connection of another stack: its ladder, as that stack published it.
+		other=$(((served + 1) % n))
+		row=$(grep -o "<td>$other-[0-9]*</td><td>$other</td><td>[0-9.]*:[0-9]*</td>" \
+			"$WORK/page.html" | head -1)
+		name=$(sed 's/^<td>\([0-9-]*\)<.*/\1/' <<<"$row")
+		port=$(sed 's/.*:\([0-9]*\)<\/td>$/\1/' <<<"$row")
+		$CURL -o "$WORK/other.txt" "http://$SF/_synfin/ladder/$name.txt" ||
+			fail "curl ladder $name"
+		grep -q "client $KN:$port <-> server $SF:80" "$WORK/other.txt" ||
+			fail "ladder $name is not the connection from port $port: $(head -1 "$WORK/other.txt")"
+		grep -q "three-way handshake" "$WORK/other.txt" || fail "ladder $name has no handshake"
+	else
+		grep -q '<td>[0-9]*</td><td>192.0.2.1:' "$WORK/page.html" || fail "the page lists no connection"
+	fi
+}
+
 for n in 1 2; do
 	note "--threads $n"
-	bg "serve$n" "$SYNFIN" serve --threads $n --dir "$WORK/www"
+	bg "serve$n" "$SYNFIN" serve --threads $n --dir "$WORK/www" --show-visitors
 	SERVE=$LAST_PID
 	wait_for "$WORK/serve$n.out" "curl http://$SF/"
 	if [ $n -gt 1 ]; then
@@ -39,19 +109,22 @@ for n in 1 2; do
 		fail "synfin-closed connections ($n): $(cat "$WORK/load2")"
 	tw1=$(tw_count)
 	expect_eq "new kernel TIME-WAITs ($n)" $((tw1 - tw0)) 300
+	check_totals $n
 	$CURL http://$SF:81/ 2>/dev/null
 	expect_eq "curl exit status for a refused connection ($n)" $? 7
 	ping -c 2 -i 0.2 -W 2 $SF >"$WORK/ping" || fail "no ping replies ($n)"
 	stop $SERVE 10 || fail "synfin serve --threads $n exited with $?: $(tail -5 "$WORK/serve$n.out")"
 	cat "$WORK/serve$n.out"
-	# keep-alive 1 + big 1 + 600
-	grep -q "synfin serve: 602 connections, 604 requests" "$WORK/serve$n.out" ||
+	# keep-alive 1 + big 1 + 600, and check_totals' 4 + (n > 1) connections
+	# and 5 + n + (n > 1) requests
+	more=$((n > 1 ? 1 : 0))
+	grep -q "synfin serve: $((606 + more)) connections, $((607 + n + more)) requests" "$WORK/serve$n.out" ||
 		fail "statistics do not add up ($n)"
 	if [ $n -gt 1 ]; then
 		per=$(sed -n 's/.*connections per stack: //p' "$WORK/serve$n.out")
 		read -r c0 c1 <<<"$per"
 		[ "${c0:-0}" -gt 0 ] && [ "${c1:-0}" -gt 0 ] || fail "one stack served nothing: $per"
-		expect_eq "connections of both stacks" $((c0 + c1)) 602
+		expect_eq "connections of both stacks" $((c0 + c1)) $((606 + more))
 	fi
 done
 note "PASS"
