@@ -11,7 +11,8 @@
 #     connection and request the clients made (the sum over the stacks, each
 #     at most 50 ms behind: asked 200 ms after the last), and ?stack=K adds
 #     up to it; the page lists the connections of every stack (K-N) and
-#     serves the ladder of one that lives on another stack;
+#     serves the ladder of one that lives on another stack; asked while
+#     both stacks are busy, every answer comes whole;
 #   - the server stops cleanly on SIGTERM (all threads, no leak) and its
 #     statistics add up: with 2 threads both stacks served connections.
 . "$(dirname "$0")/common.bash"
@@ -110,21 +111,37 @@ for n in 1 2; do
 	tw1=$(tw_count)
 	expect_eq "new kernel TIME-WAITs ($n)" $((tw1 - tw0)) 300
 	check_totals $n
+	# Asked while both stacks are busy (and publishing): every answer whole.
+	$KPEER load $SF 80 /a.txt --count 800 --parallel 8 >"$WORK/load3" &
+	load=$!
+	asked=0
+	while kill -0 $load 2>/dev/null && [ $asked -lt 60 ]; do
+		for p in /_synfin/stats /metrics /_synfin/; do
+			code=$($CURL -o "$WORK/busy" -w '%{http_code}' http://$SF$p) ||
+				fail "curl $p under load ($n)"
+			expect_eq "status of $p under load ($n)" "$code" 200
+			asked=$((asked + 1))
+		done
+	done
+	wait $load || fail "load while asking ($n): $(cat "$WORK/load3")"
+	[ $asked -gt 0 ] || fail "nothing asked under load ($n)"
+	note "$asked questions answered under load ($n)"
 	$CURL http://$SF:81/ 2>/dev/null
 	expect_eq "curl exit status for a refused connection ($n)" $? 7
 	ping -c 2 -i 0.2 -W 2 $SF >"$WORK/ping" || fail "no ping replies ($n)"
 	stop $SERVE 10 || fail "synfin serve --threads $n exited with $?: $(tail -5 "$WORK/serve$n.out")"
 	cat "$WORK/serve$n.out"
-	# keep-alive 1 + big 1 + 600, and check_totals' 4 + (n > 1) connections
-	# and 5 + n + (n > 1) requests
+	# keep-alive 1 + big 1 + 600, check_totals' 4 + (n > 1) connections
+	# and 5 + n + (n > 1) requests, and 800 + $asked under load
 	more=$((n > 1 ? 1 : 0))
-	grep -q "synfin serve: $((606 + more)) connections, $((607 + n + more)) requests" "$WORK/serve$n.out" ||
+	conns=$((1406 + more + asked)) reqs=$((1407 + n + more + asked))
+	grep -q "synfin serve: $conns connections, $reqs requests" "$WORK/serve$n.out" ||
 		fail "statistics do not add up ($n)"
 	if [ $n -gt 1 ]; then
 		per=$(sed -n 's/.*connections per stack: //p' "$WORK/serve$n.out")
 		read -r c0 c1 <<<"$per"
 		[ "${c0:-0}" -gt 0 ] && [ "${c1:-0}" -gt 0 ] || fail "one stack served nothing: $per"
-		expect_eq "connections of both stacks" $((c0 + c1)) $((606 + more))
+		expect_eq "connections of both stacks" $((c0 + c1)) $conns
 	fi
 done
 note "PASS"
