@@ -120,20 +120,26 @@ static void *calls_alloc(void *ctx, size_t size)
 	return count_alloc(ctx, size);
 }
 
-static void per_packet_path_allocates_nothing(void **state)
+/* A stack whose allocations are counted in alloc_calls (on top of
+ * pkt_init's counting allocator), with one passive connection open. */
+static sf_sock_t counted_open(pkt_t *p)
 {
-	(void)state;
 	sf_config_t c;
 	sf_config_default(&c);
 	c.delack_ms = 0;
 	c.seed = 1;
+	pkt_init(p, &c);
+	sf_stack_destroy(p->st);
+	p->cfg.allocator = (sf_allocator_t){calls_alloc, count_free, &calls_mem};
+	assert_int_equal(sf_stack_create(&p->cfg, p->now, &p->st), 0);
+	return pkt_open_passive(p, NULL);
+}
+
+static void per_packet_path_allocates_nothing(void **state)
+{
+	(void)state;
 	pkt_t p;
-	pkt_init(&p, &c);
-	/* pkt_init installed its counting allocator; count calls on top. */
-	sf_stack_destroy(p.st);
-	p.cfg.allocator = (sf_allocator_t){calls_alloc, count_free, &calls_mem};
-	assert_int_equal(sf_stack_create(&p.cfg, p.now, &p.st), 0);
-	sf_sock_t s = pkt_open_passive(&p, NULL);
+	sf_sock_t s = counted_open(&p);
 	uint8_t got[4096];
 	uint32_t seq = 1;
 	/* Warm-up: the receive ring's storage is taken once and pooled. */
@@ -171,16 +177,8 @@ static void per_packet_path_allocates_nothing(void **state)
 static void per_packet_send_path_allocates_nothing(void **state)
 {
 	(void)state;
-	sf_config_t c;
-	sf_config_default(&c);
-	c.delack_ms = 0;
-	c.seed = 1;
 	pkt_t p;
-	pkt_init(&p, &c);
-	sf_stack_destroy(p.st);
-	p.cfg.allocator = (sf_allocator_t){calls_alloc, count_free, &calls_mem};
-	assert_int_equal(sf_stack_create(&p.cfg, p.now, &p.st), 0);
-	sf_sock_t s = pkt_open_passive(&p, NULL);
+	sf_sock_t s = counted_open(&p);
 	assert_int_equal(sf_setsockopt(p.st, s, SF_SO_NODELAY, 1), 0);
 	uint32_t snd = 1;
 	/* Warm-up: one write, sent and acknowledged; it takes the send ring's
