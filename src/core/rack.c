@@ -329,6 +329,7 @@ static void undo(sf_stack_t *st, sf_tcb_t *t)
 	for (uint8_t i = 0; i < r->cnt; i++)
 		r->seg[i].flags &= ~(uint32_t)RS_LOST;
 	st->stats.undos++;
+	st->stats.undo_cwnd_segs += t->cwnd / (t->snd_mss ? t->snd_mss : 536);
 	sf_tcb_mark_dirty(st, t);
 }
 
@@ -356,8 +357,10 @@ static void on_dsack(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o)
 	if (!(r->flags & RK_DSACK_RND) || sf_seq_ge(t->snd_una, r->dsack_round)) {
 		r->flags |= RK_DSACK_RND;
 		r->dsack_round = t->snd_max;
-		if (r->reo_wnd_mult < 64)
+		if (r->reo_wnd_mult < 64) {
 			r->reo_wnd_mult = (uint8_t)((r->reo_wnd_mult ? r->reo_wnd_mult : 1) + 1);
+			st->stats.reo_wnd_grown++;
+		}
 		r->reo_wnd_persist = REO_PERSIST;
 	}
 	/* RFC 8985 §7.4.1: a D-SACK for the probe means the original arrived
@@ -368,6 +371,7 @@ static void on_dsack(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o)
 	if ((r->flags & RK_UNDO) && r->undo_retrans) {
 		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
 		uint32_t segs = (b->right - b->left + mss - 1) / mss;
+		st->stats.spurious_retx += segs < r->undo_retrans ? segs : r->undo_retrans;
 		r->undo_retrans = segs >= r->undo_retrans ? 0 : r->undo_retrans - segs;
 		if (!r->undo_retrans)
 			undo(st, t);
