@@ -180,10 +180,18 @@ static void deliver(sf_stack_t *st, sf_tcb_t *t, const sf_rseg_t *s, const sf_tc
 	int32_t rtt = tdiff(now32(st), s->xmit);
 	if (rtt < 0)
 		rtt = 0;
-	if (!(s->flags & (RS_RETX | RS_MERGED)) && sf_seq_lt(s->end, r->fack))
+	/* Step 3: an original delivered below RACK.fack arrived out of order.
+	 * RACK.fack means something only once a segment has been delivered
+	 * (RK_FACK): before that it holds 0, and comparing with it would call
+	 * the first segment reordered whenever the ISS lies in the upper half
+	 * of sequence space (it did, for half of all connections). */
+	if ((r->flags & RK_FACK) && !(s->flags & (RS_RETX | RS_MERGED)) &&
+	    sf_seq_lt(s->end, r->fack))
 		r->flags |= RK_REORD;
-	if (!(r->flags & RK_VALID) || sf_seq_gt(s->end, r->fack))
+	if (!(r->flags & RK_FACK) || sf_seq_gt(s->end, r->fack)) {
 		r->fack = s->end;
+		r->flags |= RK_FACK;
+	}
 	if (s->flags & RS_RETX) {
 		/* An ACK of the original or of the retransmission? Taken for
 		 * the original when its echo predates the resend, or when the

@@ -71,6 +71,7 @@ enum {
 	RK_TLP_RETX = 1u << 4,  /* ... and it was a retransmission */
 	RK_UNDO = 1u << 5,      /* a loss episode whose retransmissions may prove spurious */
 	RK_TLP_SCHED = 1u << 6, /* tlp_una holds SND.UNA when the PTO was last armed */
+	RK_FACK = 1u << 7,      /* fack holds a value (a segment has been delivered) */
 };
 
 typedef struct sf_rack {

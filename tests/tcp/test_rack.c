@@ -164,6 +164,41 @@ static void lost_retransmission_detected_without_rto(void **state)
 	pkt_finish(&p, s);
 }
 
+/* RFC 8985 §6.2 step 3: reordering is seen when an original segment is
+ * delivered below RACK.fack, which has a value only once something has
+ * been delivered. Over sixteen connections (their ISSs spread over the
+ * sequence space by the seed), the first segment SACKed never counts as
+ * reordered: with no reordering seen, three SACKed segments above a hole
+ * mark it lost at once (step 4: DupThresh), whatever the ISS. */
+static void three_sacked_lost_at_once_whatever_the_iss(void **state)
+{
+	(void)state;
+	bool upper = false, lower = false;
+	for (uint64_t seed = 1; seed <= 16; seed++) {
+		pkt_t p;
+		sf_config_t c = base_cfg();
+		c.seed = seed;
+		sf_sock_t s = open_sack(&p, &c);
+		if (p.iss + 1001u >= 0x80000000u)
+			upper = true;
+		else
+			lower = true;
+		int64_t t0 = p.now;
+		assert_int_equal(sf_send(p.st, s, pattern, 6000), 6000);
+		pkt_poll(&p);
+		pkt_discard(&p);
+		p.now = t0 + 100 * MS;
+		sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
+		sack_in(&p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
+		sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+		pkt_expect(&p, ".", 1001, 1, 1000);
+		assert_int_equal(retx_cause(&p, 0), SF_RETX_RACK);
+		assert_int_equal(timers(&p, SF_TIMER_RACK), 0);
+		pkt_finish(&p, s);
+	}
+	assert_true(upper && lower); /* both halves of sequence space were tried */
+}
+
 /* A link with TSO (as the TUN's virtio-net header offers): super-segments
  * are cut at gso_size here and queued as the segments the wire carries,
  * so the test sees, and loses, them one by one. */
@@ -680,6 +715,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(lost_retransmission_detected_without_rto),
+	        cmocka_unit_test(three_sacked_lost_at_once_whatever_the_iss),
 	        cmocka_unit_test(lost_segment_of_super_segment_detected),
 	        cmocka_unit_test(prr_sends_in_proportion_during_recovery),
 	        cmocka_unit_test(tail_loss_recovered_by_probe),
