@@ -83,6 +83,7 @@ typedef struct sf_rack {
 	uint32_t tlp_end_seq;      /* TLP.end_seq (RFC 8985 §7.1) */
 	uint32_t tlp_una, tlp_max; /* SND.UNA and SND.MAX when the PTO was last armed */
 	uint32_t undo_retrans;     /* retransmissions of this episode not shown spurious */
+	uint32_t undo_marker;      /* SND.UNA when the episode began */
 	uint32_t prior_cwnd, prior_ssthresh; /* before the episode (undo) */
 	uint8_t reo_wnd_mult, reo_wnd_persist;
 	uint8_t flags;

@@ -588,8 +588,32 @@ static void dsack_reports_duplicate_data(void **state)
 
 /* A segment delayed past three SACKed ones is retransmitted (RACK's
  * verdict with no reordering seen), then the original arrives and the
- * peer reports the retransmission as a duplicate: the congestion response
- * is undone (RFC 3708 with D-SACK) and later reordering is waited out. */
+ * peer reports the retransmission as a duplicate (D-SACK). Leaves the
+ * connection with nothing in flight, 5000 bytes acknowledged. */
+static void spurious_episode(pkt_t *p, sf_sock_t s, sf_tcp_info_t *before, sf_tcp_info_t *during)
+{
+	sf_tcp_info(p->st, s, before);
+	int64_t t0 = p->now;
+	assert_int_equal(sf_send(p->st, s, pattern, 4000), 4000);
+	pkt_poll(p);
+	pkt_discard(p);
+	p->now = t0 + 100 * MS;
+	sack_in(p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
+	sack_in(p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
+	sack_in(p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+	pkt_expect(p, ".", 1001, 1, 1000);
+	sf_tcp_info(p->st, s, during);
+	assert_true(during->cwnd < before->cwnd);
+	/* The original arrives, then the retransmission: a D-SACK. */
+	p->now = t0 + 105 * MS;
+	pkt_in(p, ".", 1, 5001, NULL, 0);
+	p->now = t0 + 200 * MS;
+	sack_in(p, 5001, (const uint32_t[][2]){{1001, 2001}}, 1);
+	pkt_expect_none(p);
+}
+
+/* RFC 3708 with D-SACK (RFC 8985 §9.3): when every retransmission of an
+ * episode is reported spurious, its congestion response is undone. */
 static void dsack_undoes_spurious_retransmission(void **state)
 {
 	(void)state;
@@ -597,8 +621,58 @@ static void dsack_undoes_spurious_retransmission(void **state)
 	sf_config_t c = base_cfg();
 	sf_sock_t s = open_sack(&p, &c);
 	sf_tcp_info_t before, during, after;
-	sf_tcp_info(p.st, s, &before);
+	spurious_episode(&p, s, &before, &during);
+	sf_tcp_info(p.st, s, &after);
+	assert_true(after.cwnd >= before.cwnd);
+	assert_int_equal(after.ssthresh, before.ssthresh);
+	assert_int_equal(stats(&p).dsacks_rcvd, 1);
+	assert_int_equal(stats(&p).spurious_retx, 1);
+	assert_int_equal(stats(&p).undos, 1);
+	pkt_finish(&p, s);
+}
+
+/* An undo says the retransmission was spurious, not that segments were
+ * delivered out of order: RFC 8985 §6.2 step 3 sees reordering only when
+ * an original (never resent) segment is delivered below RACK.fack, and
+ * here the late original was resent first. So the next hole with three
+ * segments SACKed above it is lost at once (step 4's DupThresh rule), as
+ * Linux does (its DSACK undo leaves reord_seen alone), instead of waiting
+ * out a reordering window on every loss from then on. */
+static void undo_is_not_reordering(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	sf_tcp_info_t before, during;
+	spurious_episode(&p, s, &before, &during);
+	assert_int_equal(stats(&p).undos, 1);
 	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
+	pkt_poll(&p);
+	pkt_discard(&p);
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 7001}}, 1);
+	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 8001}}, 1);
+	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 9001}}, 1);
+	pkt_expect(&p, ".", 5001, 1, 1000);
+	assert_int_equal(retx_cause(&p, 1), SF_RETX_RACK);
+	pkt_finish(&p, s);
+}
+
+/* RFC 3708 §3.2 undoes an episode when its own retransmissions prove
+ * spurious. A D-SACK that arrives late, for a retransmission of an earlier
+ * episode, says nothing of the current one, whose retransmission repaired
+ * a real loss: its response stays (Linux: undo_marker). */
+static void dsack_of_earlier_episode_keeps_this_one(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	int64_t t0 = p.now;
+	/* Episode 1: [1001, 2001) is late and resent; the original arrives
+	 * first, and the D-SACK for the resend is lost. */
 	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
 	pkt_poll(&p);
 	pkt_discard(&p);
@@ -607,30 +681,63 @@ static void dsack_undoes_spurious_retransmission(void **state)
 	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
 	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
 	pkt_expect(&p, ".", 1001, 1, 1000);
-	sf_tcp_info(p.st, s, &during);
-	assert_true(during.cwnd < before.cwnd);
-	/* The original arrives, then the retransmission: a D-SACK. */
 	p.now = t0 + 105 * MS;
 	pkt_in(&p, ".", 1, 5001, NULL, 0);
-	p.now = t0 + 200 * MS;
-	sack_in(&p, 5001, (const uint32_t[][2]){{1001, 2001}}, 1);
-	sf_tcp_info(p.st, s, &after);
-	assert_true(after.cwnd >= before.cwnd);
-	assert_int_equal(after.ssthresh, before.ssthresh);
-	assert_int_equal(stats(&p).dsacks_rcvd, 1);
-	assert_int_equal(stats(&p).undos, 1);
-	/* Reordering is now known: three SACKed segments are waited out. */
+	pkt_discard(&p);
+	/* Episode 2: [5001, 6001) is lost; RACK resends it (the timer: one
+	 * segment SACKed) and the resend repairs it. */
 	t0 = p.now;
-	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
+	assert_int_equal(sf_send(p.st, s, pattern, 2000), 2000);
+	pkt_poll(&p);
+	assert_int_equal(pkt_pending(&p), 2);
+	pkt_discard(&p);
+	p.now = t0 + 100 * MS;
+	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 7001}}, 1);
+	run_until_sent(&p);
+	pkt_expect(&p, ".", 5001, 1, 1000);
+	assert_int_equal(stats(&p).fast_recoveries, 2);
+	p.now += 100 * MS;
+	pkt_in(&p, ".", 1, 7001, NULL, 0);
+	pkt_discard(&p);
+	sf_tcp_info_t reduced, after;
+	sf_tcp_info(p.st, s, &reduced);
+	/* Now the D-SACK of episode 1's resend arrives. */
+	sack_in(&p, 7001, (const uint32_t[][2]){{1001, 2001}}, 1);
+	pkt_discard(&p);
+	sf_tcp_info(p.st, s, &after);
+	assert_int_equal(stats(&p).dsacks_rcvd, 1);
+	assert_int_equal(stats(&p).undos, 0);
+	assert_int_equal(after.cwnd, reduced.cwnd);
+	assert_int_equal(after.ssthresh, reduced.ssthresh);
+	pkt_finish(&p, s);
+}
+
+/* RFC 8985 §6.2 step 4 widens the reordering window on D-SACKs; synfin,
+ * as Linux, only once reordering has been seen (step 3). Until then every
+ * late segment has arrived after RACK resent it, so the window was never
+ * what decided, and a wider one (up to SRTT) would only delay the repair
+ * of each real loss. After a D-SACK with no reordering seen, a lone loss
+ * (one segment SACKed above it) waits RACK.rtt + min_rtt / 4 (25 ms), not
+ * twice that. */
+static void dsack_without_reordering_keeps_window(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	sf_tcp_info_t before, during;
+	spurious_episode(&p, s, &before, &during);
+	assert_int_equal(stats(&p).undos, 1);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 2000), 2000);
 	pkt_poll(&p);
 	pkt_discard(&p);
 	p.now = t0 + 100 * MS;
-	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 9001}}, 1);
+	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 7001}}, 1);
 	pkt_expect_none(&p);
-	pkt_in(&p, ".", 1, 9001, NULL, 0);
-	pkt_expect_none(&p);
-	sf_tcp_info(p.st, s, &after);
-	assert_int_equal(after.retransmits, 1);
+	assert_int_equal(run_until_sent(&p), t0 + 125 * MS);
+	pkt_expect(&p, ".", 5001, 1, 1000);
+	assert_int_equal(stats(&p).reo_wnd_grown, 0);
 	pkt_finish(&p, s);
 }
 
@@ -725,6 +832,9 @@ int main(void)
 	        cmocka_unit_test(twenty_holes_all_kept),
 	        cmocka_unit_test(dsack_reports_duplicate_data),
 	        cmocka_unit_test(dsack_undoes_spurious_retransmission),
+	        cmocka_unit_test(undo_is_not_reordering),
+	        cmocka_unit_test(dsack_of_earlier_episode_keeps_this_one),
+	        cmocka_unit_test(dsack_without_reordering_keeps_window),
 	        cmocka_unit_test(records_held_only_while_in_flight),
 	        cmocka_unit_test(budget_without_records_goes_on_without_rack),
 	};
