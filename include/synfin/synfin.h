@@ -200,8 +200,9 @@ typedef struct sf_stack_stats {
 	 * responses undone because D-SACKs showed the retransmissions spurious */
 	uint64_t rack_lost, tlp_probes, tlp_recoveries, dsacks_rcvd, dsacks_sent, undos;
 	/* D-SACK detail (RFC 2883, RFC 3708, RFC 8985 §6.2 step 4): segments
-	 * the peer reported received twice that we had retransmitted (spurious
-	 * retransmissions); times RACK's reordering window grew on a D-SACK;
+	 * D-SACKs reported received twice (our retransmissions that proved
+	 * spurious, unless the network duplicated them; Linux's
+	 * TCPDSACKRecvSegs); times RACK's reordering window grew on a D-SACK;
 	 * and the sum over undos of cwnd after each, in segments (divide by
 	 * undos for the mean). */
 	uint64_t spurious_retx, reo_wnd_grown, undo_cwnd_segs;

@@ -366,7 +366,10 @@ static void on_dsack(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o)
 {
 	sf_rack_t *r = &t->rack;
 	const sf_sack_block_t *b = &o->sack[0];
+	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t segs = (b->right - b->left + mss - 1) / mss;
 	st->stats.dsacks_rcvd++;
+	st->stats.spurious_retx += segs;
 	/* A D-SACK for the probe (RFC 8985 §7.4.1) tells of no reordering. */
 	bool probe = (r->flags & RK_TLP_OUT) && sf_seq_le(b->right, r->tlp_end_seq) &&
 	             sf_seq_gt(b->right, r->tlp_end_seq - t->snd_mss - 1u);
@@ -402,9 +405,6 @@ static void on_dsack(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o)
 	 * it says nothing of this episode's, and counting it undid the
 	 * response to real losses (Linux's tcp_check_dsack: undo_marker). */
 	if ((r->flags & RK_UNDO) && r->undo_retrans && sf_seq_gt(b->right, r->undo_marker)) {
-		uint32_t mss = t->snd_mss ? t->snd_mss : 536;
-		uint32_t segs = (b->right - b->left + mss - 1) / mss;
-		st->stats.spurious_retx += segs < r->undo_retrans ? segs : r->undo_retrans;
 		r->undo_retrans = segs >= r->undo_retrans ? 0 : r->undo_retrans - segs;
 		if (!r->undo_retrans)
 			undo(st, t);
