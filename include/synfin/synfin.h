@@ -206,6 +206,9 @@ typedef struct sf_stack_stats {
 	 * and the sum over undos of cwnd after each, in segments (divide by
 	 * undos for the mean). */
 	uint64_t spurious_retx, reo_wnd_grown, undo_cwnd_segs;
+	/* Retransmission timeouts shown spurious by a timestamp echo older
+	 * than the timeout (RFC 3522) and undone (RFC 4015; also in undos). */
+	uint64_t spurious_rtos;
 	/* SYN cookies sent, and ACKs whose cookie verified or did not */
 	uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
 	/* ECN: CE-marked segments received; congestion responses to ECE/ACE */

@@ -424,6 +424,8 @@ static bool process_ack(sf_stack_t *st, sf_tcb_t *t, const seg_t *s)
 			sf_rtt_sample(st, t, st->now_us - t->rtt_start_us);
 			t->flags &= ~(uint32_t)F_RTT_TIMING;
 		}
+		if (t->backoff)
+			(void)sf_rack_eifel(st, t, &s->h.opt); /* was the timeout spurious? */
 		t->backoff = 0;
 		t->probes = 0;
 		sf_recovery_on_ack(st, t, acked, false, &s->h.opt);

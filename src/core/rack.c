@@ -314,7 +314,7 @@ static void split_at_sacks(sf_tcb_t *t)
 
 /* ---- undo (RFC 3708 §3.2 with D-SACK, as Linux's tcp_try_undo_dsack) ---- */
 
-void sf_rack_episode_begin(sf_tcb_t *t)
+void sf_rack_episode_begin(sf_tcb_t *t, bool rto)
 {
 	sf_rack_t *r = &t->rack;
 	r->prior_cwnd = t->cwnd;
@@ -322,6 +322,10 @@ void sf_rack_episode_begin(sf_tcb_t *t)
 	r->undo_marker = t->snd_una;
 	r->undo_retrans = 0;
 	r->flags |= RK_UNDO;
+	if (rto)
+		r->flags |= RK_RTO;
+	else
+		r->flags &= ~(uint32_t)RK_RTO;
 }
 
 static void undo(sf_stack_t *st, sf_tcb_t *t)
@@ -345,6 +349,33 @@ static void undo(sf_stack_t *st, sf_tcb_t *t)
 	st->stats.undos++;
 	st->stats.undo_cwnd_segs += t->cwnd / (t->snd_mss ? t->snd_mss : 536);
 	sf_tcb_mark_dirty(st, t);
+}
+
+/* RFC 3522 (Eifel detection), RFC 4015 (its response), as Linux's undo of
+ * a loss state by timestamps: the first ACK that moves SND.UNA after a
+ * timeout echoes the TSval of what it acknowledges. Older than the timeout,
+ * it acknowledges a segment sent before the timeout: the original got
+ * there and only its ACKs were late or lost (through a lossy path, the one
+ * ACK a small flight draws), so the timeout was spurious. The window from
+ * before it comes back and sending goes on from SND.MAX rather than back
+ * over what the peer holds. Decided by that first ACK, and only for the
+ * first timeout of a series that began outside recovery (backoff 1: the
+ * echo is compared with the first retransmission's time; the saved window
+ * is the one before the timeout). */
+bool sf_rack_eifel(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *opt)
+{
+	sf_rack_t *r = &t->rack;
+	if (!(r->flags & RK_RTO))
+		return false;
+	r->flags &= ~(uint32_t)RK_RTO;
+	if (t->backoff != 1 || !(r->flags & RK_UNDO) || !(t->flags & F_TS_OK) || !opt->has_ts ||
+	    !opt->ts_ecr || !sf_seq_lt(opt->ts_ecr, t->ts_rto))
+		return false;
+	undo(st, t);
+	st->stats.spurious_rtos++;
+	if (sf_seq_lt(t->snd_nxt, t->snd_max))
+		t->snd_nxt = t->snd_max;
+	return true;
 }
 
 /* RFC 2883 §4: the first block is a D-SACK when it lies below the

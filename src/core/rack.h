@@ -72,6 +72,7 @@ enum {
 	RK_UNDO = 1u << 5,      /* a loss episode whose retransmissions may prove spurious */
 	RK_TLP_SCHED = 1u << 6, /* tlp_una holds SND.UNA when the PTO was last armed */
 	RK_FACK = 1u << 7,      /* fack holds a value (a segment has been delivered) */
+	RK_RTO = 1u << 8,       /* the episode began with a timeout: Eifel may undo it */
 };
 
 typedef struct sf_rack {
@@ -86,7 +87,7 @@ typedef struct sf_rack {
 	uint32_t undo_marker;      /* SND.UNA when the episode began */
 	uint32_t prior_cwnd, prior_ssthresh; /* before the episode (undo) */
 	uint8_t reo_wnd_mult, reo_wnd_persist;
-	uint8_t flags;
+	uint16_t flags;
 	uint8_t cnt;
 	sf_rseg_t *seg; /* SF_RACK_SEGS records while cnt > 0 (a pool block); else NULL */
 } sf_rack_t;
@@ -112,8 +113,14 @@ void sf_rack_schedule_tlp(struct sf_stack *st, struct sf_tcb *t);
 /* The RTO fired: marks are void (everything is resent from SND.UNA), a
  * probe is no longer outstanding; the episode may still be undone. */
 void sf_rack_on_timeout(struct sf_stack *st, struct sf_tcb *t);
-/* A loss episode begins (fast recovery or RTO): remember cwnd for undo. */
-void sf_rack_episode_begin(struct sf_tcb *t);
+/* A loss episode begins (fast recovery, or an RTO: rto): remember cwnd
+ * for undo. */
+void sf_rack_episode_begin(struct sf_tcb *t, bool rto);
+/* The first ACK that moves SND.UNA after a timeout (RFC 3522, Eifel
+ * detection): when it echoes a timestamp older than the timeout, what it
+ * acknowledges was sent before it, so the timeout was spurious; undoes its
+ * congestion response and resumes with new data (RFC 4015). True if so. */
+bool sf_rack_eifel(struct sf_stack *st, struct sf_tcb *t, const sf_tcp_opts_t *opt);
 /* Fast recovery ended (RFC 8985 §6.2 step 4: reo_wnd_persist). */
 void sf_rack_recovery_end(struct sf_tcb *t);
 /* The connection is freed: its record block goes back to the pool. */
@@ -162,9 +169,14 @@ static inline void sf_rack_on_timeout(struct sf_stack *st, struct sf_tcb *t)
 {
 	(void)st, (void)t;
 }
-static inline void sf_rack_episode_begin(struct sf_tcb *t)
+static inline void sf_rack_episode_begin(struct sf_tcb *t, bool rto)
 {
-	(void)t;
+	(void)t, (void)rto;
+}
+static inline bool sf_rack_eifel(struct sf_stack *st, struct sf_tcb *t, const sf_tcp_opts_t *opt)
+{
+	(void)st, (void)t, (void)opt;
+	return false;
 }
 static inline void sf_rack_release(struct sf_stack *st, struct sf_tcb *t)
 {

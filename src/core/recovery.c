@@ -133,7 +133,7 @@ static void prr_on_ack(sf_tcb_t *t, uint32_t delivered, bool safe)
 static void enter_recovery(sf_stack_t *st, sf_tcb_t *t, uint32_t sacked_before)
 {
 	st->stats.fast_recoveries++;
-	sf_rack_episode_begin(t);
+	sf_rack_episode_begin(t, false);
 	sf_cc_ops(t->cc_algo)->on_loss(t, st->now_us);
 	t->recover = t->snd_max;
 	t->flags |= F_IN_RECOVERY;
@@ -269,7 +269,7 @@ void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t)
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t)
 {
 	if (!(t->flags & F_IN_RECOVERY) && t->backoff <= 1) /* the first timeout of a series */
-		sf_rack_episode_begin(t);
+		sf_rack_episode_begin(t, true);
 	sf_rack_on_timeout(st, t);
 	sf_cc_ops(t->cc_algo)->on_timeout(t, st->now_us);
 	t->cwnd = t->snd_mss;

@@ -631,6 +631,102 @@ static void dsack_undoes_spurious_retransmission(void **state)
 	pkt_finish(&p, s);
 }
 
+/* A connection with timestamps and SACK (RACK on) and 1000 bytes
+ * sent and acknowledged (segments of 1000 bytes); the peer echoes what it
+ * is told in p->opt.ts_ecr. */
+static sf_sock_t open_ts(pkt_t *p)
+{
+	sf_config_t c = base_cfg();
+	pkt_init(p, &c);
+	/* 1012: 1000 bytes of data beside the 12 of the timestamp option */
+	sf_tcp_opts_t o = {.has_mss = true, .mss = 1012, .sack_perm = true, .has_ts = true};
+	sf_tcp_t synack;
+	sf_sock_t s = pkt_open_passive_opt(p, &o, &synack, NULL);
+	assert_true(synack.opt.has_ts);
+	assert_int_equal(sf_send(p->st, s, pattern, 1000), 1000);
+	pkt_poll(p);
+	pkt_seg_t *d = pkt_expect(p, "P.", 1, 1, 1000);
+	p->opt.ts_ecr = d->tcp.opt.ts_val;
+	pkt_advance(p, 100 * MS);
+	pkt_in(p, ".", 1, 1001, NULL, 0);
+	pkt_expect_none(p);
+	return s;
+}
+
+/* Four segments leave; every ACK the peer sends for them is lost, so the
+ * RTO resends the first. Returns the TSval the originals carried (the
+ * last's) and, in *retx_ts, the retransmission's. */
+static uint32_t rto_after_lost_acks(pkt_t *p, sf_sock_t s, uint32_t *retx_ts)
+{
+	assert_int_equal(sf_send(p->st, s, pattern, 4000), 4000);
+	pkt_poll(p);
+	uint32_t orig_ts = 0;
+	for (int k = 0; k < 4; k++)
+		orig_ts = pkt_expect(p, k == 3 ? "P." : ".", 1001 + 1000u * (uint32_t)k, 1, 1000)
+		                  ->tcp.opt.ts_val;
+	pkt_expect_none(p);
+	/* The probe (RFC 8985 §7) goes first; its ACK is lost as well. */
+	run_until_sent(p);
+	pkt_expect(p, "P.", 4001, 1, 1000);
+	run_until_sent(p);
+	pkt_seg_t *rx = pkt_expect(p, ".", 1001, 1, 1000);
+	pkt_expect_none(p);
+	*retx_ts = rx->tcp.opt.ts_val;
+	assert_int_equal(stats(p).rto_timeouts, 1);
+	assert_true(sf_seq_lt(orig_ts, *retx_ts));
+	return orig_ts;
+}
+
+/* RFC 3522 and RFC 4015: the ACK that finally arrives echoes the
+ * originals' timestamp, older than the timeout: the data had arrived and
+ * only its ACKs were lost. The timeout is undone: the window from before
+ * it is back, and nothing the peer holds is sent again (no go-back-N). */
+static void spurious_rto_undone_by_timestamps(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_sock_t s = open_ts(&p);
+	sf_tcp_info_t before, after;
+	sf_tcp_info(p.st, s, &before);
+	uint32_t retx_ts, orig_ts = rto_after_lost_acks(&p, s, &retx_ts);
+	p.opt.ts_ecr = orig_ts;
+	pkt_in(&p, ".", 1, 2001, NULL, 0); /* the first ACK gets through */
+	sf_tcp_info(p.st, s, &after);
+	assert_int_equal(stats(&p).spurious_rtos, 1);
+	assert_int_equal(stats(&p).undos, 1);
+	assert_true(after.cwnd >= before.cwnd);
+	assert_int_equal(after.ssthresh, before.ssthresh);
+	/* [2001, 5001) is not resent: the peer has it. */
+	pkt_expect_none(&p);
+	pkt_in(&p, ".", 1, 5001, NULL, 0);
+	pkt_expect_none(&p);
+	sf_tcp_info(p.st, s, &after);
+	assert_int_equal(after.retransmits, 2); /* the probe and the RTO's one */
+	pkt_finish(&p, s);
+}
+
+/* The contrast: the ACK echoes the retransmission's timestamp, so it was
+ * the retransmission that filled the hole: a real loss, the timeout's
+ * response stands (one segment of window, and [2001, 5001) resent). */
+static void real_loss_keeps_rto_response(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_sock_t s = open_ts(&p);
+	sf_tcp_info_t before, after;
+	sf_tcp_info(p.st, s, &before);
+	uint32_t retx_ts;
+	(void)rto_after_lost_acks(&p, s, &retx_ts);
+	p.opt.ts_ecr = retx_ts;
+	pkt_in(&p, ".", 1, 2001, NULL, 0);
+	sf_tcp_info(p.st, s, &after);
+	assert_int_equal(stats(&p).spurious_rtos, 0);
+	assert_int_equal(stats(&p).undos, 0);
+	assert_true(after.cwnd < before.cwnd);
+	pkt_expect(&p, ".", 2001, 1, 1000); /* go-back-N goes on */
+	pkt_finish(&p, s);
+}
+
 /* An undo says the retransmission was spurious, not that segments were
  * delivered out of order: RFC 8985 §6.2 step 3 sees reordering only when
  * an original (never resent) segment is delivered below RACK.fack, and
@@ -835,6 +931,8 @@ int main(void)
 	        cmocka_unit_test(undo_is_not_reordering),
 	        cmocka_unit_test(dsack_of_earlier_episode_keeps_this_one),
 	        cmocka_unit_test(dsack_without_reordering_keeps_window),
+	        cmocka_unit_test(spurious_rto_undone_by_timestamps),
+	        cmocka_unit_test(real_loss_keeps_rto_response),
 	        cmocka_unit_test(records_held_only_while_in_flight),
 	        cmocka_unit_test(budget_without_records_goes_on_without_rack),
 	};

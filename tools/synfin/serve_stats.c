@@ -65,6 +65,8 @@ static const field_t stack_fields[] = {
            "segments D-SACKs reported received twice (spurious retransmissions)"),
         SC("undos", undos, "congestion responses undone: the retransmissions were spurious"),
         SC("undo_cwnd_segs", undo_cwnd_segs, "sum of cwnd after each undo, in segments"),
+        SC("spurious_rtos", spurious_rtos,
+           "retransmission timeouts a timestamp echo showed spurious, undone (RFC 3522)"),
         SC("reo_wnd_grown", reo_wnd_grown,
            "times a D-SACK widened RACK's reordering window (RFC 8985 §6.2)"),
         SC("r1_advice", r1_advice, "connections whose retransmissions reached R1 (MUST-20)"),
