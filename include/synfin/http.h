@@ -121,7 +121,9 @@ void sf_http_server_config_default(sf_http_server_config_t *cfg);
  * sf_http_server_free(); the stack must outlive it. Returns NULL when the port
  * cannot be bound, the document root does not resolve (realpath), or memory
  * runs out. Request paths with a ".." segment (also percent-encoded) get 400;
- * files that resolve outside the root (symbolic links) get 403. */
+ * files that resolve outside the root (symbolic links) get 403. The server
+ * is the reader of st's readiness list (sf_ready_take): one server, and no
+ * other reader, per stack. */
 sf_http_server_t *sf_http_server_new(sf_stack_t *st, const sf_http_server_config_t *cfg);
 
 /* Does all work that is ready without blocking: accepts connections, reads,

@@ -352,6 +352,8 @@ int sf_poll(sf_stack_t *st, sf_pollfd_t *fds, size_t n);
  * calls make, as listen or shutdown, does). After a socket is listed, read
  * (or accept) until SF_EAGAIN and send until SF_EAGAIN: a socket that is
  * not listed again has had nothing new. Sockets closed since are left out.
+ * One reader per stack: a socket taken is gone for any other caller (an
+ * sf_http_server reads its stack's list).
  * No allocation, O(returned). Returns SF_EINVAL (NULL, max < 0), or
  * SF_ENOTSUP in a build with SF_NO_READY. */
 int sf_ready_take(sf_stack_t *st, sf_sock_t *out, int max);
