@@ -23,7 +23,10 @@
  *    SEG_RX trace; RFC 9293 §3.8.6.2.1 lets the peer shrink, not us overrun);
  *  - every SF_EV_STATE is an edge of RFC 9293 Figure 5 (or "any state to
  *    CLOSED"), continues from the connection's previous state, and in a
- *    benign life no connection closes by timeout, reset or abort;
+ *    benign life no connection closes by timeout, reset or abort, unless
+ *    the link lost every answer the peer sent it (answers_all_lost: TCP
+ *    promises no delivery through random loss within R2; such a life is
+ *    printed UNLUCKY, and its ends then run with keepalives);
  *  - the counting allocator is back to zero after sf_stack_destroy.
  *
  * Usage:
@@ -31,6 +34,14 @@
  *   test_soak --seeds N [--jobs J] [--first S]   N seeds on J forked workers
  *   test_soak --seed S [--trace]    one life, with its JSON-lines trace
  * A failing seed prints one line with the command that replays it.
+ *
+ * Record (`make soak`, release build with LTO, 2 cores):
+ *   2026-12-05, git b26d5c1: seeds 1..1,000,000: 1,000,000 lives in 769 s,
+ *   0 failures; seeds 5,000,000..5,199,999: 200,000 lives, 1 failure, seed
+ *   5019495, which answers_all_lost explains (the oracle, not the engine:
+ *   the same life fails the same way at 17f4b64).
+ *   With answers_all_lost: seeds 5,000,000..5,199,999 and 10,000,000..
+ *   10,299,999: 500,000 lives, 0 failures (seed 5019495 reported unlucky).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -131,11 +142,16 @@ typedef struct conn {
 	uint16_t cport; /* the client's port, to match the accepted socket */
 } conn_t;
 
+#define TX_KEEP 8 /* send times a tracker keeps (the last ones) */
 typedef struct wtrack {
 	bool used, we_ws, peer_ws, have_edge;
 	uint16_t lport, rport;
 	uint8_t peer_shift;
 	uint32_t edge;
+	uint32_t conn_id;       /* this side's id of the connection */
+	int64_t last_rx_us;     /* when this side last received a segment of it */
+	int64_t tx_us[TX_KEEP]; /* when it sent its last segments (a ring) */
+	uint32_t tx_cnt;
 } wtrack_t;
 
 typedef struct side_trace {
@@ -150,6 +166,8 @@ typedef struct life {
 	uint64_t seed;
 	bool trace;     /* print the JSON-lines trace */
 	bool benign;    /* both ends of every connection must complete */
+	bool unlucky;   /* a benign life the link lost every answer of (see check_state) */
+	char luck[200]; /* why, for the report */
 	bool keepalive; /* ends detect half-open connections (harsh lives) */
 	char fail[600]; /* first invariant that broke; "" while none */
 	sf_simnet_t *net;
@@ -202,6 +220,11 @@ static void check_tx(side_trace_t *tr, const sf_event_t *ev)
 {
 	const sf_tcp_t *h = &ev->u.seg.tcp;
 	bool syn = h->flags & SF_TCP_SYN;
+	wtrack_t *seen = find_wt(tr, h->sport, h->dport, false);
+	if (seen && !syn) {
+		seen->tx_us[seen->tx_cnt++ % TX_KEEP] = ev->now_us;
+		seen->conn_id = ev->conn_id;
+	}
 	if (syn && !(h->flags & SF_TCP_ACK)) {
 		wtrack_t *w = find_wt(tr, h->sport, h->dport, true);
 		*w = (wtrack_t){.used = true, .lport = h->sport, .rport = h->dport};
@@ -237,6 +260,8 @@ static void check_rx(side_trace_t *tr, const sf_event_t *ev)
 		if (!w)
 			return;
 	}
+	w->last_rx_us = ev->now_us;
+	w->conn_id = ev->conn_id;
 	if (syn) {
 		w->peer_ws = h->opt.has_wscale;
 		w->peer_shift = h->opt.wscale > 14 ? 14 : h->opt.wscale;
@@ -249,6 +274,41 @@ static void check_rx(side_trace_t *tr, const sf_event_t *ev)
 	if (!w->have_edge || sf_seq_gt(edge, w->edge))
 		w->edge = edge;
 	w->have_edge = true;
+}
+
+/* A timeout in a benign life is the link's, not the engine's, when the
+ * peer kept answering and the link lost every answer: since this side last
+ * received anything of the connection, the peer sent at least two segments
+ * outside its own blackout, and none arrived. TCP promises no delivery
+ * through random loss within R2: after a blackout backs the RTO off to its
+ * 60 s cap, R2 (300 s) leaves about seven probes, each needing both
+ * directions, and at 9 % loss each way all fail with a probability near
+ * 1e-5 (seed 5019495). What the engines must do is still checked: this
+ * side retransmitted until R2 (the timeout), the peer answered (the
+ * segments counted here); everything else of the life is checked as
+ * before. */
+static bool answers_all_lost(side_trace_t *tr, uint32_t id)
+{
+	life_t *L = tr->L;
+	wtrack_t *w = NULL;
+	for (int i = 0; i < MAX_WT && !w; i++)
+		if (tr->wt[i].used && tr->wt[i].conn_id == id)
+			w = &tr->wt[i];
+	if (!w)
+		return false;
+	side_trace_t *peer = &L->tr[1 - tr->side];
+	wtrack_t *pw = find_wt(peer, w->rport, w->lport, false);
+	if (!pw)
+		return false;
+	const sf_impair_t *m = &L->imp[1 - tr->side]; /* what the peer sends through */
+	int lost = 0;
+	uint32_t n = pw->tx_cnt < TX_KEEP ? pw->tx_cnt : TX_KEEP;
+	for (uint32_t k = 0; k < n; k++) {
+		int64_t t = pw->tx_us[k];
+		if (t > w->last_rx_us && !(t >= m->blackout_start_us && t < m->blackout_end_us))
+			lost++;
+	}
+	return lost >= 2;
 }
 
 static void check_state(side_trace_t *tr, const sf_event_t *ev)
@@ -267,7 +327,9 @@ static void check_state(side_trace_t *tr, const sf_event_t *ev)
 		tr->seen[id] = true;
 		tr->last[id] = to;
 	}
-	if (L->benign && to == SF_CLOSED) {
+	/* After an unlucky timeout the other end learns by keepalive and a
+	 * reset: from then on the life's closes are checked as a harsh life's. */
+	if (L->benign && !L->unlucky && to == SF_CLOSED) {
 		sf_cause_t c = ev->u.state.cause;
 		bool ok = c == SF_CAUSE_TIMEWAIT || c == SF_CAUSE_RCV_ACK ||
 		          c == SF_CAUSE_RCV_FINACK || c == SF_CAUSE_APP_CLOSE;
@@ -277,6 +339,15 @@ static void check_state(side_trace_t *tr, const sf_event_t *ev)
 		if ((from == SF_LAST_ACK || from == SF_CLOSING) &&
 		    (c == SF_CAUSE_RCV_RST || c == SF_CAUSE_TIMEOUT))
 			ok = true;
+		if (!ok && c == SF_CAUSE_TIMEOUT && answers_all_lost(tr, id)) {
+			ok = true;
+			L->unlucky = true;
+			snprintf(L->luck, sizeof L->luck,
+			         "side %d conn %u: %s -> CLOSED by timeout: the link lost every "
+			         "answer "
+			         "of the peer",
+			         tr->side, id, sf_state_name(from));
+		}
 		if (!ok)
 			failf(L, "side %d conn %u: %s -> CLOSED by %s in a benign life", tr->side,
 			      id, sf_state_name(from), sf_cause_name(c));
@@ -613,10 +684,30 @@ static void pump_end(life_t *L, int ci, int side)
 	}
 }
 
+/* Keepalives as harsh lives have them: a half-open peer is found in about
+ * 20 + 9 * 5 s. */
+static void keepalive_on(sf_stack_t *st, sf_sock_t s)
+{
+	sf_setsockopt(st, s, SF_SO_KEEPALIVE, 1);
+	sf_setsockopt(st, s, SF_SO_KEEPIDLE, 20);
+	sf_setsockopt(st, s, SF_SO_KEEPINTVL, 5);
+}
+
 static void pump(life_t *L)
 {
 	sf_stack_t *cli = sf_simnet_stack(L->net, 0), *srv = sf_simnet_stack(L->net, 1);
 	int64_t now = sf_simnet_now(L->net);
+	if (L->unlucky && !L->keepalive) {
+		/* One end timed out (answers_all_lost); the other may be left
+		 * half-open with nothing to send: as in a harsh life, keepalives
+		 * find that out (an application deadline would do the same). */
+		L->keepalive = true;
+		L->close_bound_us += 60 * 1000000ll;
+		for (int i = 0; i < L->nconns; i++)
+			for (int k = 0; k < 2; k++)
+				if (L->c[i].e[k].opened)
+					keepalive_on(k ? srv : cli, L->c[i].e[k].s);
+	}
 	for (int i = 0; i < L->nconns; i++) {
 		end_t *e = &L->c[i].e[0];
 		if (e->opened)
@@ -632,11 +723,8 @@ static void pump(life_t *L)
 			return;
 		}
 		e->opened = true;
-		if (L->keepalive) {
-			sf_setsockopt(cli, e->s, SF_SO_KEEPALIVE, 1);
-			sf_setsockopt(cli, e->s, SF_SO_KEEPIDLE, 20);
-			sf_setsockopt(cli, e->s, SF_SO_KEEPINTVL, 5);
-		}
+		if (L->keepalive)
+			keepalive_on(cli, e->s);
 		int rc = sf_connect(cli, e->s, SF_SIMNET_ADDR1, SRV_PORT);
 		if (rc != SF_EINPROGRESS) {
 			failf(L, "conn %d: sf_connect returned %s", i, sf_strerror(rc));
@@ -662,11 +750,8 @@ static void pump(life_t *L)
 		end_t *e = &L->c[ci].e[1];
 		e->s = s;
 		e->opened = true;
-		if (L->keepalive) {
-			sf_setsockopt(srv, s, SF_SO_KEEPALIVE, 1);
-			sf_setsockopt(srv, s, SF_SO_KEEPIDLE, 20);
-			sf_setsockopt(srv, s, SF_SO_KEEPINTVL, 5);
-		}
+		if (L->keepalive)
+			keepalive_on(srv, s);
 	}
 	for (int i = 0; i < L->nconns; i++)
 		for (int s = 0; s < 2; s++)
@@ -762,7 +847,7 @@ static bool run_life(life_t *L)
 		for (int s = 0; s < 2; s++) {
 			end_t *e = &c->e[s];
 			bool complete = e->eof && e->sent == e->total && !e->err;
-			if (L->benign && !complete)
+			if (L->benign && !L->unlucky && !complete)
 				failf(L,
 				      "conn %d side %d did not complete in a benign life (opened "
 				      "%d, "
@@ -821,6 +906,10 @@ static bool run_seed(uint64_t seed, bool trace, char *msg, size_t cap)
 	bool ok = run_life(L);
 	if (!ok)
 		snprintf(msg, cap, "%s", L->fail);
+	else if (L->unlucky) {
+		printf("UNLUCKY seed %" PRIu64 " (not a failure): %s\n", seed, L->luck);
+		fflush(stdout); /* a worker ends with _exit */
+	}
 	free(L);
 	return ok;
 }
@@ -950,6 +1039,12 @@ REGRESSION(seed_3779_retransmit_past_window_edge, 3779)
  * armed with the 7,200 s default stood, so an end whose peer's RST was lost
  * in a blackout waited past the life's end (also seeds 8465, 16883). */
 REGRESSION(seed_6813_keepidle_set_after_keepalive, 6813)
+/* A benign life (9 % loss each way, a 15 s blackout) in which, after the
+ * blackout had backed the RTO off to 60 s, the link lost every answer of
+ * the peer for R2: the engine's timeout stands, the life is reported
+ * unlucky, and the other end finds the half-open connection by keepalive
+ * (answers_all_lost). */
+REGRESSION(seed_5019495_every_answer_lost, 5019495)
 
 static void soak_range(void **state)
 {
@@ -982,6 +1077,7 @@ int main(int argc, char **argv)
 		        cmocka_unit_test(seed_1081_inflated_srtt_from_old_echoes),
 		        cmocka_unit_test(seed_3779_retransmit_past_window_edge),
 		        cmocka_unit_test(seed_6813_keepidle_set_after_keepalive),
+		        cmocka_unit_test(seed_5019495_every_answer_lost),
 		        cmocka_unit_test(soak_range),
 		};
 		return cmocka_run_group_tests(tests, NULL, NULL);
