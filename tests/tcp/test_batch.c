@@ -135,6 +135,18 @@ static sf_sock_t counted_open(pkt_t *p)
 	return pkt_open_passive(p, NULL);
 }
 
+/* Aborts s, destroys the stack and checks it gave back all it took. */
+static void counted_close(pkt_t *p, sf_sock_t s)
+{
+	sf_abort(p->st, s);
+	pkt_poll(p);
+	pkt_discard(p);
+	sf_stack_destroy(p->st);
+	p->st = NULL;
+	assert_int_equal(calls_mem.live, 0);
+	assert_int_equal(calls_mem.bytes, 0);
+}
+
 static void per_packet_path_allocates_nothing(void **state)
 {
 	(void)state;
@@ -162,13 +174,7 @@ static void per_packet_path_allocates_nothing(void **state)
 		assert_int_equal(sf_recv(p.st, s, got, sizeof got), 400);
 	}
 	assert_int_equal(alloc_calls, before);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	sf_stack_destroy(p.st);
-	p.st = NULL;
-	assert_int_equal(calls_mem.live, 0);
-	assert_int_equal(calls_mem.bytes, 0);
+	counted_close(&p, s);
 }
 
 /* The sending half of the per-packet path: data written, sent, its ACK
@@ -201,13 +207,7 @@ static void per_packet_send_path_allocates_nothing(void **state)
 		pkt_expect_none(&p);
 	}
 	assert_int_equal(alloc_calls, before);
-	sf_abort(p.st, s);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	sf_stack_destroy(p.st);
-	p.st = NULL;
-	assert_int_equal(calls_mem.live, 0);
-	assert_int_equal(calls_mem.bytes, 0);
+	counted_close(&p, s);
 }
 
 int main(void)

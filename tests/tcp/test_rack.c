@@ -48,6 +48,14 @@ static void sack_in(pkt_t *p, uint32_t ack, const uint32_t (*blocks)[2], uint8_t
 	p->opt.sack_cnt = 0;
 }
 
+/* The peer's three ACKs of `una` that SACK one, two and three segments
+ * past a hole at una: [una + 1000, una + 2000 / 3000 / 4000). */
+static void sack_three_past(pkt_t *p, uint32_t una)
+{
+	for (uint32_t k = 2; k <= 4; k++)
+		sack_in(p, una, (const uint32_t[][2]){{una + 1000, una + 1000 * k}}, 1);
+}
+
 /* Timer events of kind k recorded so far. */
 static size_t timers(const pkt_t *p, sf_timer_kind_t k)
 {
@@ -188,9 +196,7 @@ static void three_sacked_lost_at_once_whatever_the_iss(void **state)
 		pkt_poll(&p);
 		pkt_discard(&p);
 		p.now = t0 + 100 * MS;
-		sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
-		sack_in(&p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
-		sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+		sack_three_past(&p, 1001);
 		pkt_expect(&p, ".", 1001, 1, 1000);
 		assert_int_equal(retx_cause(&p, 0), SF_RETX_RACK);
 		assert_int_equal(timers(&p, SF_TIMER_RACK), 0);
@@ -463,9 +469,7 @@ static void reordering_tolerated_without_spurious_retransmission(void **state)
 	assert_int_equal(pkt_pending(&p), 4);
 	pkt_discard(&p);
 	p.now = t0 + 100 * MS;
-	sack_in(&p, 4001, (const uint32_t[][2]){{5001, 6001}}, 1);
-	sack_in(&p, 4001, (const uint32_t[][2]){{5001, 7001}}, 1);
-	sack_in(&p, 4001, (const uint32_t[][2]){{5001, 8001}}, 1);
+	sack_three_past(&p, 4001);
 	pkt_expect_none(&p);
 	p.now = t0 + 120 * MS;
 	pkt_poll(&p);
@@ -497,9 +501,7 @@ static void reordering_without_rack_retransmits(void **state)
 	pkt_poll(&p);
 	pkt_discard(&p);
 	p.now = t0 + 100 * MS;
-	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
-	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
-	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+	sack_three_past(&p, 1001);
 	pkt_expect(&p, ".", 1001, 1, 1000);
 	assert_int_equal(retx_cause(&p, 0), SF_RETX_DUPACK);
 	pkt_finish(&p, s);
@@ -598,9 +600,7 @@ static void spurious_episode(pkt_t *p, sf_sock_t s, sf_tcp_info_t *before, sf_tc
 	pkt_poll(p);
 	pkt_discard(p);
 	p->now = t0 + 100 * MS;
-	sack_in(p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
-	sack_in(p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
-	sack_in(p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+	sack_three_past(p, 1001);
 	pkt_expect(p, ".", 1001, 1, 1000);
 	sf_tcp_info(p->st, s, during);
 	assert_true(during->cwnd < before->cwnd);
@@ -748,9 +748,7 @@ static void undo_is_not_reordering(void **state)
 	pkt_poll(&p);
 	pkt_discard(&p);
 	p.now = t0 + 100 * MS;
-	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 7001}}, 1);
-	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 8001}}, 1);
-	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 9001}}, 1);
+	sack_three_past(&p, 5001);
 	pkt_expect(&p, ".", 5001, 1, 1000);
 	assert_int_equal(retx_cause(&p, 1), SF_RETX_RACK);
 	pkt_finish(&p, s);
@@ -773,9 +771,7 @@ static void dsack_of_earlier_episode_keeps_this_one(void **state)
 	pkt_poll(&p);
 	pkt_discard(&p);
 	p.now = t0 + 100 * MS;
-	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
-	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 4001}}, 1);
-	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 5001}}, 1);
+	sack_three_past(&p, 1001);
 	pkt_expect(&p, ".", 1001, 1, 1000);
 	p.now = t0 + 105 * MS;
 	pkt_in(&p, ".", 1, 5001, NULL, 0);
