@@ -56,6 +56,19 @@ static void sack_three_past(pkt_t *p, uint32_t una)
 		sack_in(p, una, (const uint32_t[][2]){{una + 1000, una + 1000 * k}}, 1);
 }
 
+/* Sends pattern[0, n), drops the segments that leave (the caller does not
+ * check them) and moves the clock one RTT (100 ms) on, to when the peer's
+ * answers come. Returns the send time. */
+static int64_t send_and_wait_rtt(pkt_t *p, sf_sock_t s, size_t n)
+{
+	int64_t t0 = p->now;
+	assert_int_equal(sf_send(p->st, s, pattern, n), n);
+	pkt_poll(p);
+	pkt_discard(p);
+	p->now = t0 + 100 * MS;
+	return t0;
+}
+
 /* Timer events of kind k recorded so far. */
 static size_t timers(const pkt_t *p, sf_timer_kind_t k)
 {
@@ -191,11 +204,7 @@ static void three_sacked_lost_at_once_whatever_the_iss(void **state)
 			upper = true;
 		else
 			lower = true;
-		int64_t t0 = p.now;
-		assert_int_equal(sf_send(p.st, s, pattern, 6000), 6000);
-		pkt_poll(&p);
-		pkt_discard(&p);
-		p.now = t0 + 100 * MS;
+		send_and_wait_rtt(&p, s, 6000);
 		sack_three_past(&p, 1001);
 		pkt_expect(&p, ".", 1001, 1, 1000);
 		assert_int_equal(retx_cause(&p, 0), SF_RETX_RACK);
@@ -448,11 +457,7 @@ static void reordering_tolerated_without_spurious_retransmission(void **state)
 	pkt_t p;
 	sf_config_t c = base_cfg();
 	sf_sock_t s = open_sack(&p, &c);
-	int64_t t0 = p.now;
-	assert_int_equal(sf_send(p.st, s, pattern, 3000), 3000);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	p.now = t0 + 100 * MS;
+	int64_t t0 = send_and_wait_rtt(&p, s, 3000);
 	sack_in(&p, 1001, (const uint32_t[][2]){{2001, 3001}}, 1);
 	pkt_expect_none(&p);
 	/* The reordering timer is armed for min_rtt / 4 = 25 ms. */
@@ -496,11 +501,7 @@ static void reordering_without_rack_retransmits(void **state)
 	sf_config_t c = base_cfg();
 	c.rack = false;
 	sf_sock_t s = open_sack(&p, &c);
-	int64_t t0 = p.now;
-	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	p.now = t0 + 100 * MS;
+	send_and_wait_rtt(&p, s, 4000);
 	sack_three_past(&p, 1001);
 	pkt_expect(&p, ".", 1001, 1, 1000);
 	assert_int_equal(retx_cause(&p, 0), SF_RETX_DUPACK);
@@ -595,11 +596,7 @@ static void dsack_reports_duplicate_data(void **state)
 static void spurious_episode(pkt_t *p, sf_sock_t s, sf_tcp_info_t *before, sf_tcp_info_t *during)
 {
 	sf_tcp_info(p->st, s, before);
-	int64_t t0 = p->now;
-	assert_int_equal(sf_send(p->st, s, pattern, 4000), 4000);
-	pkt_poll(p);
-	pkt_discard(p);
-	p->now = t0 + 100 * MS;
+	int64_t t0 = send_and_wait_rtt(p, s, 4000);
 	sack_three_past(p, 1001);
 	pkt_expect(p, ".", 1001, 1, 1000);
 	sf_tcp_info(p->st, s, during);
@@ -743,11 +740,7 @@ static void undo_is_not_reordering(void **state)
 	sf_tcp_info_t before, during;
 	spurious_episode(&p, s, &before, &during);
 	assert_int_equal(stats(&p).undos, 1);
-	int64_t t0 = p.now;
-	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	p.now = t0 + 100 * MS;
+	send_and_wait_rtt(&p, s, 4000);
 	sack_three_past(&p, 5001);
 	pkt_expect(&p, ".", 5001, 1, 1000);
 	assert_int_equal(retx_cause(&p, 1), SF_RETX_RACK);
@@ -764,13 +757,9 @@ static void dsack_of_earlier_episode_keeps_this_one(void **state)
 	pkt_t p;
 	sf_config_t c = base_cfg();
 	sf_sock_t s = open_sack(&p, &c);
-	int64_t t0 = p.now;
 	/* Episode 1: [1001, 2001) is late and resent; the original arrives
 	 * first, and the D-SACK for the resend is lost. */
-	assert_int_equal(sf_send(p.st, s, pattern, 4000), 4000);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	p.now = t0 + 100 * MS;
+	int64_t t0 = send_and_wait_rtt(&p, s, 4000);
 	sack_three_past(&p, 1001);
 	pkt_expect(&p, ".", 1001, 1, 1000);
 	p.now = t0 + 105 * MS;
@@ -820,11 +809,7 @@ static void dsack_without_reordering_keeps_window(void **state)
 	sf_tcp_info_t before, during;
 	spurious_episode(&p, s, &before, &during);
 	assert_int_equal(stats(&p).undos, 1);
-	int64_t t0 = p.now;
-	assert_int_equal(sf_send(p.st, s, pattern, 2000), 2000);
-	pkt_poll(&p);
-	pkt_discard(&p);
-	p.now = t0 + 100 * MS;
+	int64_t t0 = send_and_wait_rtt(&p, s, 2000);
 	sack_in(&p, 5001, (const uint32_t[][2]){{6001, 7001}}, 1);
 	pkt_expect_none(&p);
 	assert_int_equal(run_until_sent(&p), t0 + 125 * MS);
