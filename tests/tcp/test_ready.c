@@ -19,7 +19,8 @@
 
 #include "pkt.h"
 
-/* The sockets sf_ready_take lists now (at most 8), in *n. */
+/* The sockets sf_ready_take lists now (at most 8), into out; returns
+ * how many. */
 static int take(pkt_t *p, sf_sock_t *out)
 {
 	int n = sf_ready_take(p->st, out, 8);
