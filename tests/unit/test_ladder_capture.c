@@ -457,10 +457,7 @@ static void test_capture_super_segment(void **state_)
 	free(path);
 }
 
-/* --explain on a capture, for both kinds of close: four segments
- * (full_conn: the server ACKs the client's FIN, then sends its own), and
- * three, where the server's FIN carries the ACK of the client's (the
- * "four-way close" drawn with three arrows that issue 15 found unexplained). */
+/* The ladder's --explain text in lang (malloc'd). */
 static char *explain_of(sf_ladder_t *l, sf_ladder_lang_t lang)
 {
 	char *buf = NULL;
@@ -482,6 +479,10 @@ static const struct pk three_close[] = {
         {5000, 0, F_ACK, CLI_ISN + 2, SRV_ISN + 2, 0, 0, false, 0},
 };
 
+/* --explain on a capture, for both kinds of close: four segments
+ * (full_conn: the server ACKs the client's FIN, then sends its own), and
+ * three, where the server's FIN carries the ACK of the client's (the
+ * "four-way close" drawn with three arrows that issue 15 found unexplained). */
 static void test_capture_explain_close(void **state_)
 {
 	(void)state_;
