@@ -343,9 +343,8 @@ static void check_state(side_trace_t *tr, const sf_event_t *ev)
 			ok = true;
 			L->unlucky = true;
 			snprintf(L->luck, sizeof L->luck,
-			         "side %d conn %u: %s -> CLOSED by timeout: the link lost every "
-			         "answer "
-			         "of the peer",
+			         "side %d conn %u: %s -> CLOSED by timeout: "
+			         "the link lost every answer of the peer",
 			         tr->side, id, sf_state_name(from));
 		}
 		if (!ok)
