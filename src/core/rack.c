@@ -109,6 +109,13 @@ static bool rack_on(const sf_tcb_t *t)
 	return (t->flags & F_RACK) != 0;
 }
 
+/* SMSS for counting segments in byte ranges (536, RFC 9293 §3.7.1, before
+ * one is known). */
+static uint32_t smss(const sf_tcb_t *t)
+{
+	return t->snd_mss ? t->snd_mss : 536;
+}
+
 #define RS_BLOCK ((uint32_t)(SF_RACK_SEGS * sizeof(sf_rseg_t)))
 
 /* The record block is held while a record is: taken for the first segment
@@ -220,7 +227,7 @@ static uint32_t reo_wnd(const sf_tcb_t *t)
 		if (t->flags & F_IN_RECOVERY)
 			return 0;
 		/* Segments SACKed: a record may hold several (TSO, merges). */
-		uint32_t sacked = 0, mss = t->snd_mss ? t->snd_mss : 536;
+		uint32_t sacked = 0, mss = smss(t);
 		for (uint8_t i = 0; i < r->cnt; i++)
 			if (r->seg[i].flags & RS_DELIVERED)
 				sacked += (r->seg[i].end - r->seg[i].start + mss - 1) / mss;
@@ -347,7 +354,7 @@ static void undo(sf_stack_t *st, sf_tcb_t *t)
 	 * the rest of the connection; Linux's D-SACK undo leaves reord_seen
 	 * as it is too. */
 	st->stats.undos++;
-	st->stats.undo_cwnd_segs += t->cwnd / (t->snd_mss ? t->snd_mss : 536);
+	st->stats.undo_cwnd_segs += t->cwnd / smss(t);
 	sf_tcb_mark_dirty(st, t);
 }
 
@@ -397,7 +404,7 @@ static void on_dsack(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o)
 {
 	sf_rack_t *r = &t->rack;
 	const sf_sack_block_t *b = &o->sack[0];
-	uint32_t mss = t->snd_mss ? t->snd_mss : 536;
+	uint32_t mss = smss(t);
 	uint32_t segs = (b->right - b->left + mss - 1) / mss;
 	st->stats.dsacks_rcvd++;
 	st->stats.spurious_retx += segs;
