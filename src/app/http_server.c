@@ -54,8 +54,8 @@ enum conn_state {
 };
 
 typedef struct conn {
-	struct conn *next, *prev; /* all connections */
-	struct conn *step_next;   /* on the step list while on_step */
+	struct conn *next, *prev;           /* all connections */
+	struct conn *step_prev, *step_next; /* on the step list while on_step */
 	bool on_step;
 	struct conn *idle_prev, *idle_next; /* on the idle list while idle */
 	bool on_idle;
@@ -170,6 +170,7 @@ static void step_add(sf_http_server_t *s, conn_t *c)
 		return;
 	c->on_step = true;
 	c->step_next = NULL;
+	c->step_prev = s->step_tail;
 	if (s->step_tail)
 		s->step_tail->step_next = c;
 	else
@@ -183,29 +184,28 @@ static conn_t *step_pop(sf_http_server_t *s)
 	if (!c)
 		return NULL;
 	s->step_head = c->step_next;
-	if (!s->step_head)
+	if (s->step_head)
+		s->step_head->step_prev = NULL;
+	else
 		s->step_tail = NULL;
 	c->on_step = false;
 	return c;
 }
 
-/* Takes c off the step list (O(length): only when c is freed while on it,
- * which the step list's users avoid but eviction may not). */
+/* Takes c off the step list, in O(1) like idle_remove: eviction may free
+ * a connection that is on it. */
 static void step_remove(sf_http_server_t *s, conn_t *c)
 {
 	if (!c->on_step)
 		return;
-	conn_t *prev = NULL;
-	for (conn_t *x = s->step_head; x; prev = x, x = x->step_next)
-		if (x == c) {
-			if (prev)
-				prev->step_next = c->step_next;
-			else
-				s->step_head = c->step_next;
-			if (s->step_tail == c)
-				s->step_tail = prev;
-			break;
-		}
+	if (c->step_prev)
+		c->step_prev->step_next = c->step_next;
+	else
+		s->step_head = c->step_next;
+	if (c->step_next)
+		c->step_next->step_prev = c->step_prev;
+	else
+		s->step_tail = c->step_prev;
 	c->on_step = false;
 }
 
