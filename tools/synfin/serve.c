@@ -1271,26 +1271,23 @@ int cmd_serve(int argc, char **argv)
 		cli_error(CMD, "the link failed: %s", sf_strerror(rc));
 		goto out;
 	}
-	sf_http_server_stats_t hs = {0};
+	serve_figs_t sum = {0};
 	char per[512] = "";
 	size_t pl = 0;
 	for (unsigned k = 0; k < n; k++) {
-		sf_http_server_stats_t one;
-		sf_http_server_stats(ss[k].http, &one);
-		hs.conns_accepted += one.conns_accepted;
-		hs.requests += one.requests;
-		hs.status_2xx += one.status_2xx;
-		hs.status_4xx += one.status_4xx;
-		hs.bytes_out += one.bytes_out;
+		serve_figs_t one;
+		live_figs(&ss[k], &one);
+		serve_figs_add(&sum, &one);
 		if (n > 1 && pl < sizeof per)
 			pl += (size_t)snprintf(
 			        per + pl, sizeof per - pl, "%s%" PRIu64,
-			        k ? " " : "; connections per stack: ", one.conns_accepted);
+			        k ? " " : "; connections per stack: ", one.hs.conns_accepted);
 	}
 	fprintf(stderr,
 	        "synfin serve: %" PRIu64 " connections, %" PRIu64 " requests (%" PRIu64
 	        " 2xx, %" PRIu64 " 4xx), %" PRIu64 " bytes out%s\n",
-	        hs.conns_accepted, hs.requests, hs.status_2xx, hs.status_4xx, hs.bytes_out, per);
+	        sum.hs.conns_accepted, sum.hs.requests, sum.hs.status_2xx, sum.hs.status_4xx,
+	        sum.hs.bytes_out, per);
 	status = CMD_OK;
 out:
 	for (unsigned k = 0; k < n; k++) {
