@@ -6,6 +6,8 @@
 #     time limit, so every interface, address and packet stays there and
 #     disappears with it; lo is up, IPv6 off (no router solicitations on the
 #     TUN), the kernel side of the TUN is 192.0.2.1, synfin is 192.0.2.2;
+#     the kernel picks ephemeral ports from 50000-60999 only, so the fixed
+#     client ports tests name (curl --local-port 4xxxx) are never taken;
 #   - starts background processes with `bg NAME CMD...` and they are stopped
 #     (TERM, then KILL) when it exits; its files live in $WORK, removed at the
 #     end unless KEEP=1.
@@ -56,6 +58,10 @@ fi
 
 ip link set lo up
 sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1
+# A fixed --local-port inside the default ephemeral range (32768-60999) fails
+# with EADDRINUSE when an earlier connection of the test drew that port and
+# sits in TIME-WAIT (it did once in CI). Fixed ports live below 50000.
+sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
 WORK=$(mktemp -d "/tmp/synfin-$TEST.XXXXXX")
 PIDS=()
 # LeakSanitizer makes a leaking process exit non-zero: that fails the test.
