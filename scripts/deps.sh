@@ -15,7 +15,8 @@ build=(cmake make gcc pkg-config libpcap-dev node-llhttp clang-format)
 check=(libcmocka-dev clang libclang-rt-14-dev tshark tcpdump python3 python3-scapy iproute2
        iputils-ping curl libxml2-utils netcat-openbsd util-linux coreutils liblwip-dev ethtool
        python3-prometheus-client chromium chromium-driver python3-selenium fonts-wqy-zenhei
-       gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user doxygen bc procps)
+       gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user doxygen bc procps
+       libbpf-dev bpftool)
 docs=(doxygen)
 bench=(liblwip-dev ethtool nginx-light wrk gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user)
 case "$what" in

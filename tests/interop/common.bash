@@ -67,8 +67,11 @@ PIDS=()
 # LeakSanitizer makes a leaking process exit non-zero: that fails the test.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=23}
 
+# A test that changes something outside its namespace defines at_exit to
+# undo it; cleanup calls it first.
 cleanup() {
 	local rc=$?
+	declare -F at_exit >/dev/null && at_exit
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done

@@ -8,13 +8,19 @@ the Linux kernel's own TCP, run inside the test's network namespace.
   kpeer.py drain PORT         read until the peer's FIN, then close 0.2 s later
                               (passive close; the peer sees FIN-WAIT-2)
   kpeer.py closer PORT        accept and close at once (active close, no data)
-  kpeer.py http PORT DIR [--http11] [--cc NAME]
+  kpeer.py http PORT DIR [--http11] [--cc NAME] [--tcpinfo]
                               static files from DIR; HTTP/1.0 closes after each
                               response (the kernel closes first), HTTP/1.1 keeps the
                               connection open until the client closes; --cc sets the
                               congestion control of the listener (TCP_CONGESTION,
                               inherited by its connections), e.g. cubic or reno
-                              instead of the host's default (bbr on these machines)
+                              instead of the host's default (bbr on these machines);
+                              --tcpinfo prints each connection's ECN counters
+                              (see ecn_info) when it ends
+  kpeer.py get ADDR PORT PATH --out FILE [--cc NAME]
+                              one HTTP/1.1 GET on a socket with congestion control
+                              NAME, the body to FILE; prints the ECN counters and
+                              "status N"; exit 0 only for a whole 200
   kpeer.py load ADDR PORT PATH [--count N] [--parallel P] [--close]
                               N short connections, P at a time, each one GET of
                               PATH: with --close the request says Connection: close
@@ -137,6 +143,41 @@ def get_once(addr, port, path, close):
         return lines[0].split()[1] == "200" and length == len(body)
 
 
+def ecn_info(s):
+    """The kernel's ECN counters of socket s (struct tcp_info, Linux 6.18):
+    delivered_ce = CE marks the peer fed back (ECE rounds or AccECN's ACE
+    counter), received_ce = CE-marked segments this side received."""
+    b = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 280)
+    if len(b) < 252:
+        return "tcpinfo short=%d" % len(b)
+    return "tcpinfo delivered_ce=%d received_ce=%d" % (
+        int.from_bytes(b[196:200], "little"), int.from_bytes(b[248:252], "little"))
+
+
+def get(addr, port, path, out, cc):
+    s = socket.socket()
+    s.settimeout(60)
+    if cc:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+    s.connect((addr, port))
+    with s:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                   % (path, addr)).encode())
+        buf = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        print(ecn_info(s), flush=True)
+    head, _, body = buf.partition(b"\r\n\r\n")
+    status = head.split(b" ", 2)[1].decode() if head else "none"
+    with open(out, "wb") as f:
+        f.write(body)
+    print("status %s" % status, flush=True)
+    return 0 if status == "200" else 1
+
+
 def load(addr, port, path, count, parallel, close):
     import concurrent.futures
     ok = failed = 0
@@ -154,14 +195,24 @@ def load(addr, port, path, count, parallel, close):
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
+    tcpinfo = False
+
     def log_message(self, *args):
         pass
+
+    def finish(self):
+        if self.tcpinfo:
+            try:
+                print(ecn_info(self.connection), flush=True)
+            except OSError:
+                pass
+        super().finish()
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["echo", "reply", "drain", "closer", "http", "client",
-                                       "load"])
+                                       "load", "get"])
     ap.add_argument("args", nargs="*")
     ap.add_argument("--http11", action="store_true")
     ap.add_argument("--send", type=int, default=0)
@@ -172,14 +223,19 @@ def main():
     ap.add_argument("--close", action="store_true")
     ap.add_argument("--lifetime", type=float, default=300)
     ap.add_argument("--cc")
+    ap.add_argument("--tcpinfo", action="store_true")
+    ap.add_argument("--out")
     a = ap.parse_args()
     if a.mode == "load":
         return load(a.args[0], int(a.args[1]), a.args[2], a.count, a.parallel, a.close)
+    if a.mode == "get":
+        return get(a.args[0], int(a.args[1]), a.args[2], a.out, a.cc)
     if a.mode == "client":
         return client(a.args[0], int(a.args[1]), a.send, a.shutdown, a.recv)
     port = int(a.args[0])
     if a.mode == "http":
         Quiet.protocol_version = "HTTP/1.1" if a.http11 else "HTTP/1.0"
+        Quiet.tcpinfo = a.tcpinfo
         handler = functools.partial(Quiet, directory=a.args[1])
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         http.server.ThreadingHTTPServer.request_queue_size = 128
