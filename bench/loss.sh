@@ -7,14 +7,19 @@
 #   bench/loss.sh BUILD_DIR [SIZE_BYTES] [RUNS] [REQUESTS]
 #
 # Namespace A holds synfin (serve and get, each on its own TUN, forwarded
-# by A's kernel) and a
-# kernel HTTP server; namespace B holds a kernel HTTP server and curl. For
+# by A's kernel); namespace C, behind a veth pair, holds the kernel HTTP
+# server and curl that synfin is compared with, forwarded by A's kernel
+# too, so both peers sit one hop before the relay's queue (a sender on A
+# itself would get backpressure from that queue, TCP Small Queues, that no
+# remote sender gets: the kernel on A met no drops where synfin, one hop
+# away, lost hundreds of packets per transfer to the TUN's 500-packet queue);
+# namespace B holds a kernel HTTP server and curl. For
 # each relay setting (1 % loss, 5 % loss, 1 % loss + 2 % of frames held
 # back 2 ms) and each direction it times a SIZE_BYTES download (default
 # 20 MB): synfin sending (curl in B from `synfin serve` in A) against the
-# kernel sending (curl in B from the kernel in A), and synfin receiving
+# kernel sending (curl in B from the kernel in C), and synfin receiving
 # (`synfin get` in A from the kernel in B) against the kernel receiving
-# (curl in A from the kernel in B). Then, at 2 % loss, REQUESTS (default
+# (curl in C from the kernel in B). Then, at 2 % loss, REQUESTS (default
 # 100) 100 KB request/responses, one connection each, from B to synfin and
 # to the kernel: p50 and p99 completion times. RUNS rounds (default 3)
 # alternate synfin and the kernel; the table shows medians and the ratio
@@ -63,17 +68,28 @@ unshare -n sleep 100000 &
 NA=$!
 unshare -n sleep 100000 &
 NB=$!
-PIDS+=($NA $NB)
+unshare -n sleep 100000 &
+NC=$!
+PIDS+=($NA $NB $NC)
 sleep 0.2
 inA() { nsenter -t $NA -n "$@"; }
 inB() { nsenter -t $NB -n "$@"; }
+inC() { nsenter -t $NC -n "$@"; }
 # In the background, $! the program itself (nsenter -n execs it).
 bgA() { nsenter -t $NA -n "$@" & }
 bgB() { nsenter -t $NB -n "$@" & }
+bgC() { nsenter -t $NC -n "$@" & }
 inA ip link set lo up
 inB ip link set lo up
 inA sysctl -qw net.ipv4.ip_forward=1
-A=198.51.100.1 B=198.51.100.2 SF=192.0.2.2
+A=198.51.100.1 B=198.51.100.2 SF=192.0.2.2 KC=198.18.0.2
+# C hangs off A by a veth pair (198.18.0.0/24, RFC 2544's benchmarking
+# range), as synfin's TUN devices do.
+ip link add lossA type veth peer name lossC
+ip link set lossA netns $NA && ip link set lossC netns $NC
+inA ip addr add 198.18.0.1/24 dev lossA && inA ip link set lossA up
+inC ip link set lo up && inC ip addr add $KC/24 dev lossC && inC ip link set lossC up
+inC ip route add default via 198.18.0.1
 
 mkdir -p "$W/www"
 head -c "$size" /dev/urandom >"$W/www/big"
@@ -90,24 +106,32 @@ wait_for() { # FILE PATTERN
 	return 1
 }
 
+# Each relay gets TUN names of its own (rla1/rlb1, rla2/rlb2, ...): the
+# devices of the one before go away with its process, asynchronously, and a
+# reused name once raced with that (ip: Cannot find device "rla").
+NRELAY=0
 start_relay() { # LOSS REORDER SEED
-	"$relay" --a rla --b rlb --loss "$1" --reorder "$2" --reorder-ms 2 --seed "$3" >"$W/relay.out" 2>&1 &
+	NRELAY=$((NRELAY + 1))
+	local la=rla$NRELAY lb=rlb$NRELAY
+	"$relay" --a $la --b $lb --loss "$1" --reorder "$2" --reorder-ms 2 --seed "$3" >"$W/relay.out" 2>&1 &
 	RELAY=$!
+	PIDS+=($RELAY)
 	wait_for "$W/relay.out" ready || return 1
-	ip link set rla netns $NA && ip link set rlb netns $NB || return 1
-	inA ip addr add $A peer $B dev rla && inA ip link set rla up
-	inB ip addr add $B peer $A dev rlb && inB ip link set rlb up
-	inB ip route add 192.0.2.0/24 dev rlb
-	inB ip route add 203.0.113.0/24 dev rlb
+	ip link set $la netns $NA && ip link set $lb netns $NB || return 1
+	inA ip addr add $A peer $B dev $la && inA ip link set $la up
+	inB ip addr add $B peer $A dev $lb && inB ip link set $lb up
+	inB ip route add 192.0.2.0/24 dev $lb
+	inB ip route add 203.0.113.0/24 dev $lb
+	inB ip route add 198.18.0.0/24 dev $lb
 }
 stop_relay() {
 	kill -TERM $RELAY 2>/dev/null
 	wait $RELAY 2>/dev/null
 }
 
-# Servers: kernel HTTP in A and B, synfin serve in A (its TUN, forwarded).
+# Servers: kernel HTTP in C and B, synfin serve in A (its TUN, forwarded).
 start_servers() {
-	bgA $kpeer http 8000 "$W/www" --http11 ${kcc:+--cc "$kcc"} >"$W/ka.out" 2>&1
+	bgC $kpeer http 8000 "$W/www" --http11 ${kcc:+--cc "$kcc"} >"$W/ka.out" 2>&1
 	KA=$!
 	bgB $kpeer http 8000 "$W/www" --http11 ${kcc:+--cc "$kcc"} >"$W/kb.out" 2>&1
 	KB=$!
@@ -131,7 +155,7 @@ result() { # BENCH PEER METRIC VALUE UNIT
 mbps() { [ "$1" = fail ] && echo 0 || echo "scale=2; $size * 8 / $1 / 1000000" | bc; }
 
 start_servers || exit 1
-echo "loss.sh: the kernel's congestion control: ${kcc:-$(inA sysctl -n net.ipv4.tcp_congestion_control) (the default)}" >&2
+echo "loss.sh: the kernel's congestion control: ${kcc:-$(inC sysctl -n net.ipv4.tcp_congestion_control) (the default)}" >&2
 # What a download costs besides the transfer: `synfin get` opens and
 # configures its TUN device first, curl only a socket. Measured on a
 # loss-free relay (the least of 3 fetches of a 2-byte file) and taken off
@@ -142,7 +166,7 @@ setup_sf=9 setup_k=9
 for _ in 1 2 3; do
 	t=$(secs get_sf http://$B:8000/tiny)
 	[ "$t" != fail ] && setup_sf=$(echo "if ($t < $setup_sf) $t else $setup_sf" | bc)
-	t=$(secs inA curl -sS --max-time 30 -o /dev/null http://$B:8000/tiny)
+	t=$(secs inC curl -sS --max-time 30 -o /dev/null http://$B:8000/tiny)
 	[ "$t" != fail ] && setup_k=$(echo "if ($t < $setup_k) $t else $setup_k" | bc)
 done
 stop_relay
@@ -157,12 +181,12 @@ for ((r = 1; r <= runs; r++)); do
 		# synfin sending vs the kernel sending, curl in B receiving
 		t=$(secs inB curl -sS --max-time 300 -o /dev/null http://$SF/big)
 		result "loss-$name-send" synfin goodput "$(mbps "$t")" Mbit/s
-		t=$(secs inB curl -sS --max-time 300 -o /dev/null http://$A:8000/big)
+		t=$(secs inB curl -sS --max-time 300 -o /dev/null http://$KC:8000/big)
 		result "loss-$name-send" kernel goodput "$(mbps "$t")" Mbit/s
 		# synfin receiving vs the kernel receiving, the kernel in B sending
 		t=$(secs get_sf http://$B:8000/big)
 		result "loss-$name-recv" synfin goodput "$(mbps "$(minus "$t" "$setup_sf")")" Mbit/s
-		t=$(secs inA curl -sS --max-time 300 -o /dev/null http://$B:8000/big)
+		t=$(secs inC curl -sS --max-time 300 -o /dev/null http://$B:8000/big)
 		result "loss-$name-recv" kernel goodput "$(mbps "$(minus "$t" "$setup_k")")" Mbit/s
 		stop_relay
 	done
@@ -170,7 +194,7 @@ for ((r = 1; r <= runs; r++)); do
 	start_relay 0.02 0 $((r * 100)) || exit 1
 	for peer in synfin kernel; do
 		url=http://$SF/small
-		[ $peer = kernel ] && url=http://$A:8000/small
+		[ $peer = kernel ] && url=http://$KC:8000/small
 		: >"$W/crr-$peer"
 		for ((k = 0; k < nreq; k++)); do
 			inB curl -sS --max-time 60 -o /dev/null -w '%{time_total}\n' "$url" >>"$W/crr-$peer" 2>>"$W/err"
