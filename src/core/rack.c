@@ -92,6 +92,17 @@ static void rs_make_room(sf_rack_t *r)
 	rs_merge(r, best);
 }
 
+/* Index of the undelivered record with start < seq < end, or cnt. */
+static uint8_t rs_find_inside(const sf_rack_t *r, uint32_t seq)
+{
+	for (uint8_t i = 0; i < r->cnt; i++) {
+		const sf_rseg_t *s = &r->seg[i];
+		if (sf_seq_lt(s->start, seq) && sf_seq_lt(seq, s->end))
+			return (s->flags & RS_DELIVERED) ? r->cnt : i;
+	}
+	return r->cnt;
+}
+
 /* Splits record i at seq (strictly inside it) when there is room. */
 static bool rs_split(sf_rack_t *r, uint8_t i, uint32_t seq)
 {
@@ -147,6 +158,16 @@ void sf_rack_on_send(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, ui
 	if (!rack_on(t) || !len)
 		return;
 	uint32_t end = seq + len, now = now32(st);
+	/* A resend inside a record cuts it in up to three: room for both cuts
+	 * first, as split_at_sacks makes. Without it a full array restamped
+	 * the whole record, so the rest of a hole, never resent, looked just
+	 * sent: RACK could not find it lost and the connection waited for the
+	 * RTO (over a relay whose queue overflowed in slow start, once per
+	 * 20 MB transfer, with 3,700 segments in flight). */
+	if (r->cnt > SF_RACK_SEGS - 2 &&
+	    (rs_find_inside(r, seq) < r->cnt || rs_find_inside(r, end) < r->cnt))
+		while (r->cnt > SF_RACK_SEGS - 2)
+			rs_make_room(r);
 	/* Bytes sent before: restamp the records they cover. */
 	for (uint8_t i = 0; i < r->cnt; i++) {
 		sf_rseg_t *s = &r->seg[i];
@@ -281,17 +302,6 @@ static bool covered(const sf_tcb_t *t, uint32_t l, uint32_t r)
 	for (const sf_range_t *x; sf_seq_lt(l, r) && (x = sf_ranges_find(&t->sacked, l));)
 		l = x->right;
 	return !sf_seq_lt(l, r);
-}
-
-/* Index of the undelivered record with start < seq < end, or cnt. */
-static uint8_t rs_find_inside(const sf_rack_t *r, uint32_t seq)
-{
-	for (uint8_t i = 0; i < r->cnt; i++) {
-		const sf_rseg_t *s = &r->seg[i];
-		if (sf_seq_lt(s->start, seq) && sf_seq_lt(seq, s->end))
-			return (s->flags & RS_DELIVERED) ? r->cnt : i;
-	}
-	return r->cnt;
 }
 
 /* RFC 8985 keeps its state per segment. A record can hold several: a TSO
