@@ -92,7 +92,9 @@ typedef struct sf_config {
 	bool sack;                /* offer SACK (RFC 2018); true */
 	bool timestamps;          /* offer timestamps (RFC 7323); true */
 	bool rack;                /* RACK-TLP loss detection (RFC 8985); true [opt] */
-	bool syncookies;          /* SYN cookies when a SYN queue is full (RFC 4987); true [opt] */
+	bool hystart;    /* HyStart++ (RFC 9406): leave the initial slow start on rising delay; true
+	                    [opt] */
+	bool syncookies; /* SYN cookies when a SYN queue is full (RFC 4987); true [opt] */
 	/* ECN: SF_ECN_PASSIVE (default, like Linux's tcp_ecn=2: take classic ECN,
 	 * RFC 3168, or AccECN, RFC 9768, when a peer's SYN asks, never ask),
 	 * SF_ECN_CLASSIC (ask for classic ECN), SF_ECN_ACCECN (ask for AccECN,
@@ -209,6 +211,10 @@ typedef struct sf_stack_stats {
 	/* Retransmission timeouts shown spurious by a timestamp echo older
 	 * than the timeout (RFC 3522) and undone (RFC 4015; also in undos). */
 	uint64_t spurious_rtos;
+	/* HyStart++ (RFC 9406): initial slow starts that turned conservative
+	 * on a delay rise (CSS), CSS phases that ended in congestion avoidance
+	 * without a loss, and CSS phases undone (the delay fell again) */
+	uint64_t hystart_css, hystart_exits, hystart_resumes;
 	/* SYN cookies sent, and ACKs whose cookie verified or did not */
 	uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
 	/* ECN: CE-marked segments received; congestion responses to ECE/ACE */

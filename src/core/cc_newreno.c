@@ -22,7 +22,11 @@ void sf_cc_slow_start(sf_tcb_t *t, uint32_t acked)
 	uint32_t l = 2u * t->snd_mss;
 	if (sf_seq_lt(t->snd_una, t->recover) && !(t->flags & F_IN_RECOVERY))
 		l = t->snd_mss;
-	t->cwnd += acked < l ? acked : l;
+	uint32_t inc = acked < l ? acked : l;
+	/* RFC 9406 §4.2: Conservative Slow Start grows by a quarter. */
+	if (sf_hystart_css(t))
+		inc = inc / 4 ? inc / 4 : 1;
+	t->cwnd += inc;
 }
 
 static void reno_init(sf_tcb_t *t, int64_t now_us)

@@ -52,6 +52,7 @@ static void negotiate(sf_stack_t *st, sf_tcb_t *t, const sf_tcp_opts_t *o, bool 
 	/* RFC 6928: an initial window of 10 segments. */
 	t->cwnd = 10u * t->snd_mss;
 	t->ssthresh = UINT32_MAX;
+	sf_hystart_init(t);
 	sf_cc_ops(t->cc_algo)->init(t, st->now_us);
 }
 uint8_t sf_pick_wscale(const sf_stack_t *st, uint32_t rcvbuf)

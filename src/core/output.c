@@ -597,6 +597,7 @@ void sf_rtt_sample(sf_stack_t *st, sf_tcb_t *t, int64_t rtt_us)
 {
 	if (rtt_us < 1)
 		rtt_us = 1;
+	sf_hystart_rtt(st, t, rtt_us < UINT32_MAX ? (uint32_t)rtt_us : UINT32_MAX - 1);
 	if (t->srtt_us == 0) {
 		t->srtt_us = (int32_t)rtt_us; /* (2.2) */
 		t->rttvar_us = (int32_t)(rtt_us / 2);

@@ -198,6 +198,7 @@ static bool on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup, const 
 					t->cwnd += t->snd_mss;
 			}
 		} else {
+			sf_hystart_on_ack(st, t);
 			sf_cc_ops(t->cc_algo)->on_ack(t, acked, st->now_us);
 		}
 		if (rack_lost)

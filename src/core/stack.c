@@ -38,6 +38,7 @@ void sf_config_default(sf_config_t *c)
 	c->wscale = c->sack = c->timestamps = true;
 	/* What a build option compiled out is off (docs/PORTING.md). */
 	c->rack = SF_HAVE_RACK;
+	c->hystart = SF_HAVE_HYSTART;
 	c->syncookies = SF_HAVE_SYNCOOKIE;
 	c->ecn = SF_HAVE_ECN ? SF_ECN_PASSIVE : SF_ECN_OFF;
 	c->verify_checksums = true;
@@ -122,8 +123,9 @@ static void free_tables(sf_stack_t *st);
  * less: SF_ENOTSUP tells the application which build it runs on. */
 static bool asks_missing_feature(const sf_config_t *c)
 {
-	return (c->rack && !SF_HAVE_RACK) || (c->syncookies && !SF_HAVE_SYNCOOKIE) ||
-	       (c->ecn != SF_ECN_OFF && !SF_HAVE_ECN) || (c->frag_slots && !SF_HAVE_IPFRAG) ||
+	return (c->rack && !SF_HAVE_RACK) || (c->hystart && !SF_HAVE_HYSTART) ||
+	       (c->syncookies && !SF_HAVE_SYNCOOKIE) || (c->ecn != SF_ECN_OFF && !SF_HAVE_ECN) ||
+	       (c->frag_slots && !SF_HAVE_IPFRAG) ||
 	       ((c->transmit_off || c->tso_max) && !SF_HAVE_OFFLOAD);
 }
 

@@ -43,6 +43,20 @@
 #else
 #define SF_HAVE_READY 1
 #endif
+/* SF_NO_HYSTART: no HyStart++ (hystart.c). */
+#ifdef SF_NO_HYSTART
+#define SF_HAVE_HYSTART 0
+#else
+#define SF_HAVE_HYSTART 1
+/* HyStart++ state (RFC 9406 §4.2's variables), microseconds. */
+typedef struct sf_hystart {
+	uint32_t window_end;              /* the round ends when SND.UNA reaches it */
+	uint32_t last_min_us, cur_min_us; /* lastRoundMinRTT, currentRoundMinRTT */
+	uint32_t css_base_us;             /* cssBaselineMinRtt */
+	uint8_t samples;                  /* rttSampleCount (saturating) */
+	uint8_t css_rounds;               /* 0: slow start; 1..CSS_ROUNDS: in CSS */
+} sf_hystart_t;
+#endif
 
 /* Per-connection deadlines multiplexed on one wheel entry. */
 enum { T_RTO, T_DELACK, T_PERSIST, T_KEEPALIVE, T_LINGER2, T_REO, T_TLP, T_COUNT };
@@ -138,6 +152,9 @@ typedef struct sf_tcb {
 	int64_t last_send_us; /* restart after idle (RFC 5681 §4.1) */
 	uint8_t cc_algo;      /* SF_CC_* */
 	sf_ranges_t sacked;   /* the peer's SACK scoreboard above snd_una */
+#if SF_HAVE_HYSTART
+	sf_hystart_t hs; /* HyStart++ in the initial slow start (hystart.c) */
+#endif
 	struct {
 		uint32_t w_max, w_last_max; /* bytes */
 		uint32_t w_est;             /* Reno-friendly estimate, bytes */
@@ -549,6 +566,44 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 void sf_recovery_on_timeout(sf_stack_t *st, sf_tcb_t *t);
 /* RACK marked segments lost outside an ACK (the reordering timer). */
 void sf_recovery_on_rack_loss(sf_stack_t *st, sf_tcb_t *t);
+
+/* hystart.c (RFC 9406). SF_NO_HYSTART (firmware build option,
+ * docs/PORTING.md): the initial slow start runs until the first loss, as
+ * RFC 5681 has it; the hooks are empty stubs, cfg.hystart is false by
+ * default and true is refused (SF_ENOTSUP). */
+#if SF_HAVE_HYSTART
+/* A new connection's first round starts at SND.MAX. */
+void sf_hystart_init(sf_tcb_t *t);
+/* An RTT sample (RFC 6298's) in the initial slow start: the round's
+ * minimum; enters CSS on a rise, leaves it on a fall. */
+void sf_hystart_rtt(sf_stack_t *st, sf_tcb_t *t, uint32_t rtt_us);
+/* An ACK that moved SND.UNA outside recovery, before the congestion
+ * control grows cwnd: ends rounds, and CSS after CSS_ROUNDS of them. */
+void sf_hystart_on_ack(sf_stack_t *st, sf_tcb_t *t);
+/* In CSS: slow start grows cwnd by a quarter (CSS_GROWTH_DIVISOR). */
+static inline bool sf_hystart_css(const sf_tcb_t *t)
+{
+	return t->hs.css_rounds != 0;
+}
+#else
+static inline void sf_hystart_init(sf_tcb_t *t)
+{
+	(void)t;
+}
+static inline void sf_hystart_rtt(sf_stack_t *st, sf_tcb_t *t, uint32_t rtt_us)
+{
+	(void)st, (void)t, (void)rtt_us;
+}
+static inline void sf_hystart_on_ack(sf_stack_t *st, sf_tcb_t *t)
+{
+	(void)st, (void)t;
+}
+static inline bool sf_hystart_css(const sf_tcb_t *t)
+{
+	(void)t;
+	return false;
+}
+#endif
 
 /* ecn.c (RFC 3168, RFC 9768). SF_NO_ECN (firmware build option,
  * docs/PORTING.md): ECN is never negotiated, the hooks are empty stubs and
