@@ -5,7 +5,11 @@
 # a finished download reaches TIME-WAIT: synfin is then in LAST-ACK and the
 # kernel's ACK of its FIN is still on the way. The server must stay for it,
 # so its capture shows every FIN acknowledged, and exit cleanly; stopped with
-# nothing closing, it must not wait out its 5 s grace.
+# nothing closing, it must not wait out its 5 s grace. Stopped (Ctrl-C:
+# INT) with connections still open, an idle kept-alive one and a download
+# nobody reads, it resets them on its way out: a TUN device that vanishes
+# tells the kernel nothing, so without the RSTs both clients would wait
+# for their own timeouts.
 . "$(dirname "$0")/common.bash"
 
 mkdir -p "$WORK/www"
@@ -29,4 +33,19 @@ stop $SERVE 10 || fail "an idle synfin serve exited with $? on TERM"
 t=$(echo "$(date +%s.%N) - $t0" | bc)
 note "stopped with nothing closing: exited after $t s"
 [ "$(echo "$t < 4" | bc)" = 1 ] || fail "an idle server took $t s to stop (it has nothing to wait for)"
+head -c 4000000 /dev/urandom >"$WORK/www/big.bin"
+serve_www open
+exec 3<>/dev/tcp/$SF/80 # kept alive, idle after its answer
+printf 'GET /a.bin HTTP/1.1\r\nHost: x\r\n\r\n' >&3
+exec 4<>/dev/tcp/$SF/80 # a download nobody reads: synfin still has to send
+printf 'GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n' >&4
+open_conns() { ss -Htn state established '( dport = :80 )' | wc -l; }
+expect_eq "open kernel connections" "$(open_conns)" 2
+kill -INT $SERVE
+stop $SERVE 10 || fail "synfin serve exited with $? on INT: $(tail -3 "$WORK/open.out")"
+expect_eq "kernel connections still open after synfin serve exited" "$(open_conns)" 0
+# What was received can still be read; then the reset is reported.
+timeout 5 cat <&4 >/dev/null 2>"$WORK/read.err" && fail "the unread download ended without an error"
+grep -q "reset by peer" "$WORK/read.err" || fail "no reset after the download's data: $(cat "$WORK/read.err")"
+exec 3<&- 4<&-
 note "PASS"

@@ -971,6 +971,8 @@ static void on_wake(void *ctx, sf_loop_t *loop, int fd, uint32_t events)
 static int64_t on_ready(void *ctx, sf_loop_t *loop, int64_t now)
 {
 	server_state_t *s = ctx;
+	if (!s->http) /* freed at exit: the loop turns only to send its resets */
+		return INT64_MAX;
 	if (sf_http_server_poll(s->http, now) < 0) {
 		cli_error(CMD, "the listener failed");
 		sf_loop_stop(loop);
@@ -990,8 +992,9 @@ static void help(void)
 	       "page\n"
 	       "at /_synfin/ (and at /, unless --dir has an index.html) draws your connection's\n"
 	       "ladder (SVG); /_synfin/stats (JSON) and /metrics (Prometheus text) give the\n"
-	       "stack's and the server's counters. Needs root (CAP_NET_ADMIN). Stop with Ctrl-C:\n"
-	       "closes under way get up to 5 s to finish; a second Ctrl-C ends them at once.\n"
+	       "stack's and the server's counters. Needs root (CAP_NET_ADMIN). Stop with Ctrl-C\n"
+	       "(or SIGTERM): closes under way get up to 5 s to finish (a second Ctrl-C ends\n"
+	       "them at once); connections still open are reset (RST).\n"
 	       "\n"
 	       "options:\n"
 	       "  --port P         listening port (default 80)\n"
@@ -1291,7 +1294,14 @@ int cmd_serve(int argc, char **argv)
 	status = CMD_OK;
 out:
 	for (unsigned k = 0; k < n; k++) {
+		/* Freeing the server aborts the connections still open; one more
+		 * turn of the loop sends those RSTs before the device goes, so no
+		 * client is left waiting on a connection that no longer exists
+		 * (a TUN that vanishes tells the kernel nothing). */
 		sf_http_server_free(ss[k].http);
+		ss[k].http = NULL;
+		if (ss[k].loop)
+			(void)sf_loop_once(ss[k].loop, 0);
 		sf_loop_destroy(ss[k].loop);
 		if (wake[k] >= 0)
 			close(wake[k]);
