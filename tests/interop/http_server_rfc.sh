@@ -122,6 +122,9 @@ $C --local-port 42001 http://$SF/_synfin/ >"$WORK/page1" || fail "curl /_synfin/
 grep -q "192.0.2.1:42001</td>" "$WORK/page1" || fail "the page does not show the visitor"
 $C --local-port 42002 http://$SF/_synfin/ >"$WORK/page2" || fail "curl /_synfin/"
 grep -q "192.0.2.1:42001" "$WORK/page2" && fail "the page shows another visitor without --show-visitors"
+# ...and says so, rather than "the last 1 connections synfin saw".
+grep -q "Below is your connection (other visitors" "$WORK/page2" ||
+	fail "the page does not say it lists only the visitor: $(grep -o 'Below [^.]*' "$WORK/page2")"
 expect_eq "/_synfin redirect" "$($C -o /dev/null -w '%{redirect_url}' 'http://'$SF'/_synfin?a=1')" \
 	"http://$SF/_synfin/?a=1"
 mv "$W/index.html" "$W/site.html"
@@ -139,5 +142,7 @@ wait_for "$WORK/serve2.out" "curl http://$SF/"
 $C --local-port 42003 http://$SF/ >/dev/null
 $C --local-port 42004 http://$SF/_synfin/ >"$WORK/page3"
 grep -q "192.0.2.1:42003</td>" "$WORK/page3" || fail "--show-visitors does not list another visitor"
+grep -Eq "Below are the last [2-9][0-9]* connections synfin saw" "$WORK/page3" ||
+	fail "--show-visitors: the page does not count the visitors: $(grep -o 'Below [^.]*' "$WORK/page3")"
 stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/serve2.out")"
 note "PASS"

@@ -633,13 +633,25 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	serve_printf(resp,
 	             "<p>This page comes from <b>synfin</b>, a TCP/IPv4 stack in user space, "
 	             "answering at %s:%u on the TUN device %s. Your request crossed the Linux "
-	             "kernel's own TCP on the other side of that device (%s). Below are the last "
-	             "%d connections synfin saw and, for the newest, the ladder of each one's "
-	             "life drawn from synfin's own trace events: every segment with its flags, "
-	             "sequence and acknowledgment numbers, and synfin's state beside it. ",
-	             ip_str(s->addr, a), s->port, s->tun ? s->tun : "?", ip_str(s->peer, b), n);
-	serve_printf(resp, "The highlighted one is yours: it is still open while this page is "
-	                   "written, so its ladder stops after your request.</p>\n");
+	             "kernel's own TCP on the other side of that device (%s). ",
+	             ip_str(s->addr, a), s->port, s->tun ? s->tun : "?", ip_str(s->peer, b));
+	/* Without --show-visitors only the visitor's own row is left: say so,
+	 * rather than "the last 1 connections synfin saw". */
+	if (s->show_visitors)
+		serve_printf(resp,
+		             "Below are the last %d connection%s synfin saw and, for the newest, "
+		             "the ladder of each one's life",
+		             n, n == 1 ? "" : "s");
+	else
+		serve_printf(resp, "Below is your connection (other visitors' are not listed: "
+		                   "<code>--show-visitors</code> lists them) and the ladder of its "
+		                   "life");
+	serve_printf(resp, " drawn from synfin's own trace events: every segment with its flags, "
+	                   "sequence and acknowledgment numbers, and synfin's state beside it. ");
+	serve_printf(resp,
+	             "%s: it is still open while this page is written, so its ladder "
+	             "stops after your request.</p>\n",
+	             s->show_visitors ? "The highlighted one is yours" : "It");
 	if (multi)
 		serve_printf(resp,
 		             "<p>%u stacks, one per thread and queue of the TUN device; stack %u "
