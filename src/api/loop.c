@@ -19,6 +19,7 @@
  * moves up to 64 KiB instead of one MTU.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -459,18 +460,21 @@ static void say(char *buf, size_t len, const char *fmt, const char *arg)
 		snprintf(buf, len, fmt, arg);
 }
 
-/* A one-line reason why opening the TUN device failed, from the errno the
- * open left behind. */
-static void explain_tun_error(int saved_errno, const char *name, char *buf, size_t len)
+/* A one-line reason why opening the TUN (or TAP) device failed, from the
+ * errno the open left behind. */
+static void explain_tun_error(int saved_errno, const char *name, bool tap, char *buf, size_t len)
 {
+	const char *kind = tap ? "TAP" : "TUN";
 	if (access("/dev/net/tun", F_OK) != 0) {
 		say(buf, len, "%s",
 		    "/dev/net/tun is not available (no TUN support: try 'modprobe tun')");
 		return;
 	}
-	if (saved_errno == EINVAL && name) {
-		say(buf, len, "interface %s exists and is not a TUN device (try another name)",
-		    name);
+	if (saved_errno == EINVAL && name && if_nametoindex(name) != 0) {
+		if (buf && len)
+			snprintf(buf, len,
+			         "interface %s exists and is not a %s device (try another name)",
+			         name, kind);
 		return;
 	}
 	switch (saved_errno) {
@@ -492,8 +496,9 @@ static void explain_tun_error(int saved_errno, const char *name, char *buf, size
 		break;
 	default:
 		if (buf && len)
-			snprintf(buf, len, "cannot set up the TUN device: %s",
-			         strerror(saved_errno));
+			snprintf(buf, len, "cannot set up the %s device%s%s: %s", kind,
+			         name ? " " : "", name ? name : "",
+			         saved_errno ? strerror(saved_errno) : "unsupported options");
 	}
 }
 
@@ -538,11 +543,14 @@ static sf_netdev_t *wrap_queue(const sf_loop_tun_opts_t *o, unsigned q, sf_netde
 			snprintf(path, sizeof path, "%s", o->pcap_path);
 		else
 			snprintf(path, sizeof path, "%s.%u", o->pcap_path, q);
+		errno = 0;
 		sf_netdev_t *w = sf_pcap_tap_wrap(dev, path, err);
 		if (!w) {
+			int e = errno; /* the file's open, when that failed */
 			sf_netdev_destroy(dev);
 			if (errbuf && errbuf_len)
-				snprintf(errbuf, errbuf_len, "cannot write pcap file %s", path);
+				snprintf(errbuf, errbuf_len, "cannot write pcap file '%s'%s%s",
+				         path, e ? ": " : "", e ? strerror(e) : "");
 			if (*err >= 0)
 				*err = SF_EINVAL;
 			return NULL;
@@ -598,7 +606,7 @@ int sf_loop_open_tun_multi(const sf_loop_tun_opts_t *o, unsigned n, sf_loop_t **
 		rc = sf_tun_open_multi(&tc, n, tuns);
 	}
 	if (rc < 0) {
-		explain_tun_error(errno, tc.name, errbuf, errbuf_len);
+		explain_tun_error(errno, tc.name, o->tap, errbuf, errbuf_len);
 		return rc;
 	}
 	unsigned made = 0;

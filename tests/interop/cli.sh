@@ -8,7 +8,11 @@
 #   - --duration ends serve by itself (exit 0, no leak);
 #   - one-line errors: not root, /dev/net/tun missing, a bad URL, --addr and
 #     --peer in different subnets, a bad --lang (demo, ladder, get), a view
-#     file that cannot be created.
+#     file that cannot be created; and ones that named the wrong cause
+#     before: an invalid --tun name, --tap with what a TAP cannot do, an
+#     address no host can have, --dir naming a file, a pcap that cannot be
+#     written, get of synfin's own address, ladder of a capture with more
+#     connections than the one drawn.
 . "$(dirname "$0")/common.bash"
 
 note "serve --netns prints a command that reaches it"
@@ -61,4 +65,42 @@ expect_error "demo --svg into a missing directory" 1 "/nonexistent/a.svg: No suc
 	"$SYNFIN" demo --svg /nonexistent/a.svg
 expect_error "ladder --graph into a missing directory" 1 "/nonexistent/g.svg: No such file" \
 	"$SYNFIN" ladder "$SYNFIN_SRC/tests/data/kernel-http.pcap" --graph /nonexistent/g.svg
+
+note "one-line errors that named the wrong cause"
+# Each was a misleading line: the kernel's EINVAL read as "exists and is not
+# a TUN device", errno 0 as "Success", a file as "Permission denied"...
+expect_error "--tun a/b" 2 "'a/b' is not an interface name" "$SYNFIN" serve --tun a/b
+expect_error "--tap --tun lo" 1 "lo exists and is not a TAP device" "$SYNFIN" serve --tap --tun lo
+expect_error "--tap --threads 2" 1 "--tap: a TAP device has one queue" \
+	"$SYNFIN" serve --tap --threads 2
+expect_error "--tap --mtu 65535" 1 "--mtu: a TAP device takes at most 65521" \
+	"$SYNFIN" serve --tap --mtu 65535
+expect_error "--addr multicast" 1 "--addr 224.0.0.1/8: a multicast address" \
+	"$SYNFIN" serve --addr 224.0.0.1/8 --peer 224.0.0.2
+expect_error "--addr loopback" 1 "--addr 127.0.0.2/8: 127.0.0.0/8 is the loopback" \
+	"$SYNFIN" get --addr 127.0.0.2/8 --peer 127.0.0.3 http://127.0.0.3/
+expect_error "--peer broadcast" 1 "--peer 192.0.2.255/24: the subnet's broadcast address" \
+	"$SYNFIN" serve --peer 192.0.2.255
+expect_error "--addr network" 1 "--addr 192.0.2.0/24: the subnet's own address" \
+	"$SYNFIN" serve --addr 192.0.2.0/24
+expect_error "--addr /7" 2 "--addr prefix: '7' is not a whole number in [8, 30]" \
+	"$SYNFIN" serve --addr 10.0.0.1/7
+expect_error "--dir FILE" 2 "--dir /etc/passwd: not a directory" "$SYNFIN" serve --dir /etc/passwd
+expect_error "--pcap into a missing directory" 1 \
+	"cannot write pcap file '/nonexistent/s.pcap': No such file" \
+	"$SYNFIN" serve --pcap /nonexistent/s.pcap
+expect_error "get synfin's own address" 2 "192.0.2.2 is synfin's own address (--addr)" \
+	"$SYNFIN" get http://$SF/
+ip link show | grep -q "tun\|tap" && fail "a refused serve left a TUN or TAP device behind"
+
+note "ladder: a failure is the one line even when the capture has more connections"
+bg two "$SYNFIN" serve --pcap "$WORK/two.pcap"
+TWO=$LAST_PID
+wait_for "$WORK/two.out" "reach it with: "
+for _ in 1 2; do curl -sS --max-time 5 -o /dev/null http://$SF/ || fail "curl of serve --pcap"; done
+stop $TWO 5 || fail "serve --pcap exited with $?"
+expect_error "ladder --svg into a missing directory, two connections" 1 \
+	"/nonexistent/l.svg: No such file" "$SYNFIN" ladder "$WORK/two.pcap" --svg /nonexistent/l.svg
+"$SYNFIN" ladder "$WORK/two.pcap" >/dev/null 2>"$WORK/two.err" || fail "ladder of two connections failed"
+grep -q "^  --conn 2 " "$WORK/two.err" || fail "ladder does not list the other connection: $(cat "$WORK/two.err")"
 note "PASS"

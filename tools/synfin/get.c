@@ -538,6 +538,20 @@ int cmd_get(int argc, char **argv)
 			          urls[i], why);
 			return CMD_USAGE;
 		}
+		/* The stack cannot connect to itself (sf_connect refuses it), so
+		 * say which address the user meant. */
+		if (tgt.addr == no.addr) {
+			char own[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+			struct in_addr a = {.s_addr = htonl(no.addr)},
+			               b = {.s_addr = htonl(no.peer)};
+			inet_ntop(AF_INET, &a, own, sizeof own);
+			inet_ntop(AF_INET, &b, peer, sizeof peer);
+			cli_error(CMD,
+			          "'%s': %s is synfin's own address (--addr); servers on this "
+			          "machine are at %s (--peer)",
+			          urls[i], own, peer);
+			return CMD_USAGE;
+		}
 	}
 	parse_url(urls[0], &tgt);
 	/* "-": that drawing alone on standard output. */

@@ -49,7 +49,8 @@ static void help(void)
 static void list_others(const sf_capture_t *cap, size_t drawn)
 {
 	size_t n = sf_capture_conn_count(cap);
-	fprintf(stderr, "synfin ladder: %zu TCP connections; drawing #%zu, also:\n", n, drawn + 1);
+	fprintf(stderr, "synfin ladder: %zu TCP connections; drew #%zu; the others:\n", n,
+	        drawn + 1);
 	for (size_t i = 0; i < n; i++) {
 		if (i == drawn)
 			continue;
@@ -171,16 +172,14 @@ static int cmd_ladder_file(const char *file, const char *name, uint64_t conn, co
 		return CMD_USAGE;
 	}
 	size_t index = conn ? (size_t)conn - 1 : 0;
-	if (!conn && n > 1)
-		list_others(cap, index);
 	if (sf_capture_truncated(cap))
 		fprintf(stderr, "synfin ladder: %s: the capture ends in the middle of a record\n",
 		        name);
 
 	sf_ladder_t *l = NULL;
 	err = sf_ladder_from_capture(cap, index, &l);
-	sf_capture_close(cap);
 	if (err < 0) {
+		sf_capture_close(cap);
 		cli_error(CMD, "%s: %s", name, sf_ladder_strerror(err));
 		return CMD_FAIL;
 	}
@@ -205,5 +204,10 @@ static int cmd_ladder_file(const char *file, const char *name, uint64_t conn, co
 		cli_error(CMD, "write error on standard output");
 		rc = CMD_FAIL;
 	}
+	/* The other connections, once this one is drawn: a failure stays
+	 * the one line on stderr. */
+	if (rc == CMD_OK && !conn && n > 1)
+		list_others(cap, index);
+	sf_capture_close(cap);
 	return rc;
 }

@@ -91,6 +91,15 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 			          IFNAMSIZ - 1);
 			return -1;
 		}
+		/* The kernel's rule (dev_valid_name): its EINVAL would read as
+		 * "exists and is not a TUN device". */
+		if (r > 0 && (strpbrk(v, "/: \t\n\v\f\r") || !strcmp(v, ".") || !strcmp(v, ".."))) {
+			cli_error(cmd,
+			          "--tun: '%s' is not an interface name (no '/', ':' or spaces; "
+			          "not . or ..)",
+			          v);
+			return -1;
+		}
 		o->tun = v;
 		return r;
 	}
@@ -108,12 +117,8 @@ int netopts_parse(const char *cmd, netopts_t *o, int argc, char **argv, int *i)
 		memcpy(ip, v, n);
 		ip[n] = '\0';
 		if (!parse_ip(cmd, "--addr", ip, &o->addr) ||
-		    (slash && !cli_u64(cmd, "--addr prefix", slash + 1, 30, &prefix)))
+		    (slash && !cli_u64_in(cmd, "--addr prefix", slash + 1, 8, 30, &prefix)))
 			return -1;
-		if (prefix < 8) {
-			cli_error(cmd, "--addr: prefix /%u is too short (8..30)", (unsigned)prefix);
-			return -1;
-		}
 		o->prefix_len = (int)prefix;
 		return 1;
 	}
@@ -211,12 +216,53 @@ int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf
 	return netopts_open_multi(cmd, o, cfg, 1, NULL, out);
 }
 
+/* Why a is no address for one end of the link (RFC 1122 §3.2.1.3, RFC 919:
+ * the special forms; RFC 1112 §4: class D names a group), or NULL. */
+static const char *not_a_host(uint32_t a, uint32_t mask)
+{
+	if (a >> 24 == 0)
+		return "0.0.0.0/8 means 'this network', not a host";
+	if (a >> 24 == 127)
+		return "127.0.0.0/8 is the loopback network, never on a link";
+	if (a >> 28 == 0xE)
+		return "a multicast address (224.0.0.0/4) names a group, not a host";
+	if (a >> 28 == 0xF)
+		return "240.0.0.0/4 is reserved (and 255.255.255.255 is broadcast)";
+	if ((a & ~mask) == 0)
+		return "the subnet's own address (host part all zeros), not a host's";
+	if ((a & ~mask) == ~mask)
+		return "the subnet's broadcast address (host part all ones), not a host's";
+	return NULL;
+}
+
 int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *cfg, unsigned n,
                        void *const *trace_ctx, sf_loop_t **out)
 {
 	uint32_t mask = ~(uint32_t)0 << (32 - o->prefix_len);
+	const char *why;
+	char ip[INET_ADDRSTRLEN];
+	struct in_addr ia;
+	if ((why = not_a_host(o->addr, mask)) != NULL ||
+	    (why = not_a_host(o->peer, mask)) != NULL) {
+		bool ours = not_a_host(o->addr, mask) != NULL;
+		ia.s_addr = htonl(ours ? o->addr : o->peer);
+		cli_error(cmd, "%s %s/%d: %s", ours ? "--addr" : "--peer",
+		          inet_ntop(AF_INET, &ia, ip, sizeof ip), o->prefix_len, why);
+		return -1;
+	}
 	if (o->addr == o->peer || (o->addr & mask) != (o->peer & mask)) {
 		cli_error(cmd, "--addr and --peer must be two different addresses of one subnet");
+		return -1;
+	}
+	if (o->tap && n != 1) {
+		cli_error(cmd, "--tap: a TAP device has one queue, so one stack (--threads 1)");
+		return -1;
+	}
+	/* Linux's TAP takes at most 65535 bytes with the Ethernet header. */
+	if (o->tap && o->mtu > 65535 - 14) {
+		cli_error(cmd,
+		          "--mtu: a TAP device takes at most %d (65535 less the Ethernet header)",
+		          65535 - 14);
 		return -1;
 	}
 	if (o->netns && enter_netns(cmd) < 0)

@@ -1125,13 +1125,19 @@ int cmd_serve(int argc, char **argv)
 	return CMD_FAIL;
 #else
 	struct stat dst;
-	if (dir && (stat(dir, &dst) != 0 || access(dir, R_OK | X_OK) != 0)) {
+	if (dir && stat(dir, &dst) != 0) {
 		cli_error(CMD, "--dir %s: %s", dir, strerror(errno));
 		return CMD_FAIL;
 	}
+	/* A file is "not a directory" before it is "permission denied" (a
+	 * file without x fails the access check below). */
 	if (dir && !S_ISDIR(dst.st_mode)) {
 		cli_error(CMD, "--dir %s: not a directory", dir);
 		return CMD_USAGE;
+	}
+	if (dir && access(dir, R_OK | X_OK) != 0) {
+		cli_error(CMD, "--dir %s: %s", dir, strerror(errno));
+		return CMD_FAIL;
 	}
 	if (threads == 0) { /* one per core */
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
