@@ -12,7 +12,9 @@
 #     before: an invalid --tun name, --tap with what a TAP cannot do, an
 #     address no host can have, --dir naming a file, a pcap that cannot be
 #     written, get of synfin's own address, ladder of a capture with more
-#     connections than the one drawn.
+#     connections than the one drawn;
+#   - get stopped with Ctrl-C says "interrupted" and resets its connection,
+#     so the kernel's server is not left sending into a vanished device.
 . "$(dirname "$0")/common.bash"
 
 note "serve --netns prints a command that reaches it"
@@ -103,4 +105,25 @@ expect_error "ladder --svg into a missing directory, two connections" 1 \
 	"/nonexistent/l.svg: No such file" "$SYNFIN" ladder "$WORK/two.pcap" --svg /nonexistent/l.svg
 "$SYNFIN" ladder "$WORK/two.pcap" >/dev/null 2>"$WORK/two.err" || fail "ladder of two connections failed"
 grep -q "^  --conn 2 " "$WORK/two.err" || fail "ladder does not list the other connection: $(cat "$WORK/two.err")"
+note "get stopped with Ctrl-C says so and resets its connection"
+mkdir -p "$WORK/files"
+head -c 20000000 /dev/zero >"$WORK/files/big"
+bg httpd $PY -m http.server 8000 --directory "$WORK/files"
+for _ in $(seq 50); do ss -Htln '( sport = :8000 )' | grep -q . && break; sleep 0.1; done
+# A 4 KiB window and 20 ms each way: 20 MB take minutes, so it is mid-body.
+"$SYNFIN" get --delay-ms 20 --rcvbuf 4096 -o /dev/null http://$KN:8000/big 2>"$WORK/get.err" &
+GET=$!
+PIDS+=("$GET")
+for _ in $(seq 50); do
+	[ "$(ss -Htn state established '( sport = :8000 )' | wc -l)" = 1 ] && break
+	sleep 0.1
+done
+expect_eq "kernel connections serving get" "$(ss -Htn state established '( sport = :8000 )' | wc -l)" 1
+kill -INT $GET
+wait $GET
+expect_eq "get's exit status after Ctrl-C" $? 1
+expect_eq "get's message after Ctrl-C" "$(cat "$WORK/get.err")" "synfin get: http://$KN:8000/big: interrupted"
+# It was "timed out", and the kernel kept the connection, sending into a
+# device that no longer existed.
+expect_eq "kernel connections left by get" "$(ss -Htn state established '( sport = :8000 )' | wc -l)" 0
 note "PASS"

@@ -207,10 +207,11 @@ typedef struct get_state {
 } get_state_t;
 
 static sf_loop_t *running_loop;
+static volatile sig_atomic_t interrupted; /* the signal that stopped the loop */
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	interrupted = sig;
 	if (running_loop)
 		sf_loop_stop(running_loop);
 }
@@ -631,11 +632,18 @@ int cmd_get(int argc, char **argv)
 	sf_loop_set_app(loop, NULL, NULL);
 	running_loop = NULL;
 	double secs = (double)((g->done_us ? g->done_us : sf_loop_now()) - t0) / 1e6;
+	bool busy = false;
 	for (uint64_t i = 0; i < g->parallel; i++)
 		if (g->active[i]) {
-			sf_http_client_free(g->active[i]);
+			sf_http_client_free(g->active[i]); /* RST while busy */
 			g->failed++;
+			busy = true;
 		}
+	/* Those resets leave before the device goes: a TUN that vanishes tells
+	 * the server nothing, and it would keep sending. */
+	if (busy)
+		netopts_flush(&no, loop);
+	const char *why = interrupted ? "interrupted" : "timed out";
 
 	if (lad) {
 		sf_ladder_set_conn(lad, 0, g->first_conn);
@@ -663,11 +671,11 @@ int cmd_get(int argc, char **argv)
 		if (g->first_error)
 			cli_error(CMD, "%s: %s", g->url, sf_strerror(g->first_error));
 		else if (g->finished < repeat)
-			cli_error(CMD, "%s: timed out", g->url);
+			cli_error(CMD, "%s: %s", g->url, why);
 		else if (g->status >= 400)
 			cli_error(CMD, "%s: HTTP %d", g->url, g->status);
 	} else if (g->finished < (uint64_t)url_cnt && g->url_i < url_cnt) {
-		cli_error(CMD, "%s: timed out", urls[g->url_i]);
+		cli_error(CMD, "%s: %s", urls[g->url_i], why);
 	}
 	uint64_t want = repeat > 1 ? repeat : (uint64_t)url_cnt;
 	status = g->ok == want && g->failed == 0 ? CMD_OK : CMD_FAIL;

@@ -309,3 +309,18 @@ int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *c
 	}
 	return 0;
 }
+
+void netopts_flush(const netopts_t *o, sf_loop_t *loop)
+{
+	if (!loop)
+		return;
+	double held_ms = o->delay_ms + (o->reorder > 0 ? o->reorder_ms : 0);
+	if (held_ms <= 0) {
+		(void)sf_loop_once(loop, 0);
+		return;
+	}
+	if (held_ms > 2000)
+		held_ms = 2000;
+	/* A few ms more than the longest hold: each turn moves what is due. */
+	(void)sf_loop_run(loop, (int64_t)(held_ms * 1000) + 5000);
+}

@@ -44,5 +44,11 @@ int netopts_open(const char *cmd, const netopts_t *o, const sf_config_t *cfg, sf
  * sf_loop_open_tun_multi). */
 int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *cfg, unsigned n,
                        void *const *trace_ctx, sf_loop_t **out);
+/* Before the loop is destroyed: sends what its stack has queued (the RSTs
+ * of connections just aborted), so that the kernel's side learns of them; a
+ * TUN device that vanishes tells it nothing. With --delay-ms or --reorder
+ * the impairment holds frames back, and the loop runs until they are out
+ * (at most 2 s). */
+void netopts_flush(const netopts_t *o, sf_loop_t *loop);
 
 #endif

@@ -1312,14 +1312,17 @@ int cmd_serve(int argc, char **argv)
 	status = CMD_OK;
 out:
 	for (unsigned k = 0; k < n; k++) {
-		/* Freeing the server aborts the connections still open; one more
-		 * turn of the loop sends those RSTs before the device goes, so no
-		 * client is left waiting on a connection that no longer exists
-		 * (a TUN that vanishes tells the kernel nothing). */
+		/* Freeing the server aborts the connections still open; their
+		 * RSTs leave before the device goes, so no client is left waiting
+		 * on a connection that no longer exists (a TUN that vanishes tells
+		 * the kernel nothing). */
+		sf_http_server_stats_t hs = {0};
+		if (ss[k].http)
+			sf_http_server_stats(ss[k].http, &hs);
 		sf_http_server_free(ss[k].http);
 		ss[k].http = NULL;
-		if (ss[k].loop)
-			(void)sf_loop_once(ss[k].loop, 0);
+		if (hs.conns_open)
+			netopts_flush(&no, ss[k].loop);
 		sf_loop_destroy(ss[k].loop);
 		if (wake[k] >= 0)
 			close(wake[k]);
