@@ -100,6 +100,13 @@ bg two "$SYNFIN" serve --pcap "$WORK/two.pcap"
 TWO=$LAST_PID
 wait_for "$WORK/two.out" "reach it with: "
 for _ in 1 2; do curl -sS --max-time 5 -o /dev/null http://$SF/ || fail "curl of serve --pcap"; done
+# ?stack=K that names no stack is refused, "x" as much as "7" (it gave the sum).
+for q in stack=x stack=-1 stack=1 stack=; do
+	expect_eq "/metrics?$q" "$(curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{content_type}' \
+		"http://$SF/metrics?$q")" "404 text/plain; charset=utf-8"
+done
+expect_eq "/_synfin/stats?stack=0" "$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' \
+	"http://$SF/_synfin/stats?stack=0")" 200
 stop $TWO 5 || fail "serve --pcap exited with $?"
 expect_error "ladder --svg into a missing directory, two connections" 1 \
 	"/nonexistent/l.svg: No such file" "$SYNFIN" ladder "$WORK/two.pcap" --svg /nonexistent/l.svg

@@ -772,14 +772,20 @@ static int route_synfin(server_state_t *s, const sf_http_request_t *req, sf_http
 	return 0;
 }
 
-/* ?stack=K in a query: K, or -1 (none); -2: not a stack of this server. */
+/* ?stack=K in a query: K, or -1 (none); -2: not a stack of this server,
+ * including a K that is no whole number ("x", "-1", "1e3"): those asked
+ * for one stack, and must not get the sum of all. */
 static int query_stack(const server_state_t *s, const char *query)
 {
 	for (const char *q = query; q && *q;) {
-		unsigned k;
-		int used = 0;
-		if (sscanf(q, "stack=%u%n", &k, &used) == 1 && (q[used] == '\0' || q[used] == '&'))
-			return k < s->nstacks ? (int)k : -2;
+		if (!strncmp(q, "stack=", 6)) {
+			unsigned long k = 0;
+			size_t i = 6;
+			for (; q[i] >= '0' && q[i] <= '9' && i < 6 + 6; i++)
+				k = k * 10 + (unsigned long)(q[i] - '0');
+			bool whole = i > 6 && (q[i] == '\0' || q[i] == '&');
+			return whole && k < s->nstacks ? (int)k : -2;
+		}
 		q = strchr(q, '&');
 		q = q ? q + 1 : NULL;
 	}
@@ -794,8 +800,8 @@ static int route_stats(server_state_t *s, const sf_http_request_t *req, sf_http_
 	int only = query_stack(s, req->query);
 	if (only == -2) {
 		sf_http_response_status(resp, 404);
-		serve_printf(resp, "no such stack: there are %u (0 to %u)\n", s->nstacks,
-		             s->nstacks - 1);
+		sf_http_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+		serve_printf(resp, "no such stack: stacks are numbered 0 to %u\n", s->nstacks - 1);
 		return 0;
 	}
 	int64_t now = sf_loop_now();
@@ -889,8 +895,9 @@ static int route_ladder(server_state_t *s, const sf_http_request_t *req, sf_http
 		}
 	}
 	sf_http_response_status(resp, 404);
+	sf_http_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
 	if (k >= s->nstacks)
-		serve_printf(resp, "no such stack: there are %u\n", s->nstacks);
+		serve_printf(resp, "no such stack: stacks are numbered 0 to %u\n", s->nstacks - 1);
 	else
 		serve_printf(resp, "no such connection (only the last %d of each stack are kept)\n",
 		             REC_CNT);
