@@ -87,6 +87,8 @@ expect_error "--addr network" 1 "--addr 192.0.2.0/24: the subnet's own address" 
 	"$SYNFIN" serve --addr 192.0.2.0/24
 expect_error "--addr /7" 2 "--addr prefix: '7' is not a whole number in [8, 30]" \
 	"$SYNFIN" serve --addr 10.0.0.1/7
+expect_error "--trace -" 2 "--trace -: give a file" "$SYNFIN" serve --trace -
+[ -e ./- ] && fail "serve --trace - wrote a file named '-'"
 expect_error "--dir FILE" 2 "--dir /etc/passwd: not a directory" "$SYNFIN" serve --dir /etc/passwd
 expect_error "--pcap into a missing directory" 1 \
 	"cannot write pcap file '/nonexistent/s.pcap': No such file" \

@@ -1089,6 +1089,13 @@ int cmd_serve(int argc, char **argv)
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--trace", &v)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
+			/* "-" is standard output elsewhere (synfin(1)); here that carries
+			 * serve's own lines, so it is refused, as --pcap - is, rather
+			 * than written to a file named "-". */
+			if (!strcmp(v, "-")) {
+				cli_error(CMD, "--trace -: give a file (standard output is taken)");
+				return CMD_USAGE;
+			}
 			trace = v;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--threads", &v)) != 0) {
 			if (r < 0 || !cli_u64(CMD, "--threads", v, MAX_THREADS, &threads))
