@@ -13,8 +13,9 @@
 #     address no host can have, --dir naming a file, a pcap that cannot be
 #     written, get of synfin's own address, ladder of a capture with more
 #     connections than the one drawn;
-#   - get stopped with Ctrl-C says "interrupted" and resets its connection,
-#     so the kernel's server is not left sending into a vanished device.
+#   - get stopped with Ctrl-C says "interrupted", and get whose reader goes
+#     away (| head) says so; both reset their connection, so the kernel's
+#     server is not left sending into a vanished device.
 . "$(dirname "$0")/common.bash"
 
 note "serve --netns prints a command that reaches it"
@@ -135,4 +136,12 @@ expect_eq "get's message after Ctrl-C" "$(cat "$WORK/get.err")" "synfin get: htt
 # It was "timed out", and the kernel kept the connection, sending into a
 # device that no longer existed.
 expect_eq "kernel connections left by get" "$(ss -Htn state established '( sport = :8000 )' | wc -l)" 0
+
+note "get | head: the reader's going away is a write error, and the connection is reset"
+"$SYNFIN" get http://$KN:8000/big 2>"$WORK/pipe.err" | head -c 1000 >/dev/null
+expect_eq "get's exit status when its reader went away" "${PIPESTATUS[0]}" 1
+grep -q "cannot write the body: Broken pipe" "$WORK/pipe.err" ||
+	fail "get | head: no write error: '$(cat "$WORK/pipe.err")'"
+# SIGPIPE killed it silently (141) and the kernel's server stayed ESTABLISHED.
+expect_eq "kernel connections left by get | head" "$(ss -Htn state established '( sport = :8000 )' | wc -l)" 0
 note "PASS"

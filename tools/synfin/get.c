@@ -622,6 +622,11 @@ int cmd_get(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* `synfin get URL | head`: a reader that goes away is a write error
+	 * (EPIPE, reported, the connection reset), not a silent death that
+	 * leaves the server sending into a vanished TUN device. */
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigaction(SIGPIPE, &ign, NULL);
 	int64_t t0 = sf_loop_now();
 	sf_loop_set_app(loop, repeat > 1 ? on_ready_load : on_ready_seq, g);
 	/* Bounded: every client has its own timeout; this is a backstop. */
