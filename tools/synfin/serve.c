@@ -673,10 +673,13 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	for (int i = 0; i < SF_DROP_COUNT; i++)
 		drops += f.ss.drops[i];
 	serve_printf(resp,
-	             "<p>Up %.0f s, %" PRIu64 " requests, %" PRIu32 " connections open, %" PRIu64
-	             " segments dropped, %" PRIu64 " retransmitted, %" PRIu64
-	             " challenge ACKs, %" PRIu32 " in TIME-WAIT, %" PRIu64
-	             " connections timed out, %" PRIu64 " evicted. All counters: "
+	             /* label: count, so that 1 reads as well as 2; drops count
+	              * datagrams as well as segments (an IPv6 router
+	              * solicitation is one): "packets". */
+	             "<p>Up %.0f s. Requests: %" PRIu64 "; connections open: %" PRIu32
+	             "; packets dropped: %" PRIu64 "; segments retransmitted: %" PRIu64
+	             "; challenge ACKs: %" PRIu64 "; in TIME-WAIT: %" PRIu32
+	             "; connections timed out: %" PRIu64 "; evicted: %" PRIu64 ". All counters: "
 	             "<a href=\"/_synfin/stats\">/_synfin/stats</a> (JSON), "
 	             "<a href=\"/metrics\">/metrics</a> (Prometheus).</p>\n",
 	             (double)(now - s->start_us) / 1e6, f.requests, f.ss.conns_open, drops,
