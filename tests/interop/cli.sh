@@ -137,6 +137,13 @@ expect_eq "get's message after Ctrl-C" "$(cat "$WORK/get.err")" "synfin get: htt
 # device that no longer existed.
 expect_eq "kernel connections left by get" "$(ss -Htn state established '( sport = :8000 )' | wc -l)" 0
 
+note "get --absolute, as synfin(1) lists it among the common options"
+row=$("$SYNFIN" get --ladder --absolute http://$KN:8000/ | grep -m1 -- "- SYN seq=") ||
+	fail "get --ladder --absolute: no SYN row"
+seq=${row#*SYN seq=}
+seq=${seq%% *}
+[ "$seq" -gt 1 ] || fail "get --absolute drew the SYN with seq=$seq (relative)"
+
 note "get | head: the reader's going away is a write error, and the connection is reset"
 "$SYNFIN" get http://$KN:8000/big 2>"$WORK/pipe.err" | head -c 1000 >/dev/null
 expect_eq "get's exit status when its reader went away" "${PIPESTATUS[0]}" 1

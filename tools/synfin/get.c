@@ -50,7 +50,7 @@ static void help(void)
 	       "  --graph FILE     write its time-sequence graph (SVG)\n"
 	       "  --explain        with --ladder: one sentence per state change and notable\n"
 	       "                   segment, with the RFC rule\n"
-	       "  --full, --raw-win  as in synfin demo\n"
+	       "  --full, --raw-win, --absolute  as in synfin demo\n"
 	       "  --lang en|zh     language of the ladder (default en)\n"
 	       "  -o, --output F   write the body to F instead of standard output\n"
 	       "  --close          send 'Connection: close' (the server closes first)\n"
@@ -454,7 +454,7 @@ int cmd_get(int argc, char **argv)
 	const char *urls[MAX_URLS], *svg = NULL, *output = NULL, *html = NULL, *graph = NULL;
 	int url_cnt = 0;
 	bool ladder = false, close = false, head = false, follow = false;
-	bool explain = false, full = false, raw_win = false;
+	bool explain = false, full = false, raw_win = false, absolute = false;
 	uint64_t repeat = 1, parallel = 1, max_body = 1ull << 30, max_redirs = 10;
 	double timeout_s = 30;
 	sf_ladder_lang_t lang = SF_LADDER_LANG_EN;
@@ -476,6 +476,8 @@ int cmd_get(int argc, char **argv)
 			full = true;
 		} else if (cli_flag(a, "--raw-win")) {
 			raw_win = true;
+		} else if (cli_flag(a, "--absolute")) {
+			absolute = true;
 		} else if ((r = cli_value(CMD, argc, argv, &i, "--html", &v)) != 0) {
 			if (r < 0)
 				return CMD_USAGE;
@@ -573,7 +575,7 @@ int cmd_get(int argc, char **argv)
 #ifndef SYNFIN_HAVE_HTTP
 	(void)output, (void)close, (void)max_body, (void)timeout_s, (void)lang, (void)parallel;
 	(void)max_redirs;
-	(void)explain, (void)full, (void)raw_win, (void)html, (void)graph;
+	(void)explain, (void)full, (void)raw_win, (void)absolute, (void)html, (void)graph;
 	cli_error(CMD, "this synfin was built without HTTP (src/app needs llhttp: node-llhttp)");
 	return CMD_FAIL;
 #else
@@ -652,8 +654,12 @@ int cmd_get(int argc, char **argv)
 
 	if (lad) {
 		sf_ladder_set_conn(lad, 0, g->first_conn);
-		sf_ladder_opts_t lo = {
-		        .lang = lang, .full = full, .raw_win = raw_win, .width = cli_columns()};
+		sf_ladder_opts_t lo = {.lang = lang,
+		                       .seq = absolute ? SF_LADDER_SEQ_ABSOLUTE
+		                                       : SF_LADDER_SEQ_RELATIVE,
+		                       .full = full,
+		                       .raw_win = raw_win,
+		                       .width = cli_columns()};
 		if (ladder) {
 			sf_ladder_render_text(lad, &lo, stdout);
 			if (explain) {
