@@ -137,6 +137,13 @@ note "the trailing-slash redirect keeps the query"
 expect_eq "/dir?x=1&y=2" "$($C -o /dev/null -w '%{http_code} %{redirect_url}' "http://$SF/dir?x=1&y=2")" \
 	"301 http://$SF/dir/?x=1&y=2"
 stop $SERVE 10 || fail "synfin serve exited with $?: $(tail -5 "$WORK/serve.out")"
+# The exit summary's classes add up to its requests (it left out 3xx and
+# 5xx, and this server answered 301s).
+summary=$(grep -o "[0-9]* requests ([0-9]* 2xx, [0-9]* 3xx, [0-9]* 4xx, [0-9]* 5xx)" "$WORK/serve.out") ||
+	fail "no exit summary by class: $(tail -1 "$WORK/serve.out")"
+read -r req _ c2 _ c3 _ c4 _ c5 _ <<<"$(tr -d '(),' <<<"$summary")"
+expect_eq "requests of the exit summary, class by class" $((c2 + c3 + c4 + c5)) "$req"
+[ "$c3" -gt 0 ] || fail "the exit summary counts no 3xx: $summary"
 
 note "--show-visitors lists the others"
 bg serve2 "$SYNFIN" serve --show-visitors

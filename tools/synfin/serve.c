@@ -1322,10 +1322,13 @@ int cmd_serve(int argc, char **argv)
 			        k ? " " : "; connections per stack: ", one.hs.conns_accepted);
 	}
 	fprintf(stderr,
+	        /* Every class, so that they add up to the requests (redirects
+	         * and 5xx were left out). */
 	        "synfin serve: %" PRIu64 " connections, %" PRIu64 " requests (%" PRIu64
-	        " 2xx, %" PRIu64 " 4xx), %" PRIu64 " bytes out%s\n",
-	        sum.hs.conns_accepted, sum.hs.requests, sum.hs.status_2xx, sum.hs.status_4xx,
-	        sum.hs.bytes_out, per);
+	        " 2xx, %" PRIu64 " 3xx, %" PRIu64 " 4xx, %" PRIu64 " 5xx), %" PRIu64
+	        " bytes out%s\n",
+	        sum.hs.conns_accepted, sum.hs.requests, sum.hs.status_2xx, sum.hs.status_3xx,
+	        sum.hs.status_4xx, sum.hs.status_5xx, sum.hs.bytes_out, per);
 	status = CMD_OK;
 out:
 	for (unsigned k = 0; k < n; k++) {
