@@ -11,8 +11,9 @@
 #     file that cannot be created; and ones that named the wrong cause
 #     before: an invalid --tun name, --tap with what a TAP cannot do, an
 #     address no host can have, --dir naming a file, a pcap that cannot be
-#     written, get of synfin's own address, ladder of a capture with more
-#     connections than the one drawn;
+#     written, get of synfin's own address, a second serve on a subnet
+#     already routed, ladder of a capture with more connections than the
+#     one drawn;
 #   - get stopped with Ctrl-C says "interrupted", and get whose reader goes
 #     away (| head) says so; both reset their connection, so the kernel's
 #     server is not left sending into a vanished device.
@@ -103,6 +104,10 @@ bg two "$SYNFIN" serve --pcap "$WORK/two.pcap"
 TWO=$LAST_PID
 wait_for "$WORK/two.out" "reach it with: "
 for _ in 1 2; do curl -sS --max-time 5 -o /dev/null http://$SF/ || fail "curl of serve --pcap"; done
+# A second serve on the same subnet started on tun1 and printed "reach it
+# with: curl http://192.0.2.2/", which reached the first one.
+expect_error "a second serve on the subnet" 1 "already has $KN, in the subnet of --addr" \
+	"$SYNFIN" serve --duration 1
 # ?stack=K that names no stack is refused, "x" as much as "7" (it gave the sum).
 for q in stack=x stack=-1 stack=1 stack=; do
 	expect_eq "/metrics?$q" "$(curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{content_type}' \

@@ -6,7 +6,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +237,39 @@ static const char *not_a_host(uint32_t a, uint32_t mask)
 	return NULL;
 }
 
+/* Whether an interface of this namespace already has an IPv4 address in
+ * the subnet (a second synfin on the default addresses, most often): the
+ * kernel keeps routing the subnet to the first device, so the line "reach
+ * it with: curl ..." would lead to the other program. Prints why. */
+static bool subnet_taken(const char *cmd, const netopts_t *o, uint32_t mask)
+{
+	struct ifaddrs *ifs;
+	if (getifaddrs(&ifs) != 0)
+		return false; /* nothing to tell; the device's set-up will */
+	bool taken = false;
+	for (struct ifaddrs *i = ifs; i && !taken; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask ||
+		    (o->tun && !strcmp(i->ifa_name, o->tun)))
+			continue;
+		uint32_t a = ntohl(
+		        ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr);
+		uint32_t m = mask & ntohl(((const struct sockaddr_in *)(const void *)i->ifa_netmask)
+		                                  ->sin_addr.s_addr);
+		if ((a & m) != (o->addr & m))
+			continue;
+		char ip[INET_ADDRSTRLEN];
+		struct in_addr ia = {.s_addr = htonl(a)};
+		inet_ntop(AF_INET, &ia, ip, sizeof ip);
+		cli_error(cmd,
+		          "%s already has %s, in the subnet of --addr (another synfin?): give "
+		          "--addr and --peer of another subnet",
+		          i->ifa_name, ip);
+		taken = true;
+	}
+	freeifaddrs(ifs);
+	return taken;
+}
+
 int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *cfg, unsigned n,
                        void *const *trace_ctx, sf_loop_t **out)
 {
@@ -266,6 +301,8 @@ int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *c
 		return -1;
 	}
 	if (o->netns && enter_netns(cmd) < 0)
+		return -1;
+	if (subnet_taken(cmd, o, mask))
 		return -1;
 	sf_impair_t imp = {
 	        .loss = o->loss,
