@@ -176,6 +176,10 @@ int sf_capture_conn_format(const sf_capture_conn_t *conn, char *buf, size_t cap)
 /* Packets read, and how many of them were skipped as not TCP/IPv4. */
 size_t sf_capture_pkt_count(const sf_capture_t *cap);
 size_t sf_capture_skipped_count(const sf_capture_t *cap);
+/* Of the skipped packets, those carrying TCP over IPv6 (not read: synfin is
+ * IPv4 only), so that a capture of such a connection can be told from one
+ * without TCP. */
+size_t sf_capture_ipv6_tcp_count(const sf_capture_t *cap);
 /* True if the file ended in the middle of a record. */
 bool sf_capture_truncated(const sf_capture_t *cap);
 

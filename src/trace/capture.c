@@ -22,6 +22,7 @@
 #include "trace/ladder_int.h"
 
 #define ETHERTYPE_IPV4     0x0800
+#define ETHERTYPE_IPV6     0x86dd
 #define ETHERTYPE_VLAN     0x8100
 #define ETHERTYPE_QINQ     0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
@@ -55,6 +56,7 @@ struct sf_capture {
 	uint32_t *table; /* open addressing: conn index + 1, 0 = empty */
 	size_t table_cap;
 	size_t total, skipped;
+	size_t ipv6_tcp; /* of the skipped: TCP over IPv6, which is not read */
 	bool truncated;
 };
 
@@ -162,10 +164,11 @@ static uint32_t conn_for(sf_capture_t *cap, uint32_t src, uint32_t dst, const sf
 
 /* ---- link layers ---- */
 
-/* Offset of the IPv4 header in a frame, or -1 when the frame carries no
- * IPv4 (or is too short to tell). */
-static long ipv4_offset(int dlt, const uint8_t *p, size_t len)
+/* Offset of the network header in a frame, with its IP version in *ver (4,
+ * 6, or 0 for anything else), or -1 when the frame is too short to tell. */
+static long l3_offset(int dlt, const uint8_t *p, size_t len, int *ver)
 {
+	*ver = 0;
 	switch (dlt) {
 	case DLT_EN10MB: {
 		size_t off = 12;
@@ -180,27 +183,39 @@ static long ipv4_offset(int dlt, const uint8_t *p, size_t len)
 				return -1;
 			type = sf_be16(p + off);
 		}
-		return type == ETHERTYPE_IPV4 ? (long)off + 2 : -1;
+		*ver = type == ETHERTYPE_IPV4 ? 4 : type == ETHERTYPE_IPV6 ? 6 : 0;
+		return (long)off + 2;
 	}
 	case DLT_RAW:
 	case LINKTYPE_RAW:
 	case DLT_IPV4:
-		return len >= 1 && (p[0] >> 4) == 4 ? 0 : -1;
+		if (len < 1)
+			return -1;
+		*ver = p[0] >> 4 == 4 ? 4 : p[0] >> 4 == 6 && dlt != DLT_IPV4 ? 6 : 0;
+		return 0;
 	case DLT_NULL:
-		/* The family in the capturing host's byte order; AF_INET is 2
-		 * everywhere. */
+	case DLT_LOOP: {
+		/* The address family: in the capturing host's byte order for
+		 * DLT_NULL, big-endian for DLT_LOOP. AF_INET is 2 everywhere;
+		 * AF_INET6 is 10 (Linux), 24, 28 or 30 (the BSDs, macOS). */
 		if (len < 4)
 			return -1;
-		return (p[0] == 2 && p[1] == 0 && p[2] == 0 && p[3] == 0) ||
-		                       (p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 2)
-		               ? 4
-		               : -1;
-	case DLT_LOOP:
-		return len >= 4 && sf_be32(p) == 2 ? 4 : -1;
+		uint32_t be = sf_be32(p);
+		uint32_t le = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		              (uint32_t)p[3] << 24;
+		uint32_t fam = dlt == DLT_LOOP || be < 256 ? be : le;
+		*ver = fam == 2 ? 4 : fam == 10 || fam == 24 || fam == 28 || fam == 30 ? 6 : 0;
+		return 4;
+	}
 	case DLT_LINUX_SLL:
-		return len >= 16 && sf_be16(p + 14) == ETHERTYPE_IPV4 ? 16 : -1;
-	case DLT_LINUX_SLL2:
-		return len >= 20 && sf_be16(p) == ETHERTYPE_IPV4 ? 20 : -1;
+	case DLT_LINUX_SLL2: {
+		size_t at = dlt == DLT_LINUX_SLL ? 14 : 0, off = dlt == DLT_LINUX_SLL ? 16 : 20;
+		if (len < off)
+			return -1;
+		uint16_t type = sf_be16(p + at);
+		*ver = type == ETHERTYPE_IPV4 ? 4 : type == ETHERTYPE_IPV6 ? 6 : 0;
+		return (long)off;
+	}
 	default:
 		return -1;
 	}
@@ -362,11 +377,17 @@ int sf_capture_open(const char *path, sf_capture_t **out)
 			break;
 		}
 		cap->total++;
-		long off = ipv4_offset(dlt, data, h->caplen);
+		int ver;
+		long off = l3_offset(dlt, data, h->caplen, &ver);
 		sf_ipv4_t ip;
 		sf_tcp_t tcp;
-		if (off < 0 ||
+		if (off < 0 || ver != 4 ||
 		    parse_packet(data + off, h->caplen - (size_t)off, scratch, &ip, &tcp) < 0) {
+			/* IPv6's next header (byte 6) is TCP: a connection the user
+			 * will look for (curl http://localhost/ goes to ::1). */
+			if (off >= 0 && ver == 6 && h->caplen >= (size_t)off + 40 &&
+			    data[off + 6] == 6)
+				cap->ipv6_tcp++;
 			cap->skipped++;
 			continue;
 		}
@@ -414,6 +435,11 @@ size_t sf_capture_pkt_count(const sf_capture_t *cap)
 size_t sf_capture_skipped_count(const sf_capture_t *cap)
 {
 	return cap ? cap->skipped : 0;
+}
+
+size_t sf_capture_ipv6_tcp_count(const sf_capture_t *cap)
+{
+	return cap ? cap->ipv6_tcp : 0;
 }
 bool sf_capture_truncated(const sf_capture_t *cap)
 {

@@ -13,7 +13,7 @@
 #     address no host can have, --dir naming a file, a pcap that cannot be
 #     written, get of synfin's own address, a second serve on a subnet
 #     already routed, ladder of a capture with more connections than the
-#     one drawn;
+#     one drawn, ladder of a capture of TCP over IPv6 ("no TCP");
 #   - get stopped with Ctrl-C says "interrupted", and get whose reader goes
 #     away (| head) says so; both reset their connection, so the kernel's
 #     server is not left sending into a vanished device.
@@ -98,6 +98,20 @@ expect_error "--pcap into a missing directory" 1 \
 expect_error "get synfin's own address" 2 "192.0.2.2 is synfin's own address (--addr)" \
 	"$SYNFIN" get http://$SF/
 ip link show | grep -q "tun\|tap" && fail "a refused serve left a TUN or TAP device behind"
+
+note "ladder of a capture of TCP over IPv6 says why it draws nothing"
+# curl http://localhost/ goes to ::1: its capture read "no TCP connection".
+$PY -c '
+import struct, sys
+f = open(sys.argv[1], "wb")
+f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))  # Ethernet
+ip6 = bytes([0x60, 0, 0, 0, 0, 20, 6, 64]) + bytes(15) + b"\x01" + bytes(15) + b"\x01"
+frame = bytes(12) + b"\x86\xdd" + ip6 + bytes(20)
+for _ in range(2):
+    f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+' "$WORK/v6.pcap"
+expect_error "ladder of TCP over IPv6" 1 "its 2 TCP segments over IPv6 are not read (synfin is IPv4 only" \
+	"$SYNFIN" ladder "$WORK/v6.pcap"
 
 note "ladder: a failure is the one line even when the capture has more connections"
 bg two "$SYNFIN" serve --pcap "$WORK/two.pcap"

@@ -160,6 +160,18 @@ static int cmd_ladder_file(const char *file, const char *name, uint64_t conn, co
 		return CMD_FAIL;
 	}
 	size_t n = sf_capture_conn_count(cap);
+	size_t v6 = sf_capture_ipv6_tcp_count(cap);
+	if (n == 0 && v6 > 0) {
+		/* curl http://localhost/ goes to ::1 first: say why its capture
+		 * shows nothing. */
+		cli_error(
+		        CMD,
+		        "%s: no TCP over IPv4; its %zu TCP segment%s over IPv6 %s not read (synfin "
+		        "is IPv4 only: capture curl -4, or 127.0.0.1 rather than localhost)",
+		        name, v6, v6 == 1 ? "" : "s", v6 == 1 ? "is" : "are");
+		sf_capture_close(cap);
+		return CMD_FAIL;
+	}
 	if (n == 0) {
 		cli_error(CMD, "%s: %s", name, sf_ladder_strerror(SF_ENOTCONN));
 		sf_capture_close(cap);
