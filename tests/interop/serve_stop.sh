@@ -9,7 +9,7 @@
 # INT) with connections still open, an idle kept-alive one and a download
 # nobody reads, it resets them on its way out: a TUN device that vanishes
 # tells the kernel nothing, so without the RSTs both clients would wait
-# for their own timeouts.
+# for their own timeouts. SIGHUP (the terminal closed) does the same.
 . "$(dirname "$0")/common.bash"
 
 mkdir -p "$WORK/www"
@@ -48,4 +48,18 @@ expect_eq "kernel connections still open after synfin serve exited" "$(open_conn
 timeout 5 cat <&4 >/dev/null 2>"$WORK/read.err" && fail "the unread download ended without an error"
 grep -q "reset by peer" "$WORK/read.err" || fail "no reset after the download's data: $(cat "$WORK/read.err")"
 exec 3<&- 4<&-
+
+# The terminal closing (SIGHUP) stops it the same way; it killed it, status
+# 129, leaving the clients open.
+serve_www hup
+exec 3<>/dev/tcp/$SF/80
+kill -HUP $SERVE
+for _ in $(seq 50); do
+	kill -0 $SERVE 2>/dev/null || break
+	sleep 0.1
+done
+wait $SERVE
+expect_eq "synfin serve's exit status on HUP" $? 0
+expect_eq "kernel connections still open after HUP" "$(open_conns)" 0
+exec 3<&-
 note "PASS"

@@ -624,6 +624,7 @@ int cmd_get(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* the terminal closed: as Ctrl-C */
 	/* `synfin get URL | head`: a reader that goes away is a write error
 	 * (EPIPE, reported, the connection reset), not a silent death that
 	 * leaves the server sending into a vanished TUN device. */

@@ -1015,8 +1015,8 @@ static void help(void)
 	       "at /_synfin/ (and at /, unless --dir has an index.html) draws your connection's\n"
 	       "ladder (SVG); /_synfin/stats (JSON) and /metrics (Prometheus text) give the\n"
 	       "stack's and the server's counters. Needs root (CAP_NET_ADMIN). Stop with Ctrl-C\n"
-	       "(or SIGTERM): closes under way get up to 5 s to finish (a second Ctrl-C ends\n"
-	       "them at once); connections still open are reset (RST).\n"
+	       "(or SIGTERM, SIGHUP): closes under way get up to 5 s to finish (a second\n"
+	       "Ctrl-C ends them at once); connections still open are reset (RST).\n"
 	       "\n"
 	       "options:\n"
 	       "  --port P         listening port (default 80)\n"
@@ -1274,6 +1274,7 @@ int cmd_serve(int argc, char **argv)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (; started < n; started++) {
 		ss[started].duration_us = duration < 0 ? -1 : (int64_t)(duration * 1e6);
@@ -1287,6 +1288,9 @@ int cmd_serve(int argc, char **argv)
 		struct sigaction sa = {.sa_handler = on_signal};
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
+		/* The terminal closing (an ssh session dropped) stops it as
+		 * Ctrl-C does, clients reset, rather than killing it silently. */
+		sigaction(SIGHUP, &sa, NULL);
 		rc = sf_loop_run(ss[0].loop, duration < 0 ? -1 : (int64_t)(duration * 1e6));
 	}
 	for (unsigned k = 1; k < started; k++) {
@@ -1332,16 +1336,20 @@ int cmd_serve(int argc, char **argv)
 	status = CMD_OK;
 out:
 	for (unsigned k = 0; k < n; k++) {
-		/* Freeing the server aborts the connections still open; their
-		 * RSTs leave before the device goes, so no client is left waiting
-		 * on a connection that no longer exists (a TUN that vanishes tells
-		 * the kernel nothing). */
-		sf_http_server_stats_t hs = {0};
-		if (ss[k].http)
-			sf_http_server_stats(ss[k].http, &hs);
+		/* Freeing the server aborts the connections still open, and
+		 * closing its listener those not yet accepted; their RSTs leave
+		 * before the device goes, so no client is left waiting on a
+		 * connection that no longer exists (a TUN that vanishes tells the
+		 * kernel nothing). TIME-WAIT records need nothing. */
+		uint32_t by[SF_STATE_COUNT] = {0};
+		if (ss[k].loop)
+			sf_stack_conns_by_state(sf_loop_stack(ss[k].loop), by);
+		uint32_t live = 0;
+		for (int st = SF_SYN_SENT; st < SF_TIME_WAIT; st++)
+			live += by[st];
 		sf_http_server_free(ss[k].http);
 		ss[k].http = NULL;
-		if (hs.conns_open)
+		if (live)
 			netopts_flush(&no, ss[k].loop);
 		sf_loop_destroy(ss[k].loop);
 		if (wake[k] >= 0)
