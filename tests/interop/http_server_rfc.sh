@@ -124,7 +124,7 @@ $C --local-port 42002 http://$SF/_synfin/ >"$WORK/page2" || fail "curl /_synfin/
 grep -q "192.0.2.1:42001" "$WORK/page2" && fail "the page shows another visitor without --show-visitors"
 # ...and says so, rather than "the last 1 connections synfin saw"; its
 # figures read "label: count", never "1 segments dropped".
-grep -q "Below is your connection (other visitors" "$WORK/page2" ||
+grep -q "Below is your connection (other visitors.*beside it. It is still open" "$WORK/page2" ||
 	fail "the page does not say it lists only the visitor: $(grep -o 'Below [^.]*' "$WORK/page2")"
 grep -Eq "Requests: [0-9]+; connections open: [0-9]+; packets dropped: [0-9]+;" "$WORK/page2" ||
 	fail "the page's figures: $(grep -o '<p>Up [^<]*' "$WORK/page2")"

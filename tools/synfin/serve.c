@@ -649,9 +649,9 @@ static void write_page(server_state_t *s, const sf_http_request_t *req, sf_http_
 	serve_printf(resp, " drawn from synfin's own trace events: every segment with its flags, "
 	                   "sequence and acknowledgment numbers, and synfin's state beside it. ");
 	serve_printf(resp,
-	             "%s: it is still open while this page is written, so its ladder "
-	             "stops after your request.</p>\n",
-	             s->show_visitors ? "The highlighted one is yours" : "It");
+	             "%s still open while this page is written, so its ladder stops after "
+	             "your request.</p>\n",
+	             s->show_visitors ? "The highlighted one is yours: it is" : "It is");
 	if (multi)
 		serve_printf(resp,
 		             "<p>%u stacks, one per thread and queue of the TUN device; stack %u "
