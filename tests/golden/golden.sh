@@ -528,6 +528,17 @@ if command -v script >/dev/null; then
 		fail "demo --pcap - on a terminal: status $rc: $(head -2 "$TMP/tty")"
 fi
 
+# Every scenario finishes on a slow link too, up to --delay-ms's limit:
+# time-wait-reuse reconnected 1 s after the close, while its client was
+# still in LAST-ACK from 700 ms on, and http's client gave up after 30 s
+# without its answer (two round trips after the SYN) from 8 s on.
+for s in $("$SYNFIN" demo --list); do
+	for d in 1000 10000; do
+		"$SYNFIN" demo --scenario "$s" --delay-ms $d >/dev/null 2>"$TMP/err" ||
+			fail "demo --scenario $s --delay-ms $d: $(head -1 "$TMP/err")"
+	done
+done
+
 if [ "$XFAILS" != 0 ]; then
 	echo "golden: $XFAILS unblessed scenario(s) still fail their RFC checks (see XFAIL above)" >&2
 	[ "${SYNFIN_GOLDEN_STRICT:-0}" = 1 ] && FAILS=$((FAILS + XFAILS))

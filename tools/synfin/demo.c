@@ -479,6 +479,7 @@ int cmd_demo(int argc, char **argv)
 		return CMD_FAIL;
 	}
 	r.d.net = net;
+	r.d.delay_us = imp[0].delay_us;
 	r.d.st[0] = sf_simnet_stack(net, 0);
 	r.d.st[1] = sf_simnet_stack(net, 1);
 	err = o.scn->start(&r.d);

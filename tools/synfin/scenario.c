@@ -53,6 +53,7 @@ typedef struct rr {
 	/* time-wait-reuse: connections still to open after this one */
 	int again;
 	int64_t reconnect_at;
+	int busy_retries; /* reconnections put off while the old port was taken */
 } rr_t;
 
 /* The byte at offset i of what side s sends: readable text, so a capture
@@ -280,6 +281,19 @@ static void rr_pump(demo_t *d)
 		if (a->again > 0 && sf_simnet_now(d->net) >= a->reconnect_at) {
 			a->again--;
 			int rc = rr_open(d, a, true);
+			if (rc == SF_EADDRINUSE && a->busy_retries < 600) {
+				/* The client's old connection is still in LAST-ACK: on
+				 * a slow link (--delay-ms 700 and more) the ACK of its
+				 * FIN is more than the second away, and the port is
+				 * its until then. Try again 100 ms later (at most a
+				 * minute). */
+				sf_close(d->st[0], a->cs);
+				a->again++;
+				a->busy_retries++;
+				a->reconnect_at = sf_simnet_now(d->net) + 100000;
+				sf_simnet_wake(d->net, a->reconnect_at);
+				return;
+			}
 			if (rc < 0) {
 				d->failure = "could not open the next connection";
 				d->done = true;
@@ -540,8 +554,14 @@ static int http_start(demo_t *d)
 		return SF_ENOMEM;
 	/* HTTP/1.1 keeps the connection open; the client closes it once the
 	 * response is complete, so the client is the active closer. */
-	h->cli =
-	        sf_http_get_start(d->st[0], sf_simnet_addr(d->net, 1), DEMO_SERVER_PORT, NULL, "/");
+	/* The client gives up after 30 s without progress; the answer comes
+	 * two round trips after the SYN, so a slow link (--delay-ms past 5 s)
+	 * gets longer. */
+	sf_http_client_options_t co = {0};
+	if (d->delay_us > 5000000)
+		co.timeout_us = 10000000 + 4 * d->delay_us;
+	h->cli = sf_http_get_start_ex(d->st[0], sf_simnet_addr(d->net, 1), DEMO_SERVER_PORT, NULL,
+	                              "/", &co);
 	if (!h->cli)
 		return SF_ENOMEM;
 	/* The server's connection is found by its 4-tuple. */

@@ -38,6 +38,7 @@ typedef struct demo {
 	bool lost_once;
 	uint32_t client_iss;
 	bool client_iss_known;
+	int64_t delay_us; /* the link's one-way delay (--delay-ms) */
 } demo_t;
 
 typedef struct scenario {
