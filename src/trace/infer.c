@@ -13,9 +13,10 @@
  *
  * What the packets tell, and what not:
  *   - how the side first answers the opening SYN tells what it was: a
- *     SYN,ACK (or nothing) a listener in LISTEN; a RST,ACK a CLOSED port
- *     with no listener (§3.10.7.1); a SYN of its own a simultaneous open
- *     (§3.5, Figure 8), taken only after the side sent its own SYN;
+ *     SYN,ACK a listener in LISTEN; a RST,ACK a CLOSED port with no
+ *     listener (§3.10.7.1); a SYN of its own a simultaneous open (§3.5,
+ *     Figure 8), taken only after the side sent its own SYN. No answer at
+ *     all tells nothing (no host, a filter, a lost SYN): "?";
  *   - a FIN sent from CLOSE-WAIT that does not acknowledge the peer's FIN
  *     was sent before that FIN arrived: both closed at once, FIN-WAIT-1 then
  *     CLOSING instead of CLOSE-WAIT (§3.6, Figure 13);
@@ -185,9 +186,10 @@ static sf_cause_t recv_cause(const sf_tcp_t *t, sf_state_t from, sf_state_t to)
 /* How the other end took the opening SYN (row `first`, sent by `opener`):
  * the first segment it sent tells. */
 enum open_kind {
-	OPEN_PASSIVE,     /* it listened: LISTEN (a SYN,ACK, or nothing seen) */
-	OPEN_REFUSED,     /* RST,ACK of the SYN: no listener, CLOSED */
-	OPEN_SIMULTANEOUS /* a SYN of its own: both ends opened actively */
+	OPEN_PASSIVE,      /* it listened: LISTEN (a SYN,ACK, or later segments) */
+	OPEN_REFUSED,      /* RST,ACK of the SYN: no listener, CLOSED */
+	OPEN_SIMULTANEOUS, /* a SYN of its own: both ends opened actively */
+	OPEN_SILENT        /* it sent nothing: whether it exists is unknown */
 };
 
 static enum open_kind open_kind_of(const sf_ladder_t *l, size_t first)
@@ -209,7 +211,7 @@ static enum open_kind open_kind_of(const sf_ladder_t *l, size_t first)
 			return OPEN_SIMULTANEOUS;
 		return OPEN_PASSIVE;
 	}
-	return OPEN_PASSIVE;
+	return OPEN_SILENT;
 }
 
 int sf_ladder_infer(sf_ladder_t *l, int s)
@@ -235,8 +237,12 @@ int sf_ladder_infer(sf_ladder_t *l, int s)
 	enum open_kind open = OPEN_PASSIVE;
 	if ((ff & SF_TCP_SYN) && !(ff & SF_TCP_ACK)) {
 		open = open_kind_of(l, first);
-		sh.st = r0->side == s || open != OPEN_PASSIVE ? SF_CLOSED : SF_LISTEN;
-		l->init[s] = sh.st;
+		sh.st = r0->side == s || (open != OPEN_PASSIVE && open != OPEN_SILENT) ? SF_CLOSED
+		                                                                       : SF_LISTEN;
+		/* Drawn "?" when it never answered (a get to an address where
+		 * nothing runs drew a LISTEN server); the shadow listens, so a
+		 * later answer would still be read. */
+		l->init[s] = r0->side != s && open == OPEN_SILENT ? LSTATE_UNKNOWN : sh.st;
 	} else if ((ff & SF_TCP_SYN) && (ff & SF_TCP_ACK)) {
 		if (r0->side == s) {
 			sh.st = SF_LISTEN;

@@ -353,6 +353,44 @@ static void test_capture_refused(void **state_)
 	sf_ladder_free(l);
 }
 
+/* A SYN nobody answered (no host at that address, a filter, a lost SYN):
+ * the segments tell nothing of the other end, which is drawn "?" from
+ * start to end; it was drawn a LISTEN server that never existed. A SYN,ACK
+ * after the retransmission still makes it a listener. */
+static void test_capture_unanswered_syn(void **state_)
+{
+	(void)state_;
+	static const struct pk p[] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {1000000, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {3000000, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	};
+	char *path = temp_path();
+	write_capture(path, DLT_RAW, p, sizeof p / sizeof p[0]);
+	sf_ladder_t *l = ladder_of(path, 0);
+	char *en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_null(strstr(en, "LISTEN"));
+	assert_int_equal(sf_ladder_final_state(l, 1), SF_STATE_COUNT);
+	assert_int_equal(sf_ladder_final_state(l, 0), SF_SYN_SENT);
+	free(en);
+	sf_ladder_free(l);
+
+	static const struct pk answered[] = {
+	        {0, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {1000000, 0, F_SYN, CLI_ISN, 0, 0, 0, false, 0},
+	        {1001000, 1, F_SYN | F_ACK, SRV_ISN, CLI_ISN + 1, 0, 0, false, 0},
+	};
+	write_capture(path, DLT_RAW, answered, sizeof answered / sizeof answered[0]);
+	l = ladder_of(path, 0);
+	en = render_lang(l, SF_LADDER_LANG_EN);
+	assert_non_null(strstr(en, "LISTEN"));
+	assert_int_equal(sf_ladder_final_state(l, 1), SF_SYN_RECEIVED);
+	free(en);
+	sf_ladder_free(l);
+	unlink(path);
+	free(path);
+}
+
 /* RFC 9293 §3.5 Figure 8 in a capture: a SYN answered by a SYN without ACK
  * is a simultaneous open. Both ends go CLOSED -> SYN-SENT -> SYN-RECEIVED
  * -> ESTABLISHED, wherever the capture was taken. */
@@ -595,6 +633,7 @@ int main(void)
 	        cmocka_unit_test(test_capture_two_connections),
 	        cmocka_unit_test(test_capture_tuple_reuse),
 	        cmocka_unit_test(test_capture_refused),
+	        cmocka_unit_test(test_capture_unanswered_syn),
 	        cmocka_unit_test(test_capture_simultaneous_open),
 	        cmocka_unit_test(test_capture_super_segment),
 	        cmocka_unit_test(test_capture_explain_close),
