@@ -71,7 +71,14 @@ NB=$!
 unshare -n sleep 100000 &
 NC=$!
 PIDS+=($NA $NB $NC)
-sleep 0.2
+# nsenter -t PID enters whatever namespace PID is in: until unshare has made
+# its own, that is this one (a fixed sleep here was a guess).
+self=$(readlink /proc/self/ns/net)
+for _ in $(seq 100); do
+	[ "$(readlink /proc/$NA/ns/net)" != "$self" ] && [ "$(readlink /proc/$NB/ns/net)" != "$self" ] &&
+		[ "$(readlink /proc/$NC/ns/net)" != "$self" ] && break
+	sleep 0.05
+done
 inA() { nsenter -t $NA -n "$@"; }
 inB() { nsenter -t $NB -n "$@"; }
 inC() { nsenter -t $NC -n "$@"; }
