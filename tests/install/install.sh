@@ -127,7 +127,9 @@ export LD_LIBRARY_PATH=$(pkg-config --variable=libdir synfin)
 got=$(timeout 60 unshare -n bash -c '
 	ip link set lo up
 	./echo_server 7 >echo_server.log 2>&1 & pid=$!
-	for i in $(seq 50); do ip addr show 2>/dev/null | grep -q 192.0.2.1 && break; sleep 0.1; done
+	# Ready once the route to synfin is there: the library sets the address
+	# first and brings the TUN up last (an address alone: ENETUNREACH).
+	for i in $(seq 50); do ip route get 192.0.2.2 >/dev/null 2>&1 && break; sleep 0.1; done
 	out=$(echo "hello from outside the tree" | timeout 10 nc -q 2 192.0.2.2 7)
 	kill $pid; wait $pid 2>/dev/null
 	echo "$out"') || true
