@@ -9,9 +9,13 @@ the Linux kernel's own TCP, run inside the test's network namespace.
                               (passive close; the peer sees FIN-WAIT-2)
   kpeer.py closer PORT        accept and close at once (active close, no data)
   kpeer.py http PORT DIR [--http11] [--cc NAME] [--tcpinfo]
-                              static files from DIR; HTTP/1.0 closes after each
-                              response (the kernel closes first), HTTP/1.1 keeps the
-                              connection open until the client closes; --cc sets the
+                              static files from DIR; HTTP/1.0 sends no Content-Length
+                              and closes after each response, which ends the body
+                              (RFC 9112 §6.3), so the kernel always closes first (with
+                              a length, a client may close as soon as the body is in,
+                              before the server's FIN: the order would be a race);
+                              HTTP/1.1 keeps the connection open until the client
+                              closes; --cc sets the
                               congestion control of the listener (TCP_CONGESTION,
                               inherited by its connections), e.g. cubic or reno
                               instead of the host's default (bbr on these machines);
@@ -207,6 +211,11 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
             except OSError:
                 pass
         super().finish()
+
+    def send_header(self, keyword, value):
+        if self.protocol_version == "HTTP/1.0" and keyword.lower() == "content-length":
+            return  # the close ends the body (see "http" above)
+        super().send_header(keyword, value)
 
 
 def main():

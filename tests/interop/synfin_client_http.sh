@@ -3,8 +3,9 @@
 # kernel's TCP (python3 http.server) over a TUN device, inside a network
 # namespace of its own.
 #
-#   - HTTP/1.0 server: the kernel closes first (its side goes through
-#     TIME-WAIT); HTTP/1.1 server: synfin closes first after the response
+#   - HTTP/1.0 server (its body ends with the close, no Content-Length): the
+#     kernel closes first (its side goes through TIME-WAIT); HTTP/1.1
+#     server: synfin closes first after the response
 #     (the kernel's side ends CLOSED, no TIME-WAIT);
 #   - --ladder draws synfin's own connection, handshake to TIME-WAIT;
 #   - a 100 MB file arrives byte-exact (sha256);
