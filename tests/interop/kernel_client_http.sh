@@ -33,12 +33,14 @@ $CURL --local-port 41001 -o "$WORK/k1" http://$SF/a.txt -o "$WORK/k2" http://$SF
 cmp -s "$WORK/k1" "$WORK/www/a.txt" && cmp -s "$WORK/k2" "$WORK/www/b.txt" &&
 	cmp -s "$WORK/k3" "$WORK/www/c.html" || fail "keep-alive bodies differ"
 expect_eq "connections opened by curl" "$(paste -sd+ "$WORK/conns" | bc)" 1
+# curl's exit sends the kernel's FIN; synfin's FIN answers it a moment later.
+settle 10 "( sport = :41001 )"
 expect_eq "kernel TIME-WAIT after the kernel closed" "$(tw_count '( sport = :41001 )')" 1
 
 note "Connection: close (synfin closes first)"
 $CURL --local-port 41002 -H 'Connection: close' http://$SF/a.txt >"$WORK/c1" || fail "curl close"
 cmp -s "$WORK/c1" "$WORK/www/a.txt" || fail "Connection: close body differs"
-sleep 0.2
+settle 10 "( sport = :41002 )"
 expect_eq "kernel TIME-WAIT after synfin closed" "$(tw_count '( sport = :41002 )')" 0
 expect_eq "kernel connections left on port 41002" "$(ss -Htan '( sport = :41002 )' | wc -l)" 0
 
@@ -62,6 +64,8 @@ rm -f "$WORK/big.out"
 note "100 MB in $(echo "$t1 - $t0" | bc) s"
 
 note "1,000 short connections, 16 at a time: 500 closed by the kernel, 500 by synfin"
+# Every earlier close finished (the 100 MB one's TIME-WAIT counted in tw0).
+settle 10 "( dport = :80 )"
 tw0=$(tw_count)
 t0=$(date +%s.%N)
 $KPEER load $SF 80 /a.txt --count 500 --parallel 16 >"$WORK/load1" ||
@@ -69,6 +73,9 @@ $KPEER load $SF 80 /a.txt --count 500 --parallel 16 >"$WORK/load1" ||
 $KPEER load $SF 80 /a.txt --count 500 --parallel 16 --close >"$WORK/load2" ||
 	fail "synfin-closed connections: $(cat "$WORK/load2")"
 t1=$(date +%s.%N)
+# Each client returns as soon as it has closed: the last FINs may still be
+# on their way.
+settle 10 "( dport = :80 )"
 tw1=$(tw_count)
 expect_eq "new kernel TIME-WAITs (only the kernel-closed 500)" $((tw1 - tw0)) 500
 note "1,000 connections in $(echo "$t1 - $t0" | bc) s"

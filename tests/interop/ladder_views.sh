@@ -47,7 +47,9 @@ note "the kernel closes first (curl ends its kept-alive connection)"
 $CURL --local-port 41101 -o /dev/null http://$SF/a.txt || fail "curl a.txt"
 note "synfin closes first (Connection: close)"
 $CURL --local-port 41102 -H 'Connection: close' -o /dev/null http://$SF/a.txt || fail "curl close"
-sleep 0.3
+# Both closes end after curl has exited (synfin's FIN to 41101, its ACK of the
+# kernel's FIN from 41102).
+settle 10 "( sport = :41101 or sport = :41102 )"
 expect_eq "kernel TIME-WAIT on 41101 (ss)" "$(tw_count '( sport = :41101 )')" 1
 expect_eq "kernel connections left on 41102 (ss)" "$(ss -Htan '( sport = :41102 )' | wc -l)" 0
 

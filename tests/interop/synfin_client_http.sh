@@ -33,7 +33,7 @@ pcapcheck "$WORK/g1.pcap" --streams 1 --closer kernel
 note "HTTP/1.1: synfin closes first"
 $GET http://$KN:8001/a.txt --pcap "$WORK/g2.pcap" >"$WORK/g2" || fail "get from HTTP/1.1"
 cmp -s "$WORK/g2" "$WORK/www/a.txt" || fail "body differs"
-sleep 0.2
+settle 10 "( sport = :8001 )"
 expect_eq "kernel TIME-WAIT on :8001" "$(tw_count '( sport = :8001 )')" 0
 expect_eq "kernel connections left on :8001" "$(ss -Htan exclude listening '( sport = :8001 )' | wc -l)" 0
 pcapcheck "$WORK/g2.pcap" --streams 1 --closer synfin
@@ -68,6 +68,8 @@ note "1,000 connections in $(echo "$t1 - $t0" | bc) s"
 # SYN may reuse the 4-tuple of one of the $tw0 earlier TIME-WAITs there
 # (synfin picks its ports afresh in each process; the kernel accepts such a
 # SYN, RFC 6191), which then ends in TIME-WAIT again. None on :8001.
+# (Counted once every close under way has finished.)
+settle 10 "( sport = :8000 or sport = :8001 )"
 tw1=$(tw_count '( sport = :8000 )')
 [ "$tw1" -ge 500 ] && [ "$tw1" -le $((500 + tw0)) ] ||
 	fail "kernel TIME-WAITs on :8000: $tw1, expected 500..$((500 + tw0))"

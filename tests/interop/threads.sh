@@ -103,11 +103,15 @@ for n in 1 2; do
 	expect_eq "connections opened by curl ($n)" "$(paste -sd+ "$WORK/conns" | bc)" 1
 	$CURL --max-time 60 -o "$WORK/big.out" http://$SF/big || fail "curl 20 MB ($n)"
 	expect_eq "sha256 of 20 MB ($n)" "$(sha "$WORK/big.out")" "$(sha "$WORK/www/big")"
+	# Every earlier close finished (the 20 MB one's TIME-WAIT counted in tw0).
+	settle 10 "( dport = :80 )"
 	tw0=$(tw_count)
 	$KPEER load $SF 80 /a.txt --count 300 --parallel 16 >"$WORK/load1" ||
 		fail "kernel-closed connections ($n): $(cat "$WORK/load1")"
 	$KPEER load $SF 80 /a.txt --count 300 --parallel 16 --close >"$WORK/load2" ||
 		fail "synfin-closed connections ($n): $(cat "$WORK/load2")"
+	# The clients return once they have closed: the last FINs may be on the way.
+	settle 10 "( dport = :80 )"
 	tw1=$(tw_count)
 	expect_eq "new kernel TIME-WAITs ($n)" $((tw1 - tw0)) 300
 	check_totals $n
