@@ -125,7 +125,7 @@ run_kind() {
 	wait_for "$WORK/http.out" "tcpinfo"
 	local fed
 	fed=$(tcpinfo delivered_ce "$WORK/http.out")
-	kill -TERM $http 2>/dev/null
+	stop $http 5 # the next kpeer binds port 8000 again
 	note "$kind: CE marks synfin fed back, as the kernel sender counted them: $fed"
 	[ "${fed:-0}" -ge 1 ] || fail "$kind: the kernel sender took no CE feedback (delivered_ce)"
 	p="$WORK/get-$kind.pcap"
@@ -163,7 +163,7 @@ fallback() {
 		"http://$KN:8000/f" >"$WORK/got" 2>"$WORK/get.err" ||
 		{ cat "$WORK/get.err"; fail "fallback: synfin get failed"; }
 	cmp -s "$WORK/got" "$WORK/www/f" || fail "fallback: download by synfin differs"
-	kill -TERM $http 2>/dev/null
+	stop $http 5 # the next kpeer binds port 8000 again
 	local p="$WORK/fallback.pcap"
 	[ "$(count "$p" $SF "tcp.flags.syn == 1 && tcp.flags.ae == 1 && tcp.flags.ece == 1 && tcp.flags.cwr == 1")" -ge 1 ] ||
 		fail "fallback: synfin's SYN did not ask for AccECN"
