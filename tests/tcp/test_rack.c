@@ -347,6 +347,48 @@ static void prr_sends_in_proportion_during_recovery(void **state)
 	pkt_finish(&p, s);
 }
 
+/* RFC 3042 in a batch: the peer's three SACK ACKs (one, two, three
+ * segments past a hole) arrive together and are processed before output
+ * runs, as sf_stack_input_batch does with a TUN read. The third begins
+ * recovery; the room the first two opened under cwnd is sent too, as new
+ * data, beside the fast retransmit (as a stack sending after every ACK
+ * would have sent it). Then the ACK of the retransmission is lost: the
+ * ACKs of the new segments end recovery, with no RTO. */
+static void sacks_in_one_batch_keep_limited_transmit(void **state)
+{
+	(void)state;
+	pkt_t p;
+	sf_config_t c = base_cfg();
+	sf_sock_t s = open_sack(&p, &c);
+	int64_t t0 = p.now;
+	assert_int_equal(sf_send(p.st, s, pattern, 20000), 20000);
+	pkt_poll(&p);
+	assert_int_equal(sent_now(&p), 11); /* [1001, 12001), cwnd 11000 */
+	p.now = t0 + 100 * MS;
+	for (uint32_t k = 2; k <= 4; k++) {
+		p.opt.sack_cnt = 1;
+		p.opt.sack[0].left = p.iss + 2001;
+		p.opt.sack[0].right = p.iss + 1001 + 1000 * k;
+		pkt_in_nopoll(&p, ".", 1, 1001, NULL, 0);
+	}
+	p.opt.sack_cnt = 0;
+	pkt_poll(&p);
+	pkt_expect(&p, ".", 1001, 1, 1000);  /* the fast retransmit */
+	pkt_expect(&p, ".", 12001, 1, 1000); /* and what the first two ACKs let go */
+	pkt_expect(&p, ".", 13001, 1, 1000);
+	pkt_expect_none(&p);
+	/* The retransmission's ACK is lost; the new segments' ACK arrives. */
+	p.now = t0 + 200 * MS;
+	pkt_in(&p, ".", 1, 14001, NULL, 0);
+	pkt_discard(&p);
+	assert_int_equal(stats(&p).fast_recoveries, 1);
+	assert_int_equal(stats(&p).rto_timeouts, 0);
+	sf_tcp_info_t ti;
+	sf_tcp_info(p.st, s, &ti);
+	assert_int_equal(ti.bytes_acked, 14000); /* [1, 14001) */
+	pkt_finish(&p, s);
+}
+
 /* RFC 8985 §7: the last two segments of a flight are lost, so no SACK or
  * duplicate ACK can report them. Two RTTs after the last ACK a probe
  * resends the last segment; its SACK lets RACK find the other loss. The
@@ -902,6 +944,7 @@ int main(void)
 	        cmocka_unit_test(three_sacked_lost_at_once_whatever_the_iss),
 	        cmocka_unit_test(lost_segment_of_super_segment_detected),
 	        cmocka_unit_test(prr_sends_in_proportion_during_recovery),
+	        cmocka_unit_test(sacks_in_one_batch_keep_limited_transmit),
 	        cmocka_unit_test(tail_loss_recovered_by_probe),
 	        cmocka_unit_test(tail_loss_probe_without_sack),
 	        cmocka_unit_test(reordering_tolerated_without_spurious_retransmission),
