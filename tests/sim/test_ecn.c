@@ -18,40 +18,6 @@
 
 static uint8_t pattern[XFER];
 
-typedef struct xfer {
-	sf_sock_t lsn, cli, srv;
-	uint64_t sent, rcvd;
-	bool bad;
-} xfer_t;
-
-static bool pump(simpair_t *sp, void *ctx)
-{
-	xfer_t *x = ctx;
-	if (x->srv <= 0) {
-		sf_sock_t s = sf_accept(sp->st[1], x->lsn, NULL, NULL);
-		if (s > 0)
-			x->srv = s;
-	}
-	while (x->sent < XFER) {
-		long w = sf_send(sp->st[0], x->cli, pattern + x->sent, XFER - x->sent);
-		if (w <= 0)
-			break;
-		x->sent += (uint64_t)w;
-	}
-	if (x->srv > 0) {
-		uint8_t buf[16384];
-		long r;
-		while ((r = sf_recv(sp->st[1], x->srv, buf, sizeof buf)) > 0) {
-			if (memcmp(buf, pattern + x->rcvd, (size_t)r) != 0)
-				x->bad = true;
-			x->rcvd += (uint64_t)r;
-		}
-	}
-	for (int i = 0; i < 2; i++)
-		sf_stack_poll(sp->st[i], sp->now);
-	return x->rcvd == XFER || x->bad;
-}
-
 typedef struct outcome {
 	uint8_t ecn_cli, ecn_srv;
 	uint32_t retx, cwnd;
@@ -71,13 +37,9 @@ static void run(uint8_t ecn, outcome_t *o)
 	cfg.sndbuf = cfg.rcvbuf = 256 * 1024;
 	cfg.ecn = ecn; /* both stacks (negotiation fallbacks: tcp/test_ecn.c) */
 	assert_int_equal(simpair_init(&sp, 42, &cfg, &c2s, &s2c), 0);
-	xfer_t x = {0};
-	x.lsn = sf_socket(sp.st[1]);
-	assert_int_equal(sf_bind(sp.st[1], x.lsn, 5001), 0);
-	assert_int_equal(sf_listen(sp.st[1], x.lsn, 4), 0);
-	x.cli = sf_socket(sp.st[0]);
-	assert_int_equal(sf_connect(sp.st[0], x.cli, SP_SERVER, 5001), SF_EINPROGRESS);
-	assert_true(simpair_run(&sp, pump, &x, 60ll * 1000000));
+	simpair_xfer_t x;
+	assert_int_equal(simpair_xfer_open(&sp, &x, pattern, XFER, 5001), 0);
+	assert_true(simpair_run(&sp, simpair_xfer_pump, &x, 60ll * 1000000));
 	assert_false(x.bad);
 	sf_tcp_info_t ti;
 	sf_tcp_info(sp.st[0], x.cli, &ti);

@@ -87,3 +87,51 @@ bool simpair_run(simpair_t *sp, bool (*cond)(simpair_t *sp, void *ctx), void *ct
 	mirror(sp);
 	return ok;
 }
+
+int simpair_xfer_open(simpair_t *sp, simpair_xfer_t *x, const uint8_t *data, uint64_t len,
+                      uint16_t port)
+{
+	*x = (simpair_xfer_t){.data = data, .len = len};
+	x->lsn = sf_socket(sp->st[1]);
+	if (x->lsn < 0)
+		return x->lsn;
+	int rc = sf_bind(sp->st[1], x->lsn, port);
+	if (rc == 0)
+		rc = sf_listen(sp->st[1], x->lsn, 4);
+	if (rc != 0)
+		return rc;
+	x->cli = sf_socket(sp->st[0]);
+	if (x->cli < 0)
+		return x->cli;
+	rc = sf_connect(sp->st[0], x->cli, SP_SERVER, port);
+	return rc == SF_EINPROGRESS ? 0 : rc;
+}
+
+bool simpair_xfer_pump(simpair_t *sp, void *ctx)
+{
+	simpair_xfer_t *x = ctx;
+	if (x->srv <= 0) {
+		sf_sock_t s = sf_accept(sp->st[1], x->lsn, NULL, NULL);
+		if (s > 0)
+			x->srv = s;
+	}
+	while (x->sent < x->len) {
+		long w = sf_send(sp->st[0], x->cli, x->data + x->sent, (size_t)(x->len - x->sent));
+		if (w <= 0)
+			break;
+		x->sent += (uint64_t)w;
+	}
+	if (x->srv > 0) {
+		uint8_t buf[16384];
+		long r;
+		while ((r = sf_recv(sp->st[1], x->srv, buf, sizeof buf)) > 0) {
+			if (x->rcvd + (uint64_t)r > x->len ||
+			    memcmp(buf, x->data + x->rcvd, (size_t)r) != 0)
+				x->bad = true;
+			x->rcvd += (uint64_t)r;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		sf_stack_poll(sp->st[i], sp->now);
+	return x->rcvd >= x->len || x->bad;
+}

@@ -40,4 +40,22 @@ bool simpair_step(simpair_t *sp, int64_t limit);
  * Returns true if cond became true. */
 bool simpair_run(simpair_t *sp, bool (*cond)(simpair_t *sp, void *ctx), void *ctx, int64_t max_us);
 
+/* A one-way transfer of data[0, len) from side 0 to side 1, checked byte
+ * for byte as it arrives. */
+typedef struct simpair_xfer {
+	const uint8_t *data;
+	uint64_t len;
+	sf_sock_t lsn, cli, srv;
+	uint64_t sent, rcvd;
+	bool bad; /* a byte arrived that differs from data */
+} simpair_xfer_t;
+/* A listener on `port` at side 1 and a connect to it from side 0. Returns 0
+ * or an SF_E* code. */
+int simpair_xfer_open(simpair_t *sp, simpair_xfer_t *x, const uint8_t *data, uint64_t len,
+                      uint16_t port);
+/* The simpair_run condition of a transfer (ctx: the simpair_xfer_t):
+ * accepts, sends what fits, reads what came, polls both stacks; true once
+ * everything arrived or a byte differed. */
+bool simpair_xfer_pump(simpair_t *sp, void *ctx);
+
 #endif
