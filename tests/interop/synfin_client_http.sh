@@ -11,6 +11,9 @@
 #   - a 100 MB file arrives byte-exact (sha256);
 #   - 1,000 short connections, 16 at a time, half closed by each side;
 #   - a SYN to a closed kernel port: RST, reported as "connection refused";
+#   - --timeout is about silence, not the whole download: a slow transfer
+#     that keeps receiving (400 ms RTT, 8 KiB window) runs past
+#     --timeout + 5 s and completes;
 #   - every pcap synfin wrote reads back in tshark without errors, with the
 #     expected SYN, SYN+ACK, ACK ... FIN sequences.
 . "$(dirname "$0")/common.bash"
@@ -18,6 +21,7 @@
 mkdir -p "$WORK/www"
 echo "kernel file" >"$WORK/www/a.txt"
 head -c 100000000 /dev/urandom >"$WORK/www/big"
+head -c 150000 /dev/urandom >"$WORK/www/slow"
 bg http10 $KPEER http 8000 "$WORK/www"
 bg http11 $KPEER http 8001 "$WORK/www" --http11
 wait_for "$WORK/http10.out" ready
@@ -82,4 +86,13 @@ $GET http://$KN:9/ --pcap "$WORK/refused.pcap" 2>"$WORK/refused" &&
 	fail "get from a closed port succeeded"
 grep -q "connection refused" "$WORK/refused" || fail "no 'connection refused': $(cat "$WORK/refused")"
 pcapcheck "$WORK/refused.pcap" --streams 1 --refused 1
+note "--timeout 1: a download that keeps receiving for about 7 s"
+t0=$(date +%s.%N)
+"$SYNFIN" get --timeout 1 --delay-ms 200 --rcvbuf 8192 http://$KN:8001/slow >"$WORK/slow.got" \
+	2>"$WORK/slow.err" || fail "slow download: $(cat "$WORK/slow.err")"
+t1=$(date +%s.%N)
+cmp -s "$WORK/slow.got" "$WORK/www/slow" || fail "slow download differs"
+secs=$(echo "$t1 - $t0" | bc)
+note "150,000 bytes in $secs s"
+[ "$(echo "$secs > 6" | bc)" = 1 ] || fail "the slow download took $secs s: it does not test the backstop"
 note "PASS"

@@ -436,6 +436,14 @@ static int64_t on_ready_seq(void *ctx, sf_loop_t *loop, int64_t now)
 	return now + 100000; /* the clients' own timeouts */
 }
 
+/* Segments the stack has received so far: the backstop's sign of life. */
+static uint64_t segments_in(const sf_stack_t *st)
+{
+	sf_stack_stats_t ss;
+	sf_stack_stats(st, &ss);
+	return ss.tcp_in;
+}
+
 static bool all_done(void *ctx)
 {
 	get_state_t *g = ctx;
@@ -632,11 +640,19 @@ int cmd_get(int argc, char **argv)
 	sigaction(SIGPIPE, &ign, NULL);
 	int64_t t0 = sf_loop_now();
 	sf_loop_set_app(loop, repeat > 1 ? on_ready_load : on_ready_seq, g);
-	/* Bounded: every client has its own timeout; this is a backstop. */
-	uint64_t rounds = repeat > 1 ? 1 + repeat / g->parallel
-	                             : (uint64_t)url_cnt * (follow ? max_redirs + 1 : 1);
-	int64_t limit = (int64_t)((timeout_s + 5) * 1e6) * (int64_t)rounds;
-	sf_loop_run_until(loop, all_done, g, limit);
+	/* Bounded: every client has its own idle timeout; this is a backstop
+	 * against one that never fires. It too is about idleness, not the
+	 * whole run: a download that keeps receiving goes on however long it
+	 * takes (a cap on the total cut slow but healthy transfers at
+	 * --timeout + 5 s per URL). */
+	int64_t idle_cap = (int64_t)((timeout_s + 5) * 1e6);
+	uint64_t seen = segments_in(g->st);
+	while (sf_loop_run_until(loop, all_done, g, idle_cap) == SF_ETIMEDOUT && !interrupted) {
+		uint64_t now_in = segments_in(g->st);
+		if (now_in == seen)
+			break; /* nothing arrived for --timeout + 5 s */
+		seen = now_in;
+	}
 	sf_loop_set_app(loop, NULL, NULL);
 	running_loop = NULL;
 	double secs = (double)((g->done_us ? g->done_us : sf_loop_now()) - t0) / 1e6;
