@@ -103,6 +103,19 @@ static uint8_t rs_find_inside(const sf_rack_t *r, uint32_t seq)
 	return r->cnt;
 }
 
+/* Room for cutting the records around a and b: when either lies inside an
+ * undelivered record and the array is nearly full, slots are freed first,
+ * so that rs_make_room cannot undo the first cut to make room for the
+ * second. */
+static void rs_room_for_cuts(sf_rack_t *r, uint32_t a, uint32_t b)
+{
+	if (r->cnt <= SF_RACK_SEGS - 2 ||
+	    (rs_find_inside(r, a) == r->cnt && rs_find_inside(r, b) == r->cnt))
+		return;
+	while (r->cnt > SF_RACK_SEGS - 2)
+		rs_make_room(r);
+}
+
 /* Splits record i at seq (strictly inside it) when there is room. */
 static bool rs_split(sf_rack_t *r, uint8_t i, uint32_t seq)
 {
@@ -159,15 +172,12 @@ void sf_rack_on_send(sf_stack_t *st, sf_tcb_t *t, uint32_t seq, uint32_t len, ui
 		return;
 	uint32_t end = seq + len, now = now32(st);
 	/* A resend inside a record cuts it in up to three: room for both cuts
-	 * first, as split_at_sacks makes. Without it a full array restamped
-	 * the whole record, so the rest of a hole, never resent, looked just
-	 * sent: RACK could not find it lost and the connection waited for the
-	 * RTO (over a relay whose queue overflowed in slow start, once per
-	 * 20 MB transfer, with 3,700 segments in flight). */
-	if (r->cnt > SF_RACK_SEGS - 2 &&
-	    (rs_find_inside(r, seq) < r->cnt || rs_find_inside(r, end) < r->cnt))
-		while (r->cnt > SF_RACK_SEGS - 2)
-			rs_make_room(r);
+	 * first. Without it a full array restamped the whole record, so the
+	 * rest of a hole, never resent, looked just sent: RACK could not find
+	 * it lost and the connection waited for the RTO (over a relay whose
+	 * queue overflowed in slow start, once per 20 MB transfer, with 3,700
+	 * segments in flight). */
+	rs_room_for_cuts(r, seq, end);
 	/* Bytes sent before: restamp the records they cover. */
 	for (uint8_t i = 0; i < r->cnt; i++) {
 		sf_rseg_t *s = &r->seg[i];
@@ -316,10 +326,7 @@ static void split_at_sacks(sf_tcb_t *t)
 	sf_rack_t *r = &t->rack;
 	for (uint16_t k = 0; k < t->sacked.cnt; k++) {
 		const sf_range_t *x = &t->sacked.r[k];
-		if (rs_find_inside(r, x->left) == r->cnt && rs_find_inside(r, x->right) == r->cnt)
-			continue;
-		while (r->cnt > SF_RACK_SEGS - 2)
-			rs_make_room(r);
+		rs_room_for_cuts(r, x->left, x->right);
 		uint8_t i = rs_find_inside(r, x->left);
 		if (i < r->cnt)
 			rs_split(r, i, x->left);

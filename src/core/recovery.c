@@ -250,16 +250,15 @@ static bool on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup, const 
  * ACKs of that new data still end recovery instead of the RTO (over the
  * loss benchmark's relay at 1 % loss, most of synfin's timeouts). At most
  * two segments, as RFC 3042 allows on the first two duplicate ACKs.
- * `before`: bytes SACKed above SND.UNA before this ACK. */
-static uint32_t limited_transmit_owed(const sf_tcb_t *t, uint32_t before)
+ * `cwnd`, `before`: cwnd and the bytes SACKed above SND.UNA before this
+ * ACK. */
+static uint32_t limited_transmit_owed(const sf_tcb_t *t, uint32_t cwnd, uint32_t before)
 {
-	if ((t->flags & (F_IN_RECOVERY | F_SACK_OK)) != F_SACK_OK || !before)
-		return 0;
 	uint32_t flight = t->snd_max - t->snd_una;
 	uint32_t pipe = flight > before ? flight - before : 0;
-	if (t->cwnd <= pipe)
+	if (cwnd <= pipe)
 		return 0;
-	uint32_t room = t->cwnd - pipe;
+	uint32_t room = cwnd - pipe;
 	if (room > 2u * t->snd_mss)
 		room = 2u * t->snd_mss;
 	return room / t->snd_mss * t->snd_mss;
@@ -273,7 +272,7 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 	uint32_t before = sf_ranges_bytes_from(&t->sacked, t->snd_una);
 	uint32_t held = sf_ranges_bytes_from(&t->sacked, t->snd_una - acked);
 	bool was_in = (t->flags & F_IN_RECOVERY) != 0;
-	uint32_t owed = limited_transmit_owed(t, before);
+	uint32_t cwnd_before = t->cwnd;
 	bool lost = on_ack(st, t, acked, dup, opt, before);
 	if ((t->flags & (F_IN_RECOVERY | F_SACK_OK)) != (F_IN_RECOVERY | F_SACK_OK))
 		return;
@@ -283,10 +282,11 @@ void sf_recovery_on_ack(sf_stack_t *st, sf_tcb_t *t, uint32_t acked, bool dup,
 	uint32_t now = sf_ranges_bytes_from(&t->sacked, t->snd_una);
 	int64_t delivered = (int64_t)acked + now - held;
 	prr_on_ack(t, delivered > 0 ? (uint32_t)delivered : 0, acked && !lost);
-	if (!was_in && owed) {
+	if (!was_in && before) {
 		/* This ACK began recovery: what the ACKs before it in the same
 		 * batch let go goes too, as sent before recovery (so PRR's
 		 * count sees it paid for). */
+		uint32_t owed = limited_transmit_owed(t, cwnd_before, before);
 		t->cwnd += owed;
 		t->prr_delivered += owed;
 	}
