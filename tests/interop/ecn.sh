@@ -10,7 +10,7 @@
 # receiving (`synfin get` from a kernel HTTP server). CE marks are put on
 # ECN-capable frames by synfin's impairment layer on the TUN (--ce), as a
 # congested router would. Shown from synfin's pcap and the kernel's own
-# counters (struct tcp_info: delivered_ce = CE the peer fed back to it,
+# counters (struct tcp_info, printed by kpeer.py: delivered_ce = CE the peer fed back to it,
 # received_ce = CE it received):
 #   - the handshake negotiated the kind asked for;
 #   - data went ECT and the receiver of CE fed it back (classic ECE answered
@@ -33,10 +33,6 @@ count() {
 ace_values() {
 	tshark -r "$1" -Y "ip.src == $2 && tcp.flags.syn == 0 && tcp.flags.ack == 1" -T fields \
 		-e tcp.flags.ace 2>/dev/null | sort -u | wc -l
-}
-# tcpinfo FIELD FILE: the last value of FIELD printed by kpeer.py in FILE.
-tcpinfo() {
-	grep -o "\b$1=[0-9]*" "$2" | tail -1 | cut -d= -f2
 }
 # metric NAME: synfin serve's counter NAME from /metrics.
 metric() {
@@ -83,7 +79,7 @@ run_kind() {
 	cmp -s "$WORK/got" "$WORK/www/f" || fail "$kind: download from synfin differs"
 	local resp rcvd
 	resp=$(metric synfin_stack_ecn_responses_total)
-	rcvd=$(tcpinfo received_ce "$WORK/kget.out")
+	rcvd=$(kv received_ce "$WORK/kget.out")
 	stop $serve 10 || fail "synfin serve exited with $? (leak or crash)"
 	note "$kind: the kernel received $rcvd CE marks; synfin's congestion responses: $resp"
 	[ "${rcvd:-0}" -ge 1 ] || fail "$kind: the kernel counted no CE (received_ce)"
@@ -124,7 +120,7 @@ run_kind() {
 	cmp -s "$WORK/got" "$WORK/www/f" || fail "$kind: download by synfin differs"
 	wait_for "$WORK/http.out" "tcpinfo"
 	local fed
-	fed=$(tcpinfo delivered_ce "$WORK/http.out")
+	fed=$(kv delivered_ce "$WORK/http.out")
 	stop $http 5 # the next kpeer binds port 8000 again
 	note "$kind: CE marks synfin fed back, as the kernel sender counted them: $fed"
 	[ "${fed:-0}" -ge 1 ] || fail "$kind: the kernel sender took no CE feedback (delivered_ce)"

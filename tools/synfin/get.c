@@ -26,6 +26,7 @@
 #include "netopts.h"
 #include "synfin/ladder.h"
 #include "synfin/loop.h"
+#include "synfin/wire.h"
 #include "views.h"
 
 #define CMD "get"
@@ -552,15 +553,12 @@ int cmd_get(int argc, char **argv)
 		/* The stack cannot connect to itself (sf_connect refuses it), so
 		 * say which address the user meant. */
 		if (tgt.addr == no.addr) {
-			char own[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
-			struct in_addr a = {.s_addr = htonl(no.addr)},
-			               b = {.s_addr = htonl(no.peer)};
-			inet_ntop(AF_INET, &a, own, sizeof own);
-			inet_ntop(AF_INET, &b, peer, sizeof peer);
+			char own[16], peer[16];
 			cli_error(CMD,
 			          "'%s': %s is synfin's own address (--addr); servers on this "
 			          "machine are at %s (--peer)",
-			          urls[i], own, peer);
+			          urls[i], sf_ipv4_addr_str(no.addr, own),
+			          sf_ipv4_addr_str(no.peer, peer));
 			return CMD_USAGE;
 		}
 	}

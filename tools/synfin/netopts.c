@@ -18,6 +18,7 @@
 
 #include "cmd.h"
 #include "netopts.h"
+#include "synfin/wire.h"
 
 #define DEFAULT_ADDR 0xC0000202u /* 192.0.2.2 */
 #define DEFAULT_PEER 0xC0000201u /* 192.0.2.1 */
@@ -257,13 +258,11 @@ static bool subnet_taken(const char *cmd, const netopts_t *o, uint32_t mask)
 		                                  ->sin_addr.s_addr);
 		if ((a & m) != (o->addr & m))
 			continue;
-		char ip[INET_ADDRSTRLEN];
-		struct in_addr ia = {.s_addr = htonl(a)};
-		inet_ntop(AF_INET, &ia, ip, sizeof ip);
+		char ip[16];
 		cli_error(cmd,
 		          "%s already has %s, in the subnet of --addr (another synfin?): give "
 		          "--addr and --peer of another subnet",
-		          i->ifa_name, ip);
+		          i->ifa_name, sf_ipv4_addr_str(a, ip));
 		taken = true;
 	}
 	freeifaddrs(ifs);
@@ -274,15 +273,12 @@ int netopts_open_multi(const char *cmd, const netopts_t *o, const sf_config_t *c
                        void *const *trace_ctx, sf_loop_t **out)
 {
 	uint32_t mask = ~(uint32_t)0 << (32 - o->prefix_len);
-	const char *why;
-	char ip[INET_ADDRSTRLEN];
-	struct in_addr ia;
-	if ((why = not_a_host(o->addr, mask)) != NULL ||
-	    (why = not_a_host(o->peer, mask)) != NULL) {
-		bool ours = not_a_host(o->addr, mask) != NULL;
-		ia.s_addr = htonl(ours ? o->addr : o->peer);
+	const char *why = not_a_host(o->addr, mask);
+	bool ours = why != NULL;
+	if (ours || (why = not_a_host(o->peer, mask)) != NULL) {
+		char ip[16];
 		cli_error(cmd, "%s %s/%d: %s", ours ? "--addr" : "--peer",
-		          inet_ntop(AF_INET, &ia, ip, sizeof ip), o->prefix_len, why);
+		          sf_ipv4_addr_str(ours ? o->addr : o->peer, ip), o->prefix_len, why);
 		return -1;
 	}
 	if (o->addr == o->peer || (o->addr & mask) != (o->peer & mask)) {
